@@ -1,0 +1,177 @@
+//! Shared widgets: labelled fields with inline errors, alerts, breadcrumbs, page headers.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The last error of a form's action, if its last run failed.
+pub type FormError = Signal<Option<AppError>>;
+
+/// The error of an action's last run, as a signal the form's widgets read.
+pub fn action_error<T, S>(value: S) -> FormError
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// The message for `field` in the form's last error.
+fn field_message(error: FormError, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || error.get().and_then(|e| e.field_message(field)))
+}
+
+/// A labelled input with its inline error. `name` is the server function's argument.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    error: FormError,
+    /// The element id; defaults to the name. Needed when two forms on a page share a name.
+    #[prop(optional)]
+    id: Option<&'static str>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] value: Option<String>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+) -> impl IntoView {
+    let id = id.unwrap_or(name);
+    let message = field_message(error, name);
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let described = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if message.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || message.get().is_some()>
+            <label for=id>
+                {label}
+                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
+            </label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=required
+                value=value
+                placeholder=placeholder
+                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-describedby=described
+            />
+            <p class="field-error" id=error_id role="alert">
+                {move || message.get()}
+            </p>
+        </div>
+    }
+}
+
+/// A labelled select with its inline error.
+#[component]
+pub fn SelectField(
+    label: &'static str,
+    name: &'static str,
+    error: FormError,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    children: Children,
+) -> impl IntoView {
+    let id = id.unwrap_or(name);
+    let message = field_message(error, name);
+    let error_id = format!("{id}-error");
+    let described = {
+        let error_id = error_id.clone();
+        move || message.get().is_some().then(|| error_id.clone())
+    };
+    view! {
+        <div class="field" class:invalid=move || message.get().is_some()>
+            <label for=id>
+                {label}
+                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
+            </label>
+            <select
+                id=id
+                name=name
+                required=required
+                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-describedby=described
+            >
+                {children()}
+            </select>
+            <p class="field-error" id=error_id role="alert">
+                {move || message.get()}
+            </p>
+        </div>
+    }
+}
+
+/// The form-level message of an error that is not about one field (wrong password, throttled,
+/// conflict, internal fault).
+#[component]
+pub fn FormAlert(error: FormError) -> impl IntoView {
+    let message = move || {
+        error.get().and_then(|e| match e {
+            AppError::Invalid(errors) => errors.get("form").map(str::to_owned),
+            other => Some(other.to_string()),
+        })
+    };
+    view! {
+        <div class="form-alert" role="alert" class:visible=move || message().is_some()>
+            {message}
+        </div>
+    }
+}
+
+/// A success notice shown after an action succeeded.
+#[component]
+pub fn Notice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="notice" role="status" class:visible=move || message.get().is_some()>
+            {move || message.get()}
+        </div>
+    }
+}
+
+/// The trail above a page's title; the last item is the current page.
+#[component]
+pub fn Breadcrumbs(items: &'static [&'static str]) -> impl IntoView {
+    let last = items.len().saturating_sub(1);
+    view! {
+        <nav class="breadcrumbs" aria-label="Breadcrumb">
+            <ol>
+                {items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        view! {
+                            <li aria-current=(i == last).then_some("page")>{*item}</li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </nav>
+    }
+}
+
+/// An error panel for a page whose data could not be loaded.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    view! {
+        <div class="error-panel" role="alert">
+            <p>{error.to_string()}</p>
+        </div>
+    }
+}

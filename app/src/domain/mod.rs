@@ -1,0 +1,10 @@
+//! Pure rules shared by the browser and the server. No IO here: everything is a function of its
+//! input, compiled for wasm and native, and unit-tested.
+
+pub mod account;
+pub mod fields;
+pub mod trustlist;
+
+pub use account::{NewPassword, TenantName, Username};
+pub use fields::{FieldError, FieldErrors};
+pub use trustlist::TrustPrefix;

@@ -1,0 +1,141 @@
+//! The one error type of the `app` layer: what a server function can answer and what a page can
+//! show. Bad input carries field-level messages; internal faults carry nothing but a generic
+//! sentence (the details were logged on the server).
+
+use crate::domain::FieldErrors;
+use serde::{Deserialize, Serialize};
+use server_fn_error::{FromServerFnError, ServerFnErrorErr};
+
+mod server_fn_error {
+    pub use leptos::server_fn::{
+        codec::JsonEncoding,
+        error::{FromServerFnError, ServerFnErrorErr},
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in.")]
+    Unauthenticated,
+    #[error("You do not have permission to do this.")]
+    Forbidden,
+    #[error("Not found.")]
+    NotFound,
+    #[error("Invalid username or password.")]
+    BadCredentials,
+    #[error("Too many failed sign-in attempts. Try again in {retry_after_secs} seconds.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("{0}")]
+    Invalid(FieldErrors),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("The request could not be understood.")]
+    BadRequest,
+    #[error("The server could not be reached. Check your connection and try again.")]
+    Unreachable,
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid(FieldErrors::single(field, message))
+    }
+
+    /// The HTTP status a server function answers with this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Unauthenticated | Self::BadCredentials => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::Conflict(_) => 409,
+            Self::Invalid(_) => 422,
+            Self::Throttled { .. } => 429,
+            Self::BadRequest => 400,
+            Self::Unreachable => 503,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The message for one form field, when this error rejected that field.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Invalid(errors) => errors.get(field).map(str::to_owned),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Sets the status (and `Retry-After`) of the HTTP answer being built for this error.
+    pub fn set_response_status(&self) {
+        use leptos::prelude::use_context;
+        let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        res.set_status(
+            http::StatusCode::from_u16(self.status())
+                .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+        );
+        if let Self::Throttled { retry_after_secs } = self
+            && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            res.insert_header(http::header::RETRY_AFTER, v);
+        }
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        Self::Invalid(errors)
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = server_fn_error::JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let error = match value {
+            // the browser could not reach us: say so, without internals
+            ServerFnErrorErr::Request(_) => Self::Unreachable,
+            // bad arguments from a caller: a 400, never the decoder's text
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => Self::BadRequest,
+            _ => Self::Internal,
+        };
+        // on the server this runs while answering the call: give the answer the right status
+        #[cfg(feature = "ssr")]
+        error.set_response_status();
+        error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_messages() {
+        assert_eq!(AppError::Unauthenticated.status(), 401);
+        assert_eq!(AppError::Forbidden.status(), 403);
+        assert_eq!(AppError::Throttled { retry_after_secs: 42 }.status(), 429);
+        assert_eq!(
+            AppError::Throttled { retry_after_secs: 42 }.to_string(),
+            "Too many failed sign-in attempts. Try again in 42 seconds."
+        );
+        let e = AppError::field("username", "Enter a username.");
+        assert_eq!(e.status(), 422);
+        assert_eq!(e.field_message("username").as_deref(), Some("Enter a username."));
+        assert_eq!(e.field_message("password"), None);
+    }
+
+    #[test]
+    fn framework_errors_never_carry_internal_text() {
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::Args(
+            "missing field `secret_column` at line 1".into(),
+        ));
+        assert_eq!(e, AppError::BadRequest);
+        let e = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("db locked".into()));
+        assert_eq!(e.to_string(), "Something went wrong on our side. Please try again.");
+    }
+}

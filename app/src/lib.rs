@@ -1,0 +1,103 @@
+//! Switchboard's user interface and the rules and server functions it shares with the server.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod domain;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ports;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{ParentRoute, Redirect, Route, Router, Routes},
+    path,
+};
+use pages::console::{Area, Console};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Scripts only with this response's nonce (Leptos puts it on its hydration scripts), no inline
+/// styles, no framing, nothing from other origins.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use leptos::nonce::use_nonce;
+    let (Some(nonce), Some(res)) = (
+        use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        res.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/switchboard.css" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Switchboard".to_string() } else { format!("{title} · Switchboard") }
+        } />
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=path!("/") view=pages::home::Home ssr=SsrMode::Async />
+                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async />
+                <ParentRoute
+                    path=path!("/config")
+                    view=|| view! { <Console area=Area::Tenant /> }
+                    ssr=SsrMode::Async
+                >
+                    <Route path=path!("") view=|| view! { <Redirect path="/config/channels" /> } />
+                    <Route path=path!("channels") view=pages::config::ChannelsPage />
+                    <Route path=path!("certificates") view=pages::config::CertificatesPage />
+                    <Route path=path!("ous") view=pages::config::OusPage />
+                    <Route path=path!("skill-queues") view=pages::config::SkillQueuesPage />
+                    <Route path=path!("service-time") view=pages::config::ServiceTimePage />
+                    <Route path=path!("exports") view=pages::config::ExportsPage />
+                </ParentRoute>
+                <ParentRoute
+                    path=path!("/system")
+                    view=|| view! { <Console area=Area::System /> }
+                    ssr=SsrMode::Async
+                >
+                    <Route path=path!("") view=|| view! { <Redirect path="/system/tenants" /> } />
+                    <Route path=path!("tenants") view=pages::system::TenantsPage />
+                    <Route path=path!("trustlist") view=pages::system::TrustlistPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,98 @@
+//! Configuration Center pages of the tenant administrator. Their features arrive with later
+//! work; until then each shows its real, empty state for the tenant space.
+
+use crate::components::Breadcrumbs;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+fn EmptyPage(
+    title: &'static str,
+    crumbs: &'static [&'static str],
+    heading: &'static str,
+    detail: &'static str,
+) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <Breadcrumbs items=crumbs />
+        <div class="page-head">
+            <h1>{title}</h1>
+        </div>
+        <section class="empty-state">
+            <h2>{heading}</h2>
+            <p>{detail}</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn ChannelsPage() -> impl IntoView {
+    view! {
+        <EmptyPage
+            title="Channel Configuration"
+            crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration"]
+            heading="No channels yet"
+            detail="This tenant space has no WhatsApp channels. Creating channels is not available in this version yet."
+        />
+    }
+}
+
+#[component]
+pub fn CertificatesPage() -> impl IntoView {
+    view! {
+        <EmptyPage
+            title="Certificates"
+            crumbs=&["Configuration Center", "Access Configuration", "Certificates"]
+            heading="No certificates yet"
+            detail="This tenant space has no certificates. Uploading certificates is not available in this version yet."
+        />
+    }
+}
+
+#[component]
+pub fn OusPage() -> impl IntoView {
+    view! {
+        <EmptyPage
+            title="OUs"
+            crumbs=&["Configuration Center", "Access Configuration", "OUs"]
+            heading="No OUs yet"
+            detail="This tenant space has no organizational units. Managing OUs is not available in this version yet."
+        />
+    }
+}
+
+#[component]
+pub fn SkillQueuesPage() -> impl IntoView {
+    view! {
+        <EmptyPage
+            title="Skill Queues"
+            crumbs=&["Configuration Center", "Access Configuration", "Skill Queues"]
+            heading="No skill queues yet"
+            detail="This tenant space has no multimedia skill queues. Managing skill queues is not available in this version yet."
+        />
+    }
+}
+
+#[component]
+pub fn ServiceTimePage() -> impl IntoView {
+    view! {
+        <EmptyPage
+            title="Service Time"
+            crumbs=&["Configuration Center", "Access Configuration", "Service Time"]
+            heading="No service time rules yet"
+            detail="This tenant space has no non-working dates or weekday rules. Managing service time is not available in this version yet."
+        />
+    }
+}
+
+#[component]
+pub fn ExportsPage() -> impl IntoView {
+    view! {
+        <EmptyPage
+            title="Export Tasks"
+            crumbs=&["Configuration Center", "Export Tasks"]
+            heading="No export tasks yet"
+            detail="This tenant space has no export tasks. Exporting channels is not available in this version yet."
+        />
+    }
+}

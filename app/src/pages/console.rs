@@ -1,0 +1,158 @@
+//! The console frame around every signed-in page: header with tenant and user, navigation by
+//! role, and the access check of the area.
+
+use crate::api::auth::{Logout, current_user};
+use crate::components::ErrorPanel;
+use crate::model::{Me, Role};
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::hooks::use_location;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Tenant,
+    System,
+}
+
+impl Area {
+    fn admits(self, role: Role) -> bool {
+        matches!(
+            (self, role),
+            (Area::Tenant, Role::TenantAdmin) | (Area::System, Role::SystemAdmin)
+        )
+    }
+}
+
+/// Checks the session for an area: signed out -> sign-in page (coming back here afterwards);
+/// signed in with the wrong role -> 403 inside the person's own console.
+#[component]
+pub fn Console(area: Area) -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
+    let location = use_location();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) if area.admits(me.role) => {
+                        view! { <Frame me><Outlet /></Frame> }.into_any()
+                    }
+                    Ok(Some(me)) => {
+                        super::set_page_status(403);
+                        view! { <Frame me><Forbidden /></Frame> }.into_any()
+                    }
+                    Ok(None) => {
+                        let here = location.pathname.get_untracked();
+                        let next = url_escape(&here);
+                        view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
+                    }
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`.
+fn url_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[component]
+fn Frame(me: Me, children: Children) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let role = me.role;
+    let scope = match (&me.role, &me.tenant_name) {
+        (Role::SystemAdmin, _) => "System administration".to_string(),
+        (Role::TenantAdmin, Some(name)) => name.clone(),
+        (Role::TenantAdmin, None) => String::new(),
+    };
+    view! {
+        <a class="skip-link" href="#content">"Skip to content"</a>
+        <header class="topbar">
+            <div class="topbar-brand">
+                <span class="logo" aria-hidden="true">"◧"</span>
+                <span class="product">"Switchboard"</span>
+                <span class="area">"Configuration Center"</span>
+            </div>
+            <div class="topbar-user">
+                <span class="tenant" title="Tenant space">{scope}</span>
+                <span class="user" title="Signed in as">{me.username.clone()}</span>
+                <ActionForm action=logout attr:class="inline">
+                    <button type="submit" class="button ghost">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+        <div class="layout">
+            <nav class="sidebar" aria-label="Main">
+                {match role {
+                    Role::TenantAdmin => view! { <TenantNav /> }.into_any(),
+                    Role::SystemAdmin => view! { <SystemNav /> }.into_any(),
+                }}
+            </nav>
+            <main id="content" class="content" tabindex="-1">
+                {children()}
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn TenantNav() -> impl IntoView {
+    view! {
+        <p class="nav-title">"Configuration Center"</p>
+        <ul>
+            <li>
+                <span class="nav-group">"Access Configuration"</span>
+                <ul>
+                    <li><A href="/config/channels">"Channel Configuration"</A></li>
+                    <li><A href="/config/certificates">"Certificates"</A></li>
+                    <li><A href="/config/ous">"OUs"</A></li>
+                    <li><A href="/config/skill-queues">"Skill Queues"</A></li>
+                    <li><A href="/config/service-time">"Service Time"</A></li>
+                </ul>
+            </li>
+            <li><A href="/config/exports">"Export Tasks"</A></li>
+        </ul>
+    }
+}
+
+#[component]
+fn SystemNav() -> impl IntoView {
+    view! {
+        <p class="nav-title">"System"</p>
+        <ul>
+            <li><A href="/system/tenants">"Tenant Spaces"</A></li>
+            <li><A href="/system/trustlist">"Address Trustlist"</A></li>
+        </ul>
+    }
+}
+
+#[component]
+fn Forbidden() -> impl IntoView {
+    view! {
+        <leptos_meta::Title text="Access denied" />
+        <div class="page-head">
+            <h1>"Access denied"</h1>
+        </div>
+        <div class="error-panel" role="alert">
+            <p>"Your account does not have access to this page."</p>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_for_a_query_value() {
+        assert_eq!(super::url_escape("/config/ous"), "/config/ous");
+        assert_eq!(super::url_escape("/a b&c"), "/a%20b%26c");
+    }
+}

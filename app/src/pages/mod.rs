@@ -1,0 +1,20 @@
+//! One module per page.
+
+pub mod config;
+pub mod console;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod setup;
+pub mod system;
+
+/// Sets the HTTP status of the page being rendered on the server; nothing in the browser.
+pub fn set_page_status(_status: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(res), Ok(status)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(_status),
+    ) {
+        res.set_status(status);
+    }
+}

@@ -1,0 +1,340 @@
+//! The system administrator's pages: tenant spaces and the address trustlist.
+
+use crate::api::system::{
+    AddTrustPrefix, CreateTenant, RemoveTrustPrefix, ResetAdminPassword, SetTenantDisabled,
+    list_tenants, list_trustlist,
+};
+use crate::components::{
+    Breadcrumbs, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error,
+};
+use crate::error::AppError;
+use crate::model::{TenantSummary, TrustEntry};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// Clears a form after its action succeeded, so the next entry starts empty; a failed run
+/// keeps everything that was typed.
+fn reset_on_success<T, S>(value: S, form: NodeRef<leptos::html::Form>)
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_)))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+}
+
+fn success_notice<T, S>(value: S, message: &'static str) -> Signal<Option<String>>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || matches!(value.get(), Some(Ok(_))).then(|| message.to_string()))
+}
+
+#[component]
+pub fn TenantsPage() -> impl IntoView {
+    let create = ServerAction::<CreateTenant>::new();
+    let reset = ServerAction::<ResetAdminPassword>::new();
+    let toggle = ServerAction::<SetTenantDisabled>::new();
+    let tenants = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                reset.version().get(),
+                toggle.version().get(),
+            )
+        },
+        |_| list_tenants(),
+    );
+    let create_form = NodeRef::<leptos::html::Form>::new();
+    let reset_form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(create.value(), create_form);
+    reset_on_success(reset.value(), reset_form);
+    let create_error = action_error(create.value());
+    let reset_error = action_error(reset.value());
+    let toggle_error = action_error(toggle.value());
+
+    view! {
+        <Title text="Tenant Spaces" />
+        <Breadcrumbs items=&["System", "Tenant Spaces"] />
+        <div class="page-head">
+            <h1>"Tenant Spaces"</h1>
+        </div>
+        <FormAlert error=toggle_error />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match tenants.await {
+                    Ok(list) => view! { <TenantTable tenants=list toggle /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+
+        <div class="panels">
+            <section class="panel" aria-labelledby="create-title">
+                <h2 id="create-title">"Create a tenant space"</h2>
+                <p class="panel-help">
+                    "Creates the tenant space together with its first tenant administrator."
+                </p>
+                <ActionForm action=create node_ref=create_form attr:class="stack" attr:novalidate=true>
+                    <FormAlert error=create_error />
+                    <Field label="Tenant space name" name="name" error=create_error required=true />
+                    <Field
+                        label="Administrator username"
+                        name="admin_username"
+                        error=create_error
+                        autocomplete="off"
+                        required=true
+                    />
+                    <Field
+                        label="Administrator password"
+                        name="admin_password"
+                        kind="password"
+                        error=create_error
+                        autocomplete="new-password"
+                        required=true
+                        hint="At least 8 characters. Give it to the administrator over a safe channel."
+                    />
+                    <button type="submit" class="button primary" disabled=move || create.pending().get()>
+                        "Create tenant space"
+                    </button>
+                    <Notice message=success_notice(create.value(), "Tenant space created.") />
+                </ActionForm>
+            </section>
+
+            <section class="panel" aria-labelledby="reset-title">
+                <h2 id="reset-title">"Reset an administrator's password"</h2>
+                <p class="panel-help">
+                    "Sets a new password and signs the administrator out everywhere."
+                </p>
+                <ActionForm action=reset node_ref=reset_form attr:class="stack" attr:novalidate=true>
+                    <FormAlert error=reset_error />
+                    <SelectField label="Tenant administrator" name="user_id" error=reset_error required=true>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                tenants
+                                    .await
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .flat_map(|t| {
+                                        t.admins.into_iter().map(move |a| {
+                                            let label = format!("{} — {}", a.username, t.name);
+                                            view! { <option value=a.user_id.to_string()>{label}</option> }
+                                        }).collect::<Vec<_>>()
+                                    })
+                                    .collect_view()
+                            })}
+                        </Transition>
+                    </SelectField>
+                    <Field
+                        label="New password"
+                        name="new_password"
+                        kind="password"
+                        error=reset_error
+                        autocomplete="new-password"
+                        required=true
+                    />
+                    <button type="submit" class="button" disabled=move || reset.pending().get()>
+                        "Reset password"
+                    </button>
+                    <Notice message=success_notice(
+                        reset.value(),
+                        "Password reset. The administrator was signed out everywhere.",
+                    ) />
+                </ActionForm>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn TenantTable(tenants: Vec<TenantSummary>, toggle: ServerAction<SetTenantDisabled>) -> impl IntoView {
+    if tenants.is_empty() {
+        return view! {
+            <section class="empty-state">
+                <h2>"No tenant spaces yet"</h2>
+                <p>"Create the first one below."</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <caption class="visually-hidden">"Tenant spaces"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Tenant space"</th>
+                        <th scope="col">"Administrators"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Operation"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {tenants
+                        .into_iter()
+                        .map(|t| {
+                            let admins = t
+                                .admins
+                                .iter()
+                                .map(|a| a.username.clone())
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            let (status, next, verb) = if t.disabled {
+                                ("Disabled", "false", "Enable")
+                            } else {
+                                ("Active", "true", "Disable")
+                            };
+                            let label = format!("{verb} {}", t.name);
+                            view! {
+                                <tr>
+                                    <th scope="row">{t.name.clone()}</th>
+                                    <td>{admins}</td>
+                                    <td>
+                                        <span class="badge" class:off=t.disabled>{status}</span>
+                                    </td>
+                                    <td>{t.created.clone()}</td>
+                                    <td>
+                                        <ActionForm action=toggle attr:class="inline">
+                                            <input type="hidden" name="tenant_id" value=t.id.to_string() />
+                                            <input type="hidden" name="disabled" value=next />
+                                            <button type="submit" class="button small" aria-label=label>
+                                                {verb}
+                                            </button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn TrustlistPage() -> impl IntoView {
+    let add = ServerAction::<AddTrustPrefix>::new();
+    let remove = ServerAction::<RemoveTrustPrefix>::new();
+    let entries = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| list_trustlist(),
+    );
+    let tenants = Resource::new(|| (), |_| list_tenants());
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(add.value(), add_form);
+    let add_error = action_error(add.value());
+    let remove_error = action_error(remove.value());
+
+    view! {
+        <Title text="Address Trustlist" />
+        <Breadcrumbs items=&["System", "Address Trustlist"] />
+        <div class="page-head">
+            <h1>"Address Trustlist"</h1>
+        </div>
+        <p class="page-help">
+            "A channel's BaseUrl must start with one of these prefixes. Global prefixes apply to every tenant space."
+        </p>
+        <FormAlert error=remove_error />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match entries.await {
+                    Ok(list) => view! { <TrustTable entries=list remove /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="panel" aria-labelledby="add-title">
+            <h2 id="add-title">"Add a prefix"</h2>
+            <ActionForm action=add node_ref=add_form attr:class="stack" attr:novalidate=true>
+                <FormAlert error=add_error />
+                <Field
+                    label="BaseUrl prefix"
+                    name="prefix"
+                    error=add_error
+                    required=true
+                    placeholder="https://api.example.com"
+                    hint="An https:// address; paths below it are allowed too."
+                />
+                <SelectField label="Scope" name="scope" error=add_error required=true>
+                    <option value="global">"Global (all tenant spaces)"</option>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            tenants
+                                .await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|t| view! { <option value=t.id.to_string()>{t.name}</option> })
+                                .collect_view()
+                        })}
+                    </Transition>
+                </SelectField>
+                <button type="submit" class="button primary" disabled=move || add.pending().get()>
+                    "Add prefix"
+                </button>
+                <Notice message=success_notice(add.value(), "Prefix added.") />
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn TrustTable(entries: Vec<TrustEntry>, remove: ServerAction<RemoveTrustPrefix>) -> impl IntoView {
+    if entries.is_empty() {
+        return view! {
+            <section class="empty-state">
+                <h2>"No prefixes yet"</h2>
+                <p>"Until a prefix is added, no channel BaseUrl is allowed."</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <caption class="visually-hidden">"Address trustlist"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Prefix"</th>
+                        <th scope="col">"Scope"</th>
+                        <th scope="col">"Added"</th>
+                        <th scope="col">"Operation"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {entries
+                        .into_iter()
+                        .map(|e| {
+                            let scope = e.tenant_name.clone().unwrap_or_else(|| "Global".into());
+                            let label = format!("Remove {}", e.prefix);
+                            view! {
+                                <tr>
+                                    <th scope="row"><code>{e.prefix.clone()}</code></th>
+                                    <td>{scope}</td>
+                                    <td>{e.created.clone()}</td>
+                                    <td>
+                                        <ActionForm action=remove attr:class="inline">
+                                            <input type="hidden" name="id" value=e.id.to_string() />
+                                            <button type="submit" class="button small danger" aria-label=label>
+                                                "Remove"
+                                            </button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,95 @@
+//! The traits the server implements (server builds only). Server functions reach the database
+//! through these, so `app` never depends on sea-orm and can be tested against fakes.
+
+use crate::domain::{NewPassword, TenantName, TrustPrefix, Username};
+use crate::model::{Me, SetupStatus, TenantSummary, TrustEntry};
+use async_trait::async_trait;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// What a repository can answer besides success. `Internal` carries no detail: the
+/// implementation logs the cause with its context before answering it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepoError {
+    #[error("not found")]
+    NotFound,
+    #[error("{field}: {message}")]
+    Conflict { field: &'static str, message: String },
+    #[error("internal error")]
+    Internal,
+}
+
+/// A signed-in account as the server sees it: the page view plus the session epoch that a
+/// password reset advances (which ends every older session of that account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub me: Me,
+    pub epoch: i64,
+}
+
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Checks a username and password. Unknown users cost the same hashing work as known ones.
+    /// Accounts of a disabled tenant do not authenticate.
+    async fn authenticate(&self, username: &str, password: &str)
+    -> Result<Option<Principal>, RepoError>;
+    /// The current state of an account, `None` when it no longer exists or its tenant is
+    /// disabled.
+    async fn principal(&self, user_id: i64) -> Result<Option<Principal>, RepoError>;
+    async fn setup_state(&self) -> Result<SetupStatus, RepoError>;
+    /// Creates the first system administrator with a one-time setup token.
+    async fn complete_setup(
+        &self,
+        token: &str,
+        username: &Username,
+        password: &NewPassword,
+    ) -> Result<Principal, RepoError>;
+}
+
+#[async_trait]
+pub trait Tenants: Send + Sync {
+    async fn list(&self) -> Result<Vec<TenantSummary>, RepoError>;
+    /// Creates a tenant space and its first tenant administrator in one transaction.
+    async fn create(
+        &self,
+        name: &TenantName,
+        admin: &Username,
+        password: &NewPassword,
+    ) -> Result<i64, RepoError>;
+    /// Sets a tenant administrator's password and ends that account's sessions.
+    async fn reset_admin_password(
+        &self,
+        user_id: i64,
+        password: &NewPassword,
+    ) -> Result<(), RepoError>;
+    async fn set_disabled(&self, tenant_id: i64, disabled: bool) -> Result<(), RepoError>;
+}
+
+#[async_trait]
+pub trait Trustlist: Send + Sync {
+    async fn list(&self) -> Result<Vec<TrustEntry>, RepoError>;
+    /// `tenant_id` `None` adds a global entry.
+    async fn add(&self, prefix: &TrustPrefix, tenant_id: Option<i64>) -> Result<i64, RepoError>;
+    async fn remove(&self, id: i64) -> Result<(), RepoError>;
+}
+
+/// Counts failed sign-ins per client address.
+pub trait LoginThrottle: Send + Sync {
+    /// `Err(seconds)` while the address must wait.
+    fn check(&self, client: IpAddr) -> Result<(), u64>;
+    fn record_failure(&self, client: IpAddr);
+    fn record_success(&self, client: IpAddr);
+}
+
+/// The client's address, put into every request's extensions by the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// Everything server functions need, provided as context by the server.
+#[derive(Clone)]
+pub struct Ports {
+    pub accounts: Arc<dyn Accounts>,
+    pub tenants: Arc<dyn Tenants>,
+    pub trustlist: Arc<dyn Trustlist>,
+    pub throttle: Arc<dyn LoginThrottle>,
+}

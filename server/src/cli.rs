@@ -1,0 +1,156 @@
+//! The `switchboard` command line: serve (default), migrate, create-admin, create-tenant.
+//! Errors print one line on standard error and exit non-zero.
+
+use crate::config::Config;
+use crate::db::accounts::SqlAccounts;
+use crate::startup;
+use app::domain::{NewPassword, TenantName, Username};
+use app::ports::{RepoError, Tenants};
+use clap::{Parser, Subcommand};
+use std::io::BufRead;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "switchboard", version, about = "Switchboard configuration center")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Bring the database schema up to date and exit.
+    Migrate,
+    /// Create a system administrator; the password is read from standard input.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+    },
+    /// Create a tenant space and its first tenant administrator; the administrator's password
+    /// is read from standard input.
+    CreateTenant {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_username: String,
+    },
+}
+
+/// A failure to report in one line.
+#[derive(Debug)]
+pub struct CliError(pub String);
+
+impl<E: std::fmt::Display> From<E> for CliError {
+    fn from(e: E) -> Self {
+        Self(e.to_string())
+    }
+}
+
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let db = crate::db::Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::CreateAdmin { username } => {
+            let username = Username::parse(&username).map_err(CliError)?;
+            let password = read_password()?;
+            let state = startup::build_state(&config).await?;
+            let id = state
+                .accounts
+                .create_system_admin(&username, &password)
+                .await
+                .map_err(repo_error)?;
+            println!("created system administrator '{}' (id {id})", username.as_str());
+            Ok(())
+        }
+        Command::CreateTenant {
+            name,
+            admin_username,
+        } => {
+            let name = TenantName::parse(&name).map_err(CliError)?;
+            let admin = Username::parse(&admin_username).map_err(CliError)?;
+            let password = read_password()?;
+            let state = startup::build_state(&config).await?;
+            let accounts: &SqlAccounts = &state.accounts;
+            let id = accounts
+                .create(&name, &admin, &password)
+                .await
+                .map_err(repo_error)?;
+            println!(
+                "created tenant space '{}' (id {id}) with administrator '{}'",
+                name.as_str(),
+                admin.as_str()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn repo_error(e: RepoError) -> CliError {
+    match e {
+        RepoError::Conflict { message, .. } => CliError(message),
+        RepoError::NotFound => CliError("not found".into()),
+        RepoError::Internal => CliError("database error (see the log above)".into()),
+    }
+}
+
+/// One line from standard input, without its line ending, checked by the password rules.
+fn read_password() -> Result<NewPassword, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError(format!("cannot read the password from standard input: {e}")))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    NewPassword::parse(password).map_err(CliError)
+}
+
+async fn serve(config: Config) -> Result<(), CliError> {
+    let state = startup::build_state(&config).await?;
+    if let Some(link) = startup::first_run_link(&state, &config)
+        .await
+        .map_err(repo_error)?
+    {
+        tracing::info!("first run: create the system administrator at {link}");
+    }
+    startup::spawn_session_cleanup(&state);
+    let addr = config.leptos.site_addr;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError(format!("cannot listen on {addr}: {e}")))?;
+    let router = startup::build_router(state, &config);
+    tracing::info!("Switchboard is listening on {addr}; open {}", config.public_base());
+    startup::serve(listener, router).await?;
+    Ok(())
+}

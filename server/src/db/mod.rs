@@ -1,0 +1,192 @@
+//! The database: connection (SQLite by default, PostgreSQL by URL), migrations, the session
+//! store on the same pool, and the repositories that implement `app::ports`.
+
+pub mod accounts;
+pub mod entities;
+pub mod migration;
+pub mod sessions;
+pub mod trustlist;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm_migration::MigratorTrait;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the database at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("database URL {0} is not supported (use sqlite://… or postgres://…)")]
+    Unsupported(String),
+    #[error("cannot create the data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+    #[error("database error: {0}")]
+    Query(#[from] DbErr),
+}
+
+/// The raw pool under sea-orm, for the session store that shares it.
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub conn: DatabaseConnection,
+    pub pool: Pool,
+}
+
+/// The file of a `sqlite:` URL, if it names one (not `:memory:`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        None
+    } else {
+        Some(PathBuf::from(path))
+    }
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("****"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        let fail = |e: sqlx::Error| DbError::Connect {
+            url: redact(url),
+            reason: e.to_string(),
+        };
+        if url.starts_with("sqlite:") {
+            if let Some(dir) = sqlite_path(url).and_then(|p| p.parent().map(|d| d.to_path_buf()))
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(&dir).map_err(|e| DbError::DataDir {
+                    path: dir.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            }
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(fail)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(fail)?;
+            Ok(Self {
+                conn: SqlxSqliteConnector::from_sqlx_sqlite_pool(pool.clone()),
+                pool: Pool::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            use sqlx::{ConnectOptions, Connection};
+            let options = PgConnectOptions::from_str(url).map_err(fail)?;
+            // one direct connection first: its error says what is wrong (refused, auth, no
+            // such database) where the pool would only time out
+            options.connect().await.map_err(fail)?.close().await.map_err(fail)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(fail)?;
+            Ok(Self {
+                conn: SqlxPostgresConnector::from_sqlx_postgres_pool(pool.clone()),
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            Err(DbError::Unsupported(redact(url)))
+        }
+    }
+
+    /// Brings the schema (and the session table) up to date.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        migration::Migrator::up(&self.conn, None)
+            .await
+            .map_err(|e| DbError::Migrate(e.to_string()))?;
+        sessions::SessionStore::new(self)
+            .migrate()
+            .await
+            .map_err(|e| DbError::Migrate(e.to_string()))
+    }
+
+    /// A cheap round trip, for `/readyz`.
+    pub async fn ping(&self) -> bool {
+        self.conn.execute_unprepared("SELECT 1").await.is_ok()
+    }
+}
+
+/// Logs a database error with its context and answers the opaque port error.
+pub(crate) fn internal(context: &'static str) -> impl FnOnce(DbErr) -> app::ports::RepoError {
+    move |e| {
+        tracing::error!(error = %e, context, "database");
+        app::ports::RepoError::Internal
+    }
+}
+
+/// Whether a database error is a unique-constraint violation.
+pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+}
+
+pub(crate) fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+/// `YYYY-MM-DD HH:MM UTC`
+pub(crate) fn display_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths() {
+        assert_eq!(sqlite_path("sqlite://data/x.db"), Some(PathBuf::from("data/x.db")));
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db?mode=rwc"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://h/db"), None);
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:****@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn formats_times() {
+        let t = time::macros::datetime!(2026-11-25 15:30:59 UTC);
+        assert_eq!(display_time(t), "2026-11-25 15:30 UTC");
+    }
+}

@@ -1,0 +1,58 @@
+//! Puts the client's address into each request's extensions (`app::ports::ClientAddr`).
+
+use app::ports::ClientAddr;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+/// Whether to believe `X-Forwarded-For` (only behind a proxy that sets it).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddrPolicy {
+    pub trust_forwarded_for: bool,
+}
+
+pub async fn client_addr(
+    State(policy): State<ClientAddrPolicy>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let addr = if policy.trust_forwarded_for {
+        forwarded_for(req.headers()).unwrap_or(peer)
+    } else {
+        peer
+    };
+    req.extensions_mut().insert(ClientAddr(addr));
+    next.run(req).await
+}
+
+/// The address the nearest proxy saw: the last entry of `X-Forwarded-For`.
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .next_back()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_the_last_forwarded_address() {
+        let mut h = axum::http::HeaderMap::new();
+        h.append("x-forwarded-for", "203.0.113.9, 198.51.100.2".parse().unwrap());
+        assert_eq!(forwarded_for(&h), Some("198.51.100.2".parse().unwrap()));
+        h.append("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(forwarded_for(&h), Some("198.51.100.2".parse().unwrap()));
+        assert_eq!(forwarded_for(&axum::http::HeaderMap::new()), None);
+    }
+}

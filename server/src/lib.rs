@@ -1,0 +1,9 @@
+//! The Switchboard server: configuration, database, HTTP middleware and the router. The binary
+//! in `main.rs` is a thin CLI over this library, and the integration tests use it directly.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod http;
+pub mod startup;

@@ -1,0 +1,119 @@
+//! The `switchboard` binary's commands, run as a script would run them.
+
+mod common;
+
+use common::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(database_url: &str, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run switchboard");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn migrate_create_admin_and_create_tenant() {
+    let (_db, url) = fresh_database().await;
+    let r = run(&url, &["migrate"], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "database is up to date");
+
+    let r = run(&url, &["create-admin", "--username", "ops"], "ops-password-1\n");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("created system administrator 'ops'"));
+
+    let r = run(&url, &["create-admin", "--username", "OPS"], "ops-password-1\n");
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.trim(), "error: The username 'ops' is taken.");
+
+    let r = run(&url, &["create-admin", "--username", "weak"], "short\n");
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.trim(), "error: The password must be at least 8 characters.");
+
+    let r = run(
+        &url,
+        &["create-tenant", "--name", "Acme", "--admin-username", "acme-admin"],
+        "acme-password-1\r\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("created tenant space 'Acme'"));
+
+    let r = run(
+        &url,
+        &["create-tenant", "--name", "acme", "--admin-username", "other"],
+        "acme-password-1\n",
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(r.stderr.trim(), "error: A tenant space named 'acme' exists already.");
+}
+
+#[tokio::test]
+async fn accounts_made_by_the_cli_sign_in_over_http() {
+    let (db, url) = fresh_database().await;
+    assert_eq!(run(&url, &["create-admin", "--username", "ops"], "ops-password-1\n").code, 0);
+    assert_eq!(
+        run(
+            &url,
+            &["create-tenant", "--name", "Acme", "--admin-username", "acme-admin"],
+            "acme-password-1\n",
+        )
+        .code,
+        0
+    );
+    // a server on the same database
+    let app = spawn_on(db, url).await;
+    assert!(app.setup_link.is_none(), "an administrator exists: no setup link");
+    let root = app.session("ops", "ops-password-1").await;
+    assert_eq!(app.whoami(&root).await["role"], "SystemAdmin");
+    let tenant = app.session("acme-admin", "acme-password-1").await;
+    assert_eq!(app.whoami(&tenant).await["tenant_name"], "Acme");
+}
+
+#[test]
+fn unreachable_database_is_one_clear_line() {
+    let r = run(
+        "postgres://switchboard:secret@127.0.0.1:1/nothing",
+        &["create-admin", "--username", "ops"],
+        "ops-password-1\n",
+    );
+    assert_eq!(r.code, 1);
+    let line = r.stderr.trim();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.starts_with("error: cannot connect to the database at postgres://switchboard:****@127.0.0.1:1/nothing"), "{line}");
+    assert!(!line.contains("secret"));
+}
+
+#[test]
+fn bad_arguments_are_refused() {
+    let r = run("sqlite::memory:", &["create-admin", "--username", "a b"], "ops-password-1\n");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.starts_with("error: The username may contain only"), "{}", r.stderr);
+    let r = run("mysql://x", &["migrate"], "");
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("is not supported"), "{}", r.stderr);
+}
