@@ -56,10 +56,10 @@ pub fn Field(
     };
     view! {
         <div class="field" class:invalid=move || message.get().is_some()>
-            <label for=id>
-                {label}
-                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
-            </label>
+            <div class="label-row">
+                <label for=id>{label}</label>
+                {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
+            </div>
             {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
             <input
                 id=id
@@ -98,10 +98,10 @@ pub fn SelectField(
     };
     view! {
         <div class="field" class:invalid=move || message.get().is_some()>
-            <label for=id>
-                {label}
-                {required.then(|| view! { <span class="required" aria-hidden="true">" *"</span> })}
-            </label>
+            <div class="label-row">
+                <label for=id>{label}</label>
+                {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
+            </div>
             <select
                 id=id
                 name=name

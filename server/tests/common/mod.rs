@@ -207,7 +207,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
-        let mut req = self.http.get(format!("{}{path}", self.base));
+        // as a browser asks for a page
+        let mut req = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Accept", "text/html,application/xhtml+xml");
         if let Some(c) = cookie {
             req = req.header("Cookie", c);
         }

@@ -1,0 +1,31 @@
+import { defineConfig } from "@playwright/test";
+
+// The server is started by run.sh (fresh SQLite database, freshly built binary); it passes its
+// address and first-run link in BASE_URL and SETUP_LINK.
+export default defineConfig({
+  testDir: "./tests",
+  // one server, one database: the suite is a story told in order
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"]],
+  outputDir: "test-results",
+  use: {
+    baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3210",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+});

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the Playwright suite against a freshly built server on a fresh SQLite database.
+# Usage: end2end/run.sh [playwright args…]   (from anywhere; builds with cargo-leptos first)
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}"
+
+echo "==> building the site and server (cargo leptos build)"
+cargo leptos build
+
+work="$(mktemp -d)"
+port="${E2E_PORT:-3210}"
+log="$work/server.log"
+cleanup() {
+  if [[ -n "${server_pid:-}" ]]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [[ "${KEEP_E2E_DIR:-}" == "" ]]; then rm -rf "$work"; else echo "kept $work"; fi
+}
+trap cleanup EXIT
+
+echo "==> starting the server on 127.0.0.1:$port with a fresh database in $work"
+DATABASE_URL="sqlite://$work/e2e.db" \
+LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+LEPTOS_SITE_ROOT="$root/target/site" \
+SWITCHBOARD_PUBLIC_URL="http://127.0.0.1:$port" \
+RUST_LOG="${RUST_LOG:-info}" \
+  "$CARGO_TARGET_DIR/debug/switchboard" serve >"$log" 2>&1 &
+server_pid=$!
+
+for _ in $(seq 1 120); do
+  if curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then echo "server exited:"; cat "$log"; exit 1; fi
+  sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "server not ready:"; cat "$log"; exit 1; }
+
+setup_link="$(grep -o 'http[^ ]*/setup?token=[0-9a-f]*' "$log" | head -1)"
+[[ -n "$setup_link" ]] || { echo "no first-run link in the server log:"; cat "$log"; exit 1; }
+
+cd "$root/end2end"
+if [[ ! -d node_modules/@playwright/test ]]; then
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+fi
+status=0
+BASE_URL="http://127.0.0.1:$port" SETUP_LINK="$setup_link" npx playwright test "$@" || status=$?
+if [[ $status -ne 0 ]]; then
+  echo "==> server log (last 80 lines)"; tail -80 "$log"
+fi
+exit $status

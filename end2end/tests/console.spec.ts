@@ -1,0 +1,215 @@
+import { test, expect, axe, open, hydrated, signIn, watch, expectRejectedCalls, ROOT, TENANT } from "./fixtures";
+
+// One database for the whole run: the tests build on each other, in this order.
+test.describe.configure({ mode: "serial" });
+
+test("first-run setup creates the system administrator", async ({ page }) => {
+  const link = process.env.SETUP_LINK;
+  expect(link, "run.sh passes the server's first-run link").toBeTruthy();
+  const url = new URL(link!);
+  expectRejectedCalls(page, 422);
+  await open(page, url.pathname + url.search);
+  await expect(page.getByRole("heading", { name: "Create the system administrator" })).toBeVisible();
+  await axe(page);
+
+  // a mismatch is reported next to the field, and what was typed stays
+  await page.getByLabel("Username").fill(ROOT.username);
+  await page.getByLabel("Password", { exact: true }).fill(ROOT.password);
+  await page.getByLabel("Confirm password").fill("something-else");
+  await page.getByRole("button", { name: "Create system administrator" }).click();
+  await expect(page.locator("#confirm_password-error")).toHaveText("The passwords do not match.");
+  await expect(page.getByLabel("Username")).toHaveValue(ROOT.username);
+  await expect(page.getByLabel("Confirm password")).toHaveAttribute("aria-invalid", "true");
+  await axe(page);
+
+  await page.getByLabel("Confirm password").fill(ROOT.password);
+  await page.getByRole("button", { name: "Create system administrator" }).click();
+  await expect(page).toHaveURL(/\/system\/tenants$/);
+  await expect(page.getByRole("heading", { name: "Tenant Spaces", level: 1 })).toBeVisible();
+
+  // the link is spent
+  await open(page, url.pathname + url.search);
+  await expect(page.getByText("Setup is complete")).toBeVisible();
+});
+
+test("the system administrator creates a tenant space with its administrator", async ({ page }) => {
+  expectRejectedCalls(page, 422);
+  await signIn(page, ROOT.username, ROOT.password);
+  await expect(page).toHaveURL(/\/system\/tenants$/);
+  await hydrated(page);
+  await expect(page.getByText("No tenant spaces yet")).toBeVisible();
+  await axe(page);
+
+  // bad input: a message per field, values kept
+  await page.getByLabel("Tenant space name").fill("A");
+  await page.getByLabel("Administrator username").fill(TENANT.admin);
+  await page.getByLabel("Administrator password").fill("short");
+  await page.getByRole("button", { name: "Create tenant space" }).click();
+  await expect(page.locator("#name-error")).toHaveText(
+    "The tenant space name must be at least 2 characters.",
+  );
+  await expect(page.locator("#admin_password-error")).toHaveText(
+    "The password must be at least 8 characters.",
+  );
+  await expect(page.getByLabel("Administrator username")).toHaveValue(TENANT.admin);
+  await axe(page);
+
+  await page.getByLabel("Tenant space name").fill(TENANT.name);
+  await page.getByLabel("Administrator password").fill(TENANT.password);
+  await page.getByRole("button", { name: "Create tenant space" }).click();
+  await expect(page.getByRole("status")).toHaveText("Tenant space created.");
+  const row = page.getByRole("row", { name: new RegExp(TENANT.name) });
+  await expect(row).toContainText(TENANT.admin);
+  await expect(row).toContainText("Active");
+  // the form is cleared for the next one
+  await expect(page.getByLabel("Tenant space name")).toHaveValue("");
+  await axe(page);
+});
+
+test("the system administrator keeps the address trustlist", async ({ page }) => {
+  expectRejectedCalls(page, 422);
+  await signIn(page, ROOT.username, ROOT.password);
+  await expect(page).toHaveURL(/\/system\/tenants$/);
+  await page.getByRole("link", { name: "Address Trustlist" }).click();
+  await expect(page).toHaveURL(/\/system\/trustlist$/);
+  await expect(page.getByRole("heading", { name: "Address Trustlist", level: 1 })).toBeVisible();
+  await expect(page.getByText("No prefixes yet")).toBeVisible();
+  await axe(page);
+
+  await page.getByLabel("BaseUrl prefix").fill("http://api.infobip.com");
+  await page.getByRole("button", { name: "Add prefix" }).click();
+  await expect(page.locator("#prefix-error")).toContainText("must start with https://");
+  await expect(page.getByLabel("BaseUrl prefix")).toHaveValue("http://api.infobip.com");
+
+  await page.getByLabel("BaseUrl prefix").fill("https://api.infobip.com/");
+  await page.getByRole("button", { name: "Add prefix" }).click();
+  await expect(page.getByRole("row", { name: /https:\/\/api\.infobip\.com/ })).toContainText("Global");
+
+  await page.getByLabel("BaseUrl prefix").fill("https://api.twilio.com");
+  await page.getByLabel("Scope").selectOption({ label: TENANT.name });
+  await page.getByRole("button", { name: "Add prefix" }).click();
+  const scoped = page.getByRole("row", { name: /https:\/\/api\.twilio\.com/ });
+  await expect(scoped).toContainText(TENANT.name);
+  await axe(page);
+
+  await page.getByRole("button", { name: "Remove https://api.twilio.com" }).click();
+  await expect(scoped).toHaveCount(0);
+  await expect(page.getByRole("row", { name: /https:\/\/api\.infobip\.com/ })).toBeVisible();
+});
+
+test("the tenant administrator signs in and sees the Configuration Center", async ({ page }) => {
+  await signIn(page, TENANT.admin, TENANT.password);
+  await expect(page).toHaveURL(/\/config\/channels$/);
+  await hydrated(page);
+  const header = page.getByRole("banner");
+  await expect(header).toContainText(TENANT.name);
+  await expect(header).toContainText(TENANT.admin);
+  await expect(page.getByRole("navigation", { name: "Breadcrumb" })).toHaveText(
+    /Configuration Center.*Access Configuration.*Channel Configuration/,
+  );
+  await expect(page.getByRole("heading", { name: "Channel Configuration", level: 1 })).toBeVisible();
+  await axe(page);
+
+  const nav = page.getByRole("navigation", { name: "Main" });
+  for (const [link, path] of [
+    ["Certificates", "/config/certificates"],
+    ["OUs", "/config/ous"],
+    ["Skill Queues", "/config/skill-queues"],
+    ["Service Time", "/config/service-time"],
+    ["Export Tasks", "/config/exports"],
+    ["Channel Configuration", "/config/channels"],
+  ]) {
+    await nav.getByRole("link", { name: link, exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`${path}$`));
+    await expect(page.getByRole("heading", { name: link, level: 1 })).toBeVisible();
+    await expect(nav.getByRole("link", { name: link, exact: true })).toHaveAttribute("aria-current", "page");
+    await axe(page);
+  }
+});
+
+test("a wrong password shows the error and keeps the username", async ({ page }) => {
+  expectRejectedCalls(page, 401);
+  await signIn(page, TENANT.admin, "not-the-password");
+  await expect(page.getByRole("alert").filter({ hasText: "Invalid username or password." })).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByLabel("Username")).toHaveValue(TENANT.admin);
+  await axe(page);
+});
+
+test("signing out ends the session", async ({ page }) => {
+  await signIn(page, TENANT.admin, TENANT.password);
+  await expect(page).toHaveURL(/\/config\/channels$/);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/config/ous");
+  await expect(page).toHaveURL(/\/login\?next=\/config\/ous$/);
+  // and signing in again returns to where the person was going
+  await hydrated(page);
+  await page.getByLabel("Username").fill(TENANT.admin);
+  await page.getByLabel("Password").fill(TENANT.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/config\/ous$/);
+});
+
+test("a tenant administrator opening the system pages is refused", async ({ page }) => {
+  expectRejectedCalls(page, 403);
+  await signIn(page, TENANT.admin, TENANT.password);
+  await expect(page).toHaveURL(/\/config\/channels$/);
+  for (const path of ["/system/tenants", "/system/trustlist"]) {
+    const response = await page.goto(path);
+    expect(response?.status()).toBe(403);
+    await hydrated(page);
+    await expect(page.getByRole("heading", { name: "Access denied" })).toBeVisible();
+    await expect(page.getByRole("table")).toHaveCount(0);
+    await axe(page);
+  }
+});
+
+test("the system administrator resets a password and disables a tenant space", async ({ browser }) => {
+  const rootPage = await (await browser.newContext()).newPage();
+  const tenantPage = await (await browser.newContext()).newPage();
+  const errors: string[] = [];
+  watch(rootPage, errors);
+  watch(tenantPage, errors);
+  expectRejectedCalls(tenantPage, 401);
+
+  await signIn(tenantPage, TENANT.admin, TENANT.password);
+  await expect(tenantPage).toHaveURL(/\/config\/channels$/);
+
+  await signIn(rootPage, ROOT.username, ROOT.password);
+  await expect(rootPage).toHaveURL(/\/system\/tenants$/);
+  await hydrated(rootPage);
+  await rootPage.getByLabel("Tenant administrator").selectOption({ label: `${TENANT.admin} — ${TENANT.name}` });
+  await rootPage.getByLabel("New password").fill("acme-password-2");
+  await rootPage.getByRole("button", { name: "Reset password" }).click();
+  await expect(rootPage.getByRole("status").filter({ hasText: "Password reset" })).toBeVisible();
+
+  // the administrator's open session has ended
+  await tenantPage.goto("/config/certificates");
+  await expect(tenantPage).toHaveURL(/\/login\?next=/);
+  await signIn(tenantPage, TENANT.admin, "acme-password-2");
+  await expect(tenantPage).toHaveURL(/\/config\/channels$/);
+
+  await rootPage.getByRole("button", { name: `Disable ${TENANT.name}` }).click();
+  await expect(rootPage.getByRole("row", { name: new RegExp(TENANT.name) })).toContainText("Disabled");
+  await tenantPage.goto("/config/ous");
+  await expect(tenantPage).toHaveURL(/\/login\?next=/);
+  await signIn(tenantPage, TENANT.admin, "acme-password-2");
+  await expect(tenantPage.getByRole("alert").filter({ hasText: "Invalid username or password." })).toBeVisible();
+
+  await rootPage.getByRole("button", { name: `Enable ${TENANT.name}` }).click();
+  await expect(rootPage.getByRole("row", { name: new RegExp(TENANT.name) })).toContainText("Active");
+  await signIn(tenantPage, TENANT.admin, "acme-password-2");
+  await expect(tenantPage).toHaveURL(/\/config\/channels$/);
+  expect(errors).toEqual([]);
+});
+
+test("pages read without JavaScript", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/login");
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByLabel("Username")).toBeVisible();
+  await context.close();
+});
