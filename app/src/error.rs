@@ -118,14 +118,26 @@ mod tests {
     fn statuses_and_messages() {
         assert_eq!(AppError::Unauthenticated.status(), 401);
         assert_eq!(AppError::Forbidden.status(), 403);
-        assert_eq!(AppError::Throttled { retry_after_secs: 42 }.status(), 429);
         assert_eq!(
-            AppError::Throttled { retry_after_secs: 42 }.to_string(),
+            AppError::Throttled {
+                retry_after_secs: 42
+            }
+            .status(),
+            429
+        );
+        assert_eq!(
+            AppError::Throttled {
+                retry_after_secs: 42
+            }
+            .to_string(),
             "Too many failed sign-in attempts. Try again in 42 seconds."
         );
         let e = AppError::field("username", "Enter a username.");
         assert_eq!(e.status(), 422);
-        assert_eq!(e.field_message("username").as_deref(), Some("Enter a username."));
+        assert_eq!(
+            e.field_message("username").as_deref(),
+            Some("Enter a username.")
+        );
         assert_eq!(e.field_message("password"), None);
     }
 
@@ -136,6 +148,9 @@ mod tests {
         ));
         assert_eq!(e, AppError::BadRequest);
         let e = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("db locked".into()));
-        assert_eq!(e.to_string(), "Something went wrong on our side. Please try again.");
+        assert_eq!(
+            e.to_string(),
+            "Something went wrong on our side. Please try again."
+        );
     }
 }

@@ -14,7 +14,10 @@ pub enum RepoError {
     #[error("not found")]
     NotFound,
     #[error("{field}: {message}")]
-    Conflict { field: &'static str, message: String },
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
     #[error("internal error")]
     Internal,
 }
@@ -31,8 +34,11 @@ pub struct Principal {
 pub trait Accounts: Send + Sync {
     /// Checks a username and password. Unknown users cost the same hashing work as known ones.
     /// Accounts of a disabled tenant do not authenticate.
-    async fn authenticate(&self, username: &str, password: &str)
-    -> Result<Option<Principal>, RepoError>;
+    async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<Principal>, RepoError>;
     /// The current state of an account, `None` when it no longer exists or its tenant is
     /// disabled.
     async fn principal(&self, user_id: i64) -> Result<Option<Principal>, RepoError>;

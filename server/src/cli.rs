@@ -11,7 +11,11 @@ use std::io::BufRead;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "switchboard", version, about = "Switchboard configuration center")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Switchboard configuration center"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -90,7 +94,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .create_system_admin(&username, &password)
                 .await
                 .map_err(repo_error)?;
-            println!("created system administrator '{}' (id {id})", username.as_str());
+            println!(
+                "created system administrator '{}' (id {id})",
+                username.as_str()
+            );
             Ok(())
         }
         Command::CreateTenant {
@@ -150,7 +157,10 @@ async fn serve(config: Config) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError(format!("cannot listen on {addr}: {e}")))?;
     let router = startup::build_router(state, &config);
-    tracing::info!("Switchboard is listening on {addr}; open {}", config.public_base());
+    tracing::info!(
+        "Switchboard is listening on {addr}; open {}",
+        config.public_base()
+    );
     startup::serve(listener, router).await?;
     Ok(())
 }

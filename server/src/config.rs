@@ -60,8 +60,7 @@ impl Config {
 
     /// The directory of a SQLite database file, created on start.
     pub fn sqlite_dir(&self) -> Option<PathBuf> {
-        crate::db::sqlite_path(&self.database_url)
-            .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+        crate::db::sqlite_path(&self.database_url).and_then(|p| p.parent().map(|d| d.to_path_buf()))
     }
 }
 

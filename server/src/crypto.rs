@@ -92,7 +92,10 @@ mod tests {
     #[tokio::test]
     async fn hashes_with_argon2id_and_the_required_parameters() {
         let hash = hash_password("correct horse").await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(verify_password("correct horse", Some(hash.clone())).await);
         assert!(!verify_password("wrong horse", Some(hash)).await);
         assert!(!verify_password("anything", None).await);

@@ -16,7 +16,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRef, Request, State};
-use axum::middleware::{from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
@@ -62,12 +62,18 @@ pub async fn build_state(config: &Config) -> Result<AppState, DbError> {
 }
 
 /// With no system administrator yet: a fresh one-time setup link.
-pub async fn first_run_link(state: &AppState, config: &Config) -> Result<Option<String>, RepoError> {
+pub async fn first_run_link(
+    state: &AppState,
+    config: &Config,
+) -> Result<Option<String>, RepoError> {
     if state.accounts.has_system_admin().await? {
         return Ok(None);
     }
     let token = state.accounts.issue_setup_token().await?;
-    Ok(Some(format!("{}/setup?token={token}", config.public_base())))
+    Ok(Some(format!(
+        "{}/setup?token={token}",
+        config.public_base()
+    )))
 }
 
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
@@ -97,9 +103,10 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             let options = options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            context, shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(sessions)
         .layer(from_fn_with_state(
             ClientAddrPolicy {

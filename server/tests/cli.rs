@@ -1,5 +1,7 @@
 //! The `switchboard` binary's commands, run as a script would run them.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -43,21 +45,38 @@ async fn migrate_create_admin_and_create_tenant() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout.trim(), "database is up to date");
 
-    let r = run(&url, &["create-admin", "--username", "ops"], "ops-password-1\n");
+    let r = run(
+        &url,
+        &["create-admin", "--username", "ops"],
+        "ops-password-1\n",
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("created system administrator 'ops'"));
 
-    let r = run(&url, &["create-admin", "--username", "OPS"], "ops-password-1\n");
+    let r = run(
+        &url,
+        &["create-admin", "--username", "OPS"],
+        "ops-password-1\n",
+    );
     assert_eq!(r.code, 1);
     assert_eq!(r.stderr.trim(), "error: The username 'ops' is taken.");
 
     let r = run(&url, &["create-admin", "--username", "weak"], "short\n");
     assert_eq!(r.code, 1);
-    assert_eq!(r.stderr.trim(), "error: The password must be at least 8 characters.");
+    assert_eq!(
+        r.stderr.trim(),
+        "error: The password must be at least 8 characters."
+    );
 
     let r = run(
         &url,
-        &["create-tenant", "--name", "Acme", "--admin-username", "acme-admin"],
+        &[
+            "create-tenant",
+            "--name",
+            "Acme",
+            "--admin-username",
+            "acme-admin",
+        ],
         "acme-password-1\r\n",
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -65,21 +84,44 @@ async fn migrate_create_admin_and_create_tenant() {
 
     let r = run(
         &url,
-        &["create-tenant", "--name", "acme", "--admin-username", "other"],
+        &[
+            "create-tenant",
+            "--name",
+            "acme",
+            "--admin-username",
+            "other",
+        ],
         "acme-password-1\n",
     );
     assert_eq!(r.code, 1);
-    assert_eq!(r.stderr.trim(), "error: A tenant space named 'acme' exists already.");
+    assert_eq!(
+        r.stderr.trim(),
+        "error: A tenant space named 'acme' exists already."
+    );
 }
 
 #[tokio::test]
 async fn accounts_made_by_the_cli_sign_in_over_http() {
     let (db, url) = fresh_database().await;
-    assert_eq!(run(&url, &["create-admin", "--username", "ops"], "ops-password-1\n").code, 0);
     assert_eq!(
         run(
             &url,
-            &["create-tenant", "--name", "Acme", "--admin-username", "acme-admin"],
+            &["create-admin", "--username", "ops"],
+            "ops-password-1\n"
+        )
+        .code,
+        0
+    );
+    assert_eq!(
+        run(
+            &url,
+            &[
+                "create-tenant",
+                "--name",
+                "Acme",
+                "--admin-username",
+                "acme-admin"
+            ],
             "acme-password-1\n",
         )
         .code,
@@ -87,7 +129,10 @@ async fn accounts_made_by_the_cli_sign_in_over_http() {
     );
     // a server on the same database
     let app = spawn_on(db, url).await;
-    assert!(app.setup_link.is_none(), "an administrator exists: no setup link");
+    assert!(
+        app.setup_link.is_none(),
+        "an administrator exists: no setup link"
+    );
     let root = app.session("ops", "ops-password-1").await;
     assert_eq!(app.whoami(&root).await["role"], "SystemAdmin");
     let tenant = app.session("acme-admin", "acme-password-1").await;
@@ -110,9 +155,17 @@ fn unreachable_database_is_one_clear_line() {
 
 #[test]
 fn bad_arguments_are_refused() {
-    let r = run("sqlite::memory:", &["create-admin", "--username", "a b"], "ops-password-1\n");
+    let r = run(
+        "sqlite::memory:",
+        &["create-admin", "--username", "a b"],
+        "ops-password-1\n",
+    );
     assert_eq!(r.code, 1);
-    assert!(r.stderr.starts_with("error: The username may contain only"), "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("error: The username may contain only"),
+        "{}",
+        r.stderr
+    );
     let r = run("mysql://x", &["migrate"], "");
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("is not supported"), "{}", r.stderr);

@@ -1,5 +1,7 @@
 //! SPEC §5 / the foundation's security baseline, through HTTP against a real database.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -49,7 +51,15 @@ async fn session_cookie_is_httponly_and_samesite() {
         .call(
             "complete_setup",
             &[
-                ("token", app.setup_link.as_ref().unwrap().split("token=").nth(1).unwrap()),
+                (
+                    "token",
+                    app.setup_link
+                        .as_ref()
+                        .unwrap()
+                        .split("token=")
+                        .nth(1)
+                        .unwrap(),
+                ),
                 ("username", ROOT_USER),
                 ("password", ROOT_PASSWORD),
                 ("confirm_password", ROOT_PASSWORD),
@@ -61,7 +71,10 @@ async fn session_cookie_is_httponly_and_samesite() {
     assert!(line.contains("HttpOnly"), "{line}");
     assert!(line.contains("SameSite=Lax"), "{line}");
     assert!(line.contains("Path=/"), "{line}");
-    assert!(!line.contains("Secure"), "plain http must not mark the cookie Secure: {line}");
+    assert!(
+        !line.contains("Secure"),
+        "plain http must not mark the cookie Secure: {line}"
+    );
 }
 
 #[tokio::test]
@@ -71,8 +84,20 @@ async fn session_cookie_is_secure_when_the_public_url_is_https() {
         ..Options::default()
     })
     .await;
-    let token = app.setup_link.as_ref().unwrap().split("token=").nth(1).unwrap().to_string();
-    assert!(app.setup_link.as_ref().unwrap().starts_with("https://cc.example.com/setup?token="));
+    let token = app
+        .setup_link
+        .as_ref()
+        .unwrap()
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    assert!(
+        app.setup_link
+            .as_ref()
+            .unwrap()
+            .starts_with("https://cc.example.com/setup?token=")
+    );
     let a = app
         .http
         .post(format!("{}/api/complete_setup", app.base))
@@ -103,7 +128,10 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
     assert_eq!(unknown_user.status, wrong_password.status);
     assert_eq!(unknown_user.body, wrong_password.body);
     assert_eq!(wrong_password.json(), serde_json::json!("BadCredentials"));
-    assert!(wrong_password.cookie().is_none(), "a failed sign-in sets no session");
+    assert!(
+        wrong_password.cookie().is_none(),
+        "a failed sign-in sets no session"
+    );
 }
 
 #[tokio::test]
@@ -118,7 +146,11 @@ async fn sign_in_is_throttled_per_client_address() {
     assert_eq!(a.status, 429, "{}", a.body);
     let retry: u64 = a.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
-    assert!(a.json()["Throttled"]["retry_after_secs"].as_u64().is_some(), "{}", a.body);
+    assert!(
+        a.json()["Throttled"]["retry_after_secs"].as_u64().is_some(),
+        "{}",
+        a.body
+    );
     // even the right password waits: the address is throttled, not the guess
     let a = app.login(ROOT_USER, ROOT_PASSWORD).await;
     assert_eq!(a.status, 429);
@@ -141,10 +173,28 @@ async fn throttle_counts_each_forwarded_client_separately_behind_a_proxy() {
             .send()
     };
     for _ in 0..10 {
-        assert_eq!(login_from("198.51.100.7", "wrong-password").await.unwrap().status(), 401);
+        assert_eq!(
+            login_from("198.51.100.7", "wrong-password")
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
     }
-    assert_eq!(login_from("198.51.100.7", "wrong-password").await.unwrap().status(), 429);
-    assert_eq!(login_from("198.51.100.8", ROOT_PASSWORD).await.unwrap().status(), 200);
+    assert_eq!(
+        login_from("198.51.100.7", "wrong-password")
+            .await
+            .unwrap()
+            .status(),
+        429
+    );
+    assert_eq!(
+        login_from("198.51.100.8", ROOT_PASSWORD)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -166,22 +216,30 @@ async fn unsafe_requests_from_another_origin_are_refused() {
         }
         req.send()
     };
-    let a = send(vec![("Origin", "https://evil.example")]).await.unwrap();
+    let a = send(vec![("Origin", "https://evil.example")])
+        .await
+        .unwrap();
     assert_eq!(a.status(), 403);
     assert_eq!(a.text().await.unwrap(), "Cross-origin request refused.");
     let a = send(vec![("Sec-Fetch-Site", "cross-site")]).await.unwrap();
     assert_eq!(a.status(), 403);
-    let a = send(vec![("Sec-Fetch-Site", "same-site"), ("Origin", "https://sub.example")])
-        .await
-        .unwrap();
+    let a = send(vec![
+        ("Sec-Fetch-Site", "same-site"),
+        ("Origin", "https://sub.example"),
+    ])
+    .await
+    .unwrap();
     assert_eq!(a.status(), 403);
     // nothing was created by the refused requests
     let list = app.call("list_tenants", &[], Some(&root)).await.json();
     assert_eq!(list.as_array().unwrap().len(), 0);
     // the same request from this site goes through
-    let a = send(vec![("Sec-Fetch-Site", "same-origin"), ("Origin", Box::leak(app.base.clone().into_boxed_str()))])
-        .await
-        .unwrap();
+    let a = send(vec![
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Origin", Box::leak(app.base.clone().into_boxed_str())),
+    ])
+    .await
+    .unwrap();
     assert_eq!(a.status(), 200);
     // reading a page is not an unsafe request
     let a = app
@@ -200,13 +258,15 @@ async fn unsafe_requests_from_another_origin_are_refused() {
 async fn every_server_function_checks_session_and_role() {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
-    let tenant = app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1").await;
+    let tenant = app
+        .create_tenant(&root, "Acme", "acme-admin", "acme-password-1")
+        .await;
     let tenant_s = tenant.to_string();
-    let admin_id = app.call("list_tenants", &[], Some(&root)).await.json()[0]["admins"][0]
-        ["user_id"]
-        .as_i64()
-        .unwrap()
-        .to_string();
+    let admin_id =
+        app.call("list_tenants", &[], Some(&root)).await.json()[0]["admins"][0]["user_id"]
+            .as_i64()
+            .unwrap()
+            .to_string();
     let prefix_id = app
         .call(
             "add_trust_prefix",
@@ -232,7 +292,10 @@ async fn every_server_function_checks_session_and_role() {
         ),
         (
             "reset_admin_password",
-            vec![("user_id", &admin_id), ("new_password", "hijacked-password")],
+            vec![
+                ("user_id", &admin_id),
+                ("new_password", "hijacked-password"),
+            ],
         ),
         (
             "set_tenant_disabled",
@@ -247,10 +310,18 @@ async fn every_server_function_checks_session_and_role() {
     ];
     for (name, form) in &calls {
         let signed_out = app.call(name, form, None).await;
-        assert_eq!(signed_out.status, 401, "{name} signed out: {}", signed_out.body);
+        assert_eq!(
+            signed_out.status, 401,
+            "{name} signed out: {}",
+            signed_out.body
+        );
         assert_eq!(signed_out.json(), serde_json::json!("Unauthenticated"));
         let wrong_role = app.call(name, form, Some(&tenant_admin)).await;
-        assert_eq!(wrong_role.status, 403, "{name} as tenant admin: {}", wrong_role.body);
+        assert_eq!(
+            wrong_role.status, 403,
+            "{name} as tenant admin: {}",
+            wrong_role.body
+        );
         assert_eq!(wrong_role.json(), serde_json::json!("Forbidden"));
     }
     // nothing changed
@@ -333,7 +404,9 @@ async fn health_and_readiness() {
 async fn internal_details_never_reach_the_caller() {
     let app = spawn_app().await;
     // malformed arguments: a plain 400 without the decoder's text
-    let a = app.call("reset_admin_password", &[("user_id", "not-a-number")], None).await;
+    let a = app
+        .call("reset_admin_password", &[("user_id", "not-a-number")], None)
+        .await;
     assert_eq!(a.status, 400, "{}", a.body);
     assert_eq!(a.json(), serde_json::json!("BadRequest"));
     assert!(!a.body.contains("invalid digit"), "{}", a.body);

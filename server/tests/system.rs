@@ -1,5 +1,7 @@
 //! First-run setup, tenant spaces, their administrators and the address trustlist, through HTTP.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
@@ -18,7 +20,10 @@ fn token(app: &TestApp) -> String {
 #[tokio::test]
 async fn first_run_setup_is_one_time_and_validated() {
     let app = spawn_app().await;
-    assert_eq!(app.call("setup_state", &[], None).await.json(), json!("Open"));
+    assert_eq!(
+        app.call("setup_state", &[], None).await.json(),
+        json!("Open")
+    );
 
     // a wrong token creates nothing
     let a = app
@@ -34,7 +39,11 @@ async fn first_run_setup_is_one_time_and_validated() {
         )
         .await;
     assert_eq!(a.status, 422, "{}", a.body);
-    assert!(a.body.contains("This setup link is not valid"), "{}", a.body);
+    assert!(
+        a.body.contains("This setup link is not valid"),
+        "{}",
+        a.body
+    );
 
     // bad input: a message per field
     let t = token(&app);
@@ -54,7 +63,10 @@ async fn first_run_setup_is_one_time_and_validated() {
     let errors = a.json()["Invalid"].clone();
     assert_eq!(errors[0]["field"], "username");
     assert_eq!(errors[1]["field"], "password");
-    assert_eq!(errors[1]["message"], "The password must be at least 8 characters.");
+    assert_eq!(
+        errors[1]["message"],
+        "The password must be at least 8 characters."
+    );
     let a = app
         .call(
             "complete_setup",
@@ -71,7 +83,10 @@ async fn first_run_setup_is_one_time_and_validated() {
 
     let root = app.setup_admin().await;
     assert_eq!(app.whoami(&root).await["role"], "SystemAdmin");
-    assert_eq!(app.call("setup_state", &[], None).await.json(), json!("Done"));
+    assert_eq!(
+        app.call("setup_state", &[], None).await.json(),
+        json!("Done")
+    );
 
     // the link is spent
     let a = app
@@ -125,7 +140,11 @@ async fn tenant_creation_rejects_bad_input_field_by_field() {
     let a = app
         .call(
             "create_tenant",
-            &[("name", "/"), ("admin_username", "a b"), ("admin_password", "1234567")],
+            &[
+                ("name", "/"),
+                ("admin_username", "a b"),
+                ("admin_password", "1234567"),
+            ],
             Some(&root),
         )
         .await;
@@ -138,12 +157,17 @@ async fn tenant_creation_rejects_bad_input_field_by_field() {
         .collect();
     assert_eq!(fields, ["name", "admin_username", "admin_password"]);
 
-    app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1").await;
+    app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1")
+        .await;
     // names are unique regardless of case, usernames too
     let a = app
         .call(
             "create_tenant",
-            &[("name", "ACME"), ("admin_username", "x-admin"), ("admin_password", "password-123")],
+            &[
+                ("name", "ACME"),
+                ("admin_username", "x-admin"),
+                ("admin_password", "password-123"),
+            ],
             Some(&root),
         )
         .await;
@@ -152,7 +176,11 @@ async fn tenant_creation_rejects_bad_input_field_by_field() {
     let a = app
         .call(
             "create_tenant",
-            &[("name", "Beta"), ("admin_username", "ACME-ADMIN"), ("admin_password", "password-123")],
+            &[
+                ("name", "Beta"),
+                ("admin_username", "ACME-ADMIN"),
+                ("admin_password", "password-123"),
+            ],
             Some(&root),
         )
         .await;
@@ -167,7 +195,9 @@ async fn tenant_creation_rejects_bad_input_field_by_field() {
 async fn disabling_a_tenant_ends_its_sessions_and_sign_ins() {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
-    let id = app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1").await;
+    let id = app
+        .create_tenant(&root, "Acme", "acme-admin", "acme-password-1")
+        .await;
     let session = app.session("acme-admin", "acme-password-1").await;
     let a = app
         .call(
@@ -180,7 +210,10 @@ async fn disabling_a_tenant_ends_its_sessions_and_sign_ins() {
     assert!(app.whoami(&session).await.is_null());
     let refused = app.login("acme-admin", "acme-password-1").await;
     assert_eq!(refused.status, 401);
-    assert_eq!(refused.body, app.login("acme-admin", "wrong-password").await.body);
+    assert_eq!(
+        refused.body,
+        app.login("acme-admin", "wrong-password").await.body
+    );
 
     app.call(
         "set_tenant_disabled",
@@ -191,7 +224,11 @@ async fn disabling_a_tenant_ends_its_sessions_and_sign_ins() {
     app.session("acme-admin", "acme-password-1").await;
 
     let a = app
-        .call("set_tenant_disabled", &[("tenant_id", "999999"), ("disabled", "true")], Some(&root))
+        .call(
+            "set_tenant_disabled",
+            &[("tenant_id", "999999"), ("disabled", "true")],
+            Some(&root),
+        )
         .await;
     assert_eq!(a.status, 404);
 }
@@ -200,9 +237,13 @@ async fn disabling_a_tenant_ends_its_sessions_and_sign_ins() {
 async fn resetting_a_password_signs_the_admin_out_everywhere() {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
-    app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1").await;
+    app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1")
+        .await;
     let session = app.session("acme-admin", "acme-password-1").await;
-    let user_id = app.whoami(&session).await["user_id"].as_i64().unwrap().to_string();
+    let user_id = app.whoami(&session).await["user_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
 
     let a = app
         .call(
@@ -217,7 +258,10 @@ async fn resetting_a_password_signs_the_admin_out_everywhere() {
     let a = app
         .call(
             "reset_admin_password",
-            &[("user_id", &user_id), ("new_password", "brand-new-password")],
+            &[
+                ("user_id", &user_id),
+                ("new_password", "brand-new-password"),
+            ],
             Some(&root),
         )
         .await;
@@ -227,11 +271,17 @@ async fn resetting_a_password_signs_the_admin_out_everywhere() {
     app.session("acme-admin", "brand-new-password").await;
 
     // only tenant administrators can be reset here, not the system administrator
-    let root_id = app.whoami(&root).await["user_id"].as_i64().unwrap().to_string();
+    let root_id = app.whoami(&root).await["user_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
     let a = app
         .call(
             "reset_admin_password",
-            &[("user_id", &root_id), ("new_password", "brand-new-password")],
+            &[
+                ("user_id", &root_id),
+                ("new_password", "brand-new-password"),
+            ],
             Some(&root),
         )
         .await;
@@ -242,7 +292,9 @@ async fn resetting_a_password_signs_the_admin_out_everywhere() {
 async fn trustlist_entries_are_added_listed_and_removed() {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
-    let tenant = app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1").await;
+    let tenant = app
+        .create_tenant(&root, "Acme", "acme-admin", "acme-password-1")
+        .await;
 
     let a = app
         .call(
@@ -256,7 +308,10 @@ async fn trustlist_entries_are_added_listed_and_removed() {
     let a = app
         .call(
             "add_trust_prefix",
-            &[("prefix", "https://api.infobip.com"), ("scope", "not-a-tenant")],
+            &[
+                ("prefix", "https://api.infobip.com"),
+                ("scope", "not-a-tenant"),
+            ],
             Some(&root),
         )
         .await;
@@ -290,7 +345,10 @@ async fn trustlist_entries_are_added_listed_and_removed() {
     let scoped = app
         .call(
             "add_trust_prefix",
-            &[("prefix", "https://api.infobip.com"), ("scope", &tenant.to_string())],
+            &[
+                ("prefix", "https://api.infobip.com"),
+                ("scope", &tenant.to_string()),
+            ],
             Some(&root),
         )
         .await;
@@ -299,13 +357,26 @@ async fn trustlist_entries_are_added_listed_and_removed() {
     let list = app.call("list_trustlist", &[], Some(&root)).await.json();
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
-    assert!(list.iter().all(|e| e["prefix"] == "https://api.infobip.com"));
+    assert!(
+        list.iter()
+            .all(|e| e["prefix"] == "https://api.infobip.com")
+    );
     assert!(list.iter().any(|e| e["tenant_id"].is_null()));
     assert!(list.iter().any(|e| e["tenant_name"] == "Acme"));
 
     let id = global.json().as_i64().unwrap().to_string();
-    assert_eq!(app.call("remove_trust_prefix", &[("id", &id)], Some(&root)).await.status, 200);
-    assert_eq!(app.call("remove_trust_prefix", &[("id", &id)], Some(&root)).await.status, 404);
+    assert_eq!(
+        app.call("remove_trust_prefix", &[("id", &id)], Some(&root))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.call("remove_trust_prefix", &[("id", &id)], Some(&root))
+            .await
+            .status,
+        404
+    );
     let list = app.call("list_trustlist", &[], Some(&root)).await.json();
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
@@ -314,7 +385,8 @@ async fn trustlist_entries_are_added_listed_and_removed() {
 async fn pages_redirect_or_refuse_by_session_and_role() {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
-    app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1").await;
+    app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1")
+        .await;
     let tenant_admin = app.session("acme-admin", "acme-password-1").await;
 
     let a = app.get("/config/channels", None).await;
@@ -324,7 +396,10 @@ async fn pages_redirect_or_refuse_by_session_and_role() {
     let a = app.get("/system/tenants", Some(&tenant_admin)).await;
     assert_eq!(a.status, 403);
     assert!(a.body.contains("Access denied"));
-    assert!(!a.body.contains("Acme</th>"), "no tenant list for a tenant administrator");
+    assert!(
+        !a.body.contains("Acme</th>"),
+        "no tenant list for a tenant administrator"
+    );
 
     let a = app.get("/config/channels", Some(&tenant_admin)).await;
     assert_eq!(a.status, 200);

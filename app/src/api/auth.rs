@@ -41,7 +41,8 @@ pub async fn login(
             ctx::sign_in(&principal).await?;
             tracing::info!(user_id = principal.me.user_id, %client, "signed in");
             leptos_axum::redirect(&ctx::local_path(
-                next.as_deref().filter(|_| principal.me.role == crate::model::Role::TenantAdmin),
+                next.as_deref()
+                    .filter(|_| principal.me.role == crate::model::Role::TenantAdmin),
                 principal.me.role.home(),
             ));
             Ok(())
@@ -66,7 +67,14 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "setup_state")]
 pub async fn setup_state() -> Result<SetupStatus, AppError> {
     ctx::respond(
-        async { ctx::ports()?.accounts.setup_state().await.map_err(ctx::repo) }.await,
+        async {
+            ctx::ports()?
+                .accounts
+                .setup_state()
+                .await
+                .map_err(ctx::repo)
+        }
+        .await,
     )
 }
 
@@ -96,7 +104,10 @@ pub async fn complete_setup(
                 .await
                 .map_err(ctx::repo)?;
             ctx::sign_in(&principal).await?;
-            tracing::info!(user_id = principal.me.user_id, "system administrator created by setup");
+            tracing::info!(
+                user_id = principal.me.user_id,
+                "system administrator created by setup"
+            );
             leptos_axum::redirect(principal.me.role.home());
             Ok(())
         }

@@ -147,7 +147,11 @@ mod tests {
         assert!(Username::parse("ab").unwrap_err().contains("at least 3"));
         assert!(Username::parse("abc").is_ok());
         assert!(Username::parse(&"a".repeat(64)).is_ok());
-        assert!(Username::parse(&"a".repeat(65)).unwrap_err().contains("at most 64"));
+        assert!(
+            Username::parse(&"a".repeat(65))
+                .unwrap_err()
+                .contains("at most 64")
+        );
         assert!(Username::parse("_abc").unwrap_err().contains("start with"));
         assert!(Username::parse("ab c").unwrap_err().contains("found ' '"));
         assert!(Username::parse("abé").unwrap_err().contains("found 'é'"));
@@ -156,29 +160,62 @@ mod tests {
     #[test]
     fn password_rules() {
         assert_eq!(NewPassword::parse("").unwrap_err(), "Enter a password.");
-        assert!(NewPassword::parse("1234567").unwrap_err().contains("at least 8"));
+        assert!(
+            NewPassword::parse("1234567")
+                .unwrap_err()
+                .contains("at least 8")
+        );
         assert!(NewPassword::parse("12345678").is_ok());
         // characters, not bytes: 8 two-byte characters are a valid password
         assert!(NewPassword::parse("éééééééé").is_ok());
         assert!(NewPassword::parse(&"x".repeat(256)).is_ok());
-        assert!(NewPassword::parse(&"x".repeat(257)).unwrap_err().contains("at most 256"));
-        assert!(NewPassword::parse("        ").unwrap_err().contains("only spaces"));
+        assert!(
+            NewPassword::parse(&"x".repeat(257))
+                .unwrap_err()
+                .contains("at most 256")
+        );
+        assert!(
+            NewPassword::parse("        ")
+                .unwrap_err()
+                .contains("only spaces")
+        );
         let p = NewPassword::parse(" spaced pass ").unwrap();
         assert_eq!(p.expose(), " spaced pass ");
         assert!(p.confirm(" spaced pass ").is_ok());
-        assert_eq!(p.confirm("spaced pass").unwrap_err(), "The passwords do not match.");
+        assert_eq!(
+            p.confirm("spaced pass").unwrap_err(),
+            "The passwords do not match."
+        );
         assert_eq!(format!("{p:?}"), "NewPassword(****)");
     }
 
     #[test]
     fn tenant_name_rules() {
-        assert_eq!(TenantName::parse("  Acme   Support ").unwrap().as_str(), "Acme Support");
+        assert_eq!(
+            TenantName::parse("  Acme   Support ").unwrap().as_str(),
+            "Acme Support"
+        );
         assert!(TenantName::parse("Zürich-2").is_ok());
-        assert_eq!(TenantName::parse("   ").unwrap_err(), "Enter a tenant space name.");
+        assert_eq!(
+            TenantName::parse("   ").unwrap_err(),
+            "Enter a tenant space name."
+        );
         assert!(TenantName::parse("A").unwrap_err().contains("at least 2"));
         assert!(TenantName::parse(&"a".repeat(64)).is_ok());
-        assert!(TenantName::parse(&"a".repeat(65)).unwrap_err().contains("at most 64"));
-        assert!(TenantName::parse("-acme").unwrap_err().contains("start with"));
-        assert!(TenantName::parse("acme/ops").unwrap_err().contains("found '/'"));
+        assert!(
+            TenantName::parse(&"a".repeat(65))
+                .unwrap_err()
+                .contains("at most 64")
+        );
+        assert!(
+            TenantName::parse("-acme")
+                .unwrap_err()
+                .contains("start with")
+        );
+        assert!(
+            TenantName::parse("acme/ops")
+                .unwrap_err()
+                .contains("found '/'")
+        );
     }
 }

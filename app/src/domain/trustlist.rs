@@ -20,7 +20,9 @@ impl TrustPrefix {
             return Err("Enter a URL prefix such as https://api.example.com.".into());
         }
         if raw.chars().count() > PREFIX_MAX {
-            return Err(format!("The prefix must be at most {PREFIX_MAX} characters."));
+            return Err(format!(
+                "The prefix must be at most {PREFIX_MAX} characters."
+            ));
         }
         let url = Url::parse(raw).map_err(|_| {
             "Enter a complete URL that starts with https://, such as https://api.example.com."
@@ -92,22 +94,56 @@ mod tests {
         let p = TrustPrefix::parse(" https://API.Example.com:443/v1/ ").unwrap();
         assert_eq!(p.as_str(), "https://api.example.com/v1");
         assert_eq!(
-            TrustPrefix::parse("https://10.0.0.5:8443").unwrap().as_str(),
+            TrustPrefix::parse("https://10.0.0.5:8443")
+                .unwrap()
+                .as_str(),
             "https://10.0.0.5:8443"
         );
     }
 
     #[test]
     fn refuses_what_is_not_a_safe_prefix() {
-        assert!(TrustPrefix::parse("").unwrap_err().starts_with("Enter a URL prefix"));
-        assert!(TrustPrefix::parse("api.example.com").unwrap_err().contains("complete URL"));
-        assert!(TrustPrefix::parse("http://api.example.com").unwrap_err().contains("https://"));
-        assert!(TrustPrefix::parse("ftp://api.example.com").unwrap_err().contains("https://"));
-        assert!(TrustPrefix::parse("https://u:p@api.example.com").unwrap_err().contains("user name"));
-        assert!(TrustPrefix::parse("https://api.example.com/?a=1").unwrap_err().contains("'?'"));
-        assert!(TrustPrefix::parse("https://api.example.com/#x").unwrap_err().contains("'#'"));
+        assert!(
+            TrustPrefix::parse("")
+                .unwrap_err()
+                .starts_with("Enter a URL prefix")
+        );
+        assert!(
+            TrustPrefix::parse("api.example.com")
+                .unwrap_err()
+                .contains("complete URL")
+        );
+        assert!(
+            TrustPrefix::parse("http://api.example.com")
+                .unwrap_err()
+                .contains("https://")
+        );
+        assert!(
+            TrustPrefix::parse("ftp://api.example.com")
+                .unwrap_err()
+                .contains("https://")
+        );
+        assert!(
+            TrustPrefix::parse("https://u:p@api.example.com")
+                .unwrap_err()
+                .contains("user name")
+        );
+        assert!(
+            TrustPrefix::parse("https://api.example.com/?a=1")
+                .unwrap_err()
+                .contains("'?'")
+        );
+        assert!(
+            TrustPrefix::parse("https://api.example.com/#x")
+                .unwrap_err()
+                .contains("'#'")
+        );
         let long = format!("https://example.com/{}", "a".repeat(600));
-        assert!(TrustPrefix::parse(&long).unwrap_err().contains("at most 512"));
+        assert!(
+            TrustPrefix::parse(&long)
+                .unwrap_err()
+                .contains("at most 512")
+        );
     }
 
     #[test]

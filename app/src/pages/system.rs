@@ -153,7 +153,10 @@ pub fn TenantsPage() -> impl IntoView {
 }
 
 #[component]
-fn TenantTable(tenants: Vec<TenantSummary>, toggle: ServerAction<SetTenantDisabled>) -> impl IntoView {
+fn TenantTable(
+    tenants: Vec<TenantSummary>,
+    toggle: ServerAction<SetTenantDisabled>,
+) -> impl IntoView {
     if tenants.is_empty() {
         return view! {
             <section class="empty-state">

@@ -243,7 +243,11 @@ impl Tenants for SqlAccounts {
         password: &NewPassword,
     ) -> Result<i64, RepoError> {
         let hash = Self::hash(password).await?;
-        let txn = self.db.begin().await.map_err(internal("begin create tenant"))?;
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin create tenant"))?;
         let tenant = tenant::ActiveModel {
             name: Set(name.as_str().to_owned()),
             name_key: Set(name.as_str().to_lowercase()),
@@ -281,7 +285,9 @@ impl Tenants for SqlAccounts {
             },
             other => other,
         })?;
-        txn.commit().await.map_err(internal("commit create tenant"))?;
+        txn.commit()
+            .await
+            .map_err(internal("commit create tenant"))?;
         Ok(tenant.id)
     }
 

@@ -175,9 +175,17 @@ mod m20261125_000001_accounts {
                                 .auto_increment()
                                 .primary_key(),
                         )
-                        .col(ColumnDef::new(TrustPrefixes::Prefix).string_len(512).not_null())
+                        .col(
+                            ColumnDef::new(TrustPrefixes::Prefix)
+                                .string_len(512)
+                                .not_null(),
+                        )
                         .col(ColumnDef::new(TrustPrefixes::TenantId).big_integer().null())
-                        .col(ColumnDef::new(TrustPrefixes::ScopeKey).string_len(32).not_null())
+                        .col(
+                            ColumnDef::new(TrustPrefixes::ScopeKey)
+                                .string_len(32)
+                                .not_null(),
+                        )
                         .col(
                             ColumnDef::new(TrustPrefixes::CreatedAt)
                                 .timestamp_with_time_zone()

@@ -7,7 +7,9 @@ pub mod migration;
 pub mod sessions;
 pub mod trustlist;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlxPostgresConnector, SqlxSqliteConnector};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbErr, SqlxPostgresConnector, SqlxSqliteConnector,
+};
 use sea_orm_migration::MigratorTrait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -103,7 +105,13 @@ impl Db {
             let options = PgConnectOptions::from_str(url).map_err(fail)?;
             // one direct connection first: its error says what is wrong (refused, auth, no
             // such database) where the pool would only time out
-            options.connect().await.map_err(fail)?.close().await.map_err(fail)?;
+            options
+                .connect()
+                .await
+                .map_err(fail)?
+                .close()
+                .await
+                .map_err(fail)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -146,7 +154,10 @@ pub(crate) fn internal(context: &'static str) -> impl FnOnce(DbErr) -> app::port
 
 /// Whether a database error is a unique-constraint violation.
 pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
-    matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
+    matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
 }
 
 pub(crate) fn now() -> time::OffsetDateTime {
@@ -172,8 +183,14 @@ mod tests {
 
     #[test]
     fn sqlite_paths() {
-        assert_eq!(sqlite_path("sqlite://data/x.db"), Some(PathBuf::from("data/x.db")));
-        assert_eq!(sqlite_path("sqlite:///tmp/x.db?mode=rwc"), Some(PathBuf::from("/tmp/x.db")));
+        assert_eq!(
+            sqlite_path("sqlite://data/x.db"),
+            Some(PathBuf::from("data/x.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/x.db?mode=rwc"),
+            Some(PathBuf::from("/tmp/x.db"))
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://h/db"), None);
     }

@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn takes_the_last_forwarded_address() {
         let mut h = axum::http::HeaderMap::new();
-        h.append("x-forwarded-for", "203.0.113.9, 198.51.100.2".parse().unwrap());
+        h.append(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.2".parse().unwrap(),
+        );
         assert_eq!(forwarded_for(&h), Some("198.51.100.2".parse().unwrap()));
         h.append("x-forwarded-for", "garbage".parse().unwrap());
         assert_eq!(forwarded_for(&h), Some("198.51.100.2".parse().unwrap()));

@@ -27,7 +27,10 @@ impl OriginPolicy {
 
     /// `true` when the request may proceed.
     pub fn allows(&self, method: &Method, path: &str, headers: &axum::http::HeaderMap) -> bool {
-        if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE) {
+        if matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+        ) {
             return true;
         }
         if path.starts_with("/social/") {
@@ -94,20 +97,43 @@ mod tests {
     #[test]
     fn fetch_metadata_decides_first() {
         let p = policy();
-        assert!(p.allows(&Method::POST, "/api/x", &headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(p.allows(&Method::POST, "/api/x", &headers(&[("sec-fetch-site", "none")])));
-        assert!(!p.allows(&Method::POST, "/api/x", &headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!p.allows(&Method::POST, "/api/x", &headers(&[("sec-fetch-site", "same-site")])));
+        assert!(p.allows(
+            &Method::POST,
+            "/api/x",
+            &headers(&[("sec-fetch-site", "same-origin")])
+        ));
+        assert!(p.allows(
+            &Method::POST,
+            "/api/x",
+            &headers(&[("sec-fetch-site", "none")])
+        ));
+        assert!(!p.allows(
+            &Method::POST,
+            "/api/x",
+            &headers(&[("sec-fetch-site", "cross-site")])
+        ));
+        assert!(!p.allows(
+            &Method::POST,
+            "/api/x",
+            &headers(&[("sec-fetch-site", "same-site")])
+        ));
     }
 
     #[test]
     fn origin_must_be_this_site() {
         let p = policy();
-        assert!(p.allows(&Method::POST, "/api/x", &headers(&[("origin", "https://cc.example.com")])));
         assert!(p.allows(
             &Method::POST,
             "/api/x",
-            &headers(&[("origin", "http://127.0.0.1:3000"), ("host", "127.0.0.1:3000")])
+            &headers(&[("origin", "https://cc.example.com")])
+        ));
+        assert!(p.allows(
+            &Method::POST,
+            "/api/x",
+            &headers(&[
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000")
+            ])
         ));
         assert!(!p.allows(
             &Method::POST,
@@ -122,9 +148,16 @@ mod tests {
     #[test]
     fn safe_methods_and_webhooks_pass() {
         let p = policy();
-        let evil = headers(&[("origin", "https://evil.test"), ("sec-fetch-site", "cross-site")]);
+        let evil = headers(&[
+            ("origin", "https://evil.test"),
+            ("sec-fetch-site", "cross-site"),
+        ]);
         assert!(p.allows(&Method::GET, "/config/channels", &evil));
-        assert!(p.allows(&Method::POST, "/social/on/whatsapp/infobip/message/k", &evil));
+        assert!(p.allows(
+            &Method::POST,
+            "/social/on/whatsapp/infobip/message/k",
+            &evil
+        ));
         assert!(!p.allows(&Method::DELETE, "/api/x", &evil));
     }
 }

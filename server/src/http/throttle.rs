@@ -33,7 +33,10 @@ impl SlidingWindowThrottle {
         let Some(times) = map.get_mut(&client) else {
             return Ok(());
         };
-        while times.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             times.pop_front();
         }
         if times.len() < self.limit {
@@ -48,7 +51,10 @@ impl SlidingWindowThrottle {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= SWEEP_AT {
             let window = self.window;
-            map.retain(|_, t| t.back().is_some_and(|last| now.duration_since(*last) < window));
+            map.retain(|_, t| {
+                t.back()
+                    .is_some_and(|last| now.duration_since(*last) < window)
+            });
         }
         let times = map.entry(client).or_default();
         times.push_back(now);
@@ -92,7 +98,10 @@ mod tests {
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         let start = Instant::now();
         for i in 0..10 {
-            assert!(t.check_at(a, start + Duration::from_secs(i)).is_ok(), "attempt {i}");
+            assert!(
+                t.check_at(a, start + Duration::from_secs(i)).is_ok(),
+                "attempt {i}"
+            );
             t.fail_at(a, start + Duration::from_secs(i));
         }
         let wait = t.check_at(a, start + Duration::from_secs(10)).unwrap_err();

@@ -3,7 +3,7 @@
 //! `SWITCHBOARD_TEST_POSTGRES` names a PostgreSQL server, a new database there that is dropped
 //! when the test ends.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use server::config::Config;
@@ -50,7 +50,10 @@ pub async fn fresh_database() -> (TestDb, String) {
     match std::env::var("SWITCHBOARD_TEST_POSTGRES") {
         Ok(admin_url) if !admin_url.is_empty() => {
             use sqlx::Connection;
-            let name = format!("sb_test_{}", server::crypto::random_token()[..16].to_owned());
+            let name = format!(
+                "sb_test_{}",
+                server::crypto::random_token()[..16].to_owned()
+            );
             let mut c = sqlx::PgConnection::connect(&admin_url)
                 .await
                 .expect("connect to SWITCHBOARD_TEST_POSTGRES");
@@ -60,13 +63,7 @@ pub async fn fresh_database() -> (TestDb, String) {
                 .expect("create test database");
             let mut url = url::Url::parse(&admin_url).expect("postgres URL");
             url.set_path(&format!("/{name}"));
-            (
-                TestDb::Postgres {
-                    admin_url,
-                    name,
-                },
-                url.to_string(),
-            )
+            (TestDb::Postgres { admin_url, name }, url.to_string())
         }
         _ => {
             let dir = tempfile::tempdir().expect("temp dir");
@@ -87,19 +84,10 @@ pub struct TestApp {
     _db: TestDb,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Options {
     pub public_url: Option<String>,
     pub trust_forwarded_for: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            public_url: None,
-            trust_forwarded_for: false,
-        }
-    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -182,8 +170,7 @@ pub struct Answer {
 
 impl Answer {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
 
     pub fn cookie(&self) -> Option<String> {
@@ -220,7 +207,10 @@ impl TestApp {
 
     /// Completes first-run setup; answers the system administrator's session cookie.
     pub async fn setup_admin(&self) -> String {
-        let link = self.setup_link.clone().expect("a fresh database has a setup link");
+        let link = self
+            .setup_link
+            .clone()
+            .expect("a fresh database has a setup link");
         let token = link.split("token=").nth(1).expect("token").to_string();
         let a = self
             .call(
@@ -239,8 +229,12 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Answer {
-        self.call("login", &[("username", username), ("password", password)], None)
-            .await
+        self.call(
+            "login",
+            &[("username", username), ("password", password)],
+            None,
+        )
+        .await
     }
 
     /// Signs in and answers the session cookie, failing the test otherwise.

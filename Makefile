@@ -1,0 +1,44 @@
+# The two commands of the README: `make run` and `make test`.
+# One target directory for every build, outside the checkout, so rebuilds are incremental.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard-target
+# The PostgreSQL server the integration tests create their databases on.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run run-release test tools test-tools lint unit integration-sqlite integration-postgres e2e
+
+## Build and start Switchboard on SQLite (./data/switchboard.db); prints the URL and, on the
+## first start, the one-time setup link.
+run: tools
+	cargo leptos serve
+
+## The same with optimized builds (slower to build, faster to run).
+run-release: tools
+	cargo leptos serve --release
+
+## Everything CI runs: formatting, lints, unit tests, integration tests on SQLite and on
+## PostgreSQL, and the Playwright end-to-end suite.
+test: test-tools lint unit integration-sqlite integration-postgres e2e
+
+tools:
+	.ci/install-tools
+
+test-tools:
+	.ci/install-tools --test
+
+lint:
+	cargo fmt --all --check
+	cargo clippy -p app -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test -p app --features ssr
+	cargo test -p server --lib --bins
+
+integration-sqlite:
+	cargo test -p server --test '*'
+
+integration-postgres:
+	SWITCHBOARD_TEST_POSTGRES=$(PG_TEST_URL) cargo test -p server --test '*'
+
+e2e:
+	end2end/run.sh
