@@ -2,8 +2,10 @@
 //! input, compiled for wasm and native, and unit-tested.
 
 pub mod account;
+pub mod channel;
 pub mod fields;
 pub mod trustlist;
+pub mod worktime;
 
 pub use account::{NewPassword, TenantName, Username};
 pub use fields::{FieldError, FieldErrors};

@@ -1,0 +1,912 @@
+//! The channel model and every rule of SPEC §3.2: a `ChannelDraft` (what the form sends, all
+//! text) becomes a `ValidChannel` only through `ChannelDraft::validate`, which runs in the
+//! browser (instant messages) and on the server (the authority). Each rejected field gets its
+//! own message under the form field's name.
+
+use super::fields::FieldErrors;
+use super::trustlist::TrustPrefix;
+use super::worktime::{SegmentInput, WorkTime};
+use serde::{Deserialize, Serialize};
+
+pub const CHANNEL_NAME_MAX: usize = 64;
+pub const KEYWORDS_MAX: usize = 10;
+pub const KEYWORD_MAX: usize = 50;
+pub const TEXT_MAX: usize = 256;
+pub const OFFLINE_PROMPT_FORBIDDEN: &[char] = &['\'', '"', '/', '<', '>', '\\', ';'];
+pub const OFFLINE_LIMIT_DEFAULT: u16 = 30;
+/// The path an oAuth BaseUrl must have.
+pub const OAUTH_PATH: &str = "/apiaccess/rest/ccmessaging";
+
+/// Channel Name: 1–64 characters, ASCII letters, digits and `_`, starting with a letter or `_`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ChannelName(String);
+
+impl ChannelName {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        let name = input.trim();
+        if name.is_empty() {
+            return Err("Enter a channel name.".into());
+        }
+        if name.chars().count() > CHANNEL_NAME_MAX {
+            return Err(format!(
+                "The channel name can have at most {CHANNEL_NAME_MAX} characters."
+            ));
+        }
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            return Err("The channel name must start with a letter or '_'.".into());
+        }
+        if let Some(bad) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+        {
+            return Err(format!(
+                "The channel name can contain only letters, digits and '_' (found '{bad}')."
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ProviderKind {
+    Infobip,
+    Other,
+    CloudApi,
+    Twilio,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 4] = [Self::Infobip, Self::Other, Self::CloudApi, Self::Twilio];
+
+    /// The value shown and sent by the form: `infobip`, `other`, `cloud-api`, `twilio`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Infobip => "infobip",
+            Self::Other => "other",
+            Self::CloudApi => "cloud-api",
+            Self::Twilio => "twilio",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == input.trim())
+            .ok_or_else(|| "Choose a Business Solution Provider.".to_string())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum VerificationMethod {
+    Basic,
+    OAuth,
+}
+
+impl VerificationMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Basic => "basic",
+            Self::OAuth => "oAuth",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self, String> {
+        match input.trim() {
+            "basic" => Ok(Self::Basic),
+            "oAuth" | "oauth" => Ok(Self::OAuth),
+            _ => Err("Choose a Verification Method.".into()),
+        }
+    }
+}
+
+/// The secret fields. Their values are encrypted at rest and never sent back to a browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SecretField {
+    Password,
+    AccountKey,
+    AuthenticationKey,
+    WebhookPassword,
+    AppSecret,
+    AccessToken,
+    ApiKeySecret,
+}
+
+impl SecretField {
+    pub const ALL: [SecretField; 7] = [
+        Self::Password,
+        Self::AccountKey,
+        Self::AuthenticationKey,
+        Self::WebhookPassword,
+        Self::AppSecret,
+        Self::AccessToken,
+        Self::ApiKeySecret,
+    ];
+
+    /// The form field's name.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::AccountKey => "account_key",
+            Self::AuthenticationKey => "authentication_key",
+            Self::WebhookPassword => "webhook_password",
+            Self::AppSecret => "app_secret",
+            Self::AccessToken => "access_token",
+            Self::ApiKeySecret => "api_key_secret",
+        }
+    }
+
+    /// The label on the form.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Password => "Password",
+            Self::AccountKey => "AccountKey",
+            Self::AuthenticationKey => "Authentication Key",
+            Self::WebhookPassword => "Webhook Password",
+            Self::AppSecret => "APP Secret",
+            Self::AccessToken => "Access Token",
+            Self::ApiKeySecret => "API Key Secret",
+        }
+    }
+
+    /// The secrets a provider (and verification method) asks for.
+    pub fn required_by(
+        provider: ProviderKind,
+        method: Option<VerificationMethod>,
+    ) -> &'static [SecretField] {
+        match (provider, method) {
+            (ProviderKind::Infobip, _) => {
+                &[Self::Password, Self::AccountKey, Self::WebhookPassword]
+            }
+            (ProviderKind::Other, Some(VerificationMethod::OAuth)) => {
+                &[Self::Password, Self::WebhookPassword]
+            }
+            (ProviderKind::Other, _) => &[
+                Self::Password,
+                Self::AuthenticationKey,
+                Self::WebhookPassword,
+            ],
+            (ProviderKind::CloudApi, _) => &[Self::AppSecret, Self::AccessToken],
+            (ProviderKind::Twilio, _) => &[Self::ApiKeySecret, Self::WebhookPassword],
+        }
+    }
+}
+
+/// A secret after validation: a new value, or (when editing and left empty) the stored one.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretValue {
+    Set(String),
+    Keep,
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Set(_) => f.write_str("Set(****)"),
+            Self::Keep => f.write_str("Keep"),
+        }
+    }
+}
+
+/// Everything the Configure Channel form sends, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelDraft {
+    // Channel information
+    pub provider: String,
+    pub verification_method: String,
+    pub phone_number: String,
+    pub username: String,
+    pub password: String,
+    pub base_url: String,
+    pub account_key: String,
+    pub authentication_key: String,
+    pub webhook_user: String,
+    pub webhook_password: String,
+    pub app_key: String,
+    pub app_secret: String,
+    pub access_token: String,
+    pub token_valid_until: String,
+    pub api_key_sid: String,
+    pub api_key_secret: String,
+    pub account_sid: String,
+    pub auth_certificate_id: String,
+    pub trust_certificate_id: String,
+    pub identity_certificate_id: String,
+    // Basic configuration
+    pub name: String,
+    pub ou_id: String,
+    pub skill_queue_id: String,
+    pub keywords: String,
+    pub workday: Vec<SegmentInput>,
+    pub non_workday: Vec<SegmentInput>,
+    pub non_working_notification: String,
+    pub last_agent_mode: bool,
+    pub last_agent_days: String,
+    pub no_reply_end: bool,
+    pub no_reply_minutes: String,
+    pub no_reply_message: String,
+    pub no_agent_transfer: bool,
+    pub no_agent_seconds: String,
+    pub no_agent_queue_id: String,
+    pub session_transfer: bool,
+    pub offline_messages: bool,
+    pub offline_prompt: String,
+    pub offline_limit_minutes: String,
+    // Robot configuration
+    pub robot: bool,
+    pub robot_access_code: String,
+    pub robot_assistant: bool,
+}
+
+/// What validation needs to know besides the form.
+#[derive(Debug, Clone, Default)]
+pub struct ValidationContext {
+    /// The trustlist prefixes that apply to the tenant (global and its own).
+    pub trust: Vec<TrustPrefix>,
+    /// When editing: the secrets already stored (an empty field keeps them).
+    pub configured: Vec<SecretField>,
+    /// Today, `YYYY-MM-DD`, for the token validity date.
+    pub today: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Credentials {
+    Infobip {
+        phone_number: String,
+        username: String,
+        password: SecretValue,
+        base_url: String,
+        account_key: SecretValue,
+        webhook_password: SecretValue,
+        auth_certificate_id: Option<i64>,
+    },
+    OtherBasic {
+        phone_number: String,
+        username: String,
+        password: SecretValue,
+        base_url: String,
+        authentication_key: SecretValue,
+        webhook_password: SecretValue,
+        trust_certificate_id: Option<i64>,
+        identity_certificate_id: Option<i64>,
+    },
+    OtherOAuth {
+        app_key: String,
+        app_secret: SecretValue,
+        base_url: String,
+        webhook_password: SecretValue,
+        trust_certificate_id: Option<i64>,
+    },
+    CloudApi {
+        app_key: String,
+        app_secret: SecretValue,
+        phone_number: String,
+        base_url: String,
+        access_token: SecretValue,
+        token_valid_until: String,
+        trust_certificate_id: Option<i64>,
+        identity_certificate_id: Option<i64>,
+    },
+    Twilio {
+        phone_number: String,
+        api_key_sid: String,
+        api_key_secret: SecretValue,
+        base_url: String,
+        account_sid: String,
+        webhook_user: String,
+        webhook_password: SecretValue,
+        auth_certificate_id: Option<i64>,
+    },
+}
+
+impl Credentials {
+    pub fn provider(&self) -> ProviderKind {
+        match self {
+            Self::Infobip { .. } => ProviderKind::Infobip,
+            Self::OtherBasic { .. } | Self::OtherOAuth { .. } => ProviderKind::Other,
+            Self::CloudApi { .. } => ProviderKind::CloudApi,
+            Self::Twilio { .. } => ProviderKind::Twilio,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoReplyEnd {
+    pub minutes: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BasicConfig {
+    pub ou_id: Option<i64>,
+    pub skill_queue_id: i64,
+    pub keywords: Vec<String>,
+    pub workday: WorkTime,
+    pub non_workday: WorkTime,
+    pub non_working_notification: String,
+    /// Days (1–30) when Last Agent Mode is on.
+    pub last_agent_days: Option<u8>,
+    /// Timeout in minutes (1–1440) and the closing message, when on.
+    pub no_reply_end: Option<(u16, String)>,
+    /// Timeout in seconds (10–3600) and the target skill queue, when on.
+    pub no_agent_transfer: Option<(u16, i64)>,
+    pub session_transfer: bool,
+    /// Prompt and routing time limit in minutes (1–60), when on.
+    pub offline_messages: Option<(String, u16)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RobotConfig {
+    /// The chatbot access code, when Connecting to the Intelligent Robot is on.
+    pub access_code: Option<String>,
+    pub assistant: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidChannel {
+    pub name: ChannelName,
+    pub credentials: Credentials,
+    pub basic: BasicConfig,
+    pub robot: RobotConfig,
+}
+
+// ---------- single-field rules ----------
+
+fn required_text(input: &str, label: &str, max: usize) -> Result<String, String> {
+    let v = input.trim();
+    if v.is_empty() {
+        return Err(format!("Enter the {label}."));
+    }
+    if v.chars().count() > max {
+        return Err(format!("The {label} can have at most {max} characters."));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(format!("The {label} cannot contain control characters."));
+    }
+    Ok(v.to_owned())
+}
+
+fn optional_text(input: &str, label: &str, max: usize) -> Result<String, String> {
+    if input.chars().count() > max {
+        return Err(format!("The {label} can have at most {max} characters."));
+    }
+    Ok(input.trim().to_owned())
+}
+
+/// A phone number in international form: an optional `+` and 6–15 digits (spaces and dashes
+/// are ignored).
+pub fn parse_phone(input: &str) -> Result<String, String> {
+    let v: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if v.is_empty() {
+        return Err("Enter the Phone Number.".into());
+    }
+    let digits = v.strip_prefix('+').unwrap_or(&v);
+    if !(6..=15).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(
+            "Enter the Phone Number as 6 to 15 digits, optionally starting with '+'.".into(),
+        );
+    }
+    Ok(v)
+}
+
+/// A BaseUrl: an https URL under one of the trustlist prefixes.
+pub fn parse_base_url(input: &str, trust: &[TrustPrefix]) -> Result<String, String> {
+    let v = input.trim();
+    if v.is_empty() {
+        return Err("Enter the BaseUrl.".into());
+    }
+    let url = url::Url::parse(v)
+        .map_err(|_| "Enter the BaseUrl as a complete URL starting with https://.".to_string())?;
+    if url.scheme() != "https" || url.host_str().is_none_or(str::is_empty) {
+        return Err("The BaseUrl must start with https:// and name a host.".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("The BaseUrl must not contain a user name or password.".into());
+    }
+    if !trust.iter().any(|p| p.allows(v)) {
+        return Err(
+            "This BaseUrl is not on the address trustlist. Ask the system administrator to add its prefix."
+                .into(),
+        );
+    }
+    Ok(v.trim_end_matches('/').to_owned())
+}
+
+/// The oAuth BaseUrl: `https://{host}:{port}/apiaccess/rest/ccmessaging`.
+pub fn parse_oauth_base_url(input: &str, trust: &[TrustPrefix]) -> Result<String, String> {
+    let form = "The BaseUrl for oAuth must be https://{host}:{port}/apiaccess/rest/ccmessaging.";
+    let v = input.trim().trim_end_matches('/');
+    let url = url::Url::parse(v).map_err(|_| form.to_string())?;
+    // `port()` is None for an explicit default port too, so look at the text itself
+    let authority = v
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    let has_port = authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if url.scheme() != "https"
+        || url.host_str().is_none_or(str::is_empty)
+        || !has_port
+        || url.path() != OAUTH_PATH
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
+        return Err(form.into());
+    }
+    parse_base_url(v, trust)
+}
+
+/// The keywords field: separated by commas or new lines; at most 10, each 1–50 characters,
+/// no repeats.
+pub fn parse_keywords(input: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for k in input
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        if k.chars().count() > KEYWORD_MAX {
+            return Err(format!(
+                "Each keyword can have at most {KEYWORD_MAX} characters ('{}…' is longer).",
+                k.chars().take(20).collect::<String>()
+            ));
+        }
+        if out.iter().any(|o| o.to_lowercase() == k.to_lowercase()) {
+            return Err(format!("The keyword '{k}' is listed twice."));
+        }
+        out.push(k.to_owned());
+    }
+    if out.len() > KEYWORDS_MAX {
+        return Err(format!(
+            "At most {KEYWORDS_MAX} keywords are allowed ({} given).",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
+fn parse_number(input: &str, label: &str, min: u32, max: u32) -> Result<u32, String> {
+    let v = input.trim();
+    if v.is_empty() {
+        return Err(format!("Enter the {label}."));
+    }
+    match v.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "The {label} must be a whole number from {min} to {max}."
+        )),
+    }
+}
+
+fn parse_id(input: &str, what: &str) -> Result<i64, String> {
+    input
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| format!("Choose a {what}."))
+}
+
+fn optional_id(input: &str, what: &str) -> Result<Option<i64>, String> {
+    if input.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_id(input, what).map(Some)
+    }
+}
+
+/// The offline-message prompt: at most 256 characters, none of `'"/<>\;`.
+pub fn parse_offline_prompt(input: &str) -> Result<String, String> {
+    let v = optional_text(input, "offline message prompt", TEXT_MAX)?;
+    if let Some(bad) = v.chars().find(|c| OFFLINE_PROMPT_FORBIDDEN.contains(c)) {
+        return Err(format!(
+            "The offline message prompt cannot contain {bad} (none of ' \" / < > \\ ;)."
+        ));
+    }
+    Ok(v)
+}
+
+/// `YYYY-MM-DD`, a real date, not before `today`.
+pub fn parse_expiry_date(input: &str, today: &str) -> Result<String, String> {
+    let v = input.trim();
+    if v.is_empty() {
+        return Err("Enter the Token Validity Period (the token's expiry date).".into());
+    }
+    let parts: Vec<&str> = v.split('-').collect();
+    let valid = parts.len() == 3
+        && parts[0].len() == 4
+        && parts[1].len() == 2
+        && parts[2].len() == 2
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        && {
+            let (y, m, d) = (
+                parts[0].parse::<u32>().unwrap_or(0),
+                parts[1].parse::<u32>().unwrap_or(0),
+                parts[2].parse::<u32>().unwrap_or(0),
+            );
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let days = match m {
+                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+                4 | 6 | 9 | 11 => 30,
+                2 if leap => 29,
+                2 => 28,
+                _ => 0,
+            };
+            y >= 1970 && (1..=days).contains(&d)
+        };
+    if !valid {
+        return Err("Enter the Token Validity Period as a date (YYYY-MM-DD).".into());
+    }
+    if !today.is_empty() && v < today {
+        return Err("The token has already expired: choose a date from today on.".into());
+    }
+    Ok(v.to_owned())
+}
+
+/// Twilio identifiers: a two-letter prefix and 32 hexadecimal digits.
+fn parse_twilio_sid(input: &str, prefix: &str, label: &str) -> Result<String, String> {
+    let v = input.trim();
+    if v.is_empty() {
+        return Err(format!("Enter the {label}."));
+    }
+    let ok =
+        v.len() == 34 && v.starts_with(prefix) && v[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(format!(
+            "The {label} starts with {prefix} followed by 32 hexadecimal digits."
+        ))
+    }
+}
+
+impl ChannelDraft {
+    fn secret(
+        &self,
+        field: SecretField,
+        ctx: &ValidationContext,
+        errors: &mut FieldErrors,
+    ) -> Option<SecretValue> {
+        let raw = match field {
+            SecretField::Password => &self.password,
+            SecretField::AccountKey => &self.account_key,
+            SecretField::AuthenticationKey => &self.authentication_key,
+            SecretField::WebhookPassword => &self.webhook_password,
+            SecretField::AppSecret => &self.app_secret,
+            SecretField::AccessToken => &self.access_token,
+            SecretField::ApiKeySecret => &self.api_key_secret,
+        };
+        if raw.is_empty() {
+            if ctx.configured.contains(&field) {
+                return Some(SecretValue::Keep);
+            }
+            errors.add(field.field(), format!("Enter the {}.", field.label()));
+            return None;
+        }
+        let (min, max) = match field {
+            // the webhook password is what providers authenticate with: not too short
+            SecretField::WebhookPassword => (8, 128),
+            _ => (1, 1024),
+        };
+        let n = raw.chars().count();
+        if n < min {
+            errors.add(
+                field.field(),
+                format!("The {} must be at least {min} characters.", field.label()),
+            );
+            return None;
+        }
+        if n > max {
+            errors.add(
+                field.field(),
+                format!("The {} can have at most {max} characters.", field.label()),
+            );
+            return None;
+        }
+        if raw.chars().any(char::is_control) {
+            errors.add(
+                field.field(),
+                format!("The {} cannot contain control characters.", field.label()),
+            );
+            return None;
+        }
+        Some(SecretValue::Set(raw.clone()))
+    }
+
+    fn credentials(&self, ctx: &ValidationContext, e: &mut FieldErrors) -> Option<Credentials> {
+        let provider = e.check("provider", ProviderKind::parse(&self.provider))?;
+        let cert = |e: &mut FieldErrors, field: &str, raw: &str| {
+            e.check(field, optional_id(raw, "certificate")).flatten()
+        };
+        Some(match provider {
+            ProviderKind::Infobip => {
+                let phone = e.check("phone_number", parse_phone(&self.phone_number));
+                let user = e.check("username", required_text(&self.username, "UserName", 128));
+                let password = self.secret(SecretField::Password, ctx, e);
+                let base = e.check("base_url", parse_base_url(&self.base_url, &ctx.trust));
+                let key = self.secret(SecretField::AccountKey, ctx, e);
+                let hook = self.secret(SecretField::WebhookPassword, ctx, e);
+                let auth = cert(e, "auth_certificate_id", &self.auth_certificate_id);
+                Credentials::Infobip {
+                    phone_number: phone?,
+                    username: user?,
+                    password: password?,
+                    base_url: base?,
+                    account_key: key?,
+                    webhook_password: hook?,
+                    auth_certificate_id: auth,
+                }
+            }
+            ProviderKind::Other => {
+                let method = e.check(
+                    "verification_method",
+                    VerificationMethod::parse(&self.verification_method),
+                )?;
+                match method {
+                    VerificationMethod::Basic => {
+                        let phone = e.check("phone_number", parse_phone(&self.phone_number));
+                        let user =
+                            e.check("username", required_text(&self.username, "UserName", 128));
+                        let password = self.secret(SecretField::Password, ctx, e);
+                        let base = e.check("base_url", parse_base_url(&self.base_url, &ctx.trust));
+                        let key = self.secret(SecretField::AuthenticationKey, ctx, e);
+                        let hook = self.secret(SecretField::WebhookPassword, ctx, e);
+                        let trust = cert(e, "trust_certificate_id", &self.trust_certificate_id);
+                        let identity =
+                            cert(e, "identity_certificate_id", &self.identity_certificate_id);
+                        Credentials::OtherBasic {
+                            phone_number: phone?,
+                            username: user?,
+                            password: password?,
+                            base_url: base?,
+                            authentication_key: key?,
+                            webhook_password: hook?,
+                            trust_certificate_id: trust,
+                            identity_certificate_id: identity,
+                        }
+                    }
+                    VerificationMethod::OAuth => {
+                        let app_key = e.check(
+                            "username",
+                            required_text(&self.username, "UserName (the APP key)", 128),
+                        );
+                        let secret = self.secret(SecretField::Password, ctx, e);
+                        let base =
+                            e.check("base_url", parse_oauth_base_url(&self.base_url, &ctx.trust));
+                        let hook = self.secret(SecretField::WebhookPassword, ctx, e);
+                        let trust = cert(e, "trust_certificate_id", &self.trust_certificate_id);
+                        Credentials::OtherOAuth {
+                            app_key: app_key?,
+                            app_secret: secret?,
+                            base_url: base?,
+                            webhook_password: hook?,
+                            trust_certificate_id: trust,
+                        }
+                    }
+                }
+            }
+            ProviderKind::CloudApi => {
+                let app_key = e.check("app_key", {
+                    let v = self.app_key.trim();
+                    if v.is_empty() {
+                        Err("Enter the APP Key (the Meta app ID).".to_string())
+                    } else if v.len() > 32 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                        Err("The APP Key is the Meta app ID: digits only.".to_string())
+                    } else {
+                        Ok(v.to_owned())
+                    }
+                });
+                let secret = self.secret(SecretField::AppSecret, ctx, e);
+                let phone = e.check("phone_number", parse_phone(&self.phone_number));
+                let base = e.check("base_url", parse_base_url(&self.base_url, &ctx.trust));
+                let token = self.secret(SecretField::AccessToken, ctx, e);
+                let until = e.check(
+                    "token_valid_until",
+                    parse_expiry_date(&self.token_valid_until, &ctx.today),
+                );
+                let trust = cert(e, "trust_certificate_id", &self.trust_certificate_id);
+                let identity = cert(e, "identity_certificate_id", &self.identity_certificate_id);
+                Credentials::CloudApi {
+                    app_key: app_key?,
+                    app_secret: secret?,
+                    phone_number: phone?,
+                    base_url: base?,
+                    access_token: token?,
+                    token_valid_until: until?,
+                    trust_certificate_id: trust,
+                    identity_certificate_id: identity,
+                }
+            }
+            ProviderKind::Twilio => {
+                let phone = e.check("phone_number", parse_phone(&self.phone_number));
+                let sid = e.check(
+                    "api_key_sid",
+                    parse_twilio_sid(&self.api_key_sid, "SK", "API Key SID"),
+                );
+                let secret = self.secret(SecretField::ApiKeySecret, ctx, e);
+                let base = e.check("base_url", parse_base_url(&self.base_url, &ctx.trust));
+                let account = e.check(
+                    "account_sid",
+                    parse_twilio_sid(&self.account_sid, "AC", "Account SID"),
+                );
+                let user = e.check("webhook_user", {
+                    required_text(&self.webhook_user, "Webhook User", 64).and_then(|u| {
+                        if u.contains(':') {
+                            Err("The Webhook User cannot contain ':'.".to_string())
+                        } else {
+                            Ok(u)
+                        }
+                    })
+                });
+                let hook = self.secret(SecretField::WebhookPassword, ctx, e);
+                let auth = cert(e, "auth_certificate_id", &self.auth_certificate_id);
+                Credentials::Twilio {
+                    phone_number: phone?,
+                    api_key_sid: sid?,
+                    api_key_secret: secret?,
+                    base_url: base?,
+                    account_sid: account?,
+                    webhook_user: user?,
+                    webhook_password: hook?,
+                    auth_certificate_id: auth,
+                }
+            }
+        })
+    }
+
+    fn work_time(field: &str, inputs: &[SegmentInput], e: &mut FieldErrors) -> Option<WorkTime> {
+        match WorkTime::parse(inputs) {
+            Ok(w) => Some(w),
+            Err(errors) => {
+                for err in errors {
+                    match err.segment {
+                        Some(i) => e.add(&format!("{field}.{i}"), err.message),
+                        None => e.add(field, err.message),
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    fn basic(&self, e: &mut FieldErrors) -> Option<BasicConfig> {
+        let ou = e.check("ou_id", optional_id(&self.ou_id, "OU"));
+        let queue = e.check(
+            "skill_queue_id",
+            parse_id(&self.skill_queue_id, "skill queue"),
+        );
+        let keywords = e.check("keywords", parse_keywords(&self.keywords));
+        if self.robot && keywords.as_ref().is_some_and(Vec::is_empty) {
+            e.add(
+                "keywords",
+                "Enter at least one keyword: the intelligent robot is on.",
+            );
+        }
+        let workday = Self::work_time("workday", &self.workday, e);
+        let non_workday = Self::work_time("non_workday", &self.non_workday, e);
+        let notification = e.check(
+            "non_working_notification",
+            optional_text(&self.non_working_notification, "notification", TEXT_MAX),
+        );
+        let last_agent = if self.last_agent_mode {
+            e.check(
+                "last_agent_days",
+                parse_number(&self.last_agent_days, "period in days", 1, 30),
+            )
+            .map(|d| Some(d as u8))
+        } else {
+            Some(None)
+        };
+        let no_reply = if self.no_reply_end {
+            let minutes = e.check(
+                "no_reply_minutes",
+                parse_number(&self.no_reply_minutes, "timeout in minutes", 1, 1440),
+            );
+            let message = e.check(
+                "no_reply_message",
+                optional_text(&self.no_reply_message, "session end message", TEXT_MAX),
+            );
+            match (minutes, message) {
+                (Some(m), Some(msg)) => Some(Some((m as u16, msg))),
+                _ => None,
+            }
+        } else {
+            Some(None)
+        };
+        let no_agent = if self.no_agent_transfer {
+            let seconds = e.check(
+                "no_agent_seconds",
+                parse_number(&self.no_agent_seconds, "timeout in seconds", 10, 3600),
+            );
+            let target = e.check(
+                "no_agent_queue_id",
+                parse_id(&self.no_agent_queue_id, "target skill queue"),
+            );
+            match (seconds, target) {
+                (Some(s), Some(t)) => Some(Some((s as u16, t))),
+                _ => None,
+            }
+        } else {
+            Some(None)
+        };
+        let offline = if self.offline_messages {
+            let prompt = e.check("offline_prompt", parse_offline_prompt(&self.offline_prompt));
+            let limit = if self.offline_limit_minutes.trim().is_empty() {
+                Some(u32::from(OFFLINE_LIMIT_DEFAULT))
+            } else {
+                e.check(
+                    "offline_limit_minutes",
+                    parse_number(&self.offline_limit_minutes, "routing time limit", 1, 60),
+                )
+            };
+            match (prompt, limit) {
+                (Some(p), Some(l)) => Some(Some((p, l as u16))),
+                _ => None,
+            }
+        } else {
+            Some(None)
+        };
+        Some(BasicConfig {
+            ou_id: ou?,
+            skill_queue_id: queue?,
+            keywords: keywords?,
+            workday: workday?,
+            non_workday: non_workday?,
+            non_working_notification: notification?,
+            last_agent_days: last_agent?,
+            no_reply_end: no_reply?,
+            no_agent_transfer: no_agent?,
+            session_transfer: self.session_transfer,
+            offline_messages: offline?,
+        })
+    }
+
+    fn robot(&self, e: &mut FieldErrors) -> Option<RobotConfig> {
+        let access_code = if self.robot {
+            let code = self.robot_access_code.trim();
+            if code.is_empty() {
+                e.add(
+                    "robot_access_code",
+                    "Enter the chatbot access code: the intelligent robot is on.",
+                );
+                return None;
+            }
+            Some(e.check(
+                "robot_access_code",
+                required_text(code, "chatbot access code", 64),
+            )?)
+        } else {
+            None
+        };
+        Some(RobotConfig {
+            access_code,
+            assistant: self.robot_assistant,
+        })
+    }
+
+    /// Checks every field; on failure every rejected field has its message.
+    pub fn validate(&self, ctx: &ValidationContext) -> Result<ValidChannel, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let credentials = self.credentials(ctx, &mut e);
+        let name = e.check("name", ChannelName::parse(&self.name));
+        let basic = self.basic(&mut e);
+        let robot = self.robot(&mut e);
+        match (name, credentials, basic, robot) {
+            (Some(name), Some(credentials), Some(basic), Some(robot)) if e.is_empty() => {
+                Ok(ValidChannel {
+                    name,
+                    credentials,
+                    basic,
+                    robot,
+                })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

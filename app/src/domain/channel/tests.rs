@@ -1,0 +1,573 @@
+use super::*;
+use proptest::prelude::*;
+
+fn trust() -> Vec<TrustPrefix> {
+    vec![
+        TrustPrefix::parse("https://api.infobip.com").unwrap(),
+        TrustPrefix::parse("https://graph.facebook.com").unwrap(),
+        TrustPrefix::parse("https://api.twilio.com").unwrap(),
+        TrustPrefix::parse("https://bsp.itau.example").unwrap(),
+        TrustPrefix::parse("https://aicc.example.com:8443").unwrap(),
+    ]
+}
+
+fn ctx() -> ValidationContext {
+    ValidationContext {
+        trust: trust(),
+        configured: vec![],
+        today: "2026-11-25".into(),
+    }
+}
+
+fn basic_part() -> ChannelDraft {
+    ChannelDraft {
+        name: "wa_support_1".into(),
+        skill_queue_id: "7".into(),
+        workday: vec![SegmentInput::new("09:00", "18:00")],
+        non_workday: vec![SegmentInput::new("10:00", "16:00")],
+        ..ChannelDraft::default()
+    }
+}
+
+pub fn infobip() -> ChannelDraft {
+    ChannelDraft {
+        provider: "infobip".into(),
+        phone_number: "+4915112345678".into(),
+        username: "acme".into(),
+        password: "infobip-pass".into(),
+        base_url: "https://api.infobip.com/whatsapp".into(),
+        account_key: "acc-key".into(),
+        webhook_password: "hook-secret-1".into(),
+        ..basic_part()
+    }
+}
+
+fn other_basic() -> ChannelDraft {
+    ChannelDraft {
+        provider: "other".into(),
+        verification_method: "basic".into(),
+        phone_number: "5511987654321".into(),
+        username: "itau".into(),
+        password: "p".into(),
+        base_url: "https://bsp.itau.example/api".into(),
+        authentication_key: "auth-key".into(),
+        webhook_password: "hook-secret-2".into(),
+        ..basic_part()
+    }
+}
+
+fn other_oauth() -> ChannelDraft {
+    ChannelDraft {
+        provider: "other".into(),
+        verification_method: "oAuth".into(),
+        username: "app-key-123".into(),
+        password: "app-secret".into(),
+        base_url: "https://aicc.example.com:8443/apiaccess/rest/ccmessaging".into(),
+        webhook_password: "hook-secret-3".into(),
+        ..basic_part()
+    }
+}
+
+fn cloud_api() -> ChannelDraft {
+    ChannelDraft {
+        provider: "cloud-api".into(),
+        app_key: "1234567890".into(),
+        app_secret: "app_secret_123".into(),
+        phone_number: "15550001111".into(),
+        base_url: "https://graph.facebook.com/v19.0".into(),
+        access_token: "EAAB-token".into(),
+        token_valid_until: "2027-01-31".into(),
+        ..basic_part()
+    }
+}
+
+fn twilio() -> ChannelDraft {
+    ChannelDraft {
+        provider: "twilio".into(),
+        phone_number: "+14155238886".into(),
+        api_key_sid: format!("SK{}", "a1".repeat(16)),
+        api_key_secret: "twilio-secret".into(),
+        base_url: "https://api.twilio.com/2010-04-01".into(),
+        account_sid: format!("AC{}", "0f".repeat(16)),
+        webhook_user: "aicc_hook".into(),
+        webhook_password: "S3cret!pass".into(),
+        ..basic_part()
+    }
+}
+
+fn fields(e: &FieldErrors) -> Vec<&str> {
+    e.0.iter().map(|f| f.field.as_str()).collect()
+}
+
+fn error_of(d: &ChannelDraft, field: &str) -> String {
+    let e = d.validate(&ctx()).expect_err("should be refused");
+    e.get(field)
+        .unwrap_or_else(|| panic!("no error for {field}: {e:?}"))
+        .to_owned()
+}
+
+#[test]
+fn channel_name_rules() {
+    assert!(ChannelName::parse(&"a".repeat(64)).is_ok());
+    assert!(
+        ChannelName::parse(&"a".repeat(65))
+            .unwrap_err()
+            .contains("at most 64")
+    );
+    assert!(ChannelName::parse("_private").is_ok());
+    assert!(ChannelName::parse("A1_b2").is_ok());
+    assert!(
+        ChannelName::parse("1abc")
+            .unwrap_err()
+            .contains("start with a letter or '_'")
+    );
+    assert!(
+        ChannelName::parse("wa-support")
+            .unwrap_err()
+            .contains("found '-'")
+    );
+    assert!(
+        ChannelName::parse("wa support")
+            .unwrap_err()
+            .contains("found ' '")
+    );
+    assert!(
+        ChannelName::parse("café")
+            .unwrap_err()
+            .contains("found 'é'")
+    );
+    assert_eq!(
+        ChannelName::parse("  ").unwrap_err(),
+        "Enter a channel name."
+    );
+    assert_eq!(ChannelName::parse(" ok_1 ").unwrap().as_str(), "ok_1");
+}
+
+#[test]
+fn a_complete_form_is_valid_for_each_provider() {
+    for (draft, provider) in [
+        (infobip(), ProviderKind::Infobip),
+        (other_basic(), ProviderKind::Other),
+        (other_oauth(), ProviderKind::Other),
+        (cloud_api(), ProviderKind::CloudApi),
+        (twilio(), ProviderKind::Twilio),
+    ] {
+        let valid = draft
+            .validate(&ctx())
+            .unwrap_or_else(|e| panic!("{provider:?}: {e:?}"));
+        assert_eq!(valid.credentials.provider(), provider);
+        assert_eq!(valid.name.as_str(), "wa_support_1");
+        assert_eq!(valid.basic.workday.describe(), "09:00-18:00");
+    }
+    assert!(matches!(
+        other_oauth().validate(&ctx()).unwrap().credentials,
+        Credentials::OtherOAuth { .. }
+    ));
+}
+
+#[test]
+fn provider_fields_are_required_per_provider() {
+    let empty = |provider: &str, method: &str| ChannelDraft {
+        provider: provider.into(),
+        verification_method: method.into(),
+        ..basic_part()
+    };
+    let e = empty("infobip", "").validate(&ctx()).unwrap_err();
+    assert_eq!(
+        fields(&e),
+        [
+            "phone_number",
+            "username",
+            "password",
+            "base_url",
+            "account_key",
+            "webhook_password"
+        ]
+    );
+    let e = empty("other", "basic").validate(&ctx()).unwrap_err();
+    assert_eq!(
+        fields(&e),
+        [
+            "phone_number",
+            "username",
+            "password",
+            "base_url",
+            "authentication_key",
+            "webhook_password"
+        ]
+    );
+    // oAuth asks no phone number, authentication key or identity certificate
+    let e = empty("other", "oAuth").validate(&ctx()).unwrap_err();
+    assert_eq!(
+        fields(&e),
+        ["username", "password", "base_url", "webhook_password"]
+    );
+    let e = empty("cloud-api", "").validate(&ctx()).unwrap_err();
+    assert_eq!(
+        fields(&e),
+        [
+            "app_key",
+            "app_secret",
+            "phone_number",
+            "base_url",
+            "access_token",
+            "token_valid_until"
+        ]
+    );
+    let e = empty("twilio", "").validate(&ctx()).unwrap_err();
+    assert_eq!(
+        fields(&e),
+        [
+            "phone_number",
+            "api_key_sid",
+            "api_key_secret",
+            "base_url",
+            "account_sid",
+            "webhook_user",
+            "webhook_password"
+        ]
+    );
+    assert_eq!(
+        error_of(&empty("", ""), "provider"),
+        "Choose a Business Solution Provider."
+    );
+    assert_eq!(
+        error_of(&empty("other", ""), "verification_method"),
+        "Choose a Verification Method."
+    );
+}
+
+#[test]
+fn base_url_must_be_https_and_on_the_trustlist() {
+    let mut d = infobip();
+    d.base_url = "https://api.infobip.com.evil.test/x".into();
+    assert!(error_of(&d, "base_url").contains("not on the address trustlist"));
+    d.base_url = "http://api.infobip.com".into();
+    assert!(error_of(&d, "base_url").contains("https://"));
+    d.base_url = "api.infobip.com".into();
+    assert!(error_of(&d, "base_url").contains("complete URL"));
+    d.base_url = "https://user:pw@api.infobip.com".into();
+    assert!(error_of(&d, "base_url").contains("user name"));
+    // a prefix for another tenant is not passed in: nothing allowed without the trustlist
+    let none = ValidationContext {
+        trust: vec![],
+        ..ctx()
+    };
+    assert!(
+        infobip()
+            .validate(&none)
+            .unwrap_err()
+            .get("base_url")
+            .is_some()
+    );
+}
+
+#[test]
+fn oauth_base_url_form() {
+    let mut d = other_oauth();
+    for bad in [
+        "https://aicc.example.com/apiaccess/rest/ccmessaging", // no port
+        "https://aicc.example.com:8443/apiaccess/rest",        // wrong path
+        "http://aicc.example.com:8443/apiaccess/rest/ccmessaging",
+        "https://aicc.example.com:8443/apiaccess/rest/ccmessaging?x=1",
+    ] {
+        d.base_url = bad.into();
+        assert!(
+            error_of(&d, "base_url").contains("must be https://{host}:{port}"),
+            "{bad}"
+        );
+    }
+    d.base_url = "https://aicc.example.com:8443/apiaccess/rest/ccmessaging/".into();
+    assert!(d.validate(&ctx()).is_ok());
+    d.base_url = "https://other.example.com:8443/apiaccess/rest/ccmessaging".into();
+    assert!(error_of(&d, "base_url").contains("trustlist"));
+}
+
+#[test]
+fn secrets_are_required_on_create_and_kept_when_empty_on_edit() {
+    let mut d = twilio();
+    d.api_key_secret.clear();
+    d.webhook_password.clear();
+    assert_eq!(error_of(&d, "api_key_secret"), "Enter the API Key Secret.");
+    let edit = ValidationContext {
+        configured: vec![SecretField::ApiKeySecret, SecretField::WebhookPassword],
+        ..ctx()
+    };
+    let valid = d.validate(&edit).unwrap();
+    let Credentials::Twilio {
+        api_key_secret,
+        webhook_password,
+        ..
+    } = valid.credentials
+    else {
+        panic!("twilio");
+    };
+    assert_eq!(api_key_secret, SecretValue::Keep);
+    assert_eq!(webhook_password, SecretValue::Keep);
+    assert_eq!(format!("{:?}", SecretValue::Set("x".into())), "Set(****)");
+
+    let mut d = infobip();
+    d.webhook_password = "short".into();
+    assert!(error_of(&d, "webhook_password").contains("at least 8"));
+    assert_eq!(
+        SecretField::required_by(ProviderKind::Other, Some(VerificationMethod::OAuth)),
+        &[SecretField::Password, SecretField::WebhookPassword]
+    );
+}
+
+#[test]
+fn phone_numbers_and_identifiers() {
+    assert_eq!(parse_phone("+49 151-1234 5678").unwrap(), "+4915112345678");
+    assert!(parse_phone("12345").is_err());
+    assert!(parse_phone("123456").is_ok());
+    assert!(parse_phone(&"1".repeat(15)).is_ok());
+    assert!(parse_phone(&"1".repeat(16)).is_err());
+    assert!(parse_phone("+1555abc1234").is_err());
+    let mut d = twilio();
+    d.api_key_sid = "AC".to_string() + &"a".repeat(32);
+    assert!(error_of(&d, "api_key_sid").contains("starts with SK"));
+    d = twilio();
+    d.account_sid = "AC123".into();
+    assert!(error_of(&d, "account_sid").contains("32 hexadecimal"));
+    d = twilio();
+    d.webhook_user = "a:b".into();
+    assert!(error_of(&d, "webhook_user").contains("':'"));
+    let mut d = cloud_api();
+    d.app_key = "app-1".into();
+    assert!(error_of(&d, "app_key").contains("digits only"));
+}
+
+#[test]
+fn token_validity_dates() {
+    assert!(parse_expiry_date("2028-02-29", "2026-11-25").is_ok());
+    assert!(parse_expiry_date("2027-02-29", "2026-11-25").is_err());
+    assert!(parse_expiry_date("2026-13-01", "2026-11-25").is_err());
+    assert!(parse_expiry_date("26-1-1", "2026-11-25").is_err());
+    assert!(parse_expiry_date("2026-11-25", "2026-11-25").is_ok());
+    assert!(
+        parse_expiry_date("2026-11-24", "2026-11-25")
+            .unwrap_err()
+            .contains("expired")
+    );
+}
+
+#[test]
+fn keywords_only_required_with_the_robot_on() {
+    let mut d = infobip();
+    assert!(d.validate(&ctx()).is_ok(), "robot off: no keyword needed");
+    d.robot = true;
+    d.robot_access_code = "bot-42".into();
+    assert!(error_of(&d, "keywords").contains("at least one keyword"));
+    d.keywords = "agent, human\nperson".into();
+    let v = d.validate(&ctx()).unwrap();
+    assert_eq!(v.basic.keywords, ["agent", "human", "person"]);
+    assert_eq!(v.robot.access_code.as_deref(), Some("bot-42"));
+    d.robot_access_code = " ".into();
+    assert!(error_of(&d, "robot_access_code").contains("access code"));
+}
+
+#[test]
+fn keyword_limits() {
+    let ten = (1..=10)
+        .map(|i| format!("k{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_eq!(parse_keywords(&ten).unwrap().len(), 10);
+    let eleven = (1..=11)
+        .map(|i| format!("k{i}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(parse_keywords(&eleven).unwrap_err().contains("At most 10"));
+    assert!(parse_keywords(&"x".repeat(50)).is_ok());
+    assert!(
+        parse_keywords(&"x".repeat(51))
+            .unwrap_err()
+            .contains("at most 50")
+    );
+    assert!(
+        parse_keywords("Agent, agent")
+            .unwrap_err()
+            .contains("twice")
+    );
+    assert_eq!(parse_keywords(" , ,").unwrap(), Vec::<String>::new());
+}
+
+#[test]
+fn work_time_errors_name_their_segment() {
+    let mut d = infobip();
+    d.workday = vec![
+        SegmentInput::new("09:00", "12:00"),
+        SegmentInput::new("11:00", "13:00"),
+    ];
+    d.non_workday = vec![];
+    let e = d.validate(&ctx()).unwrap_err();
+    assert!(e.get("workday.1").unwrap().contains("overlaps segment 1"));
+    assert!(e.get("non_workday").unwrap().contains("at least one"));
+    d.workday = vec![
+        SegmentInput::new("09:00", "12:00"),
+        SegmentInput::new("12:00", "24:00"),
+    ];
+    d.non_workday = vec![SegmentInput::new("00:00", "24:00")];
+    assert!(d.validate(&ctx()).is_ok());
+}
+
+#[test]
+fn switches_and_their_numbers() {
+    let check = |f: &dyn Fn(&mut ChannelDraft), field: &str, ok: bool| {
+        let mut d = infobip();
+        f(&mut d);
+        let r = d.validate(&ctx());
+        assert_eq!(r.is_ok(), ok, "{field}: {r:?}");
+        if !ok {
+            assert!(r.unwrap_err().get(field).is_some(), "{field}");
+        }
+    };
+    for (days, ok) in [
+        ("0", false),
+        ("1", true),
+        ("30", true),
+        ("31", false),
+        ("", false),
+        ("x", false),
+    ] {
+        check(
+            &|d| {
+                d.last_agent_mode = true;
+                d.last_agent_days = days.into();
+            },
+            "last_agent_days",
+            ok,
+        );
+    }
+    // a switch that is off ignores its values
+    check(
+        &|d| {
+            d.last_agent_mode = false;
+            d.last_agent_days = "99".into();
+        },
+        "last_agent_days",
+        true,
+    );
+    for (m, ok) in [("0", false), ("1", true), ("1440", true), ("1441", false)] {
+        check(
+            &|d| {
+                d.no_reply_end = true;
+                d.no_reply_minutes = m.into();
+            },
+            "no_reply_minutes",
+            ok,
+        );
+    }
+    check(
+        &|d| {
+            d.no_reply_end = true;
+            d.no_reply_minutes = "5".into();
+            d.no_reply_message = "x".repeat(257);
+        },
+        "no_reply_message",
+        false,
+    );
+    for (s, ok) in [("9", false), ("10", true), ("3600", true), ("3601", false)] {
+        check(
+            &|d| {
+                d.no_agent_transfer = true;
+                d.no_agent_seconds = s.into();
+                d.no_agent_queue_id = "3".into();
+            },
+            "no_agent_seconds",
+            ok,
+        );
+    }
+    check(
+        &|d| {
+            d.no_agent_transfer = true;
+            d.no_agent_seconds = "30".into();
+        },
+        "no_agent_queue_id",
+        false,
+    );
+    for (m, ok) in [("0", false), ("1", true), ("60", true), ("61", false)] {
+        check(
+            &|d| {
+                d.offline_messages = true;
+                d.offline_limit_minutes = m.into();
+            },
+            "offline_limit_minutes",
+            ok,
+        );
+    }
+    for (p, ok) in [
+        ("We are away", true),
+        ("a;b", false),
+        ("<b>", false),
+        ("it's", false),
+        ("a/b", false),
+        ("a\\b", false),
+        ("\"q\"", false),
+    ] {
+        check(
+            &|d| {
+                d.offline_messages = true;
+                d.offline_prompt = p.into();
+            },
+            "offline_prompt",
+            ok,
+        );
+    }
+    check(
+        &|d| {
+            d.non_working_notification = "x".repeat(256);
+        },
+        "non_working_notification",
+        true,
+    );
+    check(
+        &|d| {
+            d.non_working_notification = "x".repeat(257);
+        },
+        "non_working_notification",
+        false,
+    );
+
+    let mut d = infobip();
+    d.offline_messages = true;
+    assert_eq!(
+        d.validate(&ctx()).unwrap().basic.offline_messages,
+        Some((String::new(), 30))
+    );
+}
+
+#[test]
+fn skill_queue_required_ou_optional() {
+    let mut d = infobip();
+    d.skill_queue_id.clear();
+    assert_eq!(error_of(&d, "skill_queue_id"), "Choose a skill queue.");
+    let mut d = infobip();
+    d.ou_id = "x".into();
+    assert_eq!(error_of(&d, "ou_id"), "Choose a OU.");
+    let mut d = infobip();
+    d.ou_id = "12".into();
+    assert_eq!(d.validate(&ctx()).unwrap().basic.ou_id, Some(12));
+}
+
+proptest! {
+    #[test]
+    fn accepted_channel_names_follow_the_rule(s in "\\PC{0,70}") {
+        if let Ok(n) = ChannelName::parse(&s) {
+            let n = n.as_str();
+            prop_assert!(!n.is_empty() && n.chars().count() <= 64);
+            prop_assert!(n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'));
+            prop_assert!(n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        }
+    }
+
+    #[test]
+    fn every_well_formed_name_is_accepted(s in "[A-Za-z_][A-Za-z0-9_]{0,63}") {
+        prop_assert_eq!(ChannelName::parse(&s).map(|n| n.as_str().to_owned()), Ok(s));
+    }
+
+    #[test]
+    fn names_over_64_are_refused(s in "[A-Za-z_][A-Za-z0-9_]{64,100}") {
+        prop_assert!(ChannelName::parse(&s).is_err());
+    }
+}
