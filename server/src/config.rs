@@ -22,6 +22,11 @@ pub struct Config {
     /// Take the client address for sign-in throttling from `X-Forwarded-For` (set it only
     /// behind a proxy that overwrites that header).
     pub trust_forwarded_for: bool,
+    /// `SWITCHBOARD_MASTER_KEY`: the key for secrets at rest (32 bytes, base64 or hex).
+    pub master_key: Option<String>,
+    /// Where the master key file lives when no key is given: `SWITCHBOARD_DATA_DIR`, else the
+    /// SQLite database's directory, else `./data`.
+    pub data_dir: PathBuf,
     pub leptos: LeptosOptions,
 }
 
@@ -40,10 +45,22 @@ impl Config {
             std::env::var("SWITCHBOARD_TRUST_FORWARDED_FOR").as_deref(),
             Ok("1" | "true" | "yes")
         );
+        let data_dir = std::env::var("SWITCHBOARD_DATA_DIR")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+            .or_else(|| {
+                crate::db::sqlite_path(&database_url)
+                    .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+                    .filter(|d| !d.as_os_str().is_empty())
+            })
+            .unwrap_or_else(|| PathBuf::from("data"));
         Ok(Self {
             database_url,
             public_url,
             trust_forwarded_for,
+            master_key: std::env::var("SWITCHBOARD_MASTER_KEY").ok(),
+            data_dir,
             leptos,
         })
     }
@@ -56,11 +73,6 @@ impl Config {
     /// The public URL without a trailing slash, for building links.
     pub fn public_base(&self) -> String {
         self.public_url.as_str().trim_end_matches('/').to_string()
-    }
-
-    /// The directory of a SQLite database file, created on start.
-    pub fn sqlite_dir(&self) -> Option<PathBuf> {
-        crate::db::sqlite_path(&self.database_url).and_then(|p| p.parent().map(|d| d.to_path_buf()))
     }
 }
 

@@ -6,4 +6,5 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod http;
+pub mod secrets;
 pub mod startup;

@@ -11,6 +11,7 @@ use crate::http::headers::{HeaderPolicy, security_headers};
 use crate::http::health::{healthz, readyz};
 use crate::http::origin::{OriginPolicy, origin_guard};
 use crate::http::throttle::SlidingWindowThrottle;
+use crate::secrets::{SecretBox, SecretError};
 use app::ports::{Ports, RepoError};
 use app::{App, shell};
 use axum::Router;
@@ -40,11 +41,22 @@ pub struct AppState {
     pub ports: Ports,
     #[from_ref(skip)]
     pub accounts: SqlAccounts,
+    #[from_ref(skip)]
+    pub secrets: SecretBox,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Secrets(#[from] SecretError),
 }
 
 /// Connects, migrates and builds the ports.
-pub async fn build_state(config: &Config) -> Result<AppState, DbError> {
+pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     let db = Db::connect(&config.database_url).await?;
+    let secrets = SecretBox::load(config.master_key.as_deref(), &config.data_dir)?;
     db.migrate().await?;
     let accounts = SqlAccounts::new(db.conn.clone());
     let ports = Ports {
@@ -58,6 +70,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, DbError> {
         db,
         ports,
         accounts,
+        secrets,
     })
 }
 

@@ -18,6 +18,7 @@ fn run(database_url: &str, args: &[&str], stdin: &str) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .args(args)
         .env("DATABASE_URL", database_url)
+        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
         .env("RUST_LOG", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

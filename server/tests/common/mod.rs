@@ -12,6 +12,9 @@ use std::net::SocketAddr;
 
 pub const ROOT_USER: &str = "root";
 pub const ROOT_PASSWORD: &str = "root-password-1";
+/// 32 bytes, hex: the tests' master key for secrets at rest.
+pub const TEST_MASTER_KEY: &str =
+    "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e";
 
 pub enum TestDb {
     Sqlite(tempfile::TempDir),
@@ -122,6 +125,8 @@ async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -> Te
         )
         .expect("public url"),
         trust_forwarded_for: options.trust_forwarded_for,
+        master_key: Some(TEST_MASTER_KEY.into()),
+        data_dir: std::env::temp_dir(),
         leptos,
     };
     let state = startup::build_state(&config).await.expect("state");
