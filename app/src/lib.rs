@@ -87,8 +87,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/config/channels" /> } />
                     <Route path=path!("channels") view=pages::config::ChannelsPage />
                     <Route path=path!("certificates") view=pages::config::CertificatesPage />
-                    <Route path=path!("ous") view=pages::config::OusPage />
-                    <Route path=path!("skill-queues") view=pages::config::SkillQueuesPage />
+                    <Route path=path!("ous") view=pages::org::OusPage />
+                    <Route path=path!("skill-queues") view=pages::org::SkillQueuesPage />
                     <Route path=path!("service-time") view=pages::config::ServiceTimePage />
                     <Route path=path!("exports") view=pages::config::ExportsPage />
                 </ParentRoute>

@@ -77,3 +77,24 @@ pub enum SetupStatus {
     /// A system administrator exists; the link is spent.
     Done,
 }
+
+/// An OU, listed depth-first: parents before their children.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ou {
+    pub id: i64,
+    pub name: String,
+    pub parent_id: Option<i64>,
+    /// 0 for a top-level OU.
+    pub depth: u32,
+    /// `Parent / Child`
+    pub path: String,
+    pub children: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkillQueue {
+    pub id: i64,
+    pub name: String,
+    pub access_code: String,
+    pub created: String,
+}

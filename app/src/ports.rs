@@ -1,8 +1,10 @@
 //! The traits the server implements (server builds only). Server functions reach the database
 //! through these, so `app` never depends on sea-orm and can be tested against fakes.
 
-use crate::domain::{NewPassword, TenantName, TrustPrefix, Username};
-use crate::model::{Me, SetupStatus, TenantSummary, TrustEntry};
+use crate::domain::{
+    AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
+};
+use crate::model::{Me, Ou, SetupStatus, SkillQueue, TenantSummary, TrustEntry};
 use async_trait::async_trait;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -79,6 +81,34 @@ pub trait Trustlist: Send + Sync {
     async fn remove(&self, id: i64) -> Result<(), RepoError>;
 }
 
+/// A tenant's OUs. Every method takes the tenant: another tenant's id answers `NotFound`,
+/// exactly like an id that does not exist.
+#[async_trait]
+pub trait Ous: Send + Sync {
+    async fn list(&self, tenant_id: i64) -> Result<Vec<Ou>, RepoError>;
+    async fn create(
+        &self,
+        tenant_id: i64,
+        name: &OuName,
+        parent_id: Option<i64>,
+    ) -> Result<i64, RepoError>;
+    /// Refused while the OU has sub-OUs.
+    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+}
+
+/// A tenant's multimedia skill queues, scoped like `Ous`.
+#[async_trait]
+pub trait SkillQueues: Send + Sync {
+    async fn list(&self, tenant_id: i64) -> Result<Vec<SkillQueue>, RepoError>;
+    async fn create(
+        &self,
+        tenant_id: i64,
+        name: &SkillQueueName,
+        access_code: &AccessCode,
+    ) -> Result<i64, RepoError>;
+    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+}
+
 /// Counts failed sign-ins per client address.
 pub trait LoginThrottle: Send + Sync {
     /// `Err(seconds)` while the address must wait.
@@ -97,5 +127,7 @@ pub struct Ports {
     pub accounts: Arc<dyn Accounts>,
     pub tenants: Arc<dyn Tenants>,
     pub trustlist: Arc<dyn Trustlist>,
+    pub ous: Arc<dyn Ous>,
+    pub skill_queues: Arc<dyn SkillQueues>,
     pub throttle: Arc<dyn LoginThrottle>,
 }

@@ -127,6 +127,41 @@ test("the tenant administrator signs in and sees the Configuration Center", asyn
   }
 });
 
+test("the tenant administrator builds an OU tree and a skill queue", async ({ page }) => {
+  expectRejectedCalls(page, 422);
+  await signIn(page, TENANT.admin, TENANT.password);
+  await expect(page).toHaveURL(/\/config\/channels$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "OUs" }).click();
+  await expect(page.getByText("No OUs yet")).toBeVisible();
+  await axe(page);
+
+  await page.getByRole("button", { name: "Create OU" }).click();
+  await expect(page.locator("#name-error")).toHaveText("Enter the OU name.");
+  await page.getByLabel("OU name").fill("Sales");
+  await page.getByRole("button", { name: "Create OU" }).click();
+  await expect(page.getByRole("row", { name: /^Sales/ })).toBeVisible();
+  await page.getByLabel("OU name").fill("EMEA");
+  await page.getByLabel("Parent OU").selectOption({ label: "Sales" });
+  await page.getByRole("button", { name: "Create OU" }).click();
+  await expect(page.getByRole("cell", { name: "Sales / EMEA", exact: true })).toBeVisible();
+  await axe(page);
+  // a parent with sub-OUs stays, with the reason shown
+  await page.getByRole("button", { name: "Delete Sales", exact: true }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "has sub-OUs" })).toBeVisible();
+
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Skill Queues" }).click();
+  await expect(page.getByText("No skill queues yet")).toBeVisible();
+  await page.getByLabel("Skill queue name").fill("WhatsApp Care");
+  await page.getByLabel("Access code").fill("10 086");
+  await page.getByRole("button", { name: "Create skill queue" }).click();
+  await expect(page.locator("#access_code-error")).toContainText("letters and digits");
+  await expect(page.getByLabel("Skill queue name")).toHaveValue("WhatsApp Care");
+  await page.getByLabel("Access code").fill("10086");
+  await page.getByRole("button", { name: "Create skill queue" }).click();
+  await expect(page.getByRole("row", { name: /WhatsApp Care/ })).toContainText("10086");
+  await axe(page);
+});
+
 test("a wrong password shows the error and keeps the username", async ({ page }) => {
   expectRejectedCalls(page, 401);
   await signIn(page, TENANT.admin, "not-the-password");

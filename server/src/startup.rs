@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::db::accounts::SqlAccounts;
+use crate::db::org::SqlOrg;
 use crate::db::sessions::SessionStore;
 use crate::db::trustlist::SqlTrustlist;
 use crate::db::{Db, DbError};
@@ -59,10 +60,13 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     let secrets = SecretBox::load(config.master_key.as_deref(), &config.data_dir)?;
     db.migrate().await?;
     let accounts = SqlAccounts::new(db.conn.clone());
+    let org = SqlOrg::new(db.conn.clone());
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
         tenants: Arc::new(accounts.clone()),
         trustlist: Arc::new(SqlTrustlist::new(db.conn.clone())),
+        ous: Arc::new(org.clone()),
+        skill_queues: Arc::new(org),
         throttle: Arc::new(SlidingWindowThrottle::default()),
     };
     Ok(AppState {

@@ -1,6 +1,7 @@
 //! Server functions, one file per area. Each is thin: session -> parse -> port -> error.
 
 pub mod auth;
+pub mod org;
 pub mod system;
 
 #[cfg(feature = "ssr")]
@@ -109,6 +110,18 @@ pub(crate) mod ctx {
 
     pub async fn require_system() -> Result<Me, AppError> {
         require_role(Role::SystemAdmin).await
+    }
+
+    /// A tenant administrator's tenant id: what every tenant-scoped call is scoped by.
+    pub async fn require_tenant() -> Result<i64, AppError> {
+        let me = require_role(Role::TenantAdmin).await?;
+        me.tenant_id.ok_or_else(|| {
+            tracing::error!(
+                user_id = me.user_id,
+                "tenant administrator without a tenant"
+            );
+            AppError::Internal
+        })
     }
 
     /// Starts a fresh session for `principal`: a new id, so a session id known before sign-in

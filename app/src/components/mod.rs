@@ -15,6 +15,30 @@ where
     Signal::derive(move || value.get().and_then(Result::err))
 }
 
+/// Clears a form after its action succeeded, so the next entry starts empty; a failed run
+/// keeps everything that was typed.
+pub fn reset_on_success<T, S>(value: S, form: NodeRef<leptos::html::Form>)
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if matches!(value.get(), Some(Ok(_)))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+}
+
+pub fn success_notice<T, S>(value: S, message: &'static str) -> Signal<Option<String>>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+{
+    Signal::derive(move || matches!(value.get(), Some(Ok(_))).then(|| message.to_string()))
+}
+
 /// The message for `field` in the form's last error.
 fn field_message(error: FormError, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || error.get().and_then(|e| e.field_message(field)))

@@ -4,9 +4,11 @@
 pub mod account;
 pub mod channel;
 pub mod fields;
+pub mod org;
 pub mod trustlist;
 pub mod worktime;
 
 pub use account::{NewPassword, TenantName, Username};
 pub use fields::{FieldError, FieldErrors};
+pub use org::{AccessCode, OuName, SkillQueueName};
 pub use trustlist::TrustPrefix;

@@ -50,30 +50,6 @@ pub fn CertificatesPage() -> impl IntoView {
 }
 
 #[component]
-pub fn OusPage() -> impl IntoView {
-    view! {
-        <EmptyPage
-            title="OUs"
-            crumbs=&["Configuration Center", "Access Configuration", "OUs"]
-            heading="No OUs yet"
-            detail="This tenant space has no organizational units. Managing OUs is not available in this version yet."
-        />
-    }
-}
-
-#[component]
-pub fn SkillQueuesPage() -> impl IntoView {
-    view! {
-        <EmptyPage
-            title="Skill Queues"
-            crumbs=&["Configuration Center", "Access Configuration", "Skill Queues"]
-            heading="No skill queues yet"
-            detail="This tenant space has no multimedia skill queues. Managing skill queues is not available in this version yet."
-        />
-    }
-}
-
-#[component]
 pub fn ServiceTimePage() -> impl IntoView {
     view! {
         <EmptyPage

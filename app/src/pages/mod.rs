@@ -5,6 +5,7 @@ pub mod console;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod org;
 pub mod setup;
 pub mod system;
 

@@ -5,36 +5,12 @@ use crate::api::system::{
     list_tenants, list_trustlist,
 };
 use crate::components::{
-    Breadcrumbs, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error,
+    Breadcrumbs, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error, reset_on_success,
+    success_notice,
 };
-use crate::error::AppError;
 use crate::model::{TenantSummary, TrustEntry};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// Clears a form after its action succeeded, so the next entry starts empty; a failed run
-/// keeps everything that was typed.
-fn reset_on_success<T, S>(value: S, form: NodeRef<leptos::html::Form>)
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if matches!(value.get(), Some(Ok(_)))
-            && let Some(form) = form.get_untracked()
-        {
-            form.reset();
-        }
-    });
-}
-
-fn success_notice<T, S>(value: S, message: &'static str) -> Signal<Option<String>>
-where
-    T: Clone + Send + Sync + 'static,
-    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
-{
-    Signal::derive(move || matches!(value.get(), Some(Ok(_))).then(|| message.to_string()))
-}
 
 #[component]
 pub fn TenantsPage() -> impl IntoView {

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod entities;
 pub mod migration;
+pub mod org;
 pub mod sessions;
 pub mod trustlist;
 
