@@ -6,6 +6,9 @@ mod common;
 
 use common::*;
 
+/// A server function's form fields.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 struct Two {
     app: TestApp,
     root: String,
@@ -196,7 +199,7 @@ async fn another_tenants_ids_answer_like_missing_ones() {
         .await);
     let missing = "987654321";
 
-    let cases: [(&str, Vec<(&str, &str)>, Vec<(&str, &str)>); 3] = [
+    let cases: [(&str, Form, Form); 3] = [
         ("delete_ou", vec![("id", &ou)], vec![("id", missing)]),
         (
             "delete_skill_queue",
