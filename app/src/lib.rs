@@ -86,7 +86,7 @@ pub fn App() -> impl IntoView {
                 >
                     <Route path=path!("") view=|| view! { <Redirect path="/config/channels" /> } />
                     <Route path=path!("channels") view=pages::config::ChannelsPage />
-                    <Route path=path!("certificates") view=pages::config::CertificatesPage />
+                    <Route path=path!("certificates") view=pages::certificates::CertificatesPage />
                     <Route path=path!("ous") view=pages::org::OusPage />
                     <Route path=path!("skill-queues") view=pages::org::SkillQueuesPage />
                     <Route path=path!("service-time") view=pages::config::ServiceTimePage />

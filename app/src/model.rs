@@ -98,3 +98,18 @@ pub struct SkillQueue {
     pub access_code: String,
     pub created: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateSummary {
+    pub id: i64,
+    pub name: String,
+    pub kind: crate::domain::CertificateKind,
+    pub subject: String,
+    pub issuer: String,
+    /// `YYYY-MM-DD`
+    pub not_after: String,
+    pub expired: bool,
+    /// SHA-256 of the DER bytes, `AB:CD:…`
+    pub fingerprint: String,
+    pub created: String,
+}

@@ -4,7 +4,10 @@
 use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
 };
-use crate::model::{Me, Ou, SetupStatus, SkillQueue, TenantSummary, TrustEntry};
+use crate::domain::{CertificateKind, CertificateName};
+use crate::model::{
+    CertificateSummary, Me, Ou, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
+};
 use async_trait::async_trait;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -109,6 +112,22 @@ pub trait SkillQueues: Send + Sync {
     async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
 }
 
+/// A tenant's certificates, scoped like `Ous`.
+#[async_trait]
+pub trait Certificates: Send + Sync {
+    async fn list(&self, tenant_id: i64) -> Result<Vec<CertificateSummary>, RepoError>;
+    /// Parses `bytes` (DER or PEM) and stores the certificate; a file that is not a
+    /// certificate is a `Conflict` on the `file` field.
+    async fn upload(
+        &self,
+        tenant_id: i64,
+        name: &CertificateName,
+        kind: CertificateKind,
+        bytes: &[u8],
+    ) -> Result<i64, RepoError>;
+    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+}
+
 /// Counts failed sign-ins per client address.
 pub trait LoginThrottle: Send + Sync {
     /// `Err(seconds)` while the address must wait.
@@ -129,5 +148,6 @@ pub struct Ports {
     pub trustlist: Arc<dyn Trustlist>,
     pub ous: Arc<dyn Ous>,
     pub skill_queues: Arc<dyn SkillQueues>,
+    pub certificates: Arc<dyn Certificates>,
     pub throttle: Arc<dyn LoginThrottle>,
 }

@@ -1,3 +1,4 @@
+import * as path from "path";
 import { test, expect, axe, open, hydrated, signIn, watch, expectRejectedCalls, ROOT, TENANT } from "./fixtures";
 
 // One database for the whole run: the tests build on each other, in this order.
@@ -160,6 +161,43 @@ test("the tenant administrator builds an OU tree and a skill queue", async ({ pa
   await page.getByRole("button", { name: "Create skill queue" }).click();
   await expect(page.getByRole("row", { name: /WhatsApp Care/ })).toContainText("10086");
   await axe(page);
+});
+
+test("the tenant administrator uploads certificates", async ({ page }) => {
+  expectRejectedCalls(page, 422);
+  const fixtures = path.join(__dirname, "..", "..", "server", "tests", "fixtures");
+  await signIn(page, TENANT.admin, TENANT.password);
+  await expect(page).toHaveURL(/\/config\/channels$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Certificates" }).click();
+  await expect(page.getByText("No certificates yet")).toBeVisible();
+  await axe(page);
+
+  // not a certificate: refused with the reason, the name stays
+  await page.getByLabel("Certificate name").fill("Infobip API");
+  await page.getByLabel("Kind").selectOption({ label: "Authentication certificate" });
+  await page.getByLabel("Certificate file").setInputFiles(path.join(fixtures, "not-a-cert.txt"));
+  await page.getByRole("button", { name: "Upload" }).click();
+  await expect(page.locator("#cert-file-error")).toContainText("not an X.509 certificate");
+  await expect(page.getByLabel("Certificate name")).toHaveValue("Infobip API");
+
+  await page.getByLabel("Certificate file").setInputFiles(path.join(fixtures, "infobip.pem"));
+  await page.getByRole("button", { name: "Upload" }).click();
+  const row = page.getByRole("row", { name: /Infobip API/ });
+  await expect(row).toContainText("Authentication certificate");
+  await expect(row).toContainText("CN=api.infobip.example");
+  await expect(row).toContainText("2036-11-22");
+  await expect(row).toContainText("A2:5F:60:1F:40:7E:3D:CA");
+  await expect(page.getByLabel("Certificate name")).toHaveValue("");
+
+  await page.getByLabel("Certificate name").fill("Graph trust");
+  await page.getByLabel("Kind").selectOption({ label: "Trust certificate" });
+  await page.getByLabel("Certificate file").setInputFiles(path.join(fixtures, "infobip.der"));
+  await page.getByRole("button", { name: "Upload" }).click();
+  await expect(page.getByRole("row", { name: /Graph trust/ })).toContainText("Trust certificate");
+  await axe(page);
+
+  await page.getByRole("button", { name: "Delete Graph trust" }).click();
+  await expect(page.getByRole("row", { name: /Graph trust/ })).toHaveCount(0);
 });
 
 test("a wrong password shows the error and keeps the username", async ({ page }) => {

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::db::accounts::SqlAccounts;
+use crate::db::certificates::SqlCertificates;
 use crate::db::org::SqlOrg;
 use crate::db::sessions::SessionStore;
 use crate::db::trustlist::SqlTrustlist;
@@ -67,6 +68,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         trustlist: Arc::new(SqlTrustlist::new(db.conn.clone())),
         ous: Arc::new(org.clone()),
         skill_queues: Arc::new(org),
+        certificates: Arc::new(SqlCertificates::new(db.conn.clone())),
         throttle: Arc::new(SlidingWindowThrottle::default()),
     };
     Ok(AppState {

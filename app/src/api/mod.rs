@@ -1,6 +1,7 @@
 //! Server functions, one file per area. Each is thin: session -> parse -> port -> error.
 
 pub mod auth;
+pub mod certificates;
 pub mod org;
 pub mod system;
 

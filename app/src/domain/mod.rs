@@ -2,6 +2,7 @@
 //! input, compiled for wasm and native, and unit-tested.
 
 pub mod account;
+pub mod certificate;
 pub mod channel;
 pub mod fields;
 pub mod org;
@@ -9,6 +10,7 @@ pub mod trustlist;
 pub mod worktime;
 
 pub use account::{NewPassword, TenantName, Username};
+pub use certificate::{CertificateKind, CertificateName};
 pub use fields::{FieldError, FieldErrors};
 pub use org::{AccessCode, OuName, SkillQueueName};
 pub use trustlist::TrustPrefix;

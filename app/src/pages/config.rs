@@ -38,18 +38,6 @@ pub fn ChannelsPage() -> impl IntoView {
 }
 
 #[component]
-pub fn CertificatesPage() -> impl IntoView {
-    view! {
-        <EmptyPage
-            title="Certificates"
-            crumbs=&["Configuration Center", "Access Configuration", "Certificates"]
-            heading="No certificates yet"
-            detail="This tenant space has no certificates. Uploading certificates is not available in this version yet."
-        />
-    }
-}
-
-#[component]
 pub fn ServiceTimePage() -> impl IntoView {
     view! {
         <EmptyPage

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod certificates;
 pub mod config;
 pub mod console;
 pub mod home;

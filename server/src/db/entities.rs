@@ -160,3 +160,31 @@ pub mod skill_queue {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod certificate {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "certificates")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub name: String,
+        pub name_key: String,
+        /// `trust`, `identity` or `authentication`
+        pub kind: String,
+        pub subject: String,
+        pub issuer: String,
+        pub not_before: TimeDateTimeWithTimeZone,
+        pub not_after: TimeDateTimeWithTimeZone,
+        pub fingerprint: String,
+        pub der: Vec<u8>,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -2,6 +2,7 @@
 //! store on the same pool, and the repositories that implement `app::ports`.
 
 pub mod accounts;
+pub mod certificates;
 pub mod entities;
 pub mod migration;
 pub mod org;

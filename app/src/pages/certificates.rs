@@ -1,0 +1,194 @@
+//! Certificates (Managing a Certificate): upload, list, delete.
+
+use crate::api::certificates::{DeleteCertificate, list_certificates, upload_certificate};
+use crate::components::{
+    Breadcrumbs, ErrorPanel, FormAlert, Notice, SelectField, action_error, success_notice,
+};
+use crate::domain::CertificateKind;
+use crate::model::CertificateSummary;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use wasm_bindgen::JsCast;
+use web_sys::{FormData, HtmlFormElement, SubmitEvent};
+
+#[component]
+pub fn CertificatesPage() -> impl IntoView {
+    // a multipart upload: the browser's FormData goes to the server function as it is
+    let upload = Action::new_local(|data: &FormData| upload_certificate(data.clone().into()));
+    let delete = ServerAction::<DeleteCertificate>::new();
+    let certificates = Resource::new(
+        move || (upload.version().get(), delete.version().get()),
+        |_| list_certificates(),
+    );
+    let upload_error = action_error(upload.value());
+    let delete_error = action_error(delete.value());
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(upload.value().get(), Some(Ok(_)))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if let Ok(data) = FormData::new_with_form(&target) {
+            upload.dispatch_local(data);
+        }
+    };
+    let file_error =
+        Signal::derive(move || upload_error.get().and_then(|e| e.field_message("file")));
+    let name_error =
+        Signal::derive(move || upload_error.get().and_then(|e| e.field_message("name")));
+    view! {
+        <Title text="Certificates" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Certificates"] />
+        <div class="page-head">
+            <h1>"Certificates"</h1>
+        </div>
+        <p class="page-help">
+            "Trust, identity and authentication certificates that channels use to reach their provider."
+        </p>
+        <FormAlert error=delete_error />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match certificates.await {
+                    Ok(list) => view! { <CertificateTable certificates=list delete /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="panel" aria-labelledby="upload-title">
+            <h2 id="upload-title">"Upload a certificate"</h2>
+            <form
+                node_ref=form
+                class="stack"
+                novalidate=true
+                method="post"
+                action="/api/upload_certificate"
+                enctype="multipart/form-data"
+                on:submit=on_submit
+            >
+                <FormAlert error=upload_error />
+                <div class="field" class:invalid=move || name_error.get().is_some()>
+                    <div class="label-row">
+                        <label for="cert-name">"Certificate name"</label>
+                        <span class="required" aria-hidden="true">"*"</span>
+                    </div>
+                    <input
+                        id="cert-name"
+                        name="name"
+                        type="text"
+                        required=true
+                        aria-invalid=move || if name_error.get().is_some() { "true" } else { "false" }
+                        aria-describedby=move || name_error.get().map(|_| "cert-name-error")
+                    />
+                    <p class="field-error" id="cert-name-error" role="alert">{move || name_error.get()}</p>
+                </div>
+                <SelectField label="Kind" name="kind" error=upload_error required=true>
+                    {CertificateKind::ALL
+                        .into_iter()
+                        .map(|k| view! { <option value=k.as_str()>{k.label()}</option> })
+                        .collect_view()}
+                </SelectField>
+                <div class="field" class:invalid=move || file_error.get().is_some()>
+                    <div class="label-row">
+                        <label for="cert-file">"Certificate file"</label>
+                        <span class="required" aria-hidden="true">"*"</span>
+                    </div>
+                    <p class="hint" id="cert-file-hint">"DER or PEM, at most 64 KiB."</p>
+                    <input
+                        id="cert-file"
+                        name="file"
+                        type="file"
+                        accept=".der,.cer,.crt,.pem"
+                        required=true
+                        aria-invalid=move || if file_error.get().is_some() { "true" } else { "false" }
+                        aria-describedby=move || {
+                            if file_error.get().is_some() {
+                                "cert-file-hint cert-file-error"
+                            } else {
+                                "cert-file-hint"
+                            }
+                        }
+                    />
+                    <p class="field-error" id="cert-file-error" role="alert">{move || file_error.get()}</p>
+                </div>
+                <button type="submit" class="button primary" disabled=move || upload.pending().get()>
+                    "Upload"
+                </button>
+                <Notice message=success_notice(upload.value(), "Certificate uploaded.") />
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn CertificateTable(
+    certificates: Vec<CertificateSummary>,
+    delete: ServerAction<DeleteCertificate>,
+) -> impl IntoView {
+    if certificates.is_empty() {
+        return view! {
+            <section class="empty-state">
+                <h2>"No certificates yet"</h2>
+                <p>"Upload the first one below."</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <caption class="visually-hidden">"Certificates"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Kind"</th>
+                        <th scope="col">"Subject"</th>
+                        <th scope="col">"Issuer"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col">"SHA-256 fingerprint"</th>
+                        <th scope="col">"Operation"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {certificates
+                        .into_iter()
+                        .map(|c| {
+                            let label = format!("Delete {}", c.name);
+                            view! {
+                                <tr>
+                                    <th scope="row">{c.name.clone()}</th>
+                                    <td>{c.kind.label()}</td>
+                                    <td class="wrap">{c.subject.clone()}</td>
+                                    <td class="wrap">{c.issuer.clone()}</td>
+                                    <td>
+                                        {c.not_after.clone()}
+                                        {c.expired.then(|| view! { " " <span class="badge off">"expired"</span> })}
+                                    </td>
+                                    <td><code class="fingerprint">{c.fingerprint.clone()}</code></td>
+                                    <td>
+                                        <ActionForm action=delete attr:class="inline">
+                                            <input type="hidden" name="id" value=c.id.to_string() />
+                                            <button type="submit" class="button small danger" aria-label=label>
+                                                "Delete"
+                                            </button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
