@@ -89,7 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("certificates") view=pages::certificates::CertificatesPage />
                     <Route path=path!("ous") view=pages::org::OusPage />
                     <Route path=path!("skill-queues") view=pages::org::SkillQueuesPage />
-                    <Route path=path!("service-time") view=pages::config::ServiceTimePage />
+                    <Route path=path!("service-time") view=pages::service_time::ServiceTimePage />
                     <Route path=path!("exports") view=pages::config::ExportsPage />
                 </ParentRoute>
                 <ParentRoute

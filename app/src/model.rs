@@ -113,3 +113,18 @@ pub struct CertificateSummary {
     pub fingerprint: String,
     pub created: String,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NonWorkingDate {
+    pub id: i64,
+    /// `YYYY-MM-DD`
+    pub date: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceTime {
+    pub weekdays: crate::domain::service_time::WeekdayRules,
+    /// In date order.
+    pub dates: Vec<NonWorkingDate>,
+}

@@ -1,12 +1,14 @@
 //! The traits the server implements (server builds only). Server functions reach the database
 //! through these, so `app` never depends on sea-orm and can be tested against fakes.
 
+use crate::domain::service_time::WeekdayRules;
 use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
 };
 use crate::domain::{CertificateKind, CertificateName};
 use crate::model::{
-    CertificateSummary, Me, Ou, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
+    CertificateSummary, Me, NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue,
+    TenantSummary, TrustEntry,
 };
 use async_trait::async_trait;
 use std::net::IpAddr;
@@ -128,6 +130,21 @@ pub trait Certificates: Send + Sync {
     async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
 }
 
+/// A tenant's service time, scoped like `Ous`.
+#[async_trait]
+pub trait ServiceTimes: Send + Sync {
+    async fn get(&self, tenant_id: i64) -> Result<ServiceTime, RepoError>;
+    async fn set_weekdays(&self, tenant_id: i64, rules: WeekdayRules) -> Result<(), RepoError>;
+    /// `date` is a valid `YYYY-MM-DD`; a date already listed is a `Conflict` on `date`.
+    async fn add_date(
+        &self,
+        tenant_id: i64,
+        date: &str,
+        name: &str,
+    ) -> Result<NonWorkingDate, RepoError>;
+    async fn remove_date(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+}
+
 /// Counts failed sign-ins per client address.
 pub trait LoginThrottle: Send + Sync {
     /// `Err(seconds)` while the address must wait.
@@ -149,5 +166,6 @@ pub struct Ports {
     pub ous: Arc<dyn Ous>,
     pub skill_queues: Arc<dyn SkillQueues>,
     pub certificates: Arc<dyn Certificates>,
+    pub service_time: Arc<dyn ServiceTimes>,
     pub throttle: Arc<dyn LoginThrottle>,
 }

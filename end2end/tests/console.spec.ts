@@ -200,6 +200,34 @@ test("the tenant administrator uploads certificates", async ({ page }) => {
   await expect(page.getByRole("row", { name: /Graph trust/ })).toHaveCount(0);
 });
 
+test("the tenant administrator sets workdays and non-working dates", async ({ page }) => {
+  expectRejectedCalls(page, 422);
+  await signIn(page, TENANT.admin, TENANT.password);
+  await expect(page).toHaveURL(/\/config\/channels$/);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Service Time" }).click();
+  await expect(page.getByLabel("Monday")).toBeChecked();
+  await expect(page.getByLabel("Saturday")).not.toBeChecked();
+  await axe(page);
+
+  await page.getByLabel("Saturday").check();
+  await page.getByRole("button", { name: "Save workdays" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Workdays saved." })).toBeVisible();
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel("Saturday")).toBeChecked();
+
+  await page.getByLabel("Date", { exact: true }).fill("2026-12-25");
+  await page.getByLabel("Name", { exact: true }).fill("Christmas");
+  await page.getByRole("button", { name: "Add date" }).click();
+  await expect(page.getByRole("row", { name: /2026-12-25/ })).toContainText("Christmas");
+  await page.getByLabel("Date", { exact: true }).fill("2026-12-25");
+  await page.getByRole("button", { name: "Add date" }).click();
+  await expect(page.locator("#date-error")).toHaveText("2026-12-25 is already a non-working date.");
+  await axe(page);
+  await page.getByRole("button", { name: "Remove 2026-12-25" }).click();
+  await expect(page.getByText("No non-working dates yet.")).toBeVisible();
+});
+
 test("a wrong password shows the error and keeps the username", async ({ page }) => {
   expectRejectedCalls(page, 401);
   await signIn(page, TENANT.admin, "not-the-password");

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::db::accounts::SqlAccounts;
 use crate::db::certificates::SqlCertificates;
 use crate::db::org::SqlOrg;
+use crate::db::service_time::SqlServiceTime;
 use crate::db::sessions::SessionStore;
 use crate::db::trustlist::SqlTrustlist;
 use crate::db::{Db, DbError};
@@ -69,6 +70,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         ous: Arc::new(org.clone()),
         skill_queues: Arc::new(org),
         certificates: Arc::new(SqlCertificates::new(db.conn.clone())),
+        service_time: Arc::new(SqlServiceTime::new(db.conn.clone())),
         throttle: Arc::new(SlidingWindowThrottle::default()),
     };
     Ok(AppState {

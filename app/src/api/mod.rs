@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod certificates;
 pub mod org;
+pub mod service_time;
 pub mod system;
 
 #[cfg(feature = "ssr")]

@@ -511,39 +511,15 @@ pub fn parse_offline_prompt(input: &str) -> Result<String, String> {
 
 /// `YYYY-MM-DD`, a real date, not before `today`.
 pub fn parse_expiry_date(input: &str, today: &str) -> Result<String, String> {
-    let v = input.trim();
-    if v.is_empty() {
+    if input.trim().is_empty() {
         return Err("Enter the Token Validity Period (the token's expiry date).".into());
     }
-    let parts: Vec<&str> = v.split('-').collect();
-    let valid = parts.len() == 3
-        && parts[0].len() == 4
-        && parts[1].len() == 2
-        && parts[2].len() == 2
-        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
-        && {
-            let (y, m, d) = (
-                parts[0].parse::<u32>().unwrap_or(0),
-                parts[1].parse::<u32>().unwrap_or(0),
-                parts[2].parse::<u32>().unwrap_or(0),
-            );
-            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-            let days = match m {
-                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-                4 | 6 | 9 | 11 => 30,
-                2 if leap => 29,
-                2 => 28,
-                _ => 0,
-            };
-            y >= 1970 && (1..=days).contains(&d)
-        };
-    if !valid {
-        return Err("Enter the Token Validity Period as a date (YYYY-MM-DD).".into());
-    }
-    if !today.is_empty() && v < today {
+    let v = super::dates::parse_date(input)
+        .map_err(|_| "Enter the Token Validity Period as a date (YYYY-MM-DD).".to_string())?;
+    if !today.is_empty() && v.as_str() < today {
         return Err("The token has already expired: choose a date from today on.".into());
     }
-    Ok(v.to_owned())
+    Ok(v)
 }
 
 /// Twilio identifiers: a two-letter prefix and 32 hexadecimal digits.

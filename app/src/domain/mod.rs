@@ -4,8 +4,10 @@
 pub mod account;
 pub mod certificate;
 pub mod channel;
+pub mod dates;
 pub mod fields;
 pub mod org;
+pub mod service_time;
 pub mod trustlist;
 pub mod worktime;
 

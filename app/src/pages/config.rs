@@ -38,18 +38,6 @@ pub fn ChannelsPage() -> impl IntoView {
 }
 
 #[component]
-pub fn ServiceTimePage() -> impl IntoView {
-    view! {
-        <EmptyPage
-            title="Service Time"
-            crumbs=&["Configuration Center", "Access Configuration", "Service Time"]
-            heading="No service time rules yet"
-            detail="This tenant space has no non-working dates or weekday rules. Managing service time is not available in this version yet."
-        />
-    }
-}
-
-#[component]
 pub fn ExportsPage() -> impl IntoView {
     view! {
         <EmptyPage

@@ -7,6 +7,7 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod org;
+pub mod service_time;
 pub mod setup;
 pub mod system;
 

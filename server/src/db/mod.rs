@@ -6,6 +6,7 @@ pub mod certificates;
 pub mod entities;
 pub mod migration;
 pub mod org;
+pub mod service_time;
 pub mod sessions;
 pub mod trustlist;
 

@@ -1,0 +1,165 @@
+//! Service time: the tenant's workdays and non-working dates.
+
+use crate::api::service_time::{
+    AddNonWorkingDate, RemoveNonWorkingDate, SaveWeekdays, get_service_time,
+};
+use crate::components::{
+    Breadcrumbs, ErrorPanel, Field, FormAlert, Notice, action_error, reset_on_success,
+    success_notice,
+};
+use crate::domain::service_time::WEEKDAYS;
+use crate::model::{NonWorkingDate, ServiceTime};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ServiceTimePage() -> impl IntoView {
+    let save = ServerAction::<SaveWeekdays>::new();
+    let add = ServerAction::<AddNonWorkingDate>::new();
+    let remove = ServerAction::<RemoveNonWorkingDate>::new();
+    let data = Resource::new(
+        move || {
+            (
+                save.version().get(),
+                add.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| get_service_time(),
+    );
+    let add_form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(add.value(), add_form);
+    let save_error = action_error(save.value());
+    let add_error = action_error(add.value());
+    let remove_error = action_error(remove.value());
+    view! {
+        <Title text="Service Time" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Service Time"] />
+        <div class="page-head">
+            <h1>"Service Time"</h1>
+        </div>
+        <p class="page-help">
+            "Which days are workdays: channels use their Workday or Non-workday agent work time accordingly."
+        </p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(st) => view! { <Weekdays st=st.clone() save save_error /> <Dates st remove remove_error /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="panel" aria-labelledby="add-date">
+            <h2 id="add-date">"Add a non-working date"</h2>
+            <ActionForm action=add node_ref=add_form attr:class="stack" attr:novalidate=true>
+                <FormAlert error=add_error />
+                <Field label="Date" name="date" kind="date" error=add_error required=true />
+                <Field label="Name" name="name" error=add_error placeholder="e.g. New Year" />
+                <button type="submit" class="button primary" disabled=move || add.pending().get()>
+                    "Add date"
+                </button>
+                <Notice message=success_notice(add.value(), "Date added.") />
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Weekdays(
+    st: ServiceTime,
+    save: ServerAction<SaveWeekdays>,
+    save_error: crate::components::FormError,
+) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="weekdays">
+            <h2 id="weekdays">"Workdays"</h2>
+            <ActionForm action=save attr:class="stack">
+                <FormAlert error=save_error />
+                <fieldset class="weekdays">
+                    <legend>"Weekdays that are workdays"</legend>
+                    {WEEKDAYS
+                        .iter()
+                        .zip(st.weekdays.0)
+                        .map(|(day, on)| {
+                            let name = day.to_lowercase();
+                            let id = format!("wd-{name}");
+                            view! {
+                                <div class="check">
+                                    <input type="checkbox" id=id.clone() name=name value="on" checked=on />
+                                    <label for=id>{*day}</label>
+                                </div>
+                            }
+                        })
+                        .collect_view()}
+                </fieldset>
+                <button type="submit" class="button primary" disabled=move || save.pending().get()>
+                    "Save workdays"
+                </button>
+                <Notice message=success_notice(save.value(), "Workdays saved.") />
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Dates(
+    st: ServiceTime,
+    remove: ServerAction<RemoveNonWorkingDate>,
+    remove_error: crate::components::FormError,
+) -> impl IntoView {
+    let rows = st.dates;
+    view! {
+        <section class="panel" aria-labelledby="dates">
+            <h2 id="dates">"Non-working dates"</h2>
+            <FormAlert error=remove_error />
+            {if rows.is_empty() {
+                view! { <p class="empty-inline">"No non-working dates yet."</p> }.into_any()
+            } else {
+                view! { <DateTable rows remove /> }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn DateTable(
+    rows: Vec<NonWorkingDate>,
+    remove: ServerAction<RemoveNonWorkingDate>,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <caption class="visually-hidden">"Non-working dates"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Date"</th>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Operation"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {rows
+                        .into_iter()
+                        .map(|d| {
+                            let label = format!("Remove {}", d.date);
+                            view! {
+                                <tr>
+                                    <th scope="row">{d.date.clone()}</th>
+                                    <td>{d.name.clone()}</td>
+                                    <td>
+                                        <ActionForm action=remove attr:class="inline">
+                                            <input type="hidden" name="id" value=d.id.to_string() />
+                                            <button type="submit" class="button small danger" aria-label=label>
+                                                "Remove"
+                                            </button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
