@@ -128,3 +128,112 @@ pub struct ServiceTime {
     /// In date order.
     pub dates: Vec<NonWorkingDate>,
 }
+
+/// One row of the channel list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelSummary {
+    pub id: i64,
+    pub name: String,
+    /// `WhatsApp`
+    pub channel_type: String,
+    /// `infobip`, `other`, `cloud-api`, `twilio`
+    pub provider: String,
+    pub ou: Option<String>,
+    pub skill_queue: String,
+    pub scenario_key: bool,
+    pub updated: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum ChannelSort {
+    #[default]
+    Name,
+    Provider,
+    Updated,
+}
+
+/// What the channel list asks for: search, filter, sort and page, all done in SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelQuery {
+    /// Part of the channel name; empty for all.
+    pub search: String,
+    /// A provider's value, or empty for all.
+    pub provider: String,
+    pub sort: ChannelSort,
+    pub descending: bool,
+    /// 1-based.
+    pub page: u32,
+    /// 10, 20, 50 or 100.
+    pub per_page: u32,
+}
+
+impl Default for ChannelQuery {
+    fn default() -> Self {
+        Self {
+            search: String::new(),
+            provider: String::new(),
+            sort: ChannelSort::Name,
+            descending: false,
+            page: 1,
+            per_page: 20,
+        }
+    }
+}
+
+impl ChannelQuery {
+    pub const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
+
+    /// The query with page size and page forced into range.
+    pub fn normalized(mut self) -> Self {
+        if !Self::PAGE_SIZES.contains(&self.per_page) {
+            self.per_page = 20;
+        }
+        self.page = self.page.max(1);
+        self.search = self.search.trim().chars().take(64).collect();
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelPage {
+    pub rows: Vec<ChannelSummary>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A channel as the edit form shows it: every non-secret value, and which secrets are set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelForEdit {
+    pub id: i64,
+    pub version: i64,
+    /// The secret fields are empty here, always.
+    pub draft: crate::domain::channel::ChannelDraft,
+    pub configured: Vec<crate::domain::channel::SecretField>,
+}
+
+/// What Channel Integration shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelIntegration {
+    pub id: i64,
+    pub name: String,
+    pub provider: String,
+    /// infobip, other, twilio: where the provider sends messages.
+    pub message_url: Option<String>,
+    /// infobip, other, twilio: where the provider sends delivery reports.
+    pub report_url: Option<String>,
+    /// cloud-api: the callback URL.
+    pub callback_url: Option<String>,
+    /// cloud-api: the verify token to enter at Meta.
+    pub verification_code: Option<String>,
+    /// `None` until generated (not for cloud-api).
+    pub scenario_key: Option<String>,
+}
+
+/// The choices the channel form offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ChannelFormOptions {
+    pub ous: Vec<Ou>,
+    pub skill_queues: Vec<SkillQueue>,
+    pub certificates: Vec<CertificateSummary>,
+}

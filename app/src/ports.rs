@@ -1,14 +1,15 @@
 //! The traits the server implements (server builds only). Server functions reach the database
 //! through these, so `app` never depends on sea-orm and can be tested against fakes.
 
+use crate::domain::channel::{ValidChannel, ValidationContext};
 use crate::domain::service_time::WeekdayRules;
 use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
 };
 use crate::domain::{CertificateKind, CertificateName};
 use crate::model::{
-    CertificateSummary, Me, NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue,
-    TenantSummary, TrustEntry,
+    CertificateSummary, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, Me,
+    NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
 };
 use async_trait::async_trait;
 use std::net::IpAddr;
@@ -145,6 +146,33 @@ pub trait ServiceTimes: Send + Sync {
     async fn remove_date(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
 }
 
+/// A tenant's channels, scoped like `Ous`.
+#[async_trait]
+pub trait Channels: Send + Sync {
+    async fn list(&self, tenant_id: i64, query: &ChannelQuery) -> Result<ChannelPage, RepoError>;
+    /// The trustlist prefixes that apply to the tenant, the secrets stored (when editing), and
+    /// today's date: what `ChannelDraft::validate` needs.
+    async fn validation_context(
+        &self,
+        tenant_id: i64,
+        channel_id: Option<i64>,
+    ) -> Result<ValidationContext, RepoError>;
+    /// Saves a new channel; ids of OUs, queues and certificates must be the tenant's.
+    async fn create(&self, tenant_id: i64, channel: &ValidChannel) -> Result<i64, RepoError>;
+    /// Saves over version `version`; a newer version in the database is a `Conflict`.
+    async fn update(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        version: i64,
+        channel: &ValidChannel,
+    ) -> Result<(), RepoError>;
+    async fn for_edit(&self, tenant_id: i64, id: i64) -> Result<ChannelForEdit, RepoError>;
+    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    async fn integration(&self, tenant_id: i64, id: i64) -> Result<ChannelIntegration, RepoError>;
+    async fn generate_scenario_key(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+}
+
 /// Counts failed sign-ins per client address.
 pub trait LoginThrottle: Send + Sync {
     /// `Err(seconds)` while the address must wait.
@@ -167,5 +195,6 @@ pub struct Ports {
     pub skill_queues: Arc<dyn SkillQueues>,
     pub certificates: Arc<dyn Certificates>,
     pub service_time: Arc<dyn ServiceTimes>,
+    pub channels: Arc<dyn Channels>,
     pub throttle: Arc<dyn LoginThrottle>,
 }

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::db::accounts::SqlAccounts;
 use crate::db::certificates::SqlCertificates;
+use crate::db::channels::SqlChannels;
 use crate::db::org::SqlOrg;
 use crate::db::service_time::SqlServiceTime;
 use crate::db::sessions::SessionStore;
@@ -71,6 +72,11 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         skill_queues: Arc::new(org),
         certificates: Arc::new(SqlCertificates::new(db.conn.clone())),
         service_time: Arc::new(SqlServiceTime::new(db.conn.clone())),
+        channels: Arc::new(SqlChannels::new(
+            db.conn.clone(),
+            secrets.clone(),
+            config.public_base(),
+        )),
         throttle: Arc::new(SlidingWindowThrottle::default()),
     };
     Ok(AppState {

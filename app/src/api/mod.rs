@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod certificates;
+pub mod channels;
 pub mod org;
 pub mod service_time;
 pub mod system;

@@ -191,8 +191,9 @@ impl std::fmt::Debug for SecretValue {
     }
 }
 
-/// Everything the Configure Channel form sends, as typed.
+/// Everything the Configure Channel form sends, as typed. Missing fields read as empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ChannelDraft {
     // Channel information
     pub provider: String,

@@ -116,6 +116,27 @@ impl Certificates for SqlCertificates {
     }
 
     async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+        use super::entities::channel::{Column as Ch, Entity as Channel};
+        let user = Channel::find()
+            .filter(Ch::TenantId.eq(tenant_id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(Ch::AuthCertificateId.eq(id))
+                    .add(Ch::TrustCertificateId.eq(id))
+                    .add(Ch::IdentityCertificateId.eq(id)),
+            )
+            .one(&self.db)
+            .await
+            .map_err(internal("find channel using certificate"))?;
+        if let Some(c) = user {
+            return Err(RepoError::Conflict {
+                field: "form",
+                message: format!(
+                    "The channel '{}' uses this certificate: choose another one there first.",
+                    c.name
+                ),
+            });
+        }
         let result = certificate::Entity::delete_many()
             .filter(certificate::Column::TenantId.eq(tenant_id))
             .filter(certificate::Column::Id.eq(id))

@@ -227,3 +227,71 @@ pub mod non_working_date {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod channel {
+    use sea_orm::entity::prelude::*;
+
+    /// A channel. Secret columns (`*_enc`) hold AES-256-GCM boxes (see `crate::secrets`).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "channels")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        /// Stable public id: binds the secrets' associated data.
+        pub uid: String,
+        /// The random key in the webhook URLs (128 bits, hex).
+        pub webhook_key: String,
+        pub name: String,
+        pub name_key: String,
+        pub channel_type: String,
+        pub provider: String,
+        pub verification_method: Option<String>,
+        pub phone_number: Option<String>,
+        pub username: Option<String>,
+        pub base_url: String,
+        pub app_key: Option<String>,
+        pub token_valid_until: Option<String>,
+        pub api_key_sid: Option<String>,
+        pub account_sid: Option<String>,
+        pub webhook_user: Option<String>,
+        pub auth_certificate_id: Option<i64>,
+        pub trust_certificate_id: Option<i64>,
+        pub identity_certificate_id: Option<i64>,
+        pub password_enc: Option<Vec<u8>>,
+        pub account_key_enc: Option<Vec<u8>>,
+        pub authentication_key_enc: Option<Vec<u8>>,
+        pub webhook_password_enc: Option<Vec<u8>>,
+        pub app_secret_enc: Option<Vec<u8>>,
+        pub access_token_enc: Option<Vec<u8>>,
+        pub api_key_secret_enc: Option<Vec<u8>>,
+        pub ou_id: Option<i64>,
+        pub skill_queue_id: i64,
+        /// JSON array of strings.
+        pub keywords: String,
+        /// `09:00-12:00,13:00-18:00`
+        pub workday: String,
+        pub non_workday: String,
+        pub non_working_notification: String,
+        pub last_agent_days: Option<i32>,
+        pub no_reply_minutes: Option<i32>,
+        pub no_reply_message: Option<String>,
+        pub no_agent_seconds: Option<i32>,
+        pub no_agent_queue_id: Option<i64>,
+        pub session_transfer: bool,
+        pub offline_prompt: Option<String>,
+        pub offline_limit_minutes: Option<i32>,
+        pub robot_access_code: Option<String>,
+        pub robot_assistant: bool,
+        pub verification_code: Option<String>,
+        pub scenario_key: Option<String>,
+        pub version: i64,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub updated_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

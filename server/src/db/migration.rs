@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000002_org::Migration),
             Box::new(m20261125_000003_certificates::Migration),
             Box::new(m20261125_000004_service_time::Migration),
+            Box::new(m20261125_000005_channels::Migration),
         ]
     }
 }
@@ -634,6 +635,286 @@ mod m20261125_000004_service_time {
                 .await?;
             manager
                 .drop_table(Table::drop().table(ServiceWeekdays::Table).to_owned())
+                .await
+        }
+    }
+}
+
+mod m20261125_000005_channels {
+    use sea_orm_migration::prelude::*;
+
+    pub struct Migration;
+
+    impl MigrationName for Migration {
+        fn name(&self) -> &str {
+            "m20261125_000005_channels"
+        }
+    }
+
+    #[derive(Iden)]
+    enum Tenants {
+        Table,
+        Id,
+    }
+    #[derive(Iden)]
+    enum Ous {
+        Table,
+        Id,
+    }
+    #[derive(Iden)]
+    enum SkillQueues {
+        Table,
+        Id,
+    }
+    #[derive(Iden)]
+    enum Certificates {
+        Table,
+        Id,
+    }
+
+    #[derive(Iden, Clone, Copy)]
+    enum Channels {
+        Table,
+        Id,
+        TenantId,
+        Uid,
+        WebhookKey,
+        Name,
+        NameKey,
+        ChannelType,
+        Provider,
+        VerificationMethod,
+        PhoneNumber,
+        Username,
+        BaseUrl,
+        AppKey,
+        TokenValidUntil,
+        ApiKeySid,
+        AccountSid,
+        WebhookUser,
+        AuthCertificateId,
+        TrustCertificateId,
+        IdentityCertificateId,
+        PasswordEnc,
+        AccountKeyEnc,
+        AuthenticationKeyEnc,
+        WebhookPasswordEnc,
+        AppSecretEnc,
+        AccessTokenEnc,
+        ApiKeySecretEnc,
+        OuId,
+        SkillQueueId,
+        Keywords,
+        Workday,
+        NonWorkday,
+        NonWorkingNotification,
+        LastAgentDays,
+        NoReplyMinutes,
+        NoReplyMessage,
+        NoAgentSeconds,
+        NoAgentQueueId,
+        SessionTransfer,
+        OfflinePrompt,
+        OfflineLimitMinutes,
+        RobotAccessCode,
+        RobotAssistant,
+        VerificationCode,
+        ScenarioKey,
+        Version,
+        CreatedAt,
+        UpdatedAt,
+    }
+
+    fn text(c: Channels, len: u32, null: bool) -> ColumnDef {
+        let mut d = ColumnDef::new(c);
+        d.string_len(len);
+        if null {
+            d.null();
+        } else {
+            d.not_null();
+        }
+        d
+    }
+
+    fn int(c: Channels) -> ColumnDef {
+        ColumnDef::new(c).integer().null().to_owned()
+    }
+
+    fn blob(c: Channels) -> ColumnDef {
+        ColumnDef::new(c).binary().null().to_owned()
+    }
+
+    fn fk(
+        name: &str,
+        from: Channels,
+        to_table: impl IntoIden + 'static,
+        to_col: impl IntoIden + 'static,
+        action: ForeignKeyAction,
+    ) -> ForeignKeyCreateStatement {
+        ForeignKey::create()
+            .name(name)
+            .from(Channels::Table, from)
+            .to(to_table, to_col)
+            .on_delete(action)
+            .to_owned()
+    }
+
+    #[async_trait::async_trait]
+    impl MigrationTrait for Migration {
+        async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            use Channels as C;
+            let mut t = Table::create();
+            t.table(C::Table)
+                .col(
+                    ColumnDef::new(C::Id)
+                        .big_integer()
+                        .not_null()
+                        .auto_increment()
+                        .primary_key(),
+                )
+                .col(ColumnDef::new(C::TenantId).big_integer().not_null())
+                .col(text(C::Uid, 32, false))
+                .col(text(C::WebhookKey, 32, false).unique_key().to_owned())
+                .col(text(C::Name, 64, false))
+                .col(text(C::NameKey, 64, false))
+                .col(text(C::ChannelType, 16, false))
+                .col(text(C::Provider, 16, false))
+                .col(text(C::VerificationMethod, 8, true))
+                .col(text(C::PhoneNumber, 32, true))
+                .col(text(C::Username, 128, true))
+                .col(ColumnDef::new(C::BaseUrl).text().not_null())
+                .col(text(C::AppKey, 128, true))
+                .col(text(C::TokenValidUntil, 10, true))
+                .col(text(C::ApiKeySid, 34, true))
+                .col(text(C::AccountSid, 34, true))
+                .col(text(C::WebhookUser, 64, true))
+                .col(ColumnDef::new(C::AuthCertificateId).big_integer().null())
+                .col(ColumnDef::new(C::TrustCertificateId).big_integer().null())
+                .col(
+                    ColumnDef::new(C::IdentityCertificateId)
+                        .big_integer()
+                        .null(),
+                )
+                .col(blob(C::PasswordEnc))
+                .col(blob(C::AccountKeyEnc))
+                .col(blob(C::AuthenticationKeyEnc))
+                .col(blob(C::WebhookPasswordEnc))
+                .col(blob(C::AppSecretEnc))
+                .col(blob(C::AccessTokenEnc))
+                .col(blob(C::ApiKeySecretEnc))
+                .col(ColumnDef::new(C::OuId).big_integer().null())
+                .col(ColumnDef::new(C::SkillQueueId).big_integer().not_null())
+                .col(ColumnDef::new(C::Keywords).text().not_null())
+                .col(text(C::Workday, 64, false))
+                .col(text(C::NonWorkday, 64, false))
+                .col(ColumnDef::new(C::NonWorkingNotification).text().not_null())
+                .col(int(C::LastAgentDays))
+                .col(int(C::NoReplyMinutes))
+                .col(ColumnDef::new(C::NoReplyMessage).text().null())
+                .col(int(C::NoAgentSeconds))
+                .col(ColumnDef::new(C::NoAgentQueueId).big_integer().null())
+                .col(ColumnDef::new(C::SessionTransfer).boolean().not_null())
+                .col(ColumnDef::new(C::OfflinePrompt).text().null())
+                .col(int(C::OfflineLimitMinutes))
+                .col(text(C::RobotAccessCode, 64, true))
+                .col(ColumnDef::new(C::RobotAssistant).boolean().not_null())
+                .col(text(C::VerificationCode, 64, true))
+                .col(text(C::ScenarioKey, 64, true))
+                .col(ColumnDef::new(C::Version).big_integer().not_null())
+                .col(
+                    ColumnDef::new(C::CreatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .col(
+                    ColumnDef::new(C::UpdatedAt)
+                        .timestamp_with_time_zone()
+                        .not_null(),
+                )
+                .foreign_key(&mut fk(
+                    "fk_channels_tenant",
+                    C::TenantId,
+                    Tenants::Table,
+                    Tenants::Id,
+                    ForeignKeyAction::Cascade,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_channels_ou",
+                    C::OuId,
+                    Ous::Table,
+                    Ous::Id,
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_channels_queue",
+                    C::SkillQueueId,
+                    SkillQueues::Table,
+                    SkillQueues::Id,
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_channels_no_agent_queue",
+                    C::NoAgentQueueId,
+                    SkillQueues::Table,
+                    SkillQueues::Id,
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_channels_auth_cert",
+                    C::AuthCertificateId,
+                    Certificates::Table,
+                    Certificates::Id,
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_channels_trust_cert",
+                    C::TrustCertificateId,
+                    Certificates::Table,
+                    Certificates::Id,
+                    ForeignKeyAction::Restrict,
+                ))
+                .foreign_key(&mut fk(
+                    "fk_channels_identity_cert",
+                    C::IdentityCertificateId,
+                    Certificates::Table,
+                    Certificates::Id,
+                    ForeignKeyAction::Restrict,
+                ));
+            manager.create_table(t.to_owned()).await?;
+            for (name, cols, unique) in [
+                (
+                    "uq_channels_tenant_name",
+                    vec![C::TenantId, C::NameKey],
+                    true,
+                ),
+                ("uq_channels_uid", vec![C::Uid], true),
+                (
+                    "idx_channels_tenant_updated",
+                    vec![C::TenantId, C::UpdatedAt],
+                    false,
+                ),
+                (
+                    "idx_channels_tenant_provider_name",
+                    vec![C::TenantId, C::Provider, C::NameKey],
+                    false,
+                ),
+            ] {
+                let mut i = Index::create();
+                i.name(name).table(C::Table);
+                for c in cols {
+                    i.col(c);
+                }
+                if unique {
+                    i.unique();
+                }
+                manager.create_index(i.to_owned()).await?;
+            }
+            Ok(())
+        }
+
+        async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+            manager
+                .drop_table(Table::drop().table(Channels::Table).to_owned())
                 .await
         }
     }

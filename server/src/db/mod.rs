@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod certificates;
+pub mod channels;
 pub mod entities;
 pub mod migration;
 pub mod org;

@@ -1,6 +1,6 @@
 //! OUs and skill queues: the `Ous` and `SkillQueues` ports. Every query is scoped by tenant.
 
-use super::entities::{ou, skill_queue};
+use super::entities::{channel, ou, skill_queue};
 use super::{display_time, internal, is_unique_violation, now};
 use app::domain::{AccessCode, OuName, SkillQueueName};
 use app::model::{Ou, SkillQueue};
@@ -149,6 +149,21 @@ impl Ous for SqlOrg {
                 message: format!("'{}' has sub-OUs: delete them first.", found.name),
             });
         }
+        if let Some(c) = channel::Entity::find()
+            .filter(channel::Column::TenantId.eq(tenant_id))
+            .filter(channel::Column::OuId.eq(found.id))
+            .one(&self.db)
+            .await
+            .map_err(internal("find channel using ou"))?
+        {
+            return Err(RepoError::Conflict {
+                field: "form",
+                message: format!(
+                    "The channel '{}' is in '{}': move it to another OU first.",
+                    c.name, found.name
+                ),
+            });
+        }
         ou::Entity::delete_many()
             .filter(ou::Column::TenantId.eq(tenant_id))
             .filter(ou::Column::Id.eq(found.id))
@@ -223,6 +238,25 @@ impl SkillQueues for SqlOrg {
     }
 
     async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+        if let Some(c) = channel::Entity::find()
+            .filter(channel::Column::TenantId.eq(tenant_id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(channel::Column::SkillQueueId.eq(id))
+                    .add(channel::Column::NoAgentQueueId.eq(id)),
+            )
+            .one(&self.db)
+            .await
+            .map_err(internal("find channel using skill queue"))?
+        {
+            return Err(RepoError::Conflict {
+                field: "form",
+                message: format!(
+                    "The channel '{}' routes to this skill queue: choose another one there first.",
+                    c.name
+                ),
+            });
+        }
         let result = skill_queue::Entity::delete_many()
             .filter(skill_queue::Column::TenantId.eq(tenant_id))
             .filter(skill_queue::Column::Id.eq(id))

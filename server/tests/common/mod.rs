@@ -198,6 +198,25 @@ impl TestApp {
         answer(req.send().await.expect("request")).await
     }
 
+    /// Calls a JSON-encoded server function (the channel form's).
+    pub async fn call_json(
+        &self,
+        name: &str,
+        body: serde_json::Value,
+        cookie: Option<&str>,
+    ) -> Answer {
+        let mut req = self
+            .http
+            .post(format!("{}/api/{name}", self.base))
+            .header("Origin", &self.base)
+            .header("Accept", "application/json")
+            .json(&body);
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        answer(req.send().await.expect("request")).await
+    }
+
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Answer {
         // as a browser asks for a page
         let mut req = self

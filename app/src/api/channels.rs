@@ -1,0 +1,149 @@
+//! Channels of the signed-in tenant administrator's tenant space. The channel form travels as
+//! JSON (a `ChannelDraft`); the server validates it with the same rules the browser ran.
+
+use crate::domain::channel::ChannelDraft;
+use crate::error::AppError;
+use crate::model::{
+    ChannelForEdit, ChannelFormOptions, ChannelIntegration, ChannelPage, ChannelQuery,
+};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use super::ctx;
+
+#[server(endpoint = "list_channels", input = Json)]
+pub async fn list_channels(query: ChannelQuery) -> Result<ChannelPage, AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            ctx::ports()?
+                .channels
+                .list(tenant, &query.normalized())
+                .await
+                .map_err(ctx::repo)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_channel_options")]
+pub async fn get_channel_options() -> Result<ChannelFormOptions, AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            let ports = ctx::ports()?;
+            Ok(ChannelFormOptions {
+                ous: ports.ous.list(tenant).await.map_err(ctx::repo)?,
+                skill_queues: ports.skill_queues.list(tenant).await.map_err(ctx::repo)?,
+                certificates: ports.certificates.list(tenant).await.map_err(ctx::repo)?,
+            })
+        }
+        .await,
+    )
+}
+
+/// Validates and saves a new channel; answers its id (Channel Integration comes next).
+#[server(endpoint = "create_channel", input = Json)]
+pub async fn create_channel(draft: ChannelDraft) -> Result<i64, AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            let channels = ctx::ports()?.channels;
+            let context = channels
+                .validation_context(tenant, None)
+                .await
+                .map_err(ctx::repo)?;
+            let valid = draft.validate(&context)?;
+            let id = channels.create(tenant, &valid).await.map_err(ctx::repo)?;
+            tracing::info!(tenant_id = tenant, channel_id = id, "channel created");
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_channel")]
+pub async fn get_channel(id: i64) -> Result<ChannelForEdit, AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            ctx::ports()?
+                .channels
+                .for_edit(tenant, id)
+                .await
+                .map_err(ctx::repo)
+        }
+        .await,
+    )
+}
+
+/// Saves an edit made on version `version`; empty secret fields keep their stored values.
+#[server(endpoint = "update_channel", input = Json)]
+pub async fn update_channel(id: i64, version: i64, draft: ChannelDraft) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            let channels = ctx::ports()?.channels;
+            let context = channels
+                .validation_context(tenant, Some(id))
+                .await
+                .map_err(ctx::repo)?;
+            let valid = draft.validate(&context)?;
+            channels
+                .update(tenant, id, version, &valid)
+                .await
+                .map_err(ctx::repo)?;
+            tracing::info!(tenant_id = tenant, channel_id = id, "channel updated");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "delete_channel")]
+pub async fn delete_channel(id: i64) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            ctx::ports()?
+                .channels
+                .delete(tenant, id)
+                .await
+                .map_err(ctx::repo)?;
+            tracing::info!(tenant_id = tenant, channel_id = id, "channel deleted");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "get_channel_integration")]
+pub async fn get_channel_integration(id: i64) -> Result<ChannelIntegration, AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            ctx::ports()?
+                .channels
+                .integration(tenant, id)
+                .await
+                .map_err(ctx::repo)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "generate_scenario_key")]
+pub async fn generate_scenario_key(id: i64) -> Result<(), AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            ctx::ports()?
+                .channels
+                .generate_scenario_key(tenant, id)
+                .await
+                .map_err(ctx::repo)
+        }
+        .await,
+    )
+}

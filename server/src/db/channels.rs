@@ -1,0 +1,726 @@
+//! Channels: the `Channels` port. Every query is scoped by tenant; secrets are sealed with the
+//! `SecretBox` before they reach a column and are never read back for a response.
+
+use super::entities::{certificate, channel, ou, skill_queue, trust_prefix};
+use super::{display_time, internal, is_unique_violation, now};
+use crate::crypto::random_token;
+use crate::secrets::{SecretBox, SecretScope};
+use app::domain::TrustPrefix;
+use app::domain::channel::{
+    ChannelDraft, Credentials, ProviderKind, SecretField, SecretValue, ValidChannel,
+    ValidationContext, VerificationMethod,
+};
+use app::domain::worktime::{SegmentInput, WorkTime};
+use app::model::{
+    ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, ChannelSort, ChannelSummary,
+};
+use app::ports::{Channels, RepoError};
+use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use std::collections::HashMap;
+
+#[derive(Clone)]
+pub struct SqlChannels {
+    db: DatabaseConnection,
+    secrets: SecretBox,
+    public_base: String,
+}
+
+/// 128 random bits, hex.
+fn random_key() -> String {
+    random_token()[..32].to_owned()
+}
+
+fn conflict(field: &'static str, message: &str) -> RepoError {
+    RepoError::Conflict {
+        field,
+        message: message.to_owned(),
+    }
+}
+
+impl SqlChannels {
+    pub fn new(db: DatabaseConnection, secrets: SecretBox, public_base: String) -> Self {
+        Self {
+            db,
+            secrets,
+            public_base,
+        }
+    }
+
+    async fn find(&self, tenant_id: i64, id: i64) -> Result<channel::Model, RepoError> {
+        channel::Entity::find_by_id(id)
+            .filter(channel::Column::TenantId.eq(tenant_id))
+            .one(&self.db)
+            .await
+            .map_err(internal("find channel"))?
+            .ok_or(RepoError::NotFound)
+    }
+
+    /// The ids a channel refers to must be the tenant's: another tenant's id is answered like
+    /// a missing one.
+    async fn check_references(&self, tenant_id: i64, c: &ValidChannel) -> Result<(), RepoError> {
+        let b = &c.basic;
+        let queues: Vec<(i64, &'static str, &'static str)> =
+            std::iter::once((b.skill_queue_id, "skill_queue_id", "Choose a skill queue."))
+                .chain(
+                    b.no_agent_transfer
+                        .map(|(_, q)| (q, "no_agent_queue_id", "Choose a target skill queue.")),
+                )
+                .collect();
+        for (id, field, message) in queues {
+            let n = skill_queue::Entity::find_by_id(id)
+                .filter(skill_queue::Column::TenantId.eq(tenant_id))
+                .count(&self.db)
+                .await
+                .map_err(internal("check skill queue"))?;
+            if n == 0 {
+                return Err(conflict(field, message));
+            }
+        }
+        if let Some(id) = b.ou_id {
+            let n = ou::Entity::find_by_id(id)
+                .filter(ou::Column::TenantId.eq(tenant_id))
+                .count(&self.db)
+                .await
+                .map_err(internal("check ou"))?;
+            if n == 0 {
+                return Err(conflict("ou_id", "Choose a OU."));
+            }
+        }
+        for (id, field) in certificate_refs(&c.credentials) {
+            let n = certificate::Entity::find_by_id(id)
+                .filter(certificate::Column::TenantId.eq(tenant_id))
+                .count(&self.db)
+                .await
+                .map_err(internal("check certificate"))?;
+            if n == 0 {
+                return Err(conflict(field, "Choose a certificate."));
+            }
+        }
+        Ok(())
+    }
+
+    fn seal(
+        &self,
+        value: &SecretValue,
+        tenant_id: i64,
+        uid: &str,
+        field: SecretField,
+    ) -> Result<ActiveValue<Option<Vec<u8>>>, RepoError> {
+        match value {
+            SecretValue::Keep => Ok(ActiveValue::NotSet),
+            SecretValue::Set(plain) => self
+                .secrets
+                .seal(
+                    plain,
+                    SecretScope {
+                        tenant_id,
+                        channel: uid,
+                        field: field.field(),
+                    },
+                )
+                .map(|b| Set(Some(b)))
+                .map_err(|e| {
+                    tracing::error!(error = %e, "sealing a secret");
+                    RepoError::Internal
+                }),
+        }
+    }
+
+    /// Writes every column of `c` into `am` (secrets sealed; `Keep` leaves a column as is, and
+    /// secrets the provider does not use are cleared).
+    fn apply(
+        &self,
+        am: &mut channel::ActiveModel,
+        tenant_id: i64,
+        uid: &str,
+        c: &ValidChannel,
+    ) -> Result<(), RepoError> {
+        let mut secrets: HashMap<SecretField, &SecretValue> = HashMap::new();
+        am.name = Set(c.name.as_str().to_owned());
+        am.name_key = Set(c.name.as_str().to_lowercase());
+        am.channel_type = Set("whatsapp".into());
+        am.provider = Set(c.credentials.provider().as_str().to_owned());
+        am.verification_method = Set(None);
+        am.phone_number = Set(None);
+        am.username = Set(None);
+        am.app_key = Set(None);
+        am.token_valid_until = Set(None);
+        am.api_key_sid = Set(None);
+        am.account_sid = Set(None);
+        am.webhook_user = Set(None);
+        am.auth_certificate_id = Set(None);
+        am.trust_certificate_id = Set(None);
+        am.identity_certificate_id = Set(None);
+        match &c.credentials {
+            Credentials::Infobip {
+                phone_number,
+                username,
+                password,
+                base_url,
+                account_key,
+                webhook_password,
+                auth_certificate_id,
+            } => {
+                am.phone_number = Set(Some(phone_number.clone()));
+                am.username = Set(Some(username.clone()));
+                am.base_url = Set(base_url.clone());
+                am.auth_certificate_id = Set(*auth_certificate_id);
+                secrets.insert(SecretField::Password, password);
+                secrets.insert(SecretField::AccountKey, account_key);
+                secrets.insert(SecretField::WebhookPassword, webhook_password);
+            }
+            Credentials::OtherBasic {
+                phone_number,
+                username,
+                password,
+                base_url,
+                authentication_key,
+                webhook_password,
+                trust_certificate_id,
+                identity_certificate_id,
+            } => {
+                am.verification_method = Set(Some(VerificationMethod::Basic.as_str().into()));
+                am.phone_number = Set(Some(phone_number.clone()));
+                am.username = Set(Some(username.clone()));
+                am.base_url = Set(base_url.clone());
+                am.trust_certificate_id = Set(*trust_certificate_id);
+                am.identity_certificate_id = Set(*identity_certificate_id);
+                secrets.insert(SecretField::Password, password);
+                secrets.insert(SecretField::AuthenticationKey, authentication_key);
+                secrets.insert(SecretField::WebhookPassword, webhook_password);
+            }
+            Credentials::OtherOAuth {
+                app_key,
+                app_secret,
+                base_url,
+                webhook_password,
+                trust_certificate_id,
+            } => {
+                am.verification_method = Set(Some(VerificationMethod::OAuth.as_str().into()));
+                am.username = Set(Some(app_key.clone()));
+                am.base_url = Set(base_url.clone());
+                am.trust_certificate_id = Set(*trust_certificate_id);
+                secrets.insert(SecretField::Password, app_secret);
+                secrets.insert(SecretField::WebhookPassword, webhook_password);
+            }
+            Credentials::CloudApi {
+                app_key,
+                app_secret,
+                phone_number,
+                base_url,
+                access_token,
+                token_valid_until,
+                trust_certificate_id,
+                identity_certificate_id,
+            } => {
+                am.app_key = Set(Some(app_key.clone()));
+                am.phone_number = Set(Some(phone_number.clone()));
+                am.base_url = Set(base_url.clone());
+                am.token_valid_until = Set(Some(token_valid_until.clone()));
+                am.trust_certificate_id = Set(*trust_certificate_id);
+                am.identity_certificate_id = Set(*identity_certificate_id);
+                secrets.insert(SecretField::AppSecret, app_secret);
+                secrets.insert(SecretField::AccessToken, access_token);
+            }
+            Credentials::Twilio {
+                phone_number,
+                api_key_sid,
+                api_key_secret,
+                base_url,
+                account_sid,
+                webhook_user,
+                webhook_password,
+                auth_certificate_id,
+            } => {
+                am.phone_number = Set(Some(phone_number.clone()));
+                am.api_key_sid = Set(Some(api_key_sid.clone()));
+                am.base_url = Set(base_url.clone());
+                am.account_sid = Set(Some(account_sid.clone()));
+                am.webhook_user = Set(Some(webhook_user.clone()));
+                am.auth_certificate_id = Set(*auth_certificate_id);
+                secrets.insert(SecretField::ApiKeySecret, api_key_secret);
+                secrets.insert(SecretField::WebhookPassword, webhook_password);
+            }
+        }
+        for field in SecretField::ALL {
+            let value = match secrets.get(&field) {
+                Some(v) => self.seal(v, tenant_id, uid, field)?,
+                None => Set(None),
+            };
+            match field {
+                SecretField::Password => am.password_enc = value,
+                SecretField::AccountKey => am.account_key_enc = value,
+                SecretField::AuthenticationKey => am.authentication_key_enc = value,
+                SecretField::WebhookPassword => am.webhook_password_enc = value,
+                SecretField::AppSecret => am.app_secret_enc = value,
+                SecretField::AccessToken => am.access_token_enc = value,
+                SecretField::ApiKeySecret => am.api_key_secret_enc = value,
+            }
+        }
+        let b = &c.basic;
+        am.ou_id = Set(b.ou_id);
+        am.skill_queue_id = Set(b.skill_queue_id);
+        am.keywords = Set(serde_json::to_string(&b.keywords).unwrap_or_else(|_| "[]".into()));
+        am.workday = Set(encode_work_time(&b.workday));
+        am.non_workday = Set(encode_work_time(&b.non_workday));
+        am.non_working_notification = Set(b.non_working_notification.clone());
+        am.last_agent_days = Set(b.last_agent_days.map(i32::from));
+        am.no_reply_minutes = Set(b.no_reply_end.as_ref().map(|(m, _)| i32::from(*m)));
+        am.no_reply_message = Set(b.no_reply_end.as_ref().map(|(_, msg)| msg.clone()));
+        am.no_agent_seconds = Set(b.no_agent_transfer.map(|(s, _)| i32::from(s)));
+        am.no_agent_queue_id = Set(b.no_agent_transfer.map(|(_, q)| q));
+        am.session_transfer = Set(b.session_transfer);
+        am.offline_prompt = Set(b.offline_messages.as_ref().map(|(p, _)| p.clone()));
+        am.offline_limit_minutes = Set(b.offline_messages.as_ref().map(|(_, l)| i32::from(*l)));
+        am.robot_access_code = Set(c.robot.access_code.clone());
+        am.robot_assistant = Set(c.robot.assistant);
+        Ok(())
+    }
+}
+
+fn certificate_refs(c: &Credentials) -> Vec<(i64, &'static str)> {
+    let (auth, trust, identity) = match c {
+        Credentials::Infobip {
+            auth_certificate_id,
+            ..
+        }
+        | Credentials::Twilio {
+            auth_certificate_id,
+            ..
+        } => (*auth_certificate_id, None, None),
+        Credentials::OtherBasic {
+            trust_certificate_id,
+            identity_certificate_id,
+            ..
+        }
+        | Credentials::CloudApi {
+            trust_certificate_id,
+            identity_certificate_id,
+            ..
+        } => (None, *trust_certificate_id, *identity_certificate_id),
+        Credentials::OtherOAuth {
+            trust_certificate_id,
+            ..
+        } => (None, *trust_certificate_id, None),
+    };
+    [
+        (auth, "auth_certificate_id"),
+        (trust, "trust_certificate_id"),
+        (identity, "identity_certificate_id"),
+    ]
+    .into_iter()
+    .filter_map(|(id, f)| id.map(|id| (id, f)))
+    .collect()
+}
+
+fn encode_work_time(w: &WorkTime) -> String {
+    w.segments()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn decode_work_time(s: &str) -> Vec<SegmentInput> {
+    s.split(',')
+        .filter_map(|seg| seg.split_once('-'))
+        .map(|(a, b)| SegmentInput::new(a, b))
+        .collect()
+}
+
+fn configured(m: &channel::Model) -> Vec<SecretField> {
+    SecretField::ALL
+        .into_iter()
+        .filter(|f| {
+            match f {
+                SecretField::Password => &m.password_enc,
+                SecretField::AccountKey => &m.account_key_enc,
+                SecretField::AuthenticationKey => &m.authentication_key_enc,
+                SecretField::WebhookPassword => &m.webhook_password_enc,
+                SecretField::AppSecret => &m.app_secret_enc,
+                SecretField::AccessToken => &m.access_token_enc,
+                SecretField::ApiKeySecret => &m.api_key_secret_enc,
+            }
+            .is_some()
+        })
+        .collect()
+}
+
+/// The form as it was saved; secret fields empty.
+fn draft_of(m: &channel::Model) -> ChannelDraft {
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let id = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
+    let num = |v: Option<i32>| v.map(|i| i.to_string()).unwrap_or_default();
+    let keywords: Vec<String> = serde_json::from_str(&m.keywords).unwrap_or_default();
+    let oauth = m.verification_method.as_deref() == Some(VerificationMethod::OAuth.as_str());
+    ChannelDraft {
+        provider: m.provider.clone(),
+        verification_method: opt(&m.verification_method),
+        phone_number: opt(&m.phone_number),
+        username: opt(&m.username),
+        base_url: m.base_url.clone(),
+        webhook_user: opt(&m.webhook_user),
+        app_key: if oauth {
+            String::new()
+        } else {
+            opt(&m.app_key)
+        },
+        token_valid_until: opt(&m.token_valid_until),
+        api_key_sid: opt(&m.api_key_sid),
+        account_sid: opt(&m.account_sid),
+        auth_certificate_id: id(m.auth_certificate_id),
+        trust_certificate_id: id(m.trust_certificate_id),
+        identity_certificate_id: id(m.identity_certificate_id),
+        name: m.name.clone(),
+        ou_id: id(m.ou_id),
+        skill_queue_id: m.skill_queue_id.to_string(),
+        keywords: keywords.join(", "),
+        workday: decode_work_time(&m.workday),
+        non_workday: decode_work_time(&m.non_workday),
+        non_working_notification: m.non_working_notification.clone(),
+        last_agent_mode: m.last_agent_days.is_some(),
+        last_agent_days: num(m.last_agent_days),
+        no_reply_end: m.no_reply_minutes.is_some(),
+        no_reply_minutes: num(m.no_reply_minutes),
+        no_reply_message: opt(&m.no_reply_message),
+        no_agent_transfer: m.no_agent_seconds.is_some(),
+        no_agent_seconds: num(m.no_agent_seconds),
+        no_agent_queue_id: id(m.no_agent_queue_id),
+        session_transfer: m.session_transfer,
+        offline_messages: m.offline_limit_minutes.is_some(),
+        offline_prompt: opt(&m.offline_prompt),
+        offline_limit_minutes: num(m.offline_limit_minutes),
+        robot: m.robot_access_code.is_some(),
+        robot_access_code: opt(&m.robot_access_code),
+        robot_assistant: m.robot_assistant,
+        ..ChannelDraft::default()
+    }
+}
+
+/// `%text%` with LIKE's wildcards escaped.
+fn contains_pattern(text: &str) -> String {
+    let mut out = String::from("%");
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[async_trait]
+impl Channels for SqlChannels {
+    async fn list(&self, tenant_id: i64, q: &ChannelQuery) -> Result<ChannelPage, RepoError> {
+        use channel::Column as C;
+        let mut filter = Condition::all().add(C::TenantId.eq(tenant_id));
+        if !q.search.is_empty() {
+            filter = filter.add(
+                Expr::col(C::NameKey).like(LikeExpr::new(contains_pattern(&q.search)).escape('\\')),
+            );
+        }
+        if !q.provider.is_empty() {
+            filter = filter.add(C::Provider.eq(q.provider.clone()));
+        }
+        let total = channel::Entity::find()
+            .filter(filter.clone())
+            .count(&self.db)
+            .await
+            .map_err(internal("count channels"))?;
+        let order = if q.descending {
+            sea_orm::Order::Desc
+        } else {
+            sea_orm::Order::Asc
+        };
+        let mut select = channel::Entity::find().filter(filter);
+        select = match q.sort {
+            ChannelSort::Name => select.order_by(C::NameKey, order),
+            ChannelSort::Provider => select
+                .order_by(C::Provider, order.clone())
+                .order_by(C::NameKey, sea_orm::Order::Asc),
+            ChannelSort::Updated => select
+                .order_by(C::UpdatedAt, order.clone())
+                .order_by(C::Id, order),
+        };
+        let rows: Vec<(
+            i64,
+            String,
+            String,
+            Option<i64>,
+            i64,
+            bool,
+            time::OffsetDateTime,
+        )> = select
+            .select_only()
+            .column(C::Id)
+            .column(C::Name)
+            .column(C::Provider)
+            .column(C::OuId)
+            .column(C::SkillQueueId)
+            .column_as(C::ScenarioKey.is_not_null(), "has_key")
+            .column(C::UpdatedAt)
+            .offset(u64::from(q.page - 1) * u64::from(q.per_page))
+            .limit(u64::from(q.per_page))
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(internal("list channels"))?;
+        let ou_ids: Vec<i64> = rows.iter().filter_map(|r| r.3).collect();
+        let queue_ids: Vec<i64> = rows.iter().map(|r| r.4).collect();
+        let ous: HashMap<i64, String> = if ou_ids.is_empty() {
+            HashMap::new()
+        } else {
+            ou::Entity::find()
+                .filter(ou::Column::TenantId.eq(tenant_id))
+                .filter(ou::Column::Id.is_in(ou_ids))
+                .all(&self.db)
+                .await
+                .map_err(internal("names of ous"))?
+                .into_iter()
+                .map(|o| (o.id, o.name))
+                .collect()
+        };
+        let queues: HashMap<i64, String> = if queue_ids.is_empty() {
+            HashMap::new()
+        } else {
+            skill_queue::Entity::find()
+                .filter(skill_queue::Column::TenantId.eq(tenant_id))
+                .filter(skill_queue::Column::Id.is_in(queue_ids))
+                .all(&self.db)
+                .await
+                .map_err(internal("names of queues"))?
+                .into_iter()
+                .map(|s| (s.id, s.name))
+                .collect()
+        };
+        Ok(ChannelPage {
+            rows: rows
+                .into_iter()
+                .map(
+                    |(id, name, provider, ou_id, queue_id, has_key, updated)| ChannelSummary {
+                        id,
+                        name,
+                        channel_type: "WhatsApp".into(),
+                        provider,
+                        ou: ou_id.and_then(|o| ous.get(&o).cloned()),
+                        skill_queue: queues.get(&queue_id).cloned().unwrap_or_default(),
+                        scenario_key: has_key,
+                        updated: display_time(updated),
+                    },
+                )
+                .collect(),
+            total,
+            page: q.page,
+            per_page: q.per_page,
+        })
+    }
+
+    async fn validation_context(
+        &self,
+        tenant_id: i64,
+        channel_id: Option<i64>,
+    ) -> Result<ValidationContext, RepoError> {
+        let trust = trust_prefix::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(trust_prefix::Column::TenantId.is_null())
+                    .add(trust_prefix::Column::TenantId.eq(tenant_id)),
+            )
+            .all(&self.db)
+            .await
+            .map_err(internal("trustlist for tenant"))?
+            .into_iter()
+            .filter_map(|p| TrustPrefix::parse(&p.prefix).ok())
+            .collect();
+        let configured = match channel_id {
+            Some(id) => configured(&self.find(tenant_id, id).await?),
+            None => Vec::new(),
+        };
+        let today = now();
+        Ok(ValidationContext {
+            trust,
+            configured,
+            today: format!(
+                "{:04}-{:02}-{:02}",
+                today.year(),
+                u8::from(today.month()),
+                today.day()
+            ),
+        })
+    }
+
+    async fn create(&self, tenant_id: i64, c: &ValidChannel) -> Result<i64, RepoError> {
+        self.check_references(tenant_id, c).await?;
+        let uid = random_key();
+        let mut am = channel::ActiveModel {
+            tenant_id: Set(tenant_id),
+            uid: Set(uid.clone()),
+            webhook_key: Set(random_key()),
+            verification_code: Set(
+                (c.credentials.provider() == ProviderKind::CloudApi).then(random_key)
+            ),
+            scenario_key: Set(None),
+            version: Set(1),
+            created_at: Set(now()),
+            updated_at: Set(now()),
+            ..Default::default()
+        };
+        self.apply(&mut am, tenant_id, &uid, c)?;
+        let created = am.insert(&self.db).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                conflict(
+                    "name",
+                    &format!("A channel named '{}' exists already.", c.name.as_str()),
+                )
+            } else {
+                internal("insert channel")(e)
+            }
+        })?;
+        Ok(created.id)
+    }
+
+    async fn update(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        version: i64,
+        c: &ValidChannel,
+    ) -> Result<(), RepoError> {
+        let existing = self.find(tenant_id, id).await?;
+        self.check_references(tenant_id, c).await?;
+        let mut am = channel::ActiveModel {
+            version: Set(version + 1),
+            updated_at: Set(now()),
+            ..Default::default()
+        };
+        self.apply(&mut am, tenant_id, &existing.uid, c)?;
+        let provider = c.credentials.provider();
+        am.verification_code = Set(match (provider, existing.verification_code) {
+            (ProviderKind::CloudApi, Some(code)) => Some(code),
+            (ProviderKind::CloudApi, None) => Some(random_key()),
+            _ => None,
+        });
+        if provider == ProviderKind::CloudApi {
+            am.scenario_key = Set(None);
+        }
+        let result = channel::Entity::update_many()
+            .set(am)
+            .filter(channel::Column::Id.eq(id))
+            .filter(channel::Column::TenantId.eq(tenant_id))
+            .filter(channel::Column::Version.eq(version))
+            .exec(&self.db)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    conflict(
+                        "name",
+                        &format!("A channel named '{}' exists already.", c.name.as_str()),
+                    )
+                } else {
+                    internal("update channel")(e)
+                }
+            })?;
+        if result.rows_affected == 0 {
+            return Err(conflict(
+                "form",
+                "Someone else saved this channel after you opened it. Your changes were not saved: reload the channel, then make them again.",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn for_edit(&self, tenant_id: i64, id: i64) -> Result<ChannelForEdit, RepoError> {
+        let m = self.find(tenant_id, id).await?;
+        Ok(ChannelForEdit {
+            id: m.id,
+            version: m.version,
+            configured: configured(&m),
+            draft: draft_of(&m),
+        })
+    }
+
+    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+        let result = channel::Entity::delete_many()
+            .filter(channel::Column::TenantId.eq(tenant_id))
+            .filter(channel::Column::Id.eq(id))
+            .exec(&self.db)
+            .await
+            .map_err(internal("delete channel"))?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn integration(&self, tenant_id: i64, id: i64) -> Result<ChannelIntegration, RepoError> {
+        let m = self.find(tenant_id, id).await?;
+        let base = format!("{}/social/on/whatsapp", self.public_base);
+        let cloud = m.provider == ProviderKind::CloudApi.as_str();
+        let url = |kind: &str| format!("{base}/{}/{kind}/{}", m.provider, m.webhook_key);
+        Ok(ChannelIntegration {
+            id: m.id,
+            name: m.name.clone(),
+            provider: m.provider.clone(),
+            message_url: (!cloud).then(|| url("message")),
+            report_url: (!cloud).then(|| url("report")),
+            callback_url: cloud.then(|| format!("{base}/cloud-api/{}", m.webhook_key)),
+            verification_code: if cloud {
+                m.verification_code.clone()
+            } else {
+                None
+            },
+            scenario_key: if cloud { None } else { m.scenario_key.clone() },
+        })
+    }
+
+    async fn generate_scenario_key(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+        let m = self.find(tenant_id, id).await?;
+        if m.provider == ProviderKind::CloudApi.as_str() {
+            return Err(conflict(
+                "form",
+                "cloud-api channels do not use a scenario key.",
+            ));
+        }
+        if m.scenario_key.is_some() {
+            return Ok(());
+        }
+        channel::Entity::update_many()
+            .col_expr(channel::Column::ScenarioKey, Expr::value(random_key()))
+            .filter(channel::Column::Id.eq(id))
+            .filter(channel::Column::TenantId.eq(tenant_id))
+            .filter(channel::Column::ScenarioKey.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(internal("generate scenario key"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern("Wa_1"), "%wa\\_1%");
+        assert_eq!(contains_pattern("100%"), "%100\\%%");
+    }
+
+    #[test]
+    fn work_time_round_trips_through_its_column() {
+        let w = WorkTime::parse(&[
+            SegmentInput::new("09:00", "12:00"),
+            SegmentInput::new("13:00", "24:00"),
+        ])
+        .unwrap();
+        let col = encode_work_time(&w);
+        assert_eq!(col, "09:00-12:00,13:00-24:00");
+        assert_eq!(WorkTime::parse(&decode_work_time(&col)).unwrap(), w);
+    }
+}
