@@ -68,10 +68,14 @@ impl AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
-    /// Sets the status (and `Retry-After`) of the HTTP answer being built for this error.
+    /// Sets the status (and `Retry-After`) of a server function's HTTP answer for this error.
+    /// While a page is rendered on the server, its data calls leave the page's status alone
+    /// (the page decides it: a redirect to sign-in, a 403, a 404).
     pub fn set_response_status(&self) {
         use leptos::prelude::use_context;
-        let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+        let is_call = use_context::<http::request::Parts>()
+            .is_some_and(|p| p.uri.path().starts_with("/api/"));
+        let Some(res) = use_context::<leptos_axum::ResponseOptions>().filter(|_| is_call) else {
             return;
         };
         res.set_status(

@@ -14,7 +14,6 @@ pub mod ports;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
     components::{ParentRoute, Redirect, Route, Router, Routes},
     path,
 };
@@ -76,16 +75,21 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=pages::not_found::NotFound>
-                <Route path=path!("/") view=pages::home::Home ssr=SsrMode::Async />
-                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async />
-                <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async />
+                <Route path=path!("/") view=pages::home::Home />
+                <Route path=path!("/login") view=pages::login::LoginPage />
+                <Route path=path!("/setup") view=pages::setup::SetupPage />
                 <ParentRoute
                     path=path!("/config")
                     view=|| view! { <Console area=Area::Tenant /> }
-                    ssr=SsrMode::Async
                 >
                     <Route path=path!("") view=|| view! { <Redirect path="/config/channels" /> } />
-                    <Route path=path!("channels") view=pages::config::ChannelsPage />
+                    <Route path=path!("channels") view=pages::channels::list::ChannelsPage />
+                    <Route path=path!("channels/new") view=pages::channels::form::NewChannelPage />
+                    <Route path=path!("channels/:id/edit") view=pages::channels::form::EditChannelPage />
+                    <Route
+                        path=path!("channels/:id/integration")
+                        view=pages::channels::integration::IntegrationPage
+                    />
                     <Route path=path!("certificates") view=pages::certificates::CertificatesPage />
                     <Route path=path!("ous") view=pages::org::OusPage />
                     <Route path=path!("skill-queues") view=pages::org::SkillQueuesPage />
@@ -95,7 +99,6 @@ pub fn App() -> impl IntoView {
                 <ParentRoute
                     path=path!("/system")
                     view=|| view! { <Console area=Area::System /> }
-                    ssr=SsrMode::Async
                 >
                     <Route path=path!("") view=|| view! { <Redirect path="/system/tenants" /> } />
                     <Route path=path!("tenants") view=pages::system::TenantsPage />

@@ -236,4 +236,8 @@ pub struct ChannelFormOptions {
     pub ous: Vec<Ou>,
     pub skill_queues: Vec<SkillQueue>,
     pub certificates: Vec<CertificateSummary>,
+    /// The trustlist prefixes that apply to this tenant (for the browser's own check).
+    pub trust: Vec<String>,
+    /// `YYYY-MM-DD` on the server.
+    pub today: String,
 }

@@ -42,6 +42,8 @@ export { expect };
 
 export const ROOT = { username: "root", password: "root-password-1" };
 export const TENANT = { name: "Acme Support", admin: "acme-admin", password: "acme-password-1" };
+/** The tenant administrator's password after the system administrator reset it (01-console). */
+export const TENANT_RESET_PASSWORD = "acme-password-2";
 
 /** Waits until the page has hydrated, so forms run through the app rather than a plain post. */
 export async function hydrated(page: Page) {

@@ -33,10 +33,21 @@ pub async fn get_channel_options() -> Result<ChannelFormOptions, AppError> {
         async {
             let tenant = ctx::require_tenant().await?;
             let ports = ctx::ports()?;
+            let context = ports
+                .channels
+                .validation_context(tenant, None)
+                .await
+                .map_err(ctx::repo)?;
             Ok(ChannelFormOptions {
                 ous: ports.ous.list(tenant).await.map_err(ctx::repo)?,
                 skill_queues: ports.skill_queues.list(tenant).await.map_err(ctx::repo)?,
                 certificates: ports.certificates.list(tenant).await.map_err(ctx::repo)?,
+                trust: context
+                    .trust
+                    .iter()
+                    .map(|p| p.as_str().to_owned())
+                    .collect(),
+                today: context.today,
             })
         }
         .await,

@@ -26,18 +26,6 @@ fn EmptyPage(
 }
 
 #[component]
-pub fn ChannelsPage() -> impl IntoView {
-    view! {
-        <EmptyPage
-            title="Channel Configuration"
-            crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration"]
-            heading="No channels yet"
-            detail="This tenant space has no WhatsApp channels. Creating channels is not available in this version yet."
-        />
-    }
-}
-
-#[component]
 pub fn ExportsPage() -> impl IntoView {
     view! {
         <EmptyPage

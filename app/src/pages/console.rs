@@ -2,8 +2,7 @@
 //! role, and the access check of the area.
 
 use crate::api::auth::{Logout, current_user};
-use crate::components::ErrorPanel;
-use crate::model::{Me, Role};
+use crate::model::Role;
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
@@ -24,31 +23,73 @@ impl Area {
 }
 
 /// Checks the session for an area: signed out -> sign-in page (coming back here afterwards);
-/// signed in with the wrong role -> 403 inside the person's own console.
+/// signed in with the wrong role -> 403 and "Access denied" instead of the page.
+///
+/// The page (`<Outlet/>`) is rendered outside any `Suspense`: a nested route inside a
+/// suspended branch is rendered more than once on the server, which shifts the ids of its
+/// resources and breaks hydration. Each page's own server calls check the session again.
 #[component]
 pub fn Console(area: Area) -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+    let me = Resource::new_blocking(|| (), |_| current_user());
     let location = use_location();
+    let logout = ServerAction::<Logout>::new();
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(me)) if area.admits(me.role) => {
-                        view! { <Frame me><Outlet /></Frame> }.into_any()
-                    }
-                    Ok(Some(me)) => {
-                        super::set_page_status(403);
-                        view! { <Frame me><Forbidden /></Frame> }.into_any()
-                    }
-                    Ok(None) => {
-                        let here = location.pathname.get_untracked();
-                        let next = url_escape(&here);
-                        view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
-                    }
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <a class="skip-link" href="#content">"Skip to content"</a>
+        <header class="topbar">
+            <div class="topbar-brand">
+                <span class="logo" aria-hidden="true">"◧"</span>
+                <span class="product">"Switchboard"</span>
+                <span class="area">"Configuration Center"</span>
+            </div>
+            <div class="topbar-user">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match me.await {
+                            Ok(Some(me)) => {
+                                if !area.admits(me.role) {
+                                    super::set_page_status(403);
+                                }
+                                let scope = match (me.role, me.tenant_name) {
+                                    (Role::SystemAdmin, _) => "System administration".to_string(),
+                                    (Role::TenantAdmin, name) => name.unwrap_or_default(),
+                                };
+                                view! {
+                                    <span class="tenant" title="Tenant space">{scope}</span>
+                                    <span class="user" title="Signed in as">{me.username}</span>
+                                }
+                                .into_any()
+                            }
+                            Ok(None) => {
+                                let here = location.pathname.get_untracked();
+                                let next = url_escape(&here);
+                                view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
+                            }
+                            Err(_) => ().into_any(),
+                        }
+                    })}
+                </Suspense>
+                <ActionForm action=logout attr:class="inline">
+                    <button type="submit" class="button ghost">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+        <div class="layout">
+            <nav class="sidebar" aria-label="Main">
+                {match area {
+                    Area::Tenant => view! { <TenantNav /> }.into_any(),
+                    Area::System => view! { <SystemNav /> }.into_any(),
+                }}
+            </nav>
+            <main id="content" class="content" tabindex="-1">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let admitted = matches!(me.await, Ok(Some(ref m)) if area.admits(m.role));
+                        (!admitted).then(|| view! { <Forbidden /> })
+                    })}
+                </Suspense>
+                <Outlet />
+            </main>
+        </div>
     }
 }
 
@@ -63,45 +104,6 @@ fn url_escape(s: &str) -> String {
         }
     }
     out
-}
-
-#[component]
-fn Frame(me: Me, children: Children) -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
-    let role = me.role;
-    let scope = match (&me.role, &me.tenant_name) {
-        (Role::SystemAdmin, _) => "System administration".to_string(),
-        (Role::TenantAdmin, Some(name)) => name.clone(),
-        (Role::TenantAdmin, None) => String::new(),
-    };
-    view! {
-        <a class="skip-link" href="#content">"Skip to content"</a>
-        <header class="topbar">
-            <div class="topbar-brand">
-                <span class="logo" aria-hidden="true">"◧"</span>
-                <span class="product">"Switchboard"</span>
-                <span class="area">"Configuration Center"</span>
-            </div>
-            <div class="topbar-user">
-                <span class="tenant" title="Tenant space">{scope}</span>
-                <span class="user" title="Signed in as">{me.username.clone()}</span>
-                <ActionForm action=logout attr:class="inline">
-                    <button type="submit" class="button ghost">"Sign out"</button>
-                </ActionForm>
-            </div>
-        </header>
-        <div class="layout">
-            <nav class="sidebar" aria-label="Main">
-                {match role {
-                    Role::TenantAdmin => view! { <TenantNav /> }.into_any(),
-                    Role::SystemAdmin => view! { <SystemNav /> }.into_any(),
-                }}
-            </nav>
-            <main id="content" class="content" tabindex="-1">
-                {children()}
-            </main>
-        </div>
-    }
 }
 
 #[component]
@@ -139,11 +141,11 @@ fn SystemNav() -> impl IntoView {
 fn Forbidden() -> impl IntoView {
     view! {
         <leptos_meta::Title text="Access denied" />
-        <div class="page-head">
+        <div class="access-denied">
             <h1>"Access denied"</h1>
-        </div>
-        <div class="error-panel" role="alert">
-            <p>"Your account does not have access to this page."</p>
+            <div class="error-panel" role="alert">
+                <p>"Your account does not have access to this page."</p>
+            </div>
         </div>
     }
 }

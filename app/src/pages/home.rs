@@ -5,7 +5,7 @@ use leptos_router::components::Redirect;
 /// `/`: to the signed-in person's home, or to sign-in.
 #[component]
 pub fn Home() -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+    let me = Resource::new_blocking(|| (), |_| current_user());
     view! {
         <Suspense>
             {move || Suspend::new(async move {

@@ -11,7 +11,7 @@ pub fn LoginPage() -> impl IntoView {
     let error = action_error(login.value());
     let query = use_query_map();
     let next = move || query.read().get("next");
-    let me = Resource::new(|| (), |_| current_user());
+    let me = Resource::new_blocking(|| (), |_| current_user());
     view! {
         <Title text="Sign in" />
         <main class="auth-page">

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod certificates;
+pub mod channels;
 pub mod config;
 pub mod console;
 pub mod home;

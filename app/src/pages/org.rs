@@ -44,18 +44,20 @@ pub fn OusPage() -> impl IntoView {
             <ActionForm action=create node_ref=form attr:class="stack" attr:novalidate=true>
                 <FormAlert error=create_error />
                 <Field label="OU name" name="name" error=create_error required=true />
-                <SelectField label="Parent OU" name="parent_id" error=create_error>
-                    <option value="">"None (top level)"</option>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            ous.await
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|o| view! { <option value=o.id.to_string()>{o.path}</option> })
-                                .collect_view()
-                        })}
-                    </Transition>
-                </SelectField>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let list = ous.await.unwrap_or_default();
+                        view! {
+                            <SelectField label="Parent OU" name="parent_id" error=create_error>
+                                <option value="">"None (top level)"</option>
+                                {list
+                                    .into_iter()
+                                    .map(|o| view! { <option value=o.id.to_string()>{o.path}</option> })
+                                    .collect_view()}
+                            </SelectField>
+                        }
+                    })}
+                </Transition>
                 <button type="submit" class="button primary" disabled=move || create.pending().get()>
                     "Create OU"
                 </button>

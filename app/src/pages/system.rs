@@ -90,23 +90,31 @@ pub fn TenantsPage() -> impl IntoView {
                 </p>
                 <ActionForm action=reset node_ref=reset_form attr:class="stack" attr:novalidate=true>
                     <FormAlert error=reset_error />
-                    <SelectField label="Tenant administrator" name="user_id" error=reset_error required=true>
-                        <Transition fallback=|| ()>
-                            {move || Suspend::new(async move {
-                                tenants
-                                    .await
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .flat_map(|t| {
-                                        t.admins.into_iter().map(move |a| {
-                                            let label = format!("{} — {}", a.username, t.name);
-                                            view! { <option value=a.user_id.to_string()>{label}</option> }
-                                        }).collect::<Vec<_>>()
-                                    })
-                                    .collect_view()
-                            })}
-                        </Transition>
-                    </SelectField>
+                    // the whole select re-renders with its options: markers of a suspense
+                    // inside <select> do not survive the HTML parser (hydration would fail)
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let options = tenants
+                                .await
+                                .unwrap_or_default()
+                                .into_iter()
+                                .flat_map(|t| {
+                                    t.admins
+                                        .into_iter()
+                                        .map(move |a| (a.user_id, format!("{} — {}", a.username, t.name)))
+                                        .collect::<Vec<_>>()
+                                })
+                                .collect::<Vec<_>>();
+                            view! {
+                                <SelectField label="Tenant administrator" name="user_id" error=reset_error required=true>
+                                    {options
+                                        .into_iter()
+                                        .map(|(id, label)| view! { <option value=id.to_string()>{label}</option> })
+                                        .collect_view()}
+                                </SelectField>
+                            }
+                        })}
+                    </Transition>
                     <Field
                         label="New password"
                         name="new_password"
@@ -243,19 +251,20 @@ pub fn TrustlistPage() -> impl IntoView {
                     placeholder="https://api.example.com"
                     hint="An https:// address; paths below it are allowed too."
                 />
-                <SelectField label="Scope" name="scope" error=add_error required=true>
-                    <option value="global">"Global (all tenant spaces)"</option>
-                    <Transition fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            tenants
-                                .await
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|t| view! { <option value=t.id.to_string()>{t.name}</option> })
-                                .collect_view()
-                        })}
-                    </Transition>
-                </SelectField>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let list = tenants.await.unwrap_or_default();
+                        view! {
+                            <SelectField label="Scope" name="scope" error=add_error required=true>
+                                <option value="global">"Global (all tenant spaces)"</option>
+                                {list
+                                    .into_iter()
+                                    .map(|t| view! { <option value=t.id.to_string()>{t.name}</option> })
+                                    .collect_view()}
+                            </SelectField>
+                        }
+                    })}
+                </Transition>
                 <button type="submit" class="button primary" disabled=move || add.pending().get()>
                     "Add prefix"
                 </button>

@@ -1,5 +1,5 @@
 import * as path from "path";
-import { test, expect, axe, open, hydrated, signIn, watch, expectRejectedCalls, ROOT, TENANT } from "./fixtures";
+import { test, expect, axe, open, hydrated, signIn, watch, expectRejectedCalls, ROOT, TENANT, TENANT_RESET_PASSWORD } from "./fixtures";
 
 // One database for the whole run: the tests build on each other, in this order.
 test.describe.configure({ mode: "serial" });
@@ -282,26 +282,26 @@ test("the system administrator resets a password and disables a tenant space", a
   await expect(rootPage).toHaveURL(/\/system\/tenants$/);
   await hydrated(rootPage);
   await rootPage.getByLabel("Tenant administrator").selectOption({ label: `${TENANT.admin} — ${TENANT.name}` });
-  await rootPage.getByLabel("New password").fill("acme-password-2");
+  await rootPage.getByLabel("New password").fill(TENANT_RESET_PASSWORD);
   await rootPage.getByRole("button", { name: "Reset password" }).click();
   await expect(rootPage.getByRole("status").filter({ hasText: "Password reset" })).toBeVisible();
 
   // the administrator's open session has ended
   await tenantPage.goto("/config/certificates");
   await expect(tenantPage).toHaveURL(/\/login\?next=/);
-  await signIn(tenantPage, TENANT.admin, "acme-password-2");
+  await signIn(tenantPage, TENANT.admin, TENANT_RESET_PASSWORD);
   await expect(tenantPage).toHaveURL(/\/config\/channels$/);
 
   await rootPage.getByRole("button", { name: `Disable ${TENANT.name}` }).click();
   await expect(rootPage.getByRole("row", { name: new RegExp(TENANT.name) })).toContainText("Disabled");
   await tenantPage.goto("/config/ous");
   await expect(tenantPage).toHaveURL(/\/login\?next=/);
-  await signIn(tenantPage, TENANT.admin, "acme-password-2");
+  await signIn(tenantPage, TENANT.admin, TENANT_RESET_PASSWORD);
   await expect(tenantPage.getByRole("alert").filter({ hasText: "Invalid username or password." })).toBeVisible();
 
   await rootPage.getByRole("button", { name: `Enable ${TENANT.name}` }).click();
   await expect(rootPage.getByRole("row", { name: new RegExp(TENANT.name) })).toContainText("Active");
-  await signIn(tenantPage, TENANT.admin, "acme-password-2");
+  await signIn(tenantPage, TENANT.admin, TENANT_RESET_PASSWORD);
   await expect(tenantPage).toHaveURL(/\/config\/channels$/);
   expect(errors).toEqual([]);
 });

@@ -1,0 +1,631 @@
+//! The Configure Channel form, for a new channel (`/config/channels/new`) and for edit
+//! (`/config/channels/{id}/edit`). The browser checks every field with the same
+//! `ChannelDraft::validate` the server runs; the server's answer is shown the same way.
+
+use crate::api::channels::{create_channel, get_channel, get_channel_options, update_channel};
+use crate::components::{Breadcrumbs, ErrorPanel};
+use crate::domain::channel::{ChannelDraft, SecretField, ValidationContext};
+use crate::domain::worktime::SegmentInput;
+use crate::domain::{CertificateKind, FieldErrors, TrustPrefix};
+use crate::error::AppError;
+use crate::model::ChannelFormOptions;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+type GetFn = fn(&ChannelDraft) -> String;
+type PutFn = fn(&mut ChannelDraft, String);
+
+fn new_draft() -> ChannelDraft {
+    ChannelDraft {
+        provider: "infobip".into(),
+        verification_method: "basic".into(),
+        workday: vec![SegmentInput::new("09:00", "18:00")],
+        non_workday: vec![SegmentInput::new("09:00", "18:00")],
+        offline_limit_minutes: "30".into(),
+        ..ChannelDraft::default()
+    }
+}
+
+#[component]
+pub fn NewChannelPage() -> impl IntoView {
+    let options = Resource::new(|| (), |_| get_channel_options());
+    let create = Action::new(|d: &ChannelDraft| create_channel(d.clone()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = create.value().get() {
+            navigate(
+                &format!("/config/channels/{id}/integration"),
+                Default::default(),
+            );
+        }
+    });
+    let server_error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let pending = create.pending();
+    view! {
+        <Title text="Configure Channel" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Configure Channel"] />
+        <div class="page-head">
+            <h1>"Configure Channel"</h1>
+        </div>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match options.await {
+                    Ok(options) => view! {
+                        <ChannelForm
+                            initial=new_draft()
+                            configured=vec![]
+                            options
+                            submit_label="The next step"
+                            server_error
+                            pending=pending.into()
+                            on_submit=Callback::new(move |d: ChannelDraft| { create.dispatch(d); })
+                        />
+                    }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn EditChannelPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let data = Resource::new(id, |id| async move {
+        Ok::<_, AppError>((get_channel(id).await?, get_channel_options().await?))
+    });
+    let update = Action::new(|(id, version, d): &(i64, i64, ChannelDraft)| {
+        update_channel(*id, *version, d.clone())
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = update.value().get() {
+            navigate("/config/channels", Default::default());
+        }
+    });
+    let server_error = Signal::derive(move || update.value().get().and_then(Result::err));
+    let pending = update.pending();
+    view! {
+        <Title text="Edit Channel" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Edit Channel"] />
+        <div class="page-head">
+            <h1>"Edit Channel"</h1>
+        </div>
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok((channel, options)) => {
+                        let (id, version) = (channel.id, channel.version);
+                        view! {
+                            <ChannelForm
+                                initial=channel.draft
+                                configured=channel.configured
+                                options
+                                submit_label="Save"
+                                server_error
+                                pending=pending.into()
+                                on_submit=Callback::new(move |d: ChannelDraft| { update.dispatch((id, version, d)); })
+                            />
+                        }.into_any()
+                    }
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ChannelForm(
+    initial: ChannelDraft,
+    configured: Vec<SecretField>,
+    options: ChannelFormOptions,
+    submit_label: &'static str,
+    server_error: Signal<Option<AppError>>,
+    pending: Signal<bool>,
+    on_submit: Callback<ChannelDraft>,
+) -> impl IntoView {
+    let draft = RwSignal::new(initial);
+    let errors = RwSignal::new(FieldErrors::new());
+    let form_message = RwSignal::new(None::<String>);
+    Effect::new(move |_| match server_error.get() {
+        Some(AppError::Invalid(e)) => {
+            form_message.set(e.get("form").map(str::to_owned).or_else(|| {
+                Some("Some fields need attention: see the messages next to them.".into())
+            }));
+            errors.set(e);
+        }
+        Some(other) => form_message.set(Some(other.to_string())),
+        None => {}
+    });
+    let context = ValidationContext {
+        trust: options
+            .trust
+            .iter()
+            .filter_map(|p| TrustPrefix::parse(p).ok())
+            .collect(),
+        configured: configured.clone(),
+        today: options.today.clone(),
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let d = draft.get_untracked();
+        match d.validate(&context) {
+            Ok(_) => {
+                errors.set(FieldErrors::new());
+                form_message.set(None);
+                on_submit.run(d);
+            }
+            Err(e) => {
+                form_message.set(Some(
+                    "Some fields need attention: see the messages next to them.".into(),
+                ));
+                errors.set(e);
+            }
+        }
+    };
+    let f = Fields { draft, errors };
+    let queue_options: Vec<(String, String)> = options
+        .skill_queues
+        .iter()
+        .map(|q| (q.id.to_string(), format!("{} ({})", q.name, q.access_code)))
+        .collect();
+    let ou_options: Vec<(String, String)> = options
+        .ous
+        .iter()
+        .map(|o| (o.id.to_string(), o.path.clone()))
+        .collect();
+    let certs = |kind: CertificateKind| -> Vec<(String, String)> {
+        options
+            .certificates
+            .iter()
+            .filter(|c| c.kind == kind)
+            .map(|c| (c.id.to_string(), c.name.clone()))
+            .collect()
+    };
+    let (auth_certs, trust_certs, identity_certs) = (
+        certs(CertificateKind::Authentication),
+        certs(CertificateKind::Trust),
+        certs(CertificateKind::Identity),
+    );
+    let secret = {
+        let configured = configured.clone();
+        move |field: SecretField| configured.contains(&field)
+    };
+    let provider = move || draft.with(|d| d.provider.clone());
+    let oauth = move || draft.with(|d| d.provider == "other" && d.verification_method == "oAuth");
+
+    view! {
+        <form class="channel-form" novalidate=true on:submit=submit>
+            <div class="form-alert" role="alert" class:visible=move || form_message.get().is_some()>
+                {move || form_message.get()}
+            </div>
+            <section class="panel" aria-labelledby="info-title">
+                <h2 id="info-title">"Channel information"</h2>
+                <div class="grid">
+                    {f.select("Channel Selection", "channel_type", |_| "whatsapp".into(), |_, _| {}, vec![("whatsapp".into(), "WhatsApp".into())], None, true)}
+                    {f.select(
+                        "Business Solution Provider", "provider", |d| d.provider.clone(), |d, v| d.provider = v,
+                        ["infobip", "other", "cloud-api", "twilio"].iter().map(|p| (p.to_string(), p.to_string())).collect(), None, true,
+                    )}
+                    {move || (provider() == "other").then(|| f.select(
+                        "Verification Method", "verification_method", |d| d.verification_method.clone(), |d, v| d.verification_method = v,
+                        vec![("basic".into(), "basic".into()), ("oAuth".into(), "oAuth".into())], None, true,
+                    ))}
+                </div>
+                {
+                    let secret = secret.clone();
+                    let (auth_certs, trust_certs, identity_certs) = (auth_certs.clone(), trust_certs.clone(), identity_certs.clone());
+                    move || {
+                        let s = secret.clone();
+                        let p = provider();
+                        let o = oauth();
+                        let phone = (p != "other" || !o).then(|| f.text("Phone Number", "phone_number", |d| d.phone_number.clone(), |d, v| d.phone_number = v, true, None));
+                        let base = f.text_with("BaseUrl", "base_url", |d| d.base_url.clone(), |d, v| d.base_url = v, true, if o { Some("https://{host}:{port}/apiaccess/rest/ccmessaging") } else { Some("An https:// address on the address trustlist.") }, "url");
+                        let fields = match p.as_str() {
+                            "infobip" => view! {
+                                {phone}
+                                {f.text("UserName", "username", |d| d.username.clone(), |d, v| d.username = v, true, None)}
+                                {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
+                                {base}
+                                {f.secret("AccountKey", SecretField::AccountKey, |d| d.account_key.clone(), |d, v| d.account_key = v, s(SecretField::AccountKey))}
+                                {f.secret("Webhook Password", SecretField::WebhookPassword, |d| d.webhook_password.clone(), |d, v| d.webhook_password = v, s(SecretField::WebhookPassword))}
+                                {f.select("Authentication Certificate", "auth_certificate_id", |d| d.auth_certificate_id.clone(), |d, v| d.auth_certificate_id = v, auth_certs.clone(), Some("None"), false)}
+                            }.into_any(),
+                            "other" if o => view! {
+                                {f.text("UserName", "username", |d| d.username.clone(), |d, v| d.username = v, true, Some("The APP key of the app bound to this tenant space."))}
+                                {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
+                                {base}
+                                {f.secret("Webhook Password", SecretField::WebhookPassword, |d| d.webhook_password.clone(), |d, v| d.webhook_password = v, s(SecretField::WebhookPassword))}
+                                {f.select("Trust Certificate", "trust_certificate_id", |d| d.trust_certificate_id.clone(), |d, v| d.trust_certificate_id = v, trust_certs.clone(), Some("None"), false)}
+                            }.into_any(),
+                            "other" => view! {
+                                {phone}
+                                {f.text("UserName", "username", |d| d.username.clone(), |d, v| d.username = v, true, None)}
+                                {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
+                                {base}
+                                {f.secret("Authentication Key", SecretField::AuthenticationKey, |d| d.authentication_key.clone(), |d, v| d.authentication_key = v, s(SecretField::AuthenticationKey))}
+                                {f.secret("Webhook Password", SecretField::WebhookPassword, |d| d.webhook_password.clone(), |d, v| d.webhook_password = v, s(SecretField::WebhookPassword))}
+                                {f.select("Trust Certificate", "trust_certificate_id", |d| d.trust_certificate_id.clone(), |d, v| d.trust_certificate_id = v, trust_certs.clone(), Some("None"), false)}
+                                {f.select("Identity Certificate", "identity_certificate_id", |d| d.identity_certificate_id.clone(), |d, v| d.identity_certificate_id = v, identity_certs.clone(), Some("None"), false)}
+                            }.into_any(),
+                            "cloud-api" => view! {
+                                {f.text("APP Key", "app_key", |d| d.app_key.clone(), |d, v| d.app_key = v, true, Some("The Meta app ID."))}
+                                {f.secret("APP Secret", SecretField::AppSecret, |d| d.app_secret.clone(), |d, v| d.app_secret = v, s(SecretField::AppSecret))}
+                                {phone}
+                                {base}
+                                {f.secret("Access Token", SecretField::AccessToken, |d| d.access_token.clone(), |d, v| d.access_token = v, s(SecretField::AccessToken))}
+                                {f.text_with("Token Validity Period", "token_valid_until", |d| d.token_valid_until.clone(), |d, v| d.token_valid_until = v, true, Some("The token's expiry date."), "date")}
+                                {f.select("Trust Certificate", "trust_certificate_id", |d| d.trust_certificate_id.clone(), |d, v| d.trust_certificate_id = v, trust_certs.clone(), Some("None"), false)}
+                                {f.select("Identity Certificate", "identity_certificate_id", |d| d.identity_certificate_id.clone(), |d, v| d.identity_certificate_id = v, identity_certs.clone(), Some("None"), false)}
+                            }.into_any(),
+                            _ => view! {
+                                {phone}
+                                {f.text("API Key SID", "api_key_sid", |d| d.api_key_sid.clone(), |d, v| d.api_key_sid = v, true, None)}
+                                {f.secret("API Key Secret", SecretField::ApiKeySecret, |d| d.api_key_secret.clone(), |d, v| d.api_key_secret = v, s(SecretField::ApiKeySecret))}
+                                {base}
+                                {f.text("Account SID", "account_sid", |d| d.account_sid.clone(), |d, v| d.account_sid = v, true, None)}
+                                {f.text("Webhook User", "webhook_user", |d| d.webhook_user.clone(), |d, v| d.webhook_user = v, true, None)}
+                                {f.secret("Webhook Password", SecretField::WebhookPassword, |d| d.webhook_password.clone(), |d, v| d.webhook_password = v, s(SecretField::WebhookPassword))}
+                                {f.select("Authentication Certificate", "auth_certificate_id", |d| d.auth_certificate_id.clone(), |d, v| d.auth_certificate_id = v, auth_certs.clone(), Some("None"), false)}
+                            }.into_any(),
+                        };
+                        view! { <div class="grid">{fields}</div> }
+                    }
+                }
+            </section>
+
+            <section class="panel" aria-labelledby="basic-title">
+                <h2 id="basic-title">"Basic configuration"</h2>
+                <div class="grid">
+                    {f.text("Channel Name", "name", |d| d.name.clone(), |d, v| d.name = v, true, Some("Up to 64 letters, digits and '_'; starts with a letter or '_'."))}
+                    {f.select("OU Configuration", "ou_id", |d| d.ou_id.clone(), |d, v| d.ou_id = v, ou_options, Some("None"), false)}
+                    {f.select("Skill Queue", "skill_queue_id", |d| d.skill_queue_id.clone(), |d, v| d.skill_queue_id = v, queue_options.clone(), Some("Choose a skill queue"), true)}
+                    {f.text("Keyword for Transfer to Agent", "keywords", |d| d.keywords.clone(), |d, v| d.keywords = v, false, Some("Up to 10 keywords separated by commas; required when the intelligent robot is on."))}
+                </div>
+                <fieldset class="worktime">
+                    <legend>"Agent Work Time"</legend>
+                    <Segments f label="Workday" field="workday" get=|d| &d.workday put=|d| &mut d.workday />
+                    <Segments f label="Non-workday" field="non_workday" get=|d| &d.non_workday put=|d| &mut d.non_workday />
+                </fieldset>
+                <div class="grid">
+                    {f.text("Non-Working Time Notification", "non_working_notification", |d| d.non_working_notification.clone(), |d, v| d.non_working_notification = v, false, Some("At most 256 characters."))}
+                </div>
+                <div class="switches">
+                    {f.check("Last Agent Mode", "last_agent_mode", |d| d.last_agent_mode, |d, v| d.last_agent_mode = v)}
+                    {move || draft.with(|d| d.last_agent_mode).then(|| view! {
+                        <div class="grid sub">
+                            {f.text("Period in days", "last_agent_days", |d| d.last_agent_days.clone(), |d, v| d.last_agent_days = v, true, Some("1 to 30."))}
+                        </div>
+                    })}
+                    {f.check("Session End Due to No Customer Reply", "no_reply_end", |d| d.no_reply_end, |d, v| d.no_reply_end = v)}
+                    {move || draft.with(|d| d.no_reply_end).then(|| view! {
+                        <div class="grid sub">
+                            {f.text("Timeout in minutes", "no_reply_minutes", |d| d.no_reply_minutes.clone(), |d, v| d.no_reply_minutes = v, true, Some("1 to 1440."))}
+                            {f.text("Session end message", "no_reply_message", |d| d.no_reply_message.clone(), |d, v| d.no_reply_message = v, false, Some("At most 256 characters."))}
+                        </div>
+                    })}
+                    {f.check("Session Transfer Due to No Agent Reply", "no_agent_transfer", |d| d.no_agent_transfer, |d, v| d.no_agent_transfer = v)}
+                    {
+                        let queue_options = queue_options.clone();
+                        move || draft.with(|d| d.no_agent_transfer).then(|| view! {
+                            <div class="grid sub">
+                                {f.text("Timeout in seconds", "no_agent_seconds", |d| d.no_agent_seconds.clone(), |d, v| d.no_agent_seconds = v, true, Some("10 to 3600."))}
+                                {f.select("Target skill queue", "no_agent_queue_id", |d| d.no_agent_queue_id.clone(), |d, v| d.no_agent_queue_id = v, queue_options.clone(), Some("Choose a skill queue"), true)}
+                            </div>
+                        })
+                    }
+                    {f.check("Session Transfer", "session_transfer", |d| d.session_transfer, |d, v| d.session_transfer = v)}
+                    {f.check("Offline Messages", "offline_messages", |d| d.offline_messages, |d, v| d.offline_messages = v)}
+                    {move || draft.with(|d| d.offline_messages).then(|| view! {
+                        <div class="grid sub">
+                            {f.text("Offline message prompt", "offline_prompt", |d| d.offline_prompt.clone(), |d, v| d.offline_prompt = v, false, Some("At most 256 characters, none of ' \" / < > \\ ;"))}
+                            {f.text("Routing time limit in minutes", "offline_limit_minutes", |d| d.offline_limit_minutes.clone(), |d, v| d.offline_limit_minutes = v, false, Some("1 to 60; 30 when empty."))}
+                        </div>
+                    })}
+                </div>
+            </section>
+
+            <section class="panel" aria-labelledby="robot-title">
+                <h2 id="robot-title">"Robot configuration"</h2>
+                <div class="switches">
+                    {f.check("Connecting to the Intelligent Robot", "robot", |d| d.robot, |d, v| d.robot = v)}
+                    {move || draft.with(|d| d.robot).then(|| view! {
+                        <div class="grid sub">
+                            {f.text("Chatbot access code", "robot_access_code", |d| d.robot_access_code.clone(), |d, v| d.robot_access_code = v, true, None)}
+                        </div>
+                    })}
+                    {f.check("Access Robot Assistant", "robot_assistant", |d| d.robot_assistant, |d, v| d.robot_assistant = v)}
+                </div>
+            </section>
+
+            <div class="form-actions">
+                <button type="submit" class="button primary" disabled=move || pending.get()>{submit_label}</button>
+            </div>
+        </form>
+    }
+}
+
+/// The draft and its errors, for building bound fields.
+#[derive(Clone, Copy)]
+struct Fields {
+    draft: RwSignal<ChannelDraft>,
+    errors: RwSignal<FieldErrors>,
+}
+
+impl Fields {
+    fn message(self, name: &'static str) -> Signal<Option<String>> {
+        let errors = self.errors;
+        Signal::derive(move || errors.with(|e| e.get(name).map(str::to_owned)))
+    }
+
+    fn text(
+        self,
+        label: &'static str,
+        name: &'static str,
+        get: GetFn,
+        put: PutFn,
+        required: bool,
+        hint: Option<&'static str>,
+    ) -> AnyView {
+        self.text_with(label, name, get, put, required, hint, "text")
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn text_with(
+        self,
+        label: &'static str,
+        name: &'static str,
+        get: GetFn,
+        put: PutFn,
+        required: bool,
+        hint: Option<&'static str>,
+        kind: &'static str,
+    ) -> AnyView {
+        self.input(label, name, get, put, required, hint, kind, None)
+    }
+
+    fn secret(
+        self,
+        label: &'static str,
+        field: SecretField,
+        get: GetFn,
+        put: PutFn,
+        configured: bool,
+    ) -> AnyView {
+        let (hint, placeholder) = if configured {
+            (
+                Some("Configured. Leave empty to keep the current value."),
+                Some("configured"),
+            )
+        } else {
+            (None, None)
+        };
+        self.input(
+            label,
+            field.field(),
+            get,
+            put,
+            !configured,
+            hint,
+            "password",
+            placeholder,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn input(
+        self,
+        label: &'static str,
+        name: &'static str,
+        get: GetFn,
+        put: PutFn,
+        required: bool,
+        hint: Option<&'static str>,
+        kind: &'static str,
+        placeholder: Option<&'static str>,
+    ) -> AnyView {
+        let Fields { draft, errors } = self;
+        let message = self.message(name);
+        let id = format!("ch-{name}");
+        let error_id = format!("{id}-error");
+        let hint_id = format!("{id}-hint");
+        let described = {
+            let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+            move || {
+                let mut ids = Vec::new();
+                if hint.is_some() {
+                    ids.push(hint_id.clone());
+                }
+                if message.get().is_some() {
+                    ids.push(error_id.clone());
+                }
+                (!ids.is_empty()).then(|| ids.join(" "))
+            }
+        };
+        view! {
+            <div class="field" class:invalid=move || message.get().is_some()>
+                <div class="label-row">
+                    <label for=id.clone()>{label}</label>
+                    {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
+                </div>
+                {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+                <input
+                    id=id
+                    name=name
+                    type=kind
+                    placeholder=placeholder
+                    autocomplete=if kind == "password" { "new-password" } else { "off" }
+                    prop:value=move || draft.with(get)
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        draft.update(|d| put(d, v));
+                        errors.update(|e| e.0.retain(|x| x.field != name));
+                    }
+                    aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                    aria-describedby=described
+                />
+                <p class="field-error" id=error_id>{move || message.get()}</p>
+            </div>
+        }
+        .into_any()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn select(
+        self,
+        label: &'static str,
+        name: &'static str,
+        get: GetFn,
+        put: PutFn,
+        options: Vec<(String, String)>,
+        empty: Option<&'static str>,
+        required: bool,
+    ) -> AnyView {
+        let Fields { draft, errors } = self;
+        let message = self.message(name);
+        let id = format!("ch-{name}");
+        let error_id = format!("{id}-error");
+        view! {
+            <div class="field" class:invalid=move || message.get().is_some()>
+                <div class="label-row">
+                    <label for=id.clone()>{label}</label>
+                    {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
+                </div>
+                <select
+                    id=id
+                    name=name
+                    prop:value=move || draft.with(get)
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        draft.update(|d| put(d, v));
+                        errors.update(|e| e.0.retain(|x| x.field != name));
+                    }
+                    aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                    aria-describedby={
+                        let error_id = error_id.clone();
+                        move || message.get().map(|_| error_id.clone())
+                    }
+                >
+                    {empty.map(|e| view! { <option value="">{e}</option> })}
+                    {options
+                        .into_iter()
+                        .map(|(value, text)| {
+                            let selected = draft.with_untracked(|d| get(d) == value);
+                            view! { <option value=value selected=selected>{text}</option> }
+                        })
+                        .collect_view()}
+                </select>
+                <p class="field-error" id=error_id>{move || message.get()}</p>
+            </div>
+        }
+        .into_any()
+    }
+
+    fn check(
+        self,
+        label: &'static str,
+        name: &'static str,
+        get: fn(&ChannelDraft) -> bool,
+        put: fn(&mut ChannelDraft, bool),
+    ) -> AnyView {
+        let draft = self.draft;
+        let id = format!("ch-{name}");
+        view! {
+            <div class="check">
+                <input
+                    type="checkbox"
+                    id=id.clone()
+                    name=name
+                    prop:checked=move || draft.with(get)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        draft.update(|d| put(d, on));
+                    }
+                />
+                <label for=id>{label}</label>
+            </div>
+        }
+        .into_any()
+    }
+}
+
+/// 1–4 time segments with **New** to add one.
+#[component]
+fn Segments(
+    f: Fields,
+    label: &'static str,
+    field: &'static str,
+    get: fn(&ChannelDraft) -> &Vec<SegmentInput>,
+    put: fn(&mut ChannelDraft) -> &mut Vec<SegmentInput>,
+) -> impl IntoView {
+    let Fields { draft, errors } = f;
+    let count = move || draft.with(|d| get(d).len());
+    let list_message = f.message(field);
+    view! {
+        <div class="segments" role="group" aria-labelledby=format!("{field}-label")>
+            <p class="segments-label" id=format!("{field}-label")>{label}</p>
+            {move || {
+                (0..count())
+                    .map(|i| {
+                        let key = format!("{field}.{i}");
+                        let message = Signal::derive({
+                            let key = key.clone();
+                            move || errors.with(|e| e.get(&key).map(str::to_owned))
+                        });
+                        let start_id = format!("{field}-{i}-start");
+                        let end_id = format!("{field}-{i}-end");
+                        view! {
+                            <div class="segment" class:invalid=move || message.get().is_some()>
+                                <label for=start_id.clone() class="visually-hidden">{format!("{label} {} start", i + 1)}</label>
+                                <input
+                                    id=start_id
+                                    type="time"
+                                    prop:value=move || draft.with(|d| get(d).get(i).map(|s| s.start.clone()).unwrap_or_default())
+                                    on:input=move |ev| {
+                                        let v = event_target_value(&ev);
+                                        draft.update(|d| if let Some(s) = put(d).get_mut(i) { s.start = v });
+                                    }
+                                />
+                                <span aria-hidden="true">"–"</span>
+                                <label for=end_id.clone() class="visually-hidden">{format!("{label} {} end", i + 1)}</label>
+                                <input
+                                    id=end_id
+                                    type="time"
+                                    prop:value=move || draft.with(|d| get(d).get(i).map(|s| s.end.clone()).unwrap_or_default())
+                                    on:input=move |ev| {
+                                        let v = event_target_value(&ev);
+                                        draft.update(|d| if let Some(s) = put(d).get_mut(i) { s.end = v });
+                                    }
+                                />
+                                {(i > 0).then(|| view! {
+                                    <button
+                                        type="button"
+                                        class="button small"
+                                        aria-label=format!("Remove {label} segment {}", i + 1)
+                                        on:click=move |_| draft.update(|d| { put(d).remove(i); })
+                                    >
+                                        "Remove"
+                                    </button>
+                                })}
+                                <span class="field-error">{move || message.get()}</span>
+                            </div>
+                        }
+                    })
+                    .collect_view()
+            }}
+            <button
+                type="button"
+                class="button small"
+                aria-label=format!("New {label} segment")
+                disabled=move || { count() >= crate::domain::worktime::MAX_SEGMENTS }
+                on:click=move |_| draft.update(|d| put(d).push(SegmentInput::default()))
+            >
+                "New"
+            </button>
+            <p class="field-error">{move || list_message.get()}</p>
+        </div>
+    }
+}

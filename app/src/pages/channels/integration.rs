@@ -1,0 +1,119 @@
+//! `/config/channels/{id}/integration`: the URLs to give the provider, with Copy buttons, and
+//! the scenario key.
+
+use crate::api::channels::{GenerateScenarioKey, get_channel_integration};
+use crate::components::{Breadcrumbs, ErrorPanel, FormAlert, action_error};
+use crate::model::ChannelIntegration;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn IntegrationPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let generate = ServerAction::<GenerateScenarioKey>::new();
+    let data = Resource::new(
+        move || (id(), generate.version().get()),
+        |(id, _)| get_channel_integration(id),
+    );
+    let generate_error = action_error(generate.value());
+    view! {
+        <Title text="Channel Integration" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Channel Integration"] />
+        <div class="page-head">
+            <h1>"Channel Integration"</h1>
+            <div class="actions">
+                <A href="/config/channels" attr:class="button">"Back to the channel list"</A>
+            </div>
+        </div>
+        <FormAlert error=generate_error />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(i) => view! { <Integration i generate /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Integration(
+    i: ChannelIntegration,
+    generate: ServerAction<GenerateScenarioKey>,
+) -> impl IntoView {
+    let cloud = i.callback_url.is_some();
+    let help = if cloud {
+        "Enter the URL and the Verification Code as the webhook of your app on Meta for Developers."
+    } else {
+        "Give these URLs to the provider: it sends customer messages and delivery reports to them."
+    };
+    view! {
+        <section class="panel">
+            <h2>{format!("{} · {}", i.name, i.provider)}</h2>
+            <p class="panel-help">{help}</p>
+            <dl class="copy-list">
+                {i.message_url.map(|u| view! { <CopyRow label="url used to send message to agent" value=u /> })}
+                {i.report_url.map(|u| view! { <CopyRow label="url used to send report to agent" value=u /> })}
+                {i.callback_url.map(|u| view! { <CopyRow label="URL" value=u /> })}
+                {i.verification_code.map(|c| view! { <CopyRow label="Verification Code" value=c /> })}
+            </dl>
+            {(!cloud).then(|| {
+                let id = i.id;
+                match i.scenario_key {
+                    Some(key) => view! {
+                        <p class="scenario">"scenario key: YES"</p>
+                        <dl class="copy-list"><CopyRow label="Scenario key" value=key /></dl>
+                    }.into_any(),
+                    None => view! {
+                        <div class="scenario">
+                            <span>"scenario key: NO"</span>
+                            <ActionForm action=generate attr:class="inline">
+                                <input type="hidden" name="id" value=id.to_string() />
+                                <button type="submit" class="button primary small">"Generate"</button>
+                            </ActionForm>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </section>
+    }
+}
+
+/// A read-only value with a Copy button that puts it on the clipboard.
+#[component]
+fn CopyRow(label: &'static str, value: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let id = label.to_lowercase().replace(' ', "-");
+    let to_copy = value.clone();
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let text = to_copy.clone();
+            leptos::task::spawn_local(async move {
+                let clipboard = window().navigator().clipboard();
+                if wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text))
+                    .await
+                    .is_ok()
+                {
+                    copied.set(true);
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &to_copy;
+    };
+    view! {
+        <dt><label for=id.clone()>{label}</label></dt>
+        <dd>
+            <input id=id type="text" readonly=true value=value class="copy-value" />
+            <button type="button" class="button small" on:click=copy aria-label=format!("Copy {label}")>
+                "Copy"
+            </button>
+            <span class="copied" role="status">{move || copied.get().then_some("Copied")}</span>
+        </dd>
+    }
+}

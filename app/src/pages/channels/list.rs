@@ -1,0 +1,276 @@
+//! `/config/channels`: search, filter, sort and page, all done on the server.
+
+use crate::api::channels::{DeleteChannel, list_channels};
+use crate::components::{Breadcrumbs, ErrorPanel, FormAlert, action_error};
+use crate::domain::channel::ProviderKind;
+use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+#[component]
+pub fn ChannelsPage() -> impl IntoView {
+    let query = RwSignal::new(ChannelQuery::default());
+    let delete = ServerAction::<DeleteChannel>::new();
+    let page = Resource::new(
+        move || (query.get(), delete.version().get()),
+        |(q, _)| list_channels(q),
+    );
+    let delete_error = action_error(delete.value());
+    let set = move |f: &dyn Fn(&mut ChannelQuery)| {
+        query.update(|q| {
+            f(q);
+        })
+    };
+    view! {
+        <Title text="Channel Configuration" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration"] />
+        <div class="page-head">
+            <h1>"Channel Configuration"</h1>
+            <div class="actions">
+                <A href="/config/channels/new" attr:class="button primary">"Newly created"</A>
+            </div>
+        </div>
+        <form class="toolbar" role="search" on:submit=|ev| ev.prevent_default()>
+            <div class="field inline">
+                <label for="search">"Search by name"</label>
+                <input
+                    id="search"
+                    type="search"
+                    prop:value=move || query.with(|q| q.search.clone())
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|q| {
+                            q.search = v.clone();
+                            q.page = 1;
+                        });
+                    }
+                />
+            </div>
+            <div class="field inline">
+                <label for="provider-filter">"Business Solution Provider"</label>
+                <select
+                    id="provider-filter"
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        set(&|q| {
+                            q.provider = v.clone();
+                            q.page = 1;
+                        });
+                    }
+                >
+                    <option value="">"All"</option>
+                    {ProviderKind::ALL
+                        .into_iter()
+                        .map(|p| view! { <option value=p.as_str()>{p.as_str()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field inline">
+                <label for="per-page">"Rows per page"</label>
+                <select
+                    id="per-page"
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev).parse().unwrap_or(20);
+                        set(&|q| {
+                            q.per_page = v;
+                            q.page = 1;
+                        });
+                    }
+                >
+                    {ChannelQuery::PAGE_SIZES
+                        .into_iter()
+                        .map(|n| view! { <option value=n.to_string() selected=n == 20>{n}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+        </form>
+        <FormAlert error=delete_error />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) => view! { <ChannelTable page=p query delete /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SortHeader(
+    label: &'static str,
+    sort: ChannelSort,
+    query: RwSignal<ChannelQuery>,
+) -> impl IntoView {
+    let state = move || {
+        query.with(|q| {
+            if q.sort != sort {
+                "none"
+            } else if q.descending {
+                "descending"
+            } else {
+                "ascending"
+            }
+        })
+    };
+    view! {
+        <th scope="col" aria-sort=state>
+            <button
+                type="button"
+                class="sort"
+                on:click=move |_| {
+                    query.update(|q| {
+                        if q.sort == sort {
+                            q.descending = !q.descending;
+                        } else {
+                            q.sort = sort;
+                            q.descending = sort == ChannelSort::Updated;
+                        }
+                        q.page = 1;
+                    })
+                }
+            >
+                {label}
+                <span class="sort-mark" aria-hidden="true">
+                    {move || match state() {
+                        "ascending" => "▲",
+                        "descending" => "▼",
+                        _ => "↕",
+                    }}
+                </span>
+            </button>
+        </th>
+    }
+}
+
+#[component]
+fn ChannelTable(
+    page: ChannelPage,
+    query: RwSignal<ChannelQuery>,
+    delete: ServerAction<DeleteChannel>,
+) -> impl IntoView {
+    let confirming = RwSignal::new(None::<i64>);
+    let pages = page.total.div_ceil(u64::from(page.per_page)).max(1);
+    let filtered = query.with_untracked(|q| !q.search.is_empty() || !q.provider.is_empty());
+    if page.rows.is_empty() {
+        return view! {
+            <section class="empty-state">
+                {if filtered {
+                    view! {
+                        <h2>"No matching channels"</h2>
+                        <p>"No channel matches this search and filter."</p>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <h2>"No channels yet"</h2>
+                        <p>"Click Newly created to configure the first WhatsApp channel."</p>
+                    }
+                        .into_any()
+                }}
+            </section>
+        }
+        .into_any();
+    }
+    let current = page.page;
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <caption class="visually-hidden">"Channels"</caption>
+                <thead>
+                    <tr>
+                        <SortHeader label="Channel Name" sort=ChannelSort::Name query />
+                        <th scope="col">"Channel Type"</th>
+                        <SortHeader label="Business Solution Provider" sort=ChannelSort::Provider query />
+                        <th scope="col">"OU"</th>
+                        <th scope="col">"Skill Queue"</th>
+                        <th scope="col">"Scenario Key"</th>
+                        <SortHeader label="Updated" sort=ChannelSort::Updated query />
+                        <th scope="col">"Operation"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .rows
+                        .into_iter()
+                        .map(|c| {
+                            let id = c.id;
+                            let name = c.name.clone();
+                            view! {
+                                <tr>
+                                    <th scope="row">{c.name.clone()}</th>
+                                    <td>{c.channel_type.clone()}</td>
+                                    <td>{c.provider.clone()}</td>
+                                    <td>{c.ou.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td>{c.skill_queue.clone()}</td>
+                                    <td>{if c.scenario_key { "YES" } else { "NO" }}</td>
+                                    <td>{c.updated.clone()}</td>
+                                    <td class="ops">
+                                        <Show
+                                            when=move || confirming.get() == Some(id)
+                                            fallback={
+                                                let name = name.clone();
+                                                move || {
+                                                    view! {
+                                                        <A href=format!("/config/channels/{id}/edit") attr:aria-label=format!("Edit {name}")>"Edit"</A>
+                                                        <A href=format!("/config/channels/{id}/integration") attr:aria-label=format!("Integration of {name}")>"Integration"</A>
+                                                        <button
+                                                            type="button"
+                                                            class="link danger"
+                                                            aria-label=format!("Delete {name}")
+                                                            on:click=move |_| confirming.set(Some(id))
+                                                        >
+                                                            "Delete"
+                                                        </button>
+                                                    }
+                                                }
+                                            }
+                                        >
+                                            <span class="confirm" role="group" aria-label="Confirm deletion">
+                                                {format!("Delete {}?", c.name)}
+                                                <ActionForm action=delete attr:class="inline">
+                                                    <input type="hidden" name="id" value=id.to_string() />
+                                                    <button type="submit" class="button small danger">"Delete channel"</button>
+                                                </ActionForm>
+                                                <button type="button" class="button small" on:click=move |_| confirming.set(None)>
+                                                    "Cancel"
+                                                </button>
+                                            </span>
+                                        </Show>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <nav class="pager" aria-label="Pages">
+            <span>
+                {format!(
+                    "{} {} · page {current} of {pages}",
+                    page.total,
+                    if page.total == 1 { "channel" } else { "channels" },
+                )}
+            </span>
+            <button
+                type="button"
+                class="button small"
+                disabled={ current <= 1 }
+                on:click=move |_| query.update(|q| q.page = q.page.saturating_sub(1).max(1))
+            >
+                "Previous"
+            </button>
+            <button
+                type="button"
+                class="button small"
+                disabled={ u64::from(current) >= pages }
+                on:click=move |_| query.update(|q| q.page += 1)
+            >
+                "Next"
+            </button>
+        </nav>
+    }
+    .into_any()
+}

@@ -1,0 +1,5 @@
+//! Channel Configuration: the list, the "Newly created" wizard, Channel Integration and edit.
+
+pub mod form;
+pub mod integration;
+pub mod list;
