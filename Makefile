@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard-target
 # The PostgreSQL server the integration tests create their databases on.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-release test tools test-tools lint unit integration-sqlite integration-postgres e2e
+.PHONY: run run-release test tools test-tools lint unit integration-sqlite integration-postgres e2e bench
 
 ## Build and start Switchboard on SQLite (./data/switchboard.db); prints the URL and, on the
 ## first start, the one-time setup link.
@@ -42,3 +42,7 @@ integration-postgres:
 
 e2e:
 	end2end/run.sh
+
+## Channel-list latency with 100,000 channels on SQLite (a benchmark, not a test).
+bench:
+	cargo bench -p server --bench channel_list

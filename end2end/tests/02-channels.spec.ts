@@ -143,6 +143,11 @@ test("the tenant administrator configures one channel for each provider", async 
     await expect(page.getByRole("row", { name: new RegExp(provider.name) })).toBeVisible();
   }
 
+  // selection is kept across searches (Export will act on it)
+  await page.getByLabel("Select wa_e2e_cloud").check();
+  await page.getByLabel("Select wa_e2e_twilio").check();
+  await expect(page.getByText("2 selected")).toBeVisible();
+
   // search and filter
   await page.getByLabel("Search by name").fill("other");
   await expect(page.getByRole("row", { name: /wa_e2e_/ })).toHaveCount(2);
@@ -153,6 +158,11 @@ test("the tenant administrator configures one channel for each provider", async 
   await page.getByLabel("Business Solution Provider").selectOption("");
   await expect(page.getByRole("row", { name: /wa_e2e_/ })).toHaveCount(5);
   await expect(page.getByRole("row", { name: /wa_e2e_infobip/ })).toContainText("YES");
+  await expect(page.getByText("2 selected")).toBeVisible();
+  await page.getByLabel("Select all channels on this page").check();
+  await expect(page.getByText("5 selected")).toBeVisible();
+  await page.getByRole("button", { name: "Clear selection" }).click();
+  await expect(page.getByText("selected")).toHaveCount(0);
   await axe(page);
 
   // edit: the secrets stay when left empty

@@ -40,6 +40,13 @@ pub enum Command {
         #[arg(long)]
         admin_username: String,
     },
+    /// Fill a tenant space with demo OUs, skill queues and N valid channels of every provider.
+    SeedDemo {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 50)]
+        channels: usize,
+    },
 }
 
 /// A failure to report in one line.
@@ -117,6 +124,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 "created tenant space '{}' (id {id}) with administrator '{}'",
                 name.as_str(),
                 admin.as_str()
+            );
+            Ok(())
+        }
+        Command::SeedDemo { tenant, channels } => {
+            if channels > 1_000_000 {
+                return Err(CliError("at most 1,000,000 channels at a time".into()));
+            }
+            let state = startup::build_state(&config).await?;
+            let started = std::time::Instant::now();
+            crate::demo::seed(&state, &tenant, channels).await?;
+            println!(
+                "seeded {channels} demo channels into '{tenant}' in {:.1}s",
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

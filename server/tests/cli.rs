@@ -171,3 +171,93 @@ fn bad_arguments_are_refused() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("is not supported"), "{}", r.stderr);
 }
+
+#[tokio::test]
+async fn seed_demo_fills_a_tenant_with_valid_channels_of_every_provider() {
+    let (db, url) = fresh_database().await;
+    assert_eq!(
+        run(
+            &url,
+            &["create-admin", "--username", "ops"],
+            "ops-password-1\n"
+        )
+        .code,
+        0
+    );
+    let r = run(
+        &url,
+        &[
+            "create-tenant",
+            "--name",
+            "Demo",
+            "--admin-username",
+            "demo-admin",
+        ],
+        "demo-password-1\n",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(
+        &url,
+        &["seed-demo", "--tenant", "Demo", "--channels", "23"],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with("seeded 23 demo channels into 'Demo'"),
+        "{}",
+        r.stdout
+    );
+    // again: the numbering goes on
+    assert_eq!(
+        run(
+            &url,
+            &["seed-demo", "--tenant", "demo", "--channels", "2"],
+            ""
+        )
+        .code,
+        0
+    );
+    let r = run(
+        &url,
+        &["seed-demo", "--tenant", "Nobody", "--channels", "2"],
+        "",
+    );
+    assert_eq!(
+        (r.code, r.stderr.trim()),
+        (1, "error: there is no tenant space named 'Nobody'")
+    );
+
+    let app = spawn_on(db, url).await;
+    let admin = app.session("demo-admin", "demo-password-1").await;
+    let page = app
+        .call_json(
+            "list_channels",
+            serde_json::json!({"query": {"search": "demo_", "provider": "", "sort": "Name", "descending": false, "page": 1, "per_page": 100}}),
+            Some(&admin),
+        )
+        .await
+        .json();
+    assert_eq!(page["total"], 25);
+    assert_eq!(page["rows"][24]["name"], "demo_000024");
+    let providers: std::collections::BTreeSet<_> = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["provider"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(providers.len(), 4);
+    // a seeded channel opens in the edit form and validates as it is
+    let id = page["rows"][0]["id"].as_i64().unwrap().to_string();
+    let e = app
+        .call("get_channel", &[("id", &id)], Some(&admin))
+        .await
+        .json();
+    let r = app
+        .call_json(
+            "update_channel",
+            serde_json::json!({"id": e["id"], "version": e["version"], "draft": e["draft"]}),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

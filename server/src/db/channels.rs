@@ -415,6 +415,52 @@ fn contains_pattern(text: &str) -> String {
     out
 }
 
+impl SqlChannels {
+    /// Inserts many valid channels at once (demo data, benchmarks), in one transaction per
+    /// batch of 500. References are not checked: the caller made them.
+    pub async fn insert_batch(
+        &self,
+        tenant_id: i64,
+        channels: &[ValidChannel],
+    ) -> Result<(), RepoError> {
+        use sea_orm::TransactionTrait;
+        for chunk in channels.chunks(500) {
+            let mut models = Vec::with_capacity(chunk.len());
+            for c in chunk {
+                let uid = random_key();
+                let mut am = channel::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    uid: Set(uid.clone()),
+                    webhook_key: Set(random_key()),
+                    verification_code: Set(
+                        (c.credentials.provider() == ProviderKind::CloudApi).then(random_key)
+                    ),
+                    scenario_key: Set(None),
+                    version: Set(1),
+                    created_at: Set(now()),
+                    updated_at: Set(now()),
+                    ..Default::default()
+                };
+                self.apply(&mut am, tenant_id, &uid, c)?;
+                models.push(am);
+            }
+            let txn = self.db.begin().await.map_err(internal("begin batch"))?;
+            channel::Entity::insert_many(models)
+                .exec(&txn)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        conflict("name", "A channel with one of these names exists already.")
+                    } else {
+                        internal("insert channel batch")(e)
+                    }
+                })?;
+            txn.commit().await.map_err(internal("commit batch"))?;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Channels for SqlChannels {
     async fn list(&self, tenant_id: i64, q: &ChannelQuery) -> Result<ChannelPage, RepoError> {

@@ -7,10 +7,13 @@ use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use std::collections::BTreeSet;
 
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
     let query = RwSignal::new(ChannelQuery::default());
+    // kept across pages and searches; what Export will act on
+    let selected = RwSignal::new(BTreeSet::<i64>::new());
     let delete = ServerAction::<DeleteChannel>::new();
     let page = Resource::new(
         move || (query.get(), delete.version().get()),
@@ -86,10 +89,24 @@ pub fn ChannelsPage() -> impl IntoView {
             </div>
         </form>
         <FormAlert error=delete_error />
+        <div class="selection" role="status">
+            {move || {
+                let n = selected.with(BTreeSet::len);
+                (n > 0)
+                    .then(|| {
+                        view! {
+                            <span>{format!("{n} selected")}</span>
+                            <button type="button" class="button small" on:click=move |_| selected.update(BTreeSet::clear)>
+                                "Clear selection"
+                            </button>
+                        }
+                    })
+            }}
+        </div>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(p) => view! { <ChannelTable page=p query delete /> }.into_any(),
+                    Ok(p) => view! { <ChannelTable page=p query delete selected /> }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                 }
             })}
@@ -149,7 +166,24 @@ fn ChannelTable(
     page: ChannelPage,
     query: RwSignal<ChannelQuery>,
     delete: ServerAction<DeleteChannel>,
+    selected: RwSignal<BTreeSet<i64>>,
 ) -> impl IntoView {
+    let on_page: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
+    let all_on_page = {
+        let ids = on_page.clone();
+        move || !ids.is_empty() && selected.with(|s| ids.iter().all(|i| s.contains(i)))
+    };
+    let toggle_page = move |on: bool| {
+        selected.update(|s| {
+            for id in &on_page {
+                if on {
+                    s.insert(*id);
+                } else {
+                    s.remove(id);
+                }
+            }
+        })
+    };
     let confirming = RwSignal::new(None::<i64>);
     let pages = page.total.div_ceil(u64::from(page.per_page)).max(1);
     let filtered = query.with_untracked(|q| !q.search.is_empty() || !q.provider.is_empty());
@@ -180,6 +214,14 @@ fn ChannelTable(
                 <caption class="visually-hidden">"Channels"</caption>
                 <thead>
                     <tr>
+                        <th scope="col" class="select">
+                            <input
+                                type="checkbox"
+                                aria-label="Select all channels on this page"
+                                prop:checked=all_on_page
+                                on:change=move |ev| toggle_page(event_target_checked(&ev))
+                            />
+                        </th>
                         <SortHeader label="Channel Name" sort=ChannelSort::Name query />
                         <th scope="col">"Channel Type"</th>
                         <SortHeader label="Business Solution Provider" sort=ChannelSort::Provider query />
@@ -199,6 +241,23 @@ fn ChannelTable(
                             let name = c.name.clone();
                             view! {
                                 <tr>
+                                    <td class="select">
+                                        <input
+                                            type="checkbox"
+                                            aria-label=format!("Select {}", c.name)
+                                            prop:checked=move || selected.with(|s| s.contains(&id))
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                selected.update(|s| {
+                                                    if on {
+                                                        s.insert(id);
+                                                    } else {
+                                                        s.remove(&id);
+                                                    }
+                                                })
+                                            }
+                                        />
+                                    </td>
                                     <th scope="row">{c.name.clone()}</th>
                                     <td>{c.channel_type.clone()}</td>
                                     <td>{c.provider.clone()}</td>
