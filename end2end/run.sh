@@ -43,7 +43,10 @@ if [[ ! -d node_modules/@playwright/test ]]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi
 status=0
-BASE_URL="http://127.0.0.1:$port" SETUP_LINK="$setup_link" npx playwright test "$@" || status=$?
+# the tests seed data with the CLI on the same database (the server's key file is next to it)
+BASE_URL="http://127.0.0.1:$port" SETUP_LINK="$setup_link" \
+SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard" E2E_DATABASE_URL="sqlite://$work/e2e.db" \
+  npx playwright test "$@" || status=$?
 if [[ $status -ne 0 ]]; then
   echo "==> server log (last 80 lines)"; tail -80 "$log"
 fi

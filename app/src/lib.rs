@@ -94,7 +94,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("ous") view=pages::org::OusPage />
                     <Route path=path!("skill-queues") view=pages::org::SkillQueuesPage />
                     <Route path=path!("service-time") view=pages::service_time::ServiceTimePage />
-                    <Route path=path!("exports") view=pages::config::ExportsPage />
+                    <Route path=path!("exports") view=pages::exports::ExportsPage />
                 </ParentRoute>
                 <ParentRoute
                     path=path!("/system")

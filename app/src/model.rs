@@ -241,3 +241,35 @@ pub struct ChannelFormOptions {
     /// `YYYY-MM-DD` on the server.
     pub today: String,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExportStatus {
+    Running,
+    Success,
+    Failed,
+}
+
+impl ExportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "Running",
+            Self::Success => "Success",
+            Self::Failed => "Failed",
+        }
+    }
+}
+
+/// One export task, as the Export Tasks page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportTask {
+    pub id: i64,
+    pub status: ExportStatus,
+    pub record_count: i64,
+    pub file_count: i64,
+    pub created: String,
+    pub finished: Option<String>,
+    /// Why it failed, for Failed tasks.
+    pub error: Option<String>,
+    /// `channels-20261125-1530.zip`, for Success tasks.
+    pub file_name: Option<String>,
+}

@@ -7,6 +7,7 @@ use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
 };
 use crate::domain::{CertificateKind, CertificateName};
+use crate::model::ExportTask;
 use crate::model::{
     CertificateSummary, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, Me,
     NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
@@ -173,6 +174,15 @@ pub trait Channels: Send + Sync {
     async fn generate_scenario_key(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
 }
 
+/// A tenant's export tasks. The work runs in the background, not in the request.
+#[async_trait]
+pub trait Exports: Send + Sync {
+    /// Creates a task for the tenant's channels with these ids (all of them when `None`);
+    /// more than the limit is a `Conflict` and creates nothing.
+    async fn start(&self, tenant_id: i64, ids: Option<Vec<i64>>) -> Result<i64, RepoError>;
+    async fn list(&self, tenant_id: i64) -> Result<Vec<ExportTask>, RepoError>;
+}
+
 /// Counts failed sign-ins per client address.
 pub trait LoginThrottle: Send + Sync {
     /// `Err(seconds)` while the address must wait.
@@ -196,5 +206,6 @@ pub struct Ports {
     pub certificates: Arc<dyn Certificates>,
     pub service_time: Arc<dyn ServiceTimes>,
     pub channels: Arc<dyn Channels>,
+    pub exports: Arc<dyn Exports>,
     pub throttle: Arc<dyn LoginThrottle>,
 }

@@ -172,6 +172,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
         tracing::info!("first run: create the system administrator at {link}");
     }
     startup::spawn_session_cleanup(&state);
+    startup::spawn_export_worker(&state);
     let addr = config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

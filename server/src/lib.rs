@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod exports;
 pub mod http;
 pub mod secrets;
 pub mod startup;

@@ -10,6 +10,7 @@ use crate::db::service_time::SqlServiceTime;
 use crate::db::sessions::SessionStore;
 use crate::db::trustlist::SqlTrustlist;
 use crate::db::{Db, DbError};
+use crate::exports::SqlExports;
 use crate::http::client::{ClientAddrPolicy, client_addr};
 use crate::http::headers::{HeaderPolicy, security_headers};
 use crate::http::health::{healthz, readyz};
@@ -47,6 +48,8 @@ pub struct AppState {
     pub accounts: SqlAccounts,
     #[from_ref(skip)]
     pub secrets: SecretBox,
+    #[from_ref(skip)]
+    pub exports: SqlExports,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +67,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     db.migrate().await?;
     let accounts = SqlAccounts::new(db.conn.clone());
     let org = SqlOrg::new(db.conn.clone());
+    let exports = SqlExports::new(db.conn.clone());
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
         tenants: Arc::new(accounts.clone()),
@@ -77,6 +81,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
             secrets.clone(),
             config.public_base(),
         )),
+        exports: Arc::new(exports.clone()),
         throttle: Arc::new(SlidingWindowThrottle::default()),
     };
     Ok(AppState {
@@ -85,6 +90,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         ports,
         accounts,
         secrets,
+        exports,
     })
 }
 
@@ -126,6 +132,10 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/{*fn_name}", post(server_fn_handler))
+        .route(
+            "/config/exports/{id}/download",
+            get(crate::exports::download::download),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())
@@ -189,6 +199,11 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
+}
+
+/// Starts this instance's export worker.
+pub fn spawn_export_worker(state: &AppState) {
+    crate::exports::worker::spawn(state.db.conn.clone(), state.exports.wake.clone());
 }
 
 /// Deletes expired sessions every hour, in the background.

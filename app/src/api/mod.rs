@@ -1,8 +1,13 @@
 //! Server functions, one file per area. Each is thin: session -> parse -> port -> error.
 
+/// The session keys of a signed-in account (also read by the server's download route).
+pub const SESSION_USER: &str = "uid";
+pub const SESSION_EPOCH: &str = "epoch";
+
 pub mod auth;
 pub mod certificates;
 pub mod channels;
+pub mod exports;
 pub mod org;
 pub mod service_time;
 pub mod system;
@@ -18,8 +23,7 @@ pub(crate) mod ctx {
     use leptos::prelude::*;
     use tower_sessions::Session;
 
-    pub const SESSION_USER: &str = "uid";
-    pub const SESSION_EPOCH: &str = "epoch";
+    use super::{SESSION_EPOCH, SESSION_USER};
 
     pub fn ports() -> Result<Ports, AppError> {
         use_context::<Ports>().ok_or_else(|| {

@@ -2,8 +2,8 @@
 
 pub mod certificates;
 pub mod channels;
-pub mod config;
 pub mod console;
+pub mod exports;
 pub mod home;
 pub mod login;
 pub mod not_found;

@@ -295,3 +295,35 @@ pub mod channel {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod export_task {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "export_tasks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        /// `running`, `success`, `failed`
+        pub status: String,
+        /// JSON array of channel ids; `None` for all of the tenant's channels.
+        pub channel_ids: Option<String>,
+        pub record_count: i64,
+        pub file_count: i64,
+        pub file_name: Option<String>,
+        pub content_type: Option<String>,
+        pub artifact: Option<Vec<u8>>,
+        pub error: Option<String>,
+        pub attempts: i32,
+        pub claimed_by: Option<String>,
+        pub claimed_until: Option<TimeDateTimeWithTimeZone>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub finished_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -149,7 +149,7 @@ impl Db {
 }
 
 /// Logs a database error with its context and answers the opaque port error.
-pub(crate) fn internal(context: &'static str) -> impl FnOnce(DbErr) -> app::ports::RepoError {
+pub fn internal(context: &'static str) -> impl FnOnce(DbErr) -> app::ports::RepoError {
     move |e| {
         tracing::error!(error = %e, context, "database");
         app::ports::RepoError::Internal
@@ -157,19 +157,19 @@ pub(crate) fn internal(context: &'static str) -> impl FnOnce(DbErr) -> app::port
 }
 
 /// Whether a database error is a unique-constraint violation.
-pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
+pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(
         e.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
 }
 
-pub(crate) fn now() -> time::OffsetDateTime {
+pub fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 
 /// `YYYY-MM-DD HH:MM UTC`
-pub(crate) fn display_time(t: time::OffsetDateTime) -> String {
+pub fn display_time(t: time::OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02} UTC",

@@ -133,6 +133,7 @@ async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -> Te
     let setup_link = startup::first_run_link(&state, &config)
         .await
         .expect("setup link");
+    startup::spawn_export_worker(&state);
     let router = startup::build_router(state.clone(), &config);
     tokio::spawn(async move {
         let _ = startup::serve(listener, router).await;

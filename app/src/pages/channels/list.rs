@@ -1,6 +1,7 @@
 //! `/config/channels`: search, filter, sort and page, all done on the server.
 
 use crate::api::channels::{DeleteChannel, list_channels};
+use crate::api::exports::start_export;
 use crate::components::{Breadcrumbs, ErrorPanel, FormAlert, action_error};
 use crate::domain::channel::ProviderKind;
 use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
@@ -20,6 +21,9 @@ pub fn ChannelsPage() -> impl IntoView {
         |(q, _)| list_channels(q),
     );
     let delete_error = action_error(delete.value());
+    let export = Action::new(|ids: &Vec<i64>| start_export(ids.clone()));
+    let export_error = action_error(export.value());
+    let export_started = move || matches!(export.value().get(), Some(Ok(_)));
     let set = move |f: &dyn Fn(&mut ChannelQuery)| {
         query.update(|q| {
             f(q);
@@ -32,6 +36,17 @@ pub fn ChannelsPage() -> impl IntoView {
             <h1>"Channel Configuration"</h1>
             <div class="actions">
                 <A href="/config/channels/new" attr:class="button primary">"Newly created"</A>
+                <button
+                    type="button"
+                    class="button"
+                    title="Exports the selected channels, or all channels when none is selected"
+                    disabled=move || export.pending().get()
+                    on:click=move |_| {
+                        export.dispatch(selected.with(|s| s.iter().copied().collect()));
+                    }
+                >
+                    "Export"
+                </button>
             </div>
         </div>
         <form class="toolbar" role="search" on:submit=|ev| ev.prevent_default()>
@@ -89,6 +104,19 @@ pub fn ChannelsPage() -> impl IntoView {
             </div>
         </form>
         <FormAlert error=delete_error />
+        <FormAlert error=export_error />
+        <div class="notice" role="status" class:visible=export_started>
+            {move || {
+                export_started()
+                    .then(|| {
+                        view! {
+                            "Export task started. Follow it on "
+                            <A href="/config/exports">"Export Tasks"</A>
+                            "."
+                        }
+                    })
+            }}
+        </div>
         <div class="selection" role="status">
             {move || {
                 let n = selected.with(BTreeSet::len);

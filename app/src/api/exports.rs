@@ -1,0 +1,40 @@
+//! Export tasks of the signed-in tenant administrator's tenant space.
+
+use crate::error::AppError;
+use crate::model::ExportTask;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[cfg(feature = "ssr")]
+use super::ctx;
+
+/// Exports the channels with these ids, or every channel of the tenant when `ids` is empty.
+/// Answers the new task's id; the work runs in the background.
+#[server(endpoint = "start_export", input = Json)]
+pub async fn start_export(ids: Vec<i64>) -> Result<i64, AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            let ids = (!ids.is_empty()).then_some(ids);
+            let id = ctx::ports()?
+                .exports
+                .start(tenant, ids)
+                .await
+                .map_err(ctx::repo)?;
+            tracing::info!(tenant_id = tenant, task_id = id, "export started");
+            Ok(id)
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "list_exports")]
+pub async fn list_exports() -> Result<Vec<ExportTask>, AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            ctx::ports()?.exports.list(tenant).await.map_err(ctx::repo)
+        }
+        .await,
+    )
+}

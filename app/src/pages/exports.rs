@@ -1,0 +1,121 @@
+//! `/config/exports`: the tenant's export tasks; refreshes itself while a task runs.
+
+use crate::api::exports::list_exports;
+use crate::components::{Breadcrumbs, ErrorPanel};
+use crate::model::{ExportStatus, ExportTask};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn ExportsPage() -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let tasks = Resource::new(move || tick.get(), |_| list_exports());
+    let running = move || {
+        tasks
+            .get_untracked()
+            .and_then(Result::ok)
+            .is_some_and(|list| list.iter().any(|t| t.status == ExportStatus::Running))
+    };
+    // in the browser: look again every two seconds while a task runs
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if running() {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            std::time::Duration::from_secs(2),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    view! {
+        <Title text="Export Tasks" />
+        <Breadcrumbs items=&["Configuration Center", "Export Tasks"] />
+        <div class="page-head">
+            <h1>"Export Tasks"</h1>
+        </div>
+        <p class="page-help">
+            "Exports run in the background: at most 100,000 channels, 2,000 per file. Passwords and keys are never exported."
+        </p>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match tasks.await {
+                    Ok(list) => view! { <TaskTable tasks=list /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TaskTable(tasks: Vec<ExportTask>) -> impl IntoView {
+    if tasks.is_empty() {
+        return view! {
+            <section class="empty-state">
+                <h2>"No export tasks yet"</h2>
+                <p>"Start one with Export on the Channel Configuration page."</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="data">
+                <caption class="visually-hidden">"Export tasks, newest first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Task"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Records"</th>
+                        <th scope="col">"Files"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Finished"</th>
+                        <th scope="col">"Operation"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {tasks
+                        .into_iter()
+                        .map(|t| {
+                            let status = t.status.as_str();
+                            let class = match t.status {
+                                ExportStatus::Success => "badge",
+                                ExportStatus::Running => "badge running",
+                                ExportStatus::Failed => "badge failed",
+                            };
+                            view! {
+                                <tr>
+                                    <th scope="row">{format!("Export #{}", t.id)}</th>
+                                    <td><span class=class>{status}</span></td>
+                                    <td>{t.record_count}</td>
+                                    <td>{t.file_count}</td>
+                                    <td>{t.created.clone()}</td>
+                                    <td>{t.finished.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td>
+                                        {match (t.status, t.file_name.clone(), t.error.clone()) {
+                                            (ExportStatus::Success, Some(name), _) => view! {
+                                                <a
+                                                    href=format!("/config/exports/{}/download", t.id)
+                                                    download=name.clone()
+                                                    rel="external"
+                                                    aria-label=format!("Download {name}")
+                                                >
+                                                    "Download"
+                                                </a>
+                                            }.into_any(),
+                                            (ExportStatus::Failed, _, Some(e)) => view! { <span class="failed-reason">{e}</span> }.into_any(),
+                                            _ => view! { <span class="muted">"Running…"</span> }.into_any(),
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}

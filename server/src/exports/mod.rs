@@ -1,0 +1,184 @@
+//! Export tasks: created by a server function, run in the background by a worker on any
+//! instance (claimed with a lease; `FOR UPDATE SKIP LOCKED` on PostgreSQL), written as `.xlsx`
+//! (≤ 2,000 records) or a `.zip` of numbered `.xlsx` files, stored in the database, and served
+//! by a plain download route.
+
+pub mod download;
+pub mod worker;
+pub mod writer;
+
+use crate::db::entities::{channel, export_task};
+use crate::db::{display_time, internal, now};
+use app::model::{ExportStatus, ExportTask};
+use app::ports::{Exports, RepoError};
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// At most this many records in one export.
+pub const MAX_RECORDS: u64 = 100_000;
+/// At most this many records in one file.
+pub const PER_FILE: usize = 2_000;
+
+#[derive(Clone)]
+pub struct SqlExports {
+    db: DatabaseConnection,
+    /// Wakes this instance's worker when a task is created.
+    pub wake: Arc<Notify>,
+    max_records: u64,
+}
+
+impl SqlExports {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            wake: Arc::new(Notify::new()),
+            max_records: MAX_RECORDS,
+        }
+    }
+}
+
+pub(crate) fn status_of(s: &str) -> ExportStatus {
+    match s {
+        "success" => ExportStatus::Success,
+        "failed" => ExportStatus::Failed,
+        _ => ExportStatus::Running,
+    }
+}
+
+#[async_trait]
+impl Exports for SqlExports {
+    async fn start(&self, tenant_id: i64, ids: Option<Vec<i64>>) -> Result<i64, RepoError> {
+        let mut ids = ids;
+        if let Some(list) = ids.as_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        let count = match &ids {
+            None => channel::Entity::find()
+                .filter(channel::Column::TenantId.eq(tenant_id))
+                .count(&self.db)
+                .await
+                .map_err(internal("count channels for export"))?,
+            Some(list) => {
+                let mut n = 0;
+                for chunk in list.chunks(PER_FILE) {
+                    n += channel::Entity::find()
+                        .filter(channel::Column::TenantId.eq(tenant_id))
+                        .filter(channel::Column::Id.is_in(chunk.to_vec()))
+                        .count(&self.db)
+                        .await
+                        .map_err(internal("count selected channels"))?;
+                }
+                n
+            }
+        };
+        if count == 0 {
+            return Err(RepoError::Conflict {
+                field: "form",
+                message: "There is no channel to export.".into(),
+            });
+        }
+        if count > self.max_records {
+            return Err(RepoError::Conflict {
+                field: "form",
+                message: format!(
+                    "At most {} channels can be exported at a time; this export has {count}. Select fewer channels.",
+                    group(self.max_records)
+                ),
+            });
+        }
+        let task = export_task::ActiveModel {
+            tenant_id: Set(tenant_id),
+            status: Set("running".into()),
+            channel_ids: Set(ids.map(|l| serde_json::to_string(&l).unwrap_or_default())),
+            record_count: Set(count as i64),
+            file_count: Set(count.div_ceil(PER_FILE as u64) as i64),
+            attempts: Set(0),
+            created_at: Set(now()),
+            ..Default::default()
+        }
+        .insert(&self.db)
+        .await
+        .map_err(internal("insert export task"))?;
+        self.wake.notify_one();
+        Ok(task.id)
+    }
+
+    async fn list(&self, tenant_id: i64) -> Result<Vec<ExportTask>, RepoError> {
+        use export_task::Column as E;
+        let rows: Vec<(
+            i64,
+            String,
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            time::OffsetDateTime,
+            Option<time::OffsetDateTime>,
+        )> = export_task::Entity::find()
+            .select_only()
+            .columns([
+                E::Id,
+                E::Status,
+                E::RecordCount,
+                E::FileCount,
+                E::Error,
+                E::FileName,
+                E::CreatedAt,
+                E::FinishedAt,
+            ])
+            .filter(E::TenantId.eq(tenant_id))
+            .order_by_desc(E::Id)
+            .limit(100)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(internal("list export tasks"))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, status, records, files, error, file_name, created, finished)| {
+                    let status = status_of(&status);
+                    ExportTask {
+                        id,
+                        status,
+                        record_count: records,
+                        file_count: files,
+                        created: display_time(created),
+                        finished: finished.map(display_time),
+                        error: error.filter(|_| status == ExportStatus::Failed),
+                        file_name: file_name.filter(|_| status == ExportStatus::Success),
+                    }
+                },
+            )
+            .collect())
+    }
+}
+
+/// `100,000`
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(super::group(100_000), "100,000");
+        assert_eq!(super::group(999), "999");
+        assert_eq!(super::group(1_234_567), "1,234,567");
+    }
+}

@@ -1,0 +1,388 @@
+//! The export worker: claims running tasks with a lease and writes their files. A task whose
+//! instance died is claimed again when its lease runs out; after three attempts it fails with
+//! that reason instead of looping.
+
+use super::PER_FILE;
+use super::writer::{self, ZipBuilder};
+use crate::db::entities::{channel, export_task, ou, skill_queue};
+use crate::db::now;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// How long a claim holds before another instance may take the task over.
+pub const LEASE: Duration = Duration::from_secs(60);
+pub const MAX_ATTEMPTS: i32 = 3;
+const POLL: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("xlsx: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("zip: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("task: {0}")]
+    Join(String),
+}
+
+/// Runs forever: claims and runs tasks, waking on `wake` or every two seconds.
+pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) {
+    let instance = format!(
+        "{}-{}",
+        std::process::id(),
+        &crate::crypto::random_token()[..8]
+    );
+    tokio::spawn(async move {
+        loop {
+            match claim(&db, &instance).await {
+                Ok(Some(task)) => run(&db, task).await,
+                Ok(None) => {
+                    let _ = tokio::time::timeout(POLL, wake.notified()).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming an export task");
+                    tokio::time::sleep(POLL).await;
+                }
+            }
+        }
+    });
+}
+
+/// Takes one running task whose lease is free (or expired). Safe with several instances:
+/// PostgreSQL skips rows another transaction holds; SQLite runs the statement alone.
+pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64>, DbErr> {
+    let backend = db.get_database_backend();
+    let t = now();
+    let until = t + LEASE;
+    let sql = match backend {
+        DatabaseBackend::Postgres => {
+            "UPDATE export_tasks SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM export_tasks WHERE status = 'running' \
+             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY id LIMIT 1 \
+             FOR UPDATE SKIP LOCKED) RETURNING id"
+        }
+        _ => {
+            "UPDATE export_tasks SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 \
+             WHERE id = (SELECT id FROM export_tasks WHERE status = 'running' \
+             AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT 1) RETURNING id"
+        }
+    };
+    let row = db
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [instance.into(), until.into(), t.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get::<i64>("", "id")).transpose()
+}
+
+async fn finish_failed(db: &DatabaseConnection, id: i64, reason: &str) {
+    let result = export_task::Entity::update_many()
+        .col_expr(export_task::Column::Status, Expr::value("failed"))
+        .col_expr(export_task::Column::Error, Expr::value(reason))
+        .col_expr(export_task::Column::FinishedAt, Expr::value(now()))
+        .col_expr(
+            export_task::Column::ClaimedUntil,
+            Expr::value(Option::<time::OffsetDateTime>::None),
+        )
+        .filter(export_task::Column::Id.eq(id))
+        .exec(db)
+        .await;
+    if let Err(e) = result {
+        tracing::error!(error = %e, task_id = id, "marking an export failed");
+    }
+}
+
+/// Runs one claimed task to Success or Failed.
+pub async fn run(db: &DatabaseConnection, id: i64) {
+    let task = match export_task::Entity::find_by_id(id).one(db).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::error!(error = %e, task_id = id, "loading an export task");
+            return;
+        }
+    };
+    if task.attempts > MAX_ATTEMPTS {
+        finish_failed(
+            db,
+            id,
+            &format!("The export was interrupted {MAX_ATTEMPTS} times (the server stopped while it ran). Start it again."),
+        )
+        .await;
+        return;
+    }
+    let started = std::time::Instant::now();
+    match write(db, &task).await {
+        Ok((bytes, records, files)) => {
+            let single = files <= 1;
+            let stamp = now();
+            let name = format!(
+                "channels-{:04}{:02}{:02}-{:02}{:02}.{}",
+                stamp.year(),
+                u8::from(stamp.month()),
+                stamp.day(),
+                stamp.hour(),
+                stamp.minute(),
+                if single { "xlsx" } else { "zip" }
+            );
+            let content_type = if single { writer::XLSX } else { writer::ZIP };
+            let result = export_task::Entity::update_many()
+                .col_expr(export_task::Column::Status, Expr::value("success"))
+                .col_expr(export_task::Column::Artifact, Expr::value(bytes))
+                .col_expr(
+                    export_task::Column::RecordCount,
+                    Expr::value(records as i64),
+                )
+                .col_expr(export_task::Column::FileCount, Expr::value(files as i64))
+                .col_expr(export_task::Column::FileName, Expr::value(name))
+                .col_expr(export_task::Column::ContentType, Expr::value(content_type))
+                .col_expr(export_task::Column::FinishedAt, Expr::value(now()))
+                .col_expr(
+                    export_task::Column::ClaimedUntil,
+                    Expr::value(Option::<time::OffsetDateTime>::None),
+                )
+                .filter(export_task::Column::Id.eq(id))
+                .filter(export_task::Column::Status.eq("running"))
+                .exec(db)
+                .await;
+            match result {
+                Ok(_) => tracing::info!(
+                    task_id = id,
+                    records,
+                    files,
+                    ms = started.elapsed().as_millis() as u64,
+                    "export finished"
+                ),
+                Err(e) => tracing::error!(error = %e, task_id = id, "saving an export"),
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, task_id = id, "export failed");
+            finish_failed(
+                db,
+                id,
+                "The export could not be written. Try again; if it fails again, contact support.",
+            )
+            .await;
+        }
+    }
+}
+
+fn yes_no(on: bool) -> String {
+    if on { "YES" } else { "NO" }.to_string()
+}
+
+fn num(v: Option<i32>) -> String {
+    v.map(|n| n.to_string()).unwrap_or_default()
+}
+
+/// One spreadsheet row: names resolved, work time readable, no secret read at all.
+fn row(
+    c: &channel::Model,
+    ous: &HashMap<i64, String>,
+    queues: &HashMap<i64, String>,
+) -> Vec<String> {
+    let keywords: Vec<String> = serde_json::from_str(&c.keywords).unwrap_or_default();
+    let readable = |w: &str| w.replace(',', ", ").replace('-', "–");
+    vec![
+        c.name.clone(),
+        "WhatsApp".into(),
+        match (&c.provider[..], c.verification_method.as_deref()) {
+            ("other", Some(m)) => format!("other ({m})"),
+            (p, _) => p.to_owned(),
+        },
+        c.ou_id
+            .and_then(|o| ous.get(&o).cloned())
+            .unwrap_or_default(),
+        queues.get(&c.skill_queue_id).cloned().unwrap_or_default(),
+        keywords.join(", "),
+        readable(&c.workday),
+        readable(&c.non_workday),
+        c.non_working_notification.clone(),
+        yes_no(c.last_agent_days.is_some()),
+        num(c.last_agent_days),
+        yes_no(c.no_reply_minutes.is_some()),
+        num(c.no_reply_minutes),
+        c.no_reply_message.clone().unwrap_or_default(),
+        yes_no(c.no_agent_seconds.is_some()),
+        num(c.no_agent_seconds),
+        c.no_agent_queue_id
+            .and_then(|q| queues.get(&q).cloned())
+            .unwrap_or_default(),
+        yes_no(c.session_transfer),
+        yes_no(c.offline_limit_minutes.is_some()),
+        c.offline_prompt.clone().unwrap_or_default(),
+        num(c.offline_limit_minutes),
+        yes_no(c.robot_access_code.is_some()),
+        c.robot_access_code.clone().unwrap_or_default(),
+        yes_no(c.robot_assistant),
+    ]
+}
+
+/// The columns an export reads: everything but the sealed secrets.
+fn select(tenant_id: i64) -> sea_orm::Select<channel::Entity> {
+    use channel::Column as C;
+    channel::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::TenantId,
+            C::Uid,
+            C::WebhookKey,
+            C::Name,
+            C::NameKey,
+            C::ChannelType,
+            C::Provider,
+            C::VerificationMethod,
+            C::PhoneNumber,
+            C::Username,
+            C::BaseUrl,
+            C::AppKey,
+            C::TokenValidUntil,
+            C::ApiKeySid,
+            C::AccountSid,
+            C::WebhookUser,
+            C::AuthCertificateId,
+            C::TrustCertificateId,
+            C::IdentityCertificateId,
+            C::OuId,
+            C::SkillQueueId,
+            C::Keywords,
+            C::Workday,
+            C::NonWorkday,
+            C::NonWorkingNotification,
+            C::LastAgentDays,
+            C::NoReplyMinutes,
+            C::NoReplyMessage,
+            C::NoAgentSeconds,
+            C::NoAgentQueueId,
+            C::SessionTransfer,
+            C::OfflinePrompt,
+            C::OfflineLimitMinutes,
+            C::RobotAccessCode,
+            C::RobotAssistant,
+            C::VerificationCode,
+            C::ScenarioKey,
+            C::Version,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ])
+        // the secret columns are read as NULL: they never leave the database for an export
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "password_enc")
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "account_key_enc")
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "authentication_key_enc")
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "webhook_password_enc")
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "app_secret_enc")
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "access_token_enc")
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "api_key_secret_enc")
+        .filter(C::TenantId.eq(tenant_id))
+}
+
+/// Writes the task's files: `(bytes, records, files)`. Only one file's rows are in memory
+/// at a time.
+async fn write(
+    db: &DatabaseConnection,
+    task: &export_task::Model,
+) -> Result<(Vec<u8>, usize, usize), RunError> {
+    let t = task.tenant_id;
+    let ous: HashMap<i64, String> = ou::Entity::find()
+        .filter(ou::Column::TenantId.eq(t))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let queues: HashMap<i64, String> = skill_queue::Entity::find()
+        .filter(skill_queue::Column::TenantId.eq(t))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|q| (q.id, q.name))
+        .collect();
+    let selected: Option<Vec<i64>> = task
+        .channel_ids
+        .as_deref()
+        .and_then(|s| serde_json::from_str(s).ok());
+
+    let mut files: Vec<Vec<u8>> = Vec::new();
+    let mut zip: Option<ZipBuilder> = None;
+    let mut records = 0usize;
+    let mut last_id = 0i64;
+    let mut chunk_index = 0usize;
+    let mut written = 0usize;
+    loop {
+        let batch: Vec<channel::Model> = match &selected {
+            None => {
+                select(t)
+                    .filter(channel::Column::Id.gt(last_id))
+                    .order_by_asc(channel::Column::Id)
+                    .limit(PER_FILE as u64)
+                    .all(db)
+                    .await?
+            }
+            Some(ids) => {
+                let Some(chunk) = ids.chunks(PER_FILE).nth(chunk_index) else {
+                    break;
+                };
+                chunk_index += 1;
+                select(t)
+                    .filter(channel::Column::Id.is_in(chunk.to_vec()))
+                    .order_by_asc(channel::Column::Id)
+                    .all(db)
+                    .await?
+            }
+        };
+        if batch.is_empty() {
+            if selected.is_some() {
+                continue;
+            }
+            break;
+        }
+        last_id = batch.last().map(|c| c.id).unwrap_or(last_id);
+        records += batch.len();
+        let rows: Vec<Vec<String>> = batch.iter().map(|c| row(c, &ous, &queues)).collect();
+        drop(batch);
+        let bytes = tokio::task::spawn_blocking(move || writer::xlsx(&rows))
+            .await
+            .map_err(|e| RunError::Join(e.to_string()))??;
+        written += 1;
+        // the first file waits: with a second one, both go into a zip
+        match (&mut zip, files.pop()) {
+            (Some(z), None) => z.add(&bytes)?,
+            (None, None) => files.push(bytes),
+            (None, Some(first)) => {
+                let mut z = ZipBuilder::new();
+                z.add(&first)?;
+                z.add(&bytes)?;
+                zip = Some(z);
+            }
+            (Some(z), Some(first)) => {
+                z.add(&first)?;
+                z.add(&bytes)?;
+            }
+        }
+        if selected.is_none() && !records.is_multiple_of(PER_FILE) {
+            break;
+        }
+    }
+    match zip {
+        Some(z) => Ok((z.finish()?, records, written)),
+        None => {
+            let bytes = match files.pop() {
+                Some(b) => b,
+                None => writer::xlsx(&[])?,
+            };
+            Ok((bytes, records, 1))
+        }
+    }
+}
