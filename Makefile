@@ -43,6 +43,8 @@ integration-postgres:
 e2e:
 	end2end/run.sh
 
-## Channel-list latency with 100,000 channels on SQLite (a benchmark, not a test).
+## Benchmarks (not tests): channel-list latency and export time/memory with 100,000 channels
+## on SQLite.
 bench:
 	cargo bench -p server --bench channel_list
+	cargo bench -p server --bench export

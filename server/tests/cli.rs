@@ -261,3 +261,106 @@ async fn seed_demo_fills_a_tenant_with_valid_channels_of_every_provider() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
+
+/// Starts `switchboard serve` on a free loopback port; answers the child and its base URL.
+async fn serve(url: &str) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("serve")
+        .env("DATABASE_URL", url)
+        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_EXPORT_LEASE_SECS", "2")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return (child, base);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start");
+}
+
+async fn task_status(url: &str) -> String {
+    use sea_orm::EntityTrait;
+    let db = server::db::Db::connect(url).await.unwrap();
+    server::db::entities::export_task::Entity::find()
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .map(|t| t.status)
+        .unwrap_or_default()
+}
+
+/// The server is killed (SIGKILL) while an export runs; after a restart the task finishes.
+#[tokio::test]
+async fn an_export_interrupted_by_a_killed_server_finishes_after_a_restart() {
+    let (_db, url) = fresh_database().await;
+    assert_eq!(
+        run(
+            &url,
+            &[
+                "create-tenant",
+                "--name",
+                "Kill",
+                "--admin-username",
+                "kill-admin"
+            ],
+            "kill-password-1\n"
+        )
+        .code,
+        0
+    );
+    let r = run(
+        &url,
+        &["seed-demo", "--tenant", "Kill", "--channels", "10000"],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    let (mut first, base) = serve(&url).await;
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{base}/api/login"))
+        .form(&[("username", "kill-admin"), ("password", "kill-password-1")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = session_cookie(login.headers()).unwrap();
+    let started = http
+        .post(format!("{base}/api/start_export"))
+        .header("Cookie", &cookie)
+        .json(&serde_json::json!({"ids": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(task_status(&url).await, "running", "killed mid-export");
+
+    let (mut second, _) = serve(&url).await;
+    let mut status = String::new();
+    for _ in 0..300 {
+        status = task_status(&url).await;
+        if status != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    assert_eq!(status, "success");
+}

@@ -16,8 +16,19 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// How long a claim holds before another instance may take the task over.
+/// How long a claim holds before another instance may take the task over; renewed after
+/// every file, so only a task whose instance stopped runs out of it.
+/// `SWITCHBOARD_EXPORT_LEASE_SECS` changes it.
 pub const LEASE: Duration = Duration::from_secs(60);
+
+fn lease() -> Duration {
+    std::env::var("SWITCHBOARD_EXPORT_LEASE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs)
+        .unwrap_or(LEASE)
+}
 pub const MAX_ATTEMPTS: i32 = 3;
 const POLL: Duration = Duration::from_secs(2);
 
@@ -31,6 +42,8 @@ enum RunError {
     Zip(#[from] zip::result::ZipError),
     #[error("task: {0}")]
     Join(String),
+    #[error("another instance took the task over")]
+    Lost,
 }
 
 /// Runs forever: claims and runs tasks, waking on `wake` or every two seconds.
@@ -43,7 +56,7 @@ pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) {
     tokio::spawn(async move {
         loop {
             match claim(&db, &instance).await {
-                Ok(Some(task)) => run(&db, task).await,
+                Ok(Some(task)) => run(&db, task, &instance).await,
                 Ok(None) => {
                     let _ = tokio::time::timeout(POLL, wake.notified()).await;
                 }
@@ -61,7 +74,7 @@ pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) {
 pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64>, DbErr> {
     let backend = db.get_database_backend();
     let t = now();
-    let until = t + LEASE;
+    let until = t + lease();
     let sql = match backend {
         DatabaseBackend::Postgres => {
             "UPDATE export_tasks SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
@@ -103,7 +116,7 @@ async fn finish_failed(db: &DatabaseConnection, id: i64, reason: &str) {
 }
 
 /// Runs one claimed task to Success or Failed.
-pub async fn run(db: &DatabaseConnection, id: i64) {
+pub async fn run(db: &DatabaseConnection, id: i64, instance: &str) {
     let task = match export_task::Entity::find_by_id(id).one(db).await {
         Ok(Some(t)) => t,
         Ok(None) => return,
@@ -122,7 +135,7 @@ pub async fn run(db: &DatabaseConnection, id: i64) {
         return;
     }
     let started = std::time::Instant::now();
-    match write(db, &task).await {
+    match write(db, &task, instance).await {
         Ok((bytes, records, files)) => {
             let single = files <= 1;
             let stamp = now();
@@ -153,6 +166,7 @@ pub async fn run(db: &DatabaseConnection, id: i64) {
                 )
                 .filter(export_task::Column::Id.eq(id))
                 .filter(export_task::Column::Status.eq("running"))
+                .filter(export_task::Column::ClaimedBy.eq(instance))
                 .exec(db)
                 .await;
             match result {
@@ -165,6 +179,9 @@ pub async fn run(db: &DatabaseConnection, id: i64) {
                 ),
                 Err(e) => tracing::error!(error = %e, task_id = id, "saving an export"),
             }
+        }
+        Err(RunError::Lost) => {
+            tracing::warn!(task_id = id, "export taken over by another instance");
         }
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "export failed");
@@ -293,6 +310,7 @@ fn select(tenant_id: i64) -> sea_orm::Select<channel::Entity> {
 async fn write(
     db: &DatabaseConnection,
     task: &export_task::Model,
+    instance: &str,
 ) -> Result<(Vec<u8>, usize, usize), RunError> {
     let t = task.tenant_id;
     let ous: HashMap<i64, String> = ou::Entity::find()
@@ -356,6 +374,20 @@ async fn write(
             .await
             .map_err(|e| RunError::Join(e.to_string()))??;
         written += 1;
+        // keep the claim: renew the lease, and stop if another instance has taken over
+        let renewed = export_task::Entity::update_many()
+            .col_expr(
+                export_task::Column::ClaimedUntil,
+                Expr::value(now() + lease()),
+            )
+            .filter(export_task::Column::Id.eq(task.id))
+            .filter(export_task::Column::ClaimedBy.eq(instance))
+            .filter(export_task::Column::Status.eq("running"))
+            .exec(db)
+            .await?;
+        if renewed.rows_affected == 0 {
+            return Err(RunError::Lost);
+        }
         // the first file waits: with a second one, both go into a zip
         match (&mut zip, files.pop()) {
             (Some(z), None) => z.add(&bytes)?,

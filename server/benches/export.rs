@@ -1,0 +1,100 @@
+//! Export at scale: seeds channels into one tenant on a fresh SQLite database (100,000 unless
+//! `BENCH_CHANNELS` says otherwise), then runs one export task of all of them the way the
+//! worker does, and prints its wall time and the process's peak resident memory during it.
+//!
+//! `cargo bench -p server --bench export` (or `make bench`).
+
+use app::domain::{NewPassword, TenantName, Username};
+use app::ports::{Exports, Tenants};
+use sea_orm::EntityTrait;
+use server::config::{Config, parse_public_url};
+use server::db::entities::export_task;
+use server::startup;
+use std::time::Instant;
+
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let channels: usize = std::env::var("BENCH_CHANNELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        database_url: format!("sqlite://{}/bench.db", dir.path().display()),
+        public_url: parse_public_url("http://127.0.0.1:3000").expect("url"),
+        trust_forwarded_for: false,
+        master_key: Some("42".repeat(32)),
+        data_dir: dir.path().to_path_buf(),
+        leptos: leptos::config::LeptosOptions::builder()
+            .output_name("switchboard")
+            .build(),
+    };
+    let state = startup::build_state(&config).await.expect("state");
+    let tenant = state
+        .accounts
+        .create(
+            &TenantName::parse("Bench").expect("name"),
+            &Username::parse("bench-admin").expect("user"),
+            &NewPassword::parse("bench-password").expect("password"),
+        )
+        .await
+        .expect("tenant");
+    let t = Instant::now();
+    server::demo::seed(&state, "Bench", channels)
+        .await
+        .expect("seed");
+    println!(
+        "seeded {channels} channels in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+
+    // measure the export alone: reset the peak-RSS mark (Linux: clear_refs 5)
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let before = status_kib("VmRSS:");
+    let t = Instant::now();
+    let id = state.exports.start(tenant, None).await.expect("start");
+    let claimed = server::exports::worker::claim(&state.db.conn, "bench")
+        .await
+        .expect("claim")
+        .expect("a task");
+    assert_eq!(claimed, id);
+    server::exports::worker::run(&state.db.conn, id, "bench").await;
+    let wall = t.elapsed();
+    let peak = status_kib("VmHWM:");
+    let task = export_task::Entity::find_by_id(id)
+        .one(&state.db.conn)
+        .await
+        .expect("task")
+        .expect("task row");
+    assert_eq!(task.status, "success", "{:?}", task.error);
+    println!(
+        "exported {} records in {} files ({:.1} MB {}) in {:.2} s",
+        task.record_count,
+        task.file_count,
+        task.artifact.as_ref().map_or(0, Vec::len) as f64 / 1_048_576.0,
+        task.file_name.unwrap_or_default(),
+        wall.as_secs_f64()
+    );
+    println!(
+        "resident memory: {:.0} MB before the export, peak {:.0} MB during it{}",
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        if reset {
+            ""
+        } else {
+            " (peak since process start: clear_refs unavailable)"
+        }
+    );
+}
