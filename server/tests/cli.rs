@@ -269,7 +269,7 @@ async fn serve(url: &str) -> (std::process::Child, String) {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
         .arg("serve")
         .env("DATABASE_URL", url)
         .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
@@ -290,6 +290,8 @@ async fn serve(url: &str) -> (std::process::Child, String) {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the server did not start");
 }
 
