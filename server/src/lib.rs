@@ -11,3 +11,4 @@ pub mod exports;
 pub mod http;
 pub mod secrets;
 pub mod startup;
+pub mod webhooks;

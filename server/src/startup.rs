@@ -136,6 +136,14 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             "/config/exports/{id}/download",
             get(crate::exports::download::download),
         )
+        .route(
+            "/social/on/whatsapp/cloud-api/{key}",
+            get(crate::webhooks::cloud_verify).post(crate::webhooks::cloud_post),
+        )
+        .route(
+            "/social/on/whatsapp/{provider}/{kind}/{key}",
+            post(crate::webhooks::provider_post),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = options.clone();
             move || shell(options.clone())

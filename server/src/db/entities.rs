@@ -327,3 +327,34 @@ pub mod export_task {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod webhook_event {
+    use sea_orm::entity::prelude::*;
+
+    /// One message or delivery report a provider sent to a channel's webhook URL; stored once
+    /// per (channel, kind, provider message id).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub channel_id: i64,
+        pub tenant_id: i64,
+        /// `message` or `report`
+        pub kind: String,
+        pub provider_message_id: String,
+        pub sender: String,
+        pub recipient: String,
+        pub text: Option<String>,
+        pub status: Option<String>,
+        /// Statuses only move forward: a report with a lower rank does not overwrite.
+        pub status_rank: i32,
+        pub raw: String,
+        pub received_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

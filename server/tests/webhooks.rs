@@ -1,0 +1,557 @@
+//! The provider webhooks through HTTP: every answer of SPEC §4 for every provider, redelivery,
+//! concurrency, status ordering and a disabled tenant.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+use server::db::entities::webhook_event;
+use server::webhooks::auth::hub_signature_of;
+
+struct World {
+    app: TestApp,
+    root: String,
+    tenant: i64,
+    /// provider -> (message url, report url) or (callback url, verification code)
+    urls: std::collections::HashMap<&'static str, (String, String)>,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let tenant = app
+        .create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
+        .await;
+    for p in [
+        "https://api.infobip.com",
+        "https://bsp.itau.example",
+        "https://api.twilio.com",
+        "https://graph.facebook.com",
+    ] {
+        app.call(
+            "add_trust_prefix",
+            &[("prefix", p), ("scope", "global")],
+            Some(&root),
+        )
+        .await;
+    }
+    let a = app.session("alpha-admin", "alpha-password").await;
+    let queue = app
+        .call(
+            "create_skill_queue",
+            &[("name", "Care"), ("access_code", "1")],
+            Some(&a),
+        )
+        .await
+        .json()
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let base = json!({"skill_queue_id": queue, "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]});
+    let mut drafts = vec![
+        (
+            "infobip",
+            json!({"provider": "infobip", "name": "wa_infobip", "phone_number": "+4915112345678", "username": "u", "password": "p", "base_url": "https://api.infobip.com", "account_key": "k", "webhook_password": "infobip-hook-1"}),
+        ),
+        (
+            "other",
+            json!({"provider": "other", "verification_method": "basic", "name": "wa_other", "phone_number": "+4915112345678", "username": "u", "password": "p", "base_url": "https://bsp.itau.example", "authentication_key": "k", "webhook_password": "other-hook-1"}),
+        ),
+        (
+            "twilio",
+            json!({"provider": "twilio", "name": "wa_twilio", "phone_number": "+14155238886", "api_key_sid": format!("SK{}", "a1".repeat(16)), "api_key_secret": "s", "base_url": "https://api.twilio.com", "account_sid": format!("AC{}", "0f".repeat(16)), "webhook_user": "aicc_hook", "webhook_password": "S3cret!pass"}),
+        ),
+        (
+            "cloud-api",
+            json!({"provider": "cloud-api", "name": "wa_cloud", "app_key": "123", "app_secret": "app_secret_123", "phone_number": "15550001111", "base_url": "https://graph.facebook.com", "access_token": "t", "token_valid_until": "2099-01-01"}),
+        ),
+    ];
+    let mut urls = std::collections::HashMap::new();
+    for (provider, draft) in drafts.drain(..) {
+        let mut d = base.clone();
+        for (k, v) in draft.as_object().unwrap() {
+            d[k] = v.clone();
+        }
+        let r = app
+            .call_json("create_channel", json!({"draft": d}), Some(&a))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = r.json().as_i64().unwrap().to_string();
+        let i = app
+            .call("get_channel_integration", &[("id", &id)], Some(&a))
+            .await
+            .json();
+        let pair = if provider == "cloud-api" {
+            (
+                i["callback_url"].as_str().unwrap().to_owned(),
+                i["verification_code"].as_str().unwrap().to_owned(),
+            )
+        } else {
+            (
+                i["message_url"].as_str().unwrap().to_owned(),
+                i["report_url"].as_str().unwrap().to_owned(),
+            )
+        };
+        urls.insert(provider, pair);
+    }
+    World {
+        app,
+        root,
+        tenant,
+        urls,
+    }
+}
+
+async fn stored(w: &World, kind: &str) -> u64 {
+    webhook_event::Entity::find()
+        .filter(webhook_event::Column::Kind.eq(kind))
+        .count(&w.app.state.db.conn)
+        .await
+        .unwrap()
+}
+
+async fn status_of(w: &World, id: &str) -> String {
+    webhook_event::Entity::find()
+        .filter(webhook_event::Column::ProviderMessageId.eq(id))
+        .filter(webhook_event::Column::Kind.eq("report"))
+        .one(&w.app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+        .unwrap()
+}
+
+async fn post(
+    w: &World,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+    form: bool,
+) -> (u16, String) {
+    let mut req = w.app.http.post(url).body(body).header(
+        "Content-Type",
+        if form {
+            "application/x-www-form-urlencoded"
+        } else {
+            "application/json"
+        },
+    );
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let r = req.send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+fn unknown(url: &str) -> String {
+    let (head, _) = url.rsplit_once('/').unwrap();
+    format!("{head}/{}", "0".repeat(32))
+}
+
+#[tokio::test]
+async fn infobip_and_other_answer_every_row_of_the_table() {
+    let w = world().await;
+    for (provider, password) in [("infobip", "infobip-hook-1"), ("other", "other-hook-1")] {
+        let (message_url, report_url) = w.urls[provider].clone();
+        let msg = |id: &str| {
+            serde_json::to_vec(&json!({"results": [{"messageId": id, "from": "4915112345678", "to": "4930901820", "message": {"type": "TEXT", "text": "Hello"}}]})).unwrap()
+        };
+        let before = stored(&w, "message").await;
+        assert_eq!(
+            post(&w, &message_url, &[], msg("m1"), false).await.0,
+            401,
+            "{provider}: missing"
+        );
+        assert_eq!(
+            post(
+                &w,
+                &message_url,
+                &[("AccountKey", "wrong")],
+                msg("m1"),
+                false
+            )
+            .await
+            .0,
+            401,
+            "{provider}: wrong"
+        );
+        assert_eq!(stored(&w, "message").await, before, "nothing stored on 401");
+        assert_eq!(
+            post(
+                &w,
+                &unknown(&message_url),
+                &[("AccountKey", password)],
+                msg("m1"),
+                false
+            )
+            .await
+            .0,
+            404
+        );
+        let (status, body) = post(
+            &w,
+            &message_url,
+            &[("AccountKey", password)],
+            b"{\"results\": [{}]}".to_vec(),
+            false,
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert!(body.contains("messageId"), "{body}");
+        let big = vec![b' '; 1024 * 1024 + 1];
+        assert_eq!(
+            post(&w, &message_url, &[("AccountKey", password)], big, false)
+                .await
+                .0,
+            413
+        );
+        assert_eq!(
+            post(
+                &w,
+                &message_url,
+                &[("AccountKey", password)],
+                msg(&format!("{provider}-1")),
+                false
+            )
+            .await
+            .0,
+            200
+        );
+        assert_eq!(stored(&w, "message").await, before + 1);
+
+        // five concurrent identical deliveries: accepted, stored once
+        let id = format!("{provider}-dup");
+        let key = [("AccountKey", password)];
+        let sends: Vec<_> = (0..5)
+            .map(|_| post(&w, &message_url, &key, msg(&id), false))
+            .collect();
+        for (status, _) in futures::future::join_all(sends).await {
+            assert_eq!(status, 200);
+        }
+        assert_eq!(stored(&w, "message").await, before + 2);
+
+        // reports never move backwards
+        let report = |status: &str| {
+            serde_json::to_vec(&json!({"results": [{"messageId": id, "to": "4915", "status": {"groupName": status}}]})).unwrap()
+        };
+        for s in ["SENT", "READ", "DELIVERED"] {
+            assert_eq!(
+                post(
+                    &w,
+                    &report_url,
+                    &[("AccountKey", password)],
+                    report(s),
+                    false
+                )
+                .await
+                .0,
+                200
+            );
+        }
+        assert_eq!(status_of(&w, &id).await, "read");
+    }
+}
+
+#[tokio::test]
+async fn twilio_uses_basic_credentials() {
+    let w = world().await;
+    let (message_url, report_url) = w.urls["twilio"].clone();
+    let good = "Basic YWljY19ob29rOlMzY3JldCFwYXNz"; // aicc_hook:S3cret!pass
+    let form = |sid: &str| {
+        format!("MessageSid={sid}&From=whatsapp%3A%2B4915&To=whatsapp%3A%2B1415&Body=Hi&NumMedia=0&ProfileName=Ann").into_bytes()
+    };
+    assert_eq!(post(&w, &message_url, &[], form("SM1"), true).await.0, 401);
+    assert_eq!(
+        post(
+            &w,
+            &message_url,
+            &[("Authorization", "Basic YWljY19ob29rOndyb25n")],
+            form("SM1"),
+            true
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(stored(&w, "message").await, 0);
+    assert_eq!(
+        post(
+            &w,
+            &unknown(&message_url),
+            &[("Authorization", good)],
+            form("SM1"),
+            true
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        post(
+            &w,
+            &message_url,
+            &[("Authorization", good)],
+            b"Body=no+sid".to_vec(),
+            true
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        post(
+            &w,
+            &message_url,
+            &[("Authorization", good)],
+            vec![b'a'; 1024 * 1024 + 1],
+            true
+        )
+        .await
+        .0,
+        413
+    );
+    assert_eq!(
+        post(
+            &w,
+            &message_url,
+            &[("Authorization", good)],
+            form("SM1"),
+            true
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        post(
+            &w,
+            &message_url,
+            &[("Authorization", good)],
+            form("SM1"),
+            true
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        stored(&w, "message").await,
+        1,
+        "a redelivery is stored once"
+    );
+    for s in ["queued", "delivered", "read", "sent"] {
+        let body = format!("MessageSid=SM1&MessageStatus={s}").into_bytes();
+        assert_eq!(
+            post(&w, &report_url, &[("Authorization", good)], body, true)
+                .await
+                .0,
+            200
+        );
+    }
+    assert_eq!(status_of(&w, "SM1").await, "read");
+}
+
+#[tokio::test]
+async fn cloud_api_verifies_and_checks_signatures() {
+    let w = world().await;
+    let (url, code) = w.urls["cloud-api"].clone();
+    let get = |q: String| {
+        let url = format!("{url}?{q}");
+        let http = w.app.http.clone();
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    assert_eq!(
+        get(format!(
+            "hub.mode=subscribe&hub.verify_token={code}&hub.challenge=1158201444"
+        ))
+        .await,
+        (200, "1158201444".to_string())
+    );
+    assert_eq!(
+        get("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1".into())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        get(format!(
+            "hub.mode=unsubscribe&hub.verify_token={code}&hub.challenge=1"
+        ))
+        .await
+        .0,
+        403
+    );
+    let r = w
+        .app
+        .http
+        .get(format!(
+            "{}?hub.mode=subscribe&hub.verify_token={code}&hub.challenge=1",
+            unknown(&url)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
+    let payload = |status: &str| {
+        serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "15550001111", "phone_number_id": "1"},
+        "messages": [{"from": "4915", "id": "wamid.1", "timestamp": "1", "type": "text", "text": {"body": "Hallo"}}],
+        "statuses": [{"id": "wamid.0", "status": status, "timestamp": "1", "recipient_id": "4915"}]}}]}]})).unwrap()
+    };
+    let body = payload("read");
+    let sig = hub_signature_of("app_secret_123", &body);
+    assert_eq!(post(&w, &url, &[], body.clone(), false).await.0, 401);
+    assert_eq!(
+        post(
+            &w,
+            &url,
+            &[("X-Hub-Signature-256", &hub_signature_of("other", &body))],
+            body.clone(),
+            false
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(stored(&w, "message").await, 0);
+    assert_eq!(
+        post(
+            &w,
+            &unknown(&url),
+            &[("X-Hub-Signature-256", &sig)],
+            body.clone(),
+            false
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        post(
+            &w,
+            &url,
+            &[("X-Hub-Signature-256", &sig)],
+            body.clone(),
+            false
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        (stored(&w, "message").await, stored(&w, "report").await),
+        (1, 1)
+    );
+    let late = payload("delivered");
+    assert_eq!(
+        post(
+            &w,
+            &url,
+            &[(
+                "X-Hub-Signature-256",
+                &hub_signature_of("app_secret_123", &late)
+            )],
+            late,
+            false
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(status_of(&w, "wamid.0").await, "read");
+    let bad = br#"{"object":"page","entry":[]}"#.to_vec();
+    let (status, text) = post(
+        &w,
+        &url,
+        &[(
+            "X-Hub-Signature-256",
+            &hub_signature_of("app_secret_123", &bad),
+        )],
+        bad,
+        false,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(text.contains("whatsapp_business_account"));
+    assert_eq!(
+        post(
+            &w,
+            &url,
+            &[("X-Hub-Signature-256", &sig)],
+            vec![b' '; 1024 * 1024 + 1],
+            false
+        )
+        .await
+        .0,
+        413
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_tenants_channels_are_refused() {
+    let w = world().await;
+    let (url, _) = w.urls["infobip"].clone();
+    let msg =
+        serde_json::to_vec(&json!({"results": [{"messageId": "x1", "from": "1", "to": "2"}]}))
+            .unwrap();
+    let r = w
+        .app
+        .call(
+            "set_tenant_disabled",
+            &[("tenant_id", &w.tenant.to_string()), ("disabled", "true")],
+            Some(&w.root),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        post(
+            &w,
+            &url,
+            &[("AccountKey", "infobip-hook-1")],
+            msg.clone(),
+            false
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(stored(&w, "message").await, 0);
+    w.app
+        .call(
+            "set_tenant_disabled",
+            &[("tenant_id", &w.tenant.to_string()), ("disabled", "false")],
+            Some(&w.root),
+        )
+        .await;
+    assert_eq!(
+        post(&w, &url, &[("AccountKey", "infobip-hook-1")], msg, false)
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_unavailable_database_answers_503_so_the_provider_retries() {
+    let w = world().await;
+    let (url, _) = w.urls["infobip"].clone();
+    let msg =
+        serde_json::to_vec(&json!({"results": [{"messageId": "x1", "from": "1", "to": "2"}]}))
+            .unwrap();
+    // the pool is shared by every handle: closing it takes the database away from the server
+    w.app.state.db.conn.clone().close().await.unwrap();
+    let (status, body) = post(&w, &url, &[("AccountKey", "infobip-hook-1")], msg, false).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        !body.to_lowercase().contains("pool"),
+        "no internal text: {body}"
+    );
+}
