@@ -87,6 +87,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("channels/new") view=pages::channels::form::NewChannelPage />
                     <Route path=path!("channels/:id/edit") view=pages::channels::form::EditChannelPage />
                     <Route
+                        path=path!("channels/:id/activity")
+                        view=pages::channels::activity::ActivityPage
+                    />
+                    <Route
                         path=path!("channels/:id/integration")
                         view=pages::channels::integration::IntegrationPage
                     />

@@ -142,6 +142,8 @@ pub struct ChannelSummary {
     pub skill_queue: String,
     pub scenario_key: bool,
     pub updated: String,
+    /// When a webhook last delivered something for this channel.
+    pub last_received: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -272,4 +274,31 @@ pub struct ExportTask {
     pub error: Option<String>,
     /// `channels-20261125-1530.zip`, for Success tasks.
     pub file_name: Option<String>,
+}
+
+/// One message or report a provider delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityEvent {
+    /// `message` or `report`
+    pub kind: String,
+    pub provider_message_id: String,
+    pub sender: String,
+    pub recipient: String,
+    pub text: Option<String>,
+    pub status: Option<String>,
+    pub received: String,
+}
+
+/// What a channel's webhooks received, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelActivity {
+    pub id: i64,
+    pub name: String,
+    pub provider: String,
+    pub last_message: Option<String>,
+    pub last_report: Option<String>,
+    pub events: Vec<ActivityEvent>,
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
 }

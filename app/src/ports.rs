@@ -7,11 +7,11 @@ use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
 };
 use crate::domain::{CertificateKind, CertificateName};
-use crate::model::ExportTask;
 use crate::model::{
     CertificateSummary, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, Me,
     NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
 };
+use crate::model::{ChannelActivity, ExportTask};
 use async_trait::async_trait;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -172,6 +172,13 @@ pub trait Channels: Send + Sync {
     async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
     async fn integration(&self, tenant_id: i64, id: i64) -> Result<ChannelIntegration, RepoError>;
     async fn generate_scenario_key(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    /// The latest events the channel's webhooks received, 20 per page, newest first.
+    async fn activity(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        page: u32,
+    ) -> Result<ChannelActivity, RepoError>;
 }
 
 /// A tenant's export tasks. The work runs in the background, not in the request.

@@ -555,3 +555,77 @@ async fn an_unavailable_database_answers_503_so_the_provider_retries() {
         "no internal text: {body}"
     );
 }
+
+#[tokio::test]
+async fn the_activity_shows_what_arrived_to_its_tenant_only() {
+    let w = world().await;
+    let (message_url, report_url) = w.urls["infobip"].clone();
+    let key = [("AccountKey", "infobip-hook-1")];
+    let msg = serde_json::to_vec(&json!({"results": [{"messageId": "act-1", "from": "4915112345678", "to": "4930901820", "message": {"text": "Ich brauche Hilfe"}}]})).unwrap();
+    assert_eq!(post(&w, &message_url, &key, msg, false).await.0, 200);
+    let report = serde_json::to_vec(&json!({"results": [{"messageId": "act-1", "to": "4915112345678", "status": {"groupName": "DELIVERED"}}]})).unwrap();
+    assert_eq!(post(&w, &report_url, &key, report, false).await.0, 200);
+
+    let a = w.app.session("alpha-admin", "alpha-password").await;
+    let page = w.app.call_json("list_channels", json!({"query": {"search": "wa_infobip", "provider": "", "sort": "Name", "descending": false, "page": 1, "per_page": 20}}), Some(&a)).await.json();
+    assert!(
+        page["rows"][0]["last_received"]
+            .as_str()
+            .unwrap()
+            .ends_with("UTC")
+    );
+    let id = page["rows"][0]["id"].as_i64().unwrap().to_string();
+    let act = w
+        .app
+        .call(
+            "get_channel_activity",
+            &[("id", &id), ("page", "1")],
+            Some(&a),
+        )
+        .await
+        .json();
+    assert_eq!(act["total"], 2);
+    assert!(act["last_message"].is_string() && act["last_report"].is_string());
+    let texts: Vec<String> = act["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["kind"].as_str().unwrap(),
+                e["text"].as_str().or(e["status"].as_str()).unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        texts.contains(&"message:Ich brauche Hilfe".to_string()),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&"report:delivered".to_string()), "{texts:?}");
+
+    let beta = w
+        .app
+        .create_tenant(&w.root, "Beta", "beta-admin", "beta-password1")
+        .await;
+    assert!(beta > 0);
+    let b = w.app.session("beta-admin", "beta-password1").await;
+    let cross = w
+        .app
+        .call(
+            "get_channel_activity",
+            &[("id", &id), ("page", "1")],
+            Some(&b),
+        )
+        .await;
+    let missing = w
+        .app
+        .call(
+            "get_channel_activity",
+            &[("id", "987654321"), ("page", "1")],
+            Some(&b),
+        )
+        .await;
+    assert_eq!((cross.status, &cross.body), (missing.status, &missing.body));
+    assert_eq!(cross.status, 404);
+}

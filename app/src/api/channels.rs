@@ -158,3 +158,21 @@ pub async fn generate_scenario_key(id: i64) -> Result<(), AppError> {
         .await,
     )
 }
+
+#[server(endpoint = "get_channel_activity")]
+pub async fn get_channel_activity(
+    id: i64,
+    page: u32,
+) -> Result<crate::model::ChannelActivity, AppError> {
+    ctx::respond(
+        async {
+            let tenant = ctx::require_tenant().await?;
+            ctx::ports()?
+                .channels
+                .activity(tenant, id, page.max(1))
+                .await
+                .map_err(ctx::repo)
+        }
+        .await,
+    )
+}

@@ -1,7 +1,7 @@
 //! Channels: the `Channels` port. Every query is scoped by tenant; secrets are sealed with the
 //! `SecretBox` before they reach a column and are never read back for a response.
 
-use super::entities::{certificate, channel, ou, skill_queue, trust_prefix};
+use super::entities::{certificate, channel, ou, skill_queue, trust_prefix, webhook_event};
 use super::{display_time, internal, is_unique_violation, now};
 use crate::crypto::random_token;
 use crate::secrets::{SecretBox, SecretScope};
@@ -12,7 +12,8 @@ use app::domain::channel::{
 };
 use app::domain::worktime::{SegmentInput, WorkTime};
 use app::model::{
-    ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, ChannelSort, ChannelSummary,
+    ActivityEvent, ChannelActivity, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery,
+    ChannelSort, ChannelSummary,
 };
 use app::ports::{Channels, RepoError};
 use async_trait::async_trait;
@@ -545,6 +546,23 @@ impl Channels for SqlChannels {
                 .map(|s| (s.id, s.name))
                 .collect()
         };
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let last: HashMap<i64, time::OffsetDateTime> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            webhook_event::Entity::find()
+                .select_only()
+                .column(webhook_event::Column::ChannelId)
+                .column_as(webhook_event::Column::ReceivedAt.max(), "last")
+                .filter(webhook_event::Column::ChannelId.is_in(ids))
+                .group_by(webhook_event::Column::ChannelId)
+                .into_tuple::<(i64, time::OffsetDateTime)>()
+                .all(&self.db)
+                .await
+                .map_err(internal("last received"))?
+                .into_iter()
+                .collect()
+        };
         Ok(ChannelPage {
             rows: rows
                 .into_iter()
@@ -558,6 +576,7 @@ impl Channels for SqlChannels {
                         skill_queue: queues.get(&queue_id).cloned().unwrap_or_default(),
                         scenario_key: has_key,
                         updated: display_time(updated),
+                        last_received: last.get(&id).copied().map(display_time),
                     },
                 )
                 .collect(),
@@ -725,6 +744,15 @@ impl Channels for SqlChannels {
         })
     }
 
+    async fn activity(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        page: u32,
+    ) -> Result<ChannelActivity, RepoError> {
+        self.activity_of(tenant_id, id, page).await
+    }
+
     async fn generate_scenario_key(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
         let m = self.find(tenant_id, id).await?;
         if m.provider == ProviderKind::CloudApi.as_str() {
@@ -745,6 +773,69 @@ impl Channels for SqlChannels {
             .await
             .map_err(internal("generate scenario key"))?;
         Ok(())
+    }
+}
+
+impl SqlChannels {
+    async fn last_of(&self, channel_id: i64, kind: &str) -> Result<Option<String>, RepoError> {
+        Ok(webhook_event::Entity::find()
+            .select_only()
+            .column_as(webhook_event::Column::ReceivedAt.max(), "last")
+            .filter(webhook_event::Column::ChannelId.eq(channel_id))
+            .filter(webhook_event::Column::Kind.eq(kind))
+            .into_tuple::<Option<time::OffsetDateTime>>()
+            .one(&self.db)
+            .await
+            .map_err(internal("last event"))?
+            .flatten()
+            .map(display_time))
+    }
+
+    pub async fn activity_of(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        page: u32,
+    ) -> Result<ChannelActivity, RepoError> {
+        const PER_PAGE: u32 = 20;
+        let c = self.find(tenant_id, id).await?;
+        let filter = webhook_event::Column::ChannelId.eq(c.id);
+        let total = webhook_event::Entity::find()
+            .filter(filter.clone())
+            .count(&self.db)
+            .await
+            .map_err(internal("count events"))?;
+        let events = webhook_event::Entity::find()
+            .filter(filter)
+            .order_by_desc(webhook_event::Column::ReceivedAt)
+            .order_by_desc(webhook_event::Column::Id)
+            .offset(u64::from(page - 1) * u64::from(PER_PAGE))
+            .limit(u64::from(PER_PAGE))
+            .all(&self.db)
+            .await
+            .map_err(internal("list events"))?
+            .into_iter()
+            .map(|e| ActivityEvent {
+                kind: e.kind,
+                provider_message_id: e.provider_message_id,
+                sender: e.sender,
+                recipient: e.recipient,
+                text: e.text,
+                status: e.status,
+                received: display_time(e.received_at),
+            })
+            .collect();
+        Ok(ChannelActivity {
+            id: c.id,
+            name: c.name.clone(),
+            provider: c.provider.clone(),
+            last_message: self.last_of(c.id, "message").await?,
+            last_report: self.last_of(c.id, "report").await?,
+            events,
+            total,
+            page,
+            per_page: PER_PAGE,
+        })
     }
 }
 

@@ -257,6 +257,7 @@ fn ChannelTable(
                         <th scope="col">"Skill Queue"</th>
                         <th scope="col">"Scenario Key"</th>
                         <SortHeader label="Updated" sort=ChannelSort::Updated query />
+                        <th scope="col">"Last received"</th>
                         <th scope="col">"Operation"</th>
                     </tr>
                 </thead>
@@ -293,6 +294,7 @@ fn ChannelTable(
                                     <td>{c.skill_queue.clone()}</td>
                                     <td>{if c.scenario_key { "YES" } else { "NO" }}</td>
                                     <td>{c.updated.clone()}</td>
+                                    <td>{c.last_received.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td class="ops">
                                         <Show
                                             when=move || confirming.get() == Some(id)
@@ -302,6 +304,7 @@ fn ChannelTable(
                                                     view! {
                                                         <A href=format!("/config/channels/{id}/edit") attr:aria-label=format!("Edit {name}")>"Edit"</A>
                                                         <A href=format!("/config/channels/{id}/integration") attr:aria-label=format!("Integration of {name}")>"Integration"</A>
+                                                        <A href=format!("/config/channels/{id}/activity") attr:aria-label=format!("Activity of {name}")>"Activity"</A>
                                                         <button
                                                             type="button"
                                                             class="link danger"

@@ -1,5 +1,6 @@
 //! Channel Configuration: the list, the "Newly created" wizard, Channel Integration and edit.
 
+pub mod activity;
 pub mod form;
 pub mod integration;
 pub mod list;

@@ -1,0 +1,111 @@
+//! `/config/channels/{id}/activity`: what the channel's webhooks received.
+
+use crate::api::channels::get_channel_activity;
+use crate::components::{Breadcrumbs, ErrorPanel};
+use crate::model::ChannelActivity;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+#[component]
+pub fn ActivityPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
+    let page = RwSignal::new(1u32);
+    let data = Resource::new(
+        move || (id(), page.get()),
+        |(id, page)| get_channel_activity(id, page),
+    );
+    view! {
+        <Title text="Channel Activity" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Channel Activity"] />
+        <div class="page-head">
+            <h1>"Channel Activity"</h1>
+            <div class="actions">
+                <A href="/config/channels" attr:class="button">"Back to the channel list"</A>
+            </div>
+        </div>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(a) => view! { <Activity a page /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
+    let pages = a.total.div_ceil(u64::from(a.per_page)).max(1);
+    let current = a.page;
+    let never = || "never".to_string();
+    view! {
+        <section class="panel">
+            <h2>{format!("{} · {}", a.name, a.provider)}</h2>
+            <dl class="facts">
+                <dt>"Last message received"</dt>
+                <dd>{a.last_message.clone().unwrap_or_else(never)}</dd>
+                <dt>"Last report received"</dt>
+                <dd>{a.last_report.clone().unwrap_or_else(never)}</dd>
+            </dl>
+        </section>
+        {if a.events.is_empty() {
+            view! {
+                <section class="empty-state">
+                    <h2>"Nothing received yet"</h2>
+                    <p>"Messages and delivery reports appear here once the provider calls the Channel Integration URLs."</p>
+                </section>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="data">
+                        <caption class="visually-hidden">"Received messages and reports, newest first"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Received"</th>
+                                <th scope="col">"Kind"</th>
+                                <th scope="col">"From"</th>
+                                <th scope="col">"To"</th>
+                                <th scope="col">"Text or status"</th>
+                                <th scope="col">"Provider message id"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {a.events
+                                .into_iter()
+                                .map(|e| {
+                                    let what = e.text.clone().or(e.status.clone()).unwrap_or_default();
+                                    view! {
+                                        <tr>
+                                            <td>{e.received.clone()}</td>
+                                            <td>{if e.kind == "message" { "Message" } else { "Report" }}</td>
+                                            <td>{e.sender.clone()}</td>
+                                            <td>{e.recipient.clone()}</td>
+                                            <td class="wrap">{what}</td>
+                                            <td><code>{e.provider_message_id.clone()}</code></td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <nav class="pager" aria-label="Pages">
+                    <span>{format!("{} received · page {current} of {pages}", a.total)}</span>
+                    <button type="button" class="button small" disabled={ current <= 1 } on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>
+                        "Previous"
+                    </button>
+                    <button type="button" class="button small" disabled={ u64::from(current) >= pages } on:click=move |_| page.update(|p| *p += 1)>
+                        "Next"
+                    </button>
+                </nav>
+            }
+            .into_any()
+        }}
+    }
+}
