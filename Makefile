@@ -44,7 +44,9 @@ e2e:
 	end2end/run.sh
 
 ## Benchmarks (not tests): channel-list latency and export time/memory with 100,000 channels
-## on SQLite.
+## on SQLite, and webhook throughput under wrk beside /healthz.
 bench:
+	command -v wrk >/dev/null || apt-get install -y wrk
 	cargo bench -p server --bench channel_list
 	cargo bench -p server --bench export
+	cargo bench -p server --bench webhooks
