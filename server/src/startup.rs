@@ -50,6 +50,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     #[from_ref(skip)]
     pub exports: SqlExports,
+    #[from_ref(skip)]
+    pub webhook_writer: crate::webhooks::WebhookWriter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         exports: Arc::new(exports.clone()),
         throttle: Arc::new(SlidingWindowThrottle::default()),
     };
+    let db_conn = db.conn.clone();
     Ok(AppState {
         leptos_options: config.leptos.clone(),
         db,
@@ -91,6 +94,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         accounts,
         secrets,
         exports,
+        webhook_writer: crate::webhooks::WebhookWriter::spawn(db_conn),
     })
 }
 

@@ -107,53 +107,128 @@ fn secret(
         .ok()
 }
 
-/// Stores the events in one transaction: messages once, reports only moving forward.
+/// One request's events, waiting for the writer.
+struct Job {
+    channel_id: i64,
+    tenant_id: i64,
+    events: Vec<Event>,
+    raw: String,
+    done: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// Group commit: requests hand their events to one writer task, which stores everything
+/// waiting in one transaction and answers each request after the commit. One fsync then
+/// covers many deliveries, instead of every request waiting its turn for its own.
+#[derive(Clone)]
+pub struct WebhookWriter {
+    tx: tokio::sync::mpsc::Sender<Job>,
+}
+
+/// At most this many requests in one transaction.
+const BATCH: usize = 256;
+
+impl WebhookWriter {
+    pub fn spawn(db: sea_orm::DatabaseConnection) -> Self {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Job>(4096);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < BATCH {
+                    match rx.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                let ok = match write_batch(&db, &batch).await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::error!(error = %e, requests = batch.len(), "webhook: storing a batch");
+                        false
+                    }
+                };
+                for job in batch {
+                    let _ = job.done.send(ok);
+                }
+            }
+        });
+        Self { tx }
+    }
+
+    /// Stores the events durably; `false` when the database could not take them.
+    async fn write(&self, c: &channel::Model, events: Vec<Event>, raw: String) -> bool {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            channel_id: c.id,
+            tenant_id: c.tenant_id,
+            events,
+            raw,
+            done,
+        };
+        if self.tx.send(job).await.is_err() {
+            return false;
+        }
+        answer.await.unwrap_or(false)
+    }
+}
+
+/// Stores the jobs' events in one transaction: messages once, reports only moving forward.
+async fn write_batch(db: &sea_orm::DatabaseConnection, jobs: &[Job]) -> Result<(), sea_orm::DbErr> {
+    let txn = db.begin().await?;
+    for job in jobs {
+        for e in &job.events {
+            let rank = e.status.as_deref().map(parse::status_rank).unwrap_or(0);
+            let model = webhook_event::ActiveModel {
+                channel_id: Set(job.channel_id),
+                tenant_id: Set(job.tenant_id),
+                kind: Set(e.kind.as_str().to_owned()),
+                provider_message_id: Set(e.provider_message_id.chars().take(256).collect()),
+                sender: Set(e.sender.chars().take(256).collect()),
+                recipient: Set(e.recipient.chars().take(256).collect()),
+                text: Set(e.text.clone()),
+                status: Set(e.status.clone().map(|s| s.chars().take(64).collect())),
+                status_rank: Set(rank),
+                raw: Set(job.raw.clone()),
+                received_at: Set(now()),
+                ..Default::default()
+            };
+            use webhook_event::Column as W;
+            let mut conflict = OnConflict::columns([W::ChannelId, W::Kind, W::ProviderMessageId]);
+            match e.kind {
+                Kind::Message => {
+                    conflict.do_nothing();
+                }
+                Kind::Report => {
+                    conflict
+                        .update_columns([W::Status, W::StatusRank, W::Raw, W::ReceivedAt])
+                        .action_and_where(
+                            Expr::col((webhook_event::Entity, W::StatusRank))
+                                .lt(Expr::cust("excluded.status_rank")),
+                        );
+                }
+            }
+            webhook_event::Entity::insert(model)
+                .on_conflict(conflict)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await
+}
+
 async fn store(
     state: &AppState,
     c: &channel::Model,
-    events: &[Event],
+    events: Vec<Event>,
     raw: &str,
 ) -> Result<(), Response> {
-    let txn = state.db.conn.begin().await.map_err(unavailable)?;
-    for e in events {
-        let rank = e.status.as_deref().map(parse::status_rank).unwrap_or(0);
-        let model = webhook_event::ActiveModel {
-            channel_id: Set(c.id),
-            tenant_id: Set(c.tenant_id),
-            kind: Set(e.kind.as_str().to_owned()),
-            provider_message_id: Set(e.provider_message_id.chars().take(256).collect()),
-            sender: Set(e.sender.chars().take(256).collect()),
-            recipient: Set(e.recipient.chars().take(256).collect()),
-            text: Set(e.text.clone()),
-            status: Set(e.status.clone().map(|s| s.chars().take(64).collect())),
-            status_rank: Set(rank),
-            raw: Set(raw.to_owned()),
-            received_at: Set(now()),
-            ..Default::default()
-        };
-        use webhook_event::Column as W;
-        let mut conflict = OnConflict::columns([W::ChannelId, W::Kind, W::ProviderMessageId]);
-        match e.kind {
-            Kind::Message => {
-                conflict.do_nothing();
-            }
-            Kind::Report => {
-                conflict
-                    .update_columns([W::Status, W::StatusRank, W::Raw, W::ReceivedAt])
-                    .action_and_where(
-                        Expr::col((webhook_event::Entity, W::StatusRank))
-                            .lt(Expr::cust("excluded.status_rank")),
-                    );
-            }
-        }
-        webhook_event::Entity::insert(model)
-            .on_conflict(conflict)
-            .exec_without_returning(&txn)
-            .await
-            .map_err(unavailable)?;
+    if state.webhook_writer.write(c, events, raw.to_owned()).await {
+        Ok(())
+    } else {
+        Err(answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Temporarily unavailable, retry later.",
+        ))
     }
-    txn.commit().await.map_err(unavailable)?;
-    Ok(())
 }
 
 /// `POST /social/on/whatsapp/{infobip|other|twilio}/{message|report}/{key}`
@@ -208,7 +283,7 @@ pub async fn provider_post(
             );
         }
     };
-    match store(&state, &c, &events, &String::from_utf8_lossy(&body)).await {
+    match store(&state, &c, events, &String::from_utf8_lossy(&body)).await {
         Ok(()) => answer(StatusCode::OK, "OK"),
         Err(r) => r,
     }
@@ -271,7 +346,7 @@ pub async fn cloud_post(
             );
         }
     };
-    match store(&state, &c, &events, &String::from_utf8_lossy(&body)).await {
+    match store(&state, &c, events, &String::from_utf8_lossy(&body)).await {
         Ok(()) => answer(StatusCode::OK, "OK"),
         Err(r) => r,
     }
