@@ -192,6 +192,63 @@ async fn selected_channels_export_as_one_xlsx_without_secrets() {
     assert!(!text.contains(CANARY), "a secret was exported");
 }
 
+/// A canary in every secret field of every provider: no exported byte carries one.
+#[tokio::test]
+async fn no_secret_field_of_any_provider_is_exported() {
+    let w = world().await;
+    let root = w.app.session(ROOT_USER, ROOT_PASSWORD).await;
+    for p in [
+        "https://bsp.itau.example",
+        "https://aicc.example.com:8443",
+        "https://api.twilio.com",
+        "https://graph.facebook.com",
+    ] {
+        w.app
+            .call(
+                "add_trust_prefix",
+                &[("prefix", p), ("scope", "global")],
+                Some(&root),
+            )
+            .await;
+    }
+    let secret = |f: &str| format!("{CANARY}-{f}");
+    let drafts = [
+        infobip("wa_infobip", &w.queue),
+        json!({"provider": "other", "verification_method": "basic", "name": "wa_basic", "phone_number": "5511987654321", "username": "u", "password": secret("password"), "base_url": "https://bsp.itau.example", "authentication_key": secret("authentication_key"), "webhook_password": secret("webhook_password")}),
+        json!({"provider": "other", "verification_method": "oAuth", "name": "wa_oauth", "username": "app", "password": secret("app_secret"), "base_url": "https://aicc.example.com:8443/apiaccess/rest/ccmessaging", "webhook_password": secret("webhook_password")}),
+        json!({"provider": "cloud-api", "name": "wa_cloud", "app_key": "123", "app_secret": secret("app_secret"), "phone_number": "15550001111", "base_url": "https://graph.facebook.com", "access_token": secret("access_token"), "token_valid_until": "2099-01-01"}),
+        json!({"provider": "twilio", "name": "wa_twilio", "phone_number": "+14155238886", "api_key_sid": format!("SK{}", "a1".repeat(16)), "api_key_secret": secret("api_key_secret"), "base_url": "https://api.twilio.com", "account_sid": format!("AC{}", "0f".repeat(16)), "webhook_user": "hook", "webhook_password": secret("webhook_password")}),
+    ];
+    for mut d in drafts {
+        for (k, v) in [
+            ("skill_queue_id", json!(w.queue)),
+            ("workday", json!([{"start": "09:00", "end": "18:00"}])),
+            ("non_workday", json!([{"start": "09:00", "end": "18:00"}])),
+        ] {
+            d[k] = v;
+        }
+        let r = w
+            .app
+            .call_json("create_channel", json!({"draft": d}), Some(&w.a))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let id = w
+        .app
+        .call_json("start_export", json!({"ids": []}), Some(&w.a))
+        .await
+        .json()
+        .as_i64()
+        .unwrap();
+    assert_eq!(wait(&w.app, &w.a, id).await["record_count"], 5);
+    let (_, _, bytes) = download(&w.app, Some(&w.a), id).await;
+    let (text, rows) = sheet(&bytes);
+    assert_eq!(rows, 6);
+    assert!(text.contains("wa_twilio") && text.contains("other (oAuth)"));
+    assert!(!text.contains(CANARY), "a secret was exported");
+    assert!(!String::from_utf8_lossy(&bytes).contains(CANARY));
+}
+
 #[tokio::test]
 async fn more_than_2000_records_become_a_zip_of_numbered_files() {
     let w = world().await;

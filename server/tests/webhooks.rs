@@ -498,10 +498,43 @@ async fn cloud_api_verifies_and_checks_signatures() {
 #[tokio::test]
 async fn a_disabled_tenants_channels_are_refused() {
     let w = world().await;
-    let (url, _) = w.urls["infobip"].clone();
     let msg =
         serde_json::to_vec(&json!({"results": [{"messageId": "x1", "from": "1", "to": "2"}]}))
             .unwrap();
+    let twilio_form = b"MessageSid=SMd&From=1&To=2&Body=x".to_vec();
+    let cloud = br#"{"object":"whatsapp_business_account","entry":[]}"#.to_vec();
+    let cloud_sig = hub_signature_of("app_secret_123", &cloud);
+    let deliveries = |w: &World| {
+        vec![
+            (
+                w.urls["infobip"].0.clone(),
+                vec![("AccountKey", "infobip-hook-1".to_string())],
+                msg.clone(),
+                false,
+            ),
+            (
+                w.urls["other"].0.clone(),
+                vec![("AccountKey", "other-hook-1".to_string())],
+                msg.clone(),
+                false,
+            ),
+            (
+                w.urls["twilio"].0.clone(),
+                vec![(
+                    "Authorization",
+                    "Basic YWljY19ob29rOlMzY3JldCFwYXNz".to_string(),
+                )],
+                twilio_form.clone(),
+                true,
+            ),
+            (
+                w.urls["cloud-api"].0.clone(),
+                vec![("X-Hub-Signature-256", cloud_sig.clone())],
+                cloud.clone(),
+                false,
+            ),
+        ]
+    };
     let r = w
         .app
         .call(
@@ -511,18 +544,21 @@ async fn a_disabled_tenants_channels_are_refused() {
         )
         .await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        post(
-            &w,
-            &url,
-            &[("AccountKey", "infobip-hook-1")],
-            msg.clone(),
-            false
-        )
+    for (url, headers, body, form) in deliveries(&w) {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(post(&w, &url, &h, body, form).await.0, 404, "{url}");
+    }
+    let (url, code) = w.urls["cloud-api"].clone();
+    let verify = w
+        .app
+        .http
+        .get(format!(
+            "{url}?hub.mode=subscribe&hub.verify_token={code}&hub.challenge=1"
+        ))
+        .send()
         .await
-        .0,
-        404
-    );
+        .unwrap();
+    assert_eq!(verify.status(), 404);
     assert_eq!(stored(&w, "message").await, 0);
     w.app
         .call(
@@ -531,12 +567,10 @@ async fn a_disabled_tenants_channels_are_refused() {
             Some(&w.root),
         )
         .await;
-    assert_eq!(
-        post(&w, &url, &[("AccountKey", "infobip-hook-1")], msg, false)
-            .await
-            .0,
-        200
-    );
+    for (url, headers, body, form) in deliveries(&w) {
+        let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(post(&w, &url, &h, body, form).await.0, 200, "{url}");
+    }
 }
 
 #[tokio::test]
