@@ -190,6 +190,17 @@ pub fn Breadcrumbs(items: &'static [&'static str]) -> impl IntoView {
     }
 }
 
+/// What a list shows when it has nothing in it.
+#[component]
+pub fn EmptyState(heading: &'static str, detail: &'static str) -> impl IntoView {
+    view! {
+        <section class="empty-state">
+            <h2>{heading}</h2>
+            <p>{detail}</p>
+        </section>
+    }
+}
+
 /// An error panel for a page whose data could not be loaded.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {

@@ -2,7 +2,8 @@
 
 use crate::api::certificates::{DeleteCertificate, list_certificates, upload_certificate};
 use crate::components::{
-    Breadcrumbs, ErrorPanel, FormAlert, Notice, SelectField, action_error, success_notice,
+    Breadcrumbs, EmptyState, ErrorPanel, FormAlert, Notice, SelectField, action_error,
+    success_notice,
 };
 use crate::domain::CertificateKind;
 use crate::model::CertificateSummary;
@@ -136,10 +137,7 @@ fn CertificateTable(
 ) -> impl IntoView {
     if certificates.is_empty() {
         return view! {
-            <section class="empty-state">
-                <h2>"No certificates yet"</h2>
-                <p>"Upload the first one below."</p>
-            </section>
+            <EmptyState heading="No certificates yet" detail="Upload the first one below." />
         }
         .into_any();
     }

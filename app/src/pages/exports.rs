@@ -1,7 +1,7 @@
 //! `/config/exports`: the tenant's export tasks; refreshes itself while a task runs.
 
 use crate::api::exports::list_exports;
-use crate::components::{Breadcrumbs, ErrorPanel};
+use crate::components::{Breadcrumbs, EmptyState, ErrorPanel};
 use crate::model::{ExportStatus, ExportTask};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -53,10 +53,7 @@ pub fn ExportsPage() -> impl IntoView {
 fn TaskTable(tasks: Vec<ExportTask>) -> impl IntoView {
     if tasks.is_empty() {
         return view! {
-            <section class="empty-state">
-                <h2>"No export tasks yet"</h2>
-                <p>"Start one with Export on the Channel Configuration page."</p>
-            </section>
+            <EmptyState heading="No export tasks yet" detail="Start one with Export on the Channel Configuration page." />
         }
         .into_any();
     }

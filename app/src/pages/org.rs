@@ -4,8 +4,8 @@ use crate::api::org::{
     CreateOu, CreateSkillQueue, DeleteOu, DeleteSkillQueue, list_ous, list_skill_queues,
 };
 use crate::components::{
-    Breadcrumbs, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error, reset_on_success,
-    success_notice,
+    Breadcrumbs, EmptyState, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error,
+    reset_on_success, success_notice,
 };
 use crate::model::{Ou, SkillQueue};
 use leptos::prelude::*;
@@ -71,10 +71,7 @@ pub fn OusPage() -> impl IntoView {
 fn OuTable(ous: Vec<Ou>, delete: ServerAction<DeleteOu>) -> impl IntoView {
     if ous.is_empty() {
         return view! {
-            <section class="empty-state">
-                <h2>"No OUs yet"</h2>
-                <p>"Create the first one below."</p>
-            </section>
+            <EmptyState heading="No OUs yet" detail="Create the first one below." />
         }
         .into_any();
     }
@@ -175,10 +172,7 @@ pub fn SkillQueuesPage() -> impl IntoView {
 fn QueueTable(queues: Vec<SkillQueue>, delete: ServerAction<DeleteSkillQueue>) -> impl IntoView {
     if queues.is_empty() {
         return view! {
-            <section class="empty-state">
-                <h2>"No skill queues yet"</h2>
-                <p>"Create the first one below."</p>
-            </section>
+            <EmptyState heading="No skill queues yet" detail="Create the first one below." />
         }
         .into_any();
     }

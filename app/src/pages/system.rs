@@ -5,8 +5,8 @@ use crate::api::system::{
     list_tenants, list_trustlist,
 };
 use crate::components::{
-    Breadcrumbs, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error, reset_on_success,
-    success_notice,
+    Breadcrumbs, EmptyState, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error,
+    reset_on_success, success_notice,
 };
 use crate::model::{TenantSummary, TrustEntry};
 use leptos::prelude::*;
@@ -143,10 +143,7 @@ fn TenantTable(
 ) -> impl IntoView {
     if tenants.is_empty() {
         return view! {
-            <section class="empty-state">
-                <h2>"No tenant spaces yet"</h2>
-                <p>"Create the first one below."</p>
-            </section>
+            <EmptyState heading="No tenant spaces yet" detail="Create the first one below." />
         }
         .into_any();
     }
@@ -278,10 +275,7 @@ pub fn TrustlistPage() -> impl IntoView {
 fn TrustTable(entries: Vec<TrustEntry>, remove: ServerAction<RemoveTrustPrefix>) -> impl IntoView {
     if entries.is_empty() {
         return view! {
-            <section class="empty-state">
-                <h2>"No prefixes yet"</h2>
-                <p>"Until a prefix is added, no channel BaseUrl is allowed."</p>
-            </section>
+            <EmptyState heading="No prefixes yet" detail="Until a prefix is added, no channel BaseUrl is allowed." />
         }
         .into_any();
     }

@@ -1,7 +1,7 @@
 //! `/config/channels/{id}/activity`: what the channel's webhooks received.
 
 use crate::api::channels::get_channel_activity;
-use crate::components::{Breadcrumbs, ErrorPanel};
+use crate::components::{Breadcrumbs, EmptyState, ErrorPanel};
 use crate::model::ChannelActivity;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -54,10 +54,7 @@ fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
         </section>
         {if a.events.is_empty() {
             view! {
-                <section class="empty-state">
-                    <h2>"Nothing received yet"</h2>
-                    <p>"Messages and delivery reports appear here once the provider calls the Channel Integration URLs."</p>
-                </section>
+                <EmptyState heading="Nothing received yet" detail="Messages and delivery reports appear here once the provider calls the Channel Integration URLs." />
             }
             .into_any()
         } else {

@@ -2,7 +2,7 @@
 
 use crate::api::channels::{DeleteChannel, list_channels};
 use crate::api::exports::start_export;
-use crate::components::{Breadcrumbs, ErrorPanel, FormAlert, action_error};
+use crate::components::{Breadcrumbs, EmptyState, ErrorPanel, FormAlert, action_error};
 use crate::domain::channel::ProviderKind;
 use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
 use leptos::prelude::*;
@@ -216,22 +216,20 @@ fn ChannelTable(
     let pages = page.total.div_ceil(u64::from(page.per_page)).max(1);
     let filtered = query.with_untracked(|q| !q.search.is_empty() || !q.provider.is_empty());
     if page.rows.is_empty() {
-        return view! {
-            <section class="empty-state">
-                {if filtered {
-                    view! {
-                        <h2>"No matching channels"</h2>
-                        <p>"No channel matches this search and filter."</p>
-                    }
-                        .into_any()
-                } else {
-                    view! {
-                        <h2>"No channels yet"</h2>
-                        <p>"Click Newly created to configure the first WhatsApp channel."</p>
-                    }
-                        .into_any()
-                }}
-            </section>
+        return if filtered {
+            view! {
+                <EmptyState
+                    heading="No matching channels"
+                    detail="No channel matches this search and filter."
+                />
+            }
+        } else {
+            view! {
+                <EmptyState
+                    heading="No channels yet"
+                    detail="Click Newly created to configure the first WhatsApp channel."
+                />
+            }
         }
         .into_any();
     }
