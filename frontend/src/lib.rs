@@ -1,5 +1,8 @@
 //! The browser side: hydrates the server-rendered page.
 
+// the channel form's view type is deep; the optimized wasm build needs the headroom
+#![recursion_limit = "512"]
+
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
