@@ -332,7 +332,8 @@ async fn write(
         .as_deref()
         .and_then(|s| serde_json::from_str(s).ok());
 
-    let mut files: Vec<Vec<u8>> = Vec::new();
+    // the first file waits: only a second one makes the export a zip
+    let mut first: Option<Vec<u8>> = None;
     let mut zip: Option<ZipBuilder> = None;
     let mut records = 0usize;
     let mut last_id = 0i64;
@@ -388,19 +389,14 @@ async fn write(
         if renewed.rows_affected == 0 {
             return Err(RunError::Lost);
         }
-        // the first file waits: with a second one, both go into a zip
-        match (&mut zip, files.pop()) {
-            (Some(z), None) => z.add(&bytes)?,
-            (None, None) => files.push(bytes),
-            (None, Some(first)) => {
+        match (zip.as_mut(), first.take()) {
+            (Some(z), _) => z.add(&bytes)?,
+            (None, None) => first = Some(bytes),
+            (None, Some(earlier)) => {
                 let mut z = ZipBuilder::new();
-                z.add(&first)?;
+                z.add(&earlier)?;
                 z.add(&bytes)?;
                 zip = Some(z);
-            }
-            (Some(z), Some(first)) => {
-                z.add(&first)?;
-                z.add(&bytes)?;
             }
         }
         if selected.is_none() && !records.is_multiple_of(PER_FILE) {
@@ -410,7 +406,7 @@ async fn write(
     match zip {
         Some(z) => Ok((z.finish()?, records, written)),
         None => {
-            let bytes = match files.pop() {
+            let bytes = match first {
                 Some(b) => b,
                 None => writer::xlsx(&[])?,
             };
