@@ -31,6 +31,14 @@ pub enum AppError {
     Conflict(String),
     #[error("The request could not be understood.")]
     BadRequest,
+    #[error("The request is too large: at most {limit_kib} KiB can be sent at once.")]
+    TooLarge { limit_kib: u32 },
+    #[error("The request took too long to arrive. Check your connection and try again.")]
+    TimedOut,
+    #[error("Too many requests at once. Try again in a moment.")]
+    Busy,
+    #[error("The service is busy or restarting. Try again in a moment.")]
+    Unavailable,
     #[error("The server could not be reached. Check your connection and try again.")]
     Unreachable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -52,7 +60,10 @@ impl AppError {
             Self::Invalid(_) => 422,
             Self::Throttled { .. } => 429,
             Self::BadRequest => 400,
-            Self::Unreachable => 503,
+            Self::TooLarge { .. } => 413,
+            Self::TimedOut => 408,
+            Self::Busy => 429,
+            Self::Unavailable | Self::Unreachable => 503,
             Self::Internal => 500,
         }
     }
@@ -82,10 +93,30 @@ impl AppError {
             http::StatusCode::from_u16(self.status())
                 .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
         );
-        if let Self::Throttled { retry_after_secs } = self
-            && let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match self {
+            Self::Throttled { retry_after_secs } => Some(*retry_after_secs),
+            Self::Busy | Self::Unavailable => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(v) = http::HeaderValue::from_str(&secs.to_string())
         {
             res.insert_header(http::header::RETRY_AFTER, v);
+        }
+    }
+}
+
+/// A repository's answer as the caller sees it: a conflict names the field it rejects;
+/// internal faults carry nothing (the repository logged them).
+#[cfg(feature = "ssr")]
+impl From<crate::ports::RepoError> for AppError {
+    fn from(e: crate::ports::RepoError) -> Self {
+        use crate::ports::RepoError;
+        match e {
+            RepoError::NotFound => Self::NotFound,
+            RepoError::Conflict { field, message } => Self::field(field, message),
+            RepoError::Busy => Self::Busy,
+            RepoError::Internal => Self::Internal,
         }
     }
 }
@@ -111,6 +142,16 @@ impl FromServerFnError for AppError {
         #[cfg(feature = "ssr")]
         error.set_response_status();
         error
+    }
+
+    /// Runs on the server for every error a server function answers, just before it is sent:
+    /// the one place an error becomes its HTTP status.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        self.set_response_status();
+        use leptos::server_fn::Encodes;
+        <server_fn_error::JsonEncoding as Encodes<Self>>::encode(self)
+            .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(br#""Internal""#))
     }
 }
 

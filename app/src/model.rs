@@ -191,7 +191,14 @@ impl ChannelQuery {
             self.per_page = 20;
         }
         self.page = self.page.max(1);
-        self.search = self.search.trim().chars().take(64).collect();
+        // control characters cannot be part of a channel name (and NUL cannot reach SQL)
+        self.search = self
+            .search
+            .trim()
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(64)
+            .collect();
         self
     }
 }

@@ -27,6 +27,9 @@ pub enum RepoError {
         field: &'static str,
         message: String,
     },
+    /// Too much work at once (every password hasher is busy): try again in a moment.
+    #[error("busy")]
+    Busy,
     #[error("internal error")]
     Internal,
 }
@@ -169,6 +172,8 @@ pub trait Channels: Send + Sync {
         channel: &ValidChannel,
     ) -> Result<(), RepoError>;
     async fn for_edit(&self, tenant_id: i64, id: i64) -> Result<ChannelForEdit, RepoError>;
+    /// Whether the tenant has a channel with this id (a page decides its status with it).
+    async fn exists(&self, tenant_id: i64, id: i64) -> Result<bool, RepoError>;
     async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
     async fn integration(&self, tenant_id: i64, id: i64) -> Result<ChannelIntegration, RepoError>;
     async fn generate_scenario_key(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
@@ -190,12 +195,23 @@ pub trait Exports: Send + Sync {
     async fn list(&self, tenant_id: i64) -> Result<Vec<ExportTask>, RepoError>;
 }
 
-/// Counts failed sign-ins per client address.
+/// One sign-in attempt, reserved before the password is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: u64,
+    pub client: IpAddr,
+    /// The username as the throttle counts it (lower case, at most 64 characters).
+    pub username: String,
+}
+
+/// Counts failed sign-ins per client address and per username. An attempt is reserved (and
+/// counted) before the password is checked, so attempts made at the same moment cannot all
+/// pass the check; a success gives back its own reservation and nothing else.
 pub trait LoginThrottle: Send + Sync {
-    /// `Err(seconds)` while the address must wait.
-    fn check(&self, client: IpAddr) -> Result<(), u64>;
-    fn record_failure(&self, client: IpAddr);
-    fn record_success(&self, client: IpAddr);
+    /// `Err(seconds)` while the address or the username must wait.
+    fn reserve(&self, client: IpAddr, username: &str) -> Result<Attempt, u64>;
+    /// `success`: the attempt is not counted; otherwise it stays counted as a failure.
+    fn settle(&self, attempt: Attempt, success: bool);
 }
 
 /// The client's address, put into every request's extensions by the server.
@@ -215,4 +231,6 @@ pub struct Ports {
     pub channels: Arc<dyn Channels>,
     pub exports: Arc<dyn Exports>,
     pub throttle: Arc<dyn LoginThrottle>,
+    /// The address people use (`SWITCHBOARD_PUBLIC_URL`): where a redirect may go.
+    pub public_url: Arc<url::Url>,
 }

@@ -35,6 +35,8 @@ async fn main() {
         database_url: format!("sqlite://{}/bench.db", dir.path().display()),
         public_url: parse_public_url("http://127.0.0.1:3000").expect("url"),
         trust_forwarded_for: false,
+        previous_master_keys: None,
+        limits: server::config::Limits::default(),
         master_key: Some("42".repeat(32)),
         data_dir: dir.path().to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()

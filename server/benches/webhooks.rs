@@ -78,6 +78,8 @@ async fn main() {
         database_url: format!("sqlite://{}/bench.db", dir.path().display()),
         public_url: parse_public_url(&base).expect("url"),
         trust_forwarded_for: false,
+        previous_master_keys: None,
+        limits: server::config::Limits::default(),
         master_key: Some("42".repeat(32)),
         data_dir: dir.path().to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()
@@ -153,7 +155,13 @@ async fn main() {
     let conn = state.db.conn.clone();
     let router = startup::build_router(state, &config);
     tokio::spawn(async move {
-        let _ = startup::serve(listener, router).await;
+        startup::serve(
+            listener,
+            router,
+            &server::config::Limits::default(),
+            std::future::pending(),
+        )
+        .await;
     });
 
     let script = dir.path().join("infobip.lua");

@@ -1,4 +1,5 @@
-//! The `switchboard` command line: serve (default), migrate, create-admin, create-tenant.
+//! The `switchboard` command line: serve (default), migrate, create-admin, create-tenant,
+//! seed-demo, rotate-key.
 //! Errors print one line on standard error and exit non-zero.
 
 use crate::config::Config;
@@ -46,6 +47,20 @@ pub enum Command {
         tenant: String,
         #[arg(long, default_value_t = 50)]
         channels: usize,
+    },
+    /// Re-encrypt every stored secret under a new master key while servers keep running.
+    /// With a key file: makes the new key, keeps the old one beside it until every secret is
+    /// moved, then drops it. With SWITCHBOARD_MASTER_KEY: set it to the new key and
+    /// SWITCHBOARD_PREVIOUS_MASTER_KEYS to the old one (on the servers too), then run this.
+    /// Safe to stop and run again: it continues where it was.
+    RotateKey {
+        /// Channels per step.
+        #[arg(long, default_value_t = 500)]
+        batch: u64,
+        /// With a key file: seconds to wait after writing the new key, so running servers
+        /// (which look at the file every second) seal with it before the last pass.
+        #[arg(long, default_value_t = 3)]
+        settle_secs: u64,
     },
 }
 
@@ -127,6 +142,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
+        Command::RotateKey { batch, settle_secs } => {
+            crate::rotation::rotate(&config, batch, std::time::Duration::from_secs(settle_secs))
+                .await
+                .map_err(|e| CliError(e.to_string()))
+        }
         Command::SeedDemo { tenant, channels } => {
             if channels > 1_000_000 {
                 return Err(CliError("at most 1,000,000 channels at a time".into()));
@@ -147,6 +167,7 @@ fn repo_error(e: RepoError) -> CliError {
     match e {
         RepoError::Conflict { message, .. } => CliError(message),
         RepoError::NotFound => CliError("not found".into()),
+        RepoError::Busy => CliError("busy: try again".into()),
         RepoError::Internal => CliError("database error (see the log above)".into()),
     }
 }
@@ -172,16 +193,23 @@ async fn serve(config: Config) -> Result<(), CliError> {
         tracing::info!("first run: create the system administrator at {link}");
     }
     startup::spawn_session_cleanup(&state);
-    startup::spawn_export_worker(&state);
+    let worker = startup::spawn_export_worker(&state);
     let addr = config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| CliError(format!("cannot listen on {addr}: {e}")))?;
-    let router = startup::build_router(state, &config);
+    let router = startup::build_router(state.clone(), &config);
     tracing::info!(
         "Switchboard is listening on {addr}; open {}",
         config.public_base()
     );
-    startup::serve(listener, router).await?;
+    startup::serve(
+        listener,
+        router,
+        &config.limits,
+        crate::http::serve::shutdown_signal(),
+    )
+    .await;
+    startup::finish(&state, worker).await;
     Ok(())
 }

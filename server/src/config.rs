@@ -3,6 +3,7 @@
 use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 use url::Url;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/switchboard.db";
@@ -13,7 +14,78 @@ pub enum ConfigError {
     Invalid { name: &'static str, reason: String },
 }
 
-#[derive(Clone, Debug)]
+/// Bounds on what one request or connection may cost (SPEC §5). Every one has a test that goes
+/// past it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// A request's head must arrive within this; it is also how long a kept-alive connection
+    /// may sit idle. `SWITCHBOARD_HEADER_TIMEOUT_SECS`.
+    pub header_read: Duration,
+    /// A request's body must arrive within this. `SWITCHBOARD_BODY_TIMEOUT_SECS`.
+    pub body_read: Duration,
+    /// A request must be answered within this. `SWITCHBOARD_REQUEST_TIMEOUT_SECS`.
+    pub request: Duration,
+    /// Requests in flight at once from one client address on the routes that need no sign-in
+    /// (sign-in, setup, webhooks, static files). `SWITCHBOARD_PUBLIC_REQUESTS_PER_CLIENT`.
+    pub public_requests_per_client: usize,
+    /// Open connections at once; more are closed as they arrive.
+    /// `SWITCHBOARD_MAX_CONNECTIONS`.
+    pub connections: usize,
+    /// After SIGTERM/SIGINT, how long requests in flight may take to finish.
+    /// `SWITCHBOARD_SHUTDOWN_GRACE_SECS`.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(10),
+            body_read: Duration::from_secs(10),
+            request: Duration::from_secs(30),
+            public_requests_per_client: 64,
+            connections: 4096,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+impl Limits {
+    fn from_env() -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            Ok(match number(name)? {
+                Some(n) => Duration::from_secs(n),
+                None => default,
+            })
+        };
+        Ok(Self {
+            header_read: secs("SWITCHBOARD_HEADER_TIMEOUT_SECS", d.header_read)?,
+            body_read: secs("SWITCHBOARD_BODY_TIMEOUT_SECS", d.body_read)?,
+            request: secs("SWITCHBOARD_REQUEST_TIMEOUT_SECS", d.request)?,
+            public_requests_per_client: number("SWITCHBOARD_PUBLIC_REQUESTS_PER_CLIENT")?
+                .map_or(d.public_requests_per_client, |n| n as usize),
+            connections: number("SWITCHBOARD_MAX_CONNECTIONS")?
+                .map_or(d.connections, |n| n as usize),
+            shutdown_grace: secs("SWITCHBOARD_SHUTDOWN_GRACE_SECS", d.shutdown_grace)?,
+        })
+    }
+}
+
+/// A whole number from 1 to 1,000,000 in the environment variable `name`, if it is set.
+fn number(name: &'static str) -> Result<Option<u64>, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => match v.trim().parse::<u64>() {
+            Ok(n) if (1..=1_000_000).contains(&n) => Ok(Some(n)),
+            _ => Err(ConfigError::Invalid {
+                name,
+                reason: "it must be a whole number from 1 to 1000000".into(),
+            }),
+        },
+        _ => Ok(None),
+    }
+}
+
+#[derive(Clone)]
 pub struct Config {
     /// `sqlite://…` (default: a file under `./data/`) or `postgres://…`.
     pub database_url: String,
@@ -24,10 +96,32 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// `SWITCHBOARD_MASTER_KEY`: the key for secrets at rest (32 bytes, base64 or hex).
     pub master_key: Option<String>,
+    /// `SWITCHBOARD_PREVIOUS_MASTER_KEYS`: comma-separated older keys still accepted for
+    /// opening (during a key rotation).
+    pub previous_master_keys: Option<String>,
     /// Where the master key file lives when no key is given: `SWITCHBOARD_DATA_DIR`, else the
     /// SQLite database's directory, else `./data`.
     pub data_dir: PathBuf,
     pub leptos: LeptosOptions,
+    pub limits: Limits,
+}
+
+/// Never prints the master key or the database password.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &crate::db::redact(&self.database_url))
+            .field("public_url", &self.public_url.as_str())
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("master_key", &self.master_key.as_ref().map(|_| "****"))
+            .field(
+                "previous_master_keys",
+                &self.previous_master_keys.as_ref().map(|_| "****"),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -60,8 +154,10 @@ impl Config {
             public_url,
             trust_forwarded_for,
             master_key: std::env::var("SWITCHBOARD_MASTER_KEY").ok(),
+            previous_master_keys: std::env::var("SWITCHBOARD_PREVIOUS_MASTER_KEYS").ok(),
             data_dir,
             leptos,
+            limits: Limits::from_env()?,
         })
     }
 
@@ -144,6 +240,27 @@ mod tests {
         assert!(parse_public_url("ftp://cc.example.com").is_err());
         assert!(parse_public_url("cc.example.com").is_err());
         assert!(parse_public_url("https://cc.example.com/?a").is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_the_key_and_the_database_password() {
+        let config = Config {
+            database_url: "postgres://sb:db-secret-canary@db.internal/sb".into(),
+            public_url: parse_public_url("https://cc.example.com").unwrap(),
+            trust_forwarded_for: false,
+            master_key: Some("key-canary-5ca1ab1e".into()),
+            previous_master_keys: Some("old-key-canary".into()),
+            data_dir: PathBuf::from("data"),
+            leptos: LeptosOptions::builder().output_name("switchboard").build(),
+            limits: Limits::default(),
+        };
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("db-secret-canary"), "{printed}");
+        assert!(!printed.contains("key-canary"), "{printed}");
+        assert!(
+            printed.contains("postgres://sb:****@db.internal/sb"),
+            "{printed}"
+        );
     }
 
     #[test]

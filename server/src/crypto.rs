@@ -1,4 +1,8 @@
 //! Password hashing (argon2id, off the async runtime) and random tokens.
+//!
+//! Each hash takes 19 MiB and a core for ~20 ms, so at most one per core runs at a time; a
+//! request waits up to `HASH_WAIT` for its turn, then is answered "busy" instead of queueing
+//! without bound.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -6,6 +10,18 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How long a password check waits for a free hasher.
+pub const HASH_WAIT: Duration = Duration::from_secs(5);
+
+/// One permit per core.
+pub fn hashers() -> &'static Semaphore {
+    static HASHERS: OnceLock<Semaphore> = OnceLock::new();
+    HASHERS
+        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+}
 
 /// OWASP's argon2id floor: 19 MiB, 2 passes, 1 lane.
 pub const ARGON2_M_KIB: u32 = 19_456;
@@ -18,6 +34,21 @@ pub enum CryptoError {
     Hash(String),
     #[error("hashing task failed: {0}")]
     Join(String),
+    #[error("every password hasher is busy")]
+    Busy,
+}
+
+/// Runs `work` on the blocking pool once a hasher is free.
+async fn with_hasher<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CryptoError> {
+    let _permit = tokio::time::timeout(HASH_WAIT, hashers().acquire())
+        .await
+        .map_err(|_| CryptoError::Busy)?
+        .map_err(|_| CryptoError::Busy)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| CryptoError::Join(e.to_string()))
 }
 
 fn argon2() -> Argon2<'static> {
@@ -37,9 +68,7 @@ fn hash_blocking(password: &str) -> Result<String, CryptoError> {
 /// Hashes a password on the blocking pool.
 pub async fn hash_password(password: &str) -> Result<String, CryptoError> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(|e| CryptoError::Join(e.to_string()))?
+    with_hasher(move || hash_blocking(&password)).await?
 }
 
 /// A hash of a random password, verified against when the user does not exist so that an
@@ -55,9 +84,9 @@ fn dummy_hash() -> &'static str {
 
 /// Verifies `password` against `hash` on the blocking pool; with no hash, does the same work
 /// against a dummy and answers false.
-pub async fn verify_password(password: &str, hash: Option<String>) -> bool {
+pub async fn verify_password(password: &str, hash: Option<String>) -> Result<bool, CryptoError> {
     let password = password.to_owned();
-    tokio::task::spawn_blocking(move || {
+    with_hasher(move || {
         let known = hash.is_some();
         let stored = hash.unwrap_or_else(|| dummy_hash().to_owned());
         let ok = PasswordHash::new(&stored)
@@ -70,7 +99,6 @@ pub async fn verify_password(password: &str, hash: Option<String>) -> bool {
         known && ok
     })
     .await
-    .unwrap_or(false)
 }
 
 /// A random token of 256 bits, hex-encoded.
@@ -96,10 +124,44 @@ mod tests {
             hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
             "{hash}"
         );
-        assert!(verify_password("correct horse", Some(hash.clone())).await);
-        assert!(!verify_password("wrong horse", Some(hash)).await);
-        assert!(!verify_password("anything", None).await);
-        assert!(!verify_password("x", Some("not a hash".into())).await);
+        assert!(
+            verify_password("correct horse", Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password("wrong horse", Some(hash)).await.unwrap());
+        assert!(!verify_password("anything", None).await.unwrap());
+        assert!(
+            !verify_password("x", Some("not a hash".into()))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_hashes_at_once_than_cores() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..cores * 3)
+            .map(|_| {
+                let (running, peak) = (running.clone(), peak.clone());
+                tokio::spawn(async move {
+                    with_hasher(move || {
+                        use std::sync::atomic::Ordering::SeqCst;
+                        let now = running.fetch_add(1, SeqCst) + 1;
+                        peak.fetch_max(now, SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= cores);
     }
 
     #[test]

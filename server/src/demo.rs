@@ -3,7 +3,7 @@
 
 use crate::db::channels::SqlChannels;
 use crate::db::entities::{channel, tenant};
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::domain::channel::{ChannelDraft, ValidChannel, ValidationContext};
 use app::domain::worktime::SegmentInput;
 use app::domain::{AccessCode, OuName, SkillQueueName, TrustPrefix};

@@ -1,36 +1,40 @@
-//! Wiring: database, ports, middleware and routes into one `axum::Router`, used by the binary
-//! and by the integration tests alike.
+//! Wiring: database, keys, ports, middleware and routes into one `axum::Router`, used by the
+//! binary and by the integration tests alike; and the orderly stop.
 
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::db::accounts::SqlAccounts;
 use crate::db::certificates::SqlCertificates;
 use crate::db::channels::SqlChannels;
+use crate::db::keys::{self, KeyError};
 use crate::db::org::SqlOrg;
 use crate::db::service_time::SqlServiceTime;
 use crate::db::sessions::SessionStore;
 use crate::db::trustlist::SqlTrustlist;
 use crate::db::{Db, DbError};
 use crate::exports::SqlExports;
+use crate::exports::worker::WorkerHandle;
 use crate::http::client::{ClientAddrPolicy, client_addr};
+use crate::http::guard::page_guard;
 use crate::http::headers::{HeaderPolicy, security_headers};
 use crate::http::health::{healthz, readyz};
+use crate::http::limits::{Bounds, bound};
 use crate::http::origin::{OriginPolicy, origin_guard};
 use crate::http::throttle::SlidingWindowThrottle;
-use crate::secrets::{SecretBox, SecretError};
+use crate::secrets::{self, Loaded, SecretBox, SecretError};
+pub use crate::state::AppState;
 use app::ports::{Ports, RepoError};
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -39,34 +43,45 @@ pub const SESSION_COOKIE: &str = "switchboard_session";
 /// A session ends after this long without a request.
 pub const SESSION_IDLE: time::Duration = time::Duration::hours(8);
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub db: Db,
-    pub ports: Ports,
-    #[from_ref(skip)]
-    pub accounts: SqlAccounts,
-    #[from_ref(skip)]
-    pub secrets: SecretBox,
-    #[from_ref(skip)]
-    pub exports: SqlExports,
-    #[from_ref(skip)]
-    pub webhook_writer: crate::webhooks::WebhookWriter,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
     Secrets(#[from] SecretError),
+    #[error(transparent)]
+    Keys(#[from] KeyError),
 }
 
-/// Connects, migrates and builds the ports.
+/// The configured master keys, checked against the database (a missing key file is created
+/// only for a database that holds no secrets yet).
+pub async fn load_secrets(config: &Config, db: &Db) -> Result<SecretBox, StartError> {
+    let secrets = match secrets::load(
+        config.master_key.as_deref(),
+        config.previous_master_keys.as_deref(),
+        &config.data_dir,
+    )? {
+        Loaded::Ring(ring, source) => SecretBox::with_ring(*ring, source),
+        Loaded::NoKeyFile(path) => {
+            if let Some(needed) = keys::holds_secrets(&db.conn).await.map_err(DbError::from)? {
+                return Err(KeyError::MissingKeyFile {
+                    path: path.display().to_string(),
+                    needed,
+                }
+                .into());
+            }
+            SecretBox::create_key_file(path)?
+        }
+    };
+    keys::verify(&db.conn, &secrets).await?;
+    Ok(secrets)
+}
+
+/// Connects, migrates, checks the master key and builds the ports.
 pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     let db = Db::connect(&config.database_url).await?;
-    let secrets = SecretBox::load(config.master_key.as_deref(), &config.data_dir)?;
     db.migrate().await?;
+    let secrets = load_secrets(config, &db).await?;
     let accounts = SqlAccounts::new(db.conn.clone());
     let org = SqlOrg::new(db.conn.clone());
     let exports = SqlExports::new(db.conn.clone());
@@ -85,6 +100,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         )),
         exports: Arc::new(exports.clone()),
         throttle: Arc::new(SlidingWindowThrottle::default()),
+        public_url: Arc::new(config.public_url.clone()),
     };
     let db_conn = db.conn.clone();
     Ok(AppState {
@@ -98,7 +114,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     })
 }
 
-/// With no system administrator yet: a fresh one-time setup link.
+/// With no system administrator yet: a fresh one-time setup link (older ones stop working).
 pub async fn first_run_link(
     state: &AppState,
     config: &Config,
@@ -118,6 +134,8 @@ async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) ->
     handle_server_fns_with_context(move || provide_context(ports.clone()), req).await
 }
 
+/// Every route and, outermost first: security headers, panic catcher, tracing, origin check,
+/// client address, request bounds (in-flight cap, body limit, timeouts), session, page guard.
 pub fn build_router(state: AppState, config: &Config) -> Router {
     let options = state.leptos_options.clone();
     let routes = generate_route_list(App);
@@ -156,7 +174,12 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             AppState,
             _,
         >(context, shell))
+        .layer(from_fn_with_state(state.clone(), page_guard))
         .layer(sessions)
+        .layer(from_fn_with_state(
+            Bounds::new(config.limits.clone()),
+            bound,
+        ))
         .layer(from_fn_with_state(
             ClientAddrPolicy {
                 trust_forwarded_for: config.trust_forwarded_for,
@@ -168,6 +191,9 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             origin_guard,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(
+            crate::http::headers::panic_response,
+        ))
         .layer(from_fn_with_state(
             HeaderPolicy {
                 hsts: config.secure_cookies(),
@@ -177,45 +203,28 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until ctrl-c / SIGTERM. Sockets get TCP_NODELAY (without it
-/// keep-alive responses stall on delayed ACKs) and the peer address for throttling.
-pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+/// Serves `router` on `listener` until `signal`, then lets requests in flight finish (bounded).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: &Limits,
+    signal: impl Future<Output = ()>,
+) {
+    crate::http::serve::serve(listener, router, limits.clone(), signal).await
 }
 
 /// Starts this instance's export worker.
-pub fn spawn_export_worker(state: &AppState) {
-    crate::exports::worker::spawn(state.db.conn.clone(), state.exports.wake.clone());
+pub fn spawn_export_worker(state: &AppState) -> WorkerHandle {
+    crate::exports::worker::spawn(state.db.conn.clone(), state.exports.wake.clone())
+}
+
+/// What follows the HTTP server's stop: every webhook delivery that was queued is committed
+/// (each was answered only after its commit), and the export worker gives back the task it
+/// was running, so another instance takes it over at once.
+pub async fn finish(state: &AppState, worker: WorkerHandle) {
+    state.webhook_writer.close().await;
+    worker.stop().await;
+    tracing::info!("stopped: every accepted webhook delivery is committed");
 }
 
 /// Deletes expired sessions every hour, in the background.

@@ -715,3 +715,197 @@ async fn what_a_channel_uses_cannot_be_deleted() {
         200
     );
 }
+
+/// The version a client sends is only compared, never computed with: `i64::MAX` is a stale
+/// version like any other, not an overflow.
+#[tokio::test]
+async fn a_version_at_the_top_of_its_range_is_a_conflict_not_a_crash() {
+    let w = world().await;
+    let id = create(&w.app, &w.a, infobip("wa_version", &w.queue)).await;
+    let draft = w
+        .app
+        .call("get_channel", &[("id", &id.to_string())], Some(&w.a))
+        .await
+        .json()["draft"]
+        .clone();
+    for version in [i64::MAX, i64::MIN, 0, -1] {
+        let r = w
+            .app
+            .call_json(
+                "update_channel",
+                json!({"id": id, "version": version, "draft": draft}),
+                Some(&w.a),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{version}: {}", r.body);
+        assert!(
+            r.body.contains("Someone else saved this channel"),
+            "{}",
+            r.body
+        );
+    }
+    let r = w
+        .app
+        .call_json(
+            "update_channel",
+            json!({"id": id, "version": 1, "draft": draft}),
+            Some(&w.a),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let e = w
+        .app
+        .call("get_channel", &[("id", &id.to_string())], Some(&w.a))
+        .await
+        .json();
+    assert_eq!(e["version"], 2, "counted by the database");
+}
+
+#[tokio::test]
+async fn a_certificate_of_another_kind_cannot_be_chosen() {
+    use reqwest::multipart::{Form, Part};
+    let w = world().await;
+    let pem = include_bytes!("fixtures/infobip.pem");
+    let mut ids = std::collections::HashMap::new();
+    for kind in ["trust", "identity", "authentication"] {
+        let form = Form::new()
+            .text("name", format!("{kind} cert"))
+            .text("kind", kind)
+            .part("file", Part::bytes(pem.to_vec()).file_name("c.pem"));
+        let r = w
+            .app
+            .http
+            .post(format!("{}/api/upload_certificate", w.app.base))
+            .header("Cookie", &w.a)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        ids.insert(kind, r.json::<i64>().await.unwrap().to_string());
+    }
+    let cloud = |trust: &str, identity: &str| {
+        with(
+            basic("wa_cloud_certs", &w.queue),
+            json!({
+                "provider": "cloud-api", "app_key": "1234567890", "app_secret": "s",
+                "phone_number": "15550001111", "base_url": "https://graph.facebook.com/v19.0",
+                "access_token": "t", "token_valid_until": "2030-01-31",
+                "trust_certificate_id": trust, "identity_certificate_id": identity,
+            }),
+        )
+    };
+    // an identity certificate as the trust certificate, and the other way round
+    let r = w
+        .app
+        .call_json(
+            "create_channel",
+            json!({"draft": cloud(&ids["identity"], &ids["trust"])}),
+            Some(&w.a),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("'identity cert' is not a trust certificate"),
+        "{}",
+        r.body
+    );
+    let r = w
+        .app
+        .call_json(
+            "create_channel",
+            json!({"draft": cloud(&ids["trust"], &ids["authentication"])}),
+            Some(&w.a),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("'authentication cert' is not an identity certificate"),
+        "{}",
+        r.body
+    );
+    create(&w.app, &w.a, cloud(&ids["trust"], &ids["identity"])).await;
+    // infobip's Authentication Certificate: only an authentication certificate
+    let mut d = infobip("wa_infobip_cert", &w.queue);
+    d["auth_certificate_id"] = json!(ids["trust"]);
+    let r = w
+        .app
+        .call_json("create_channel", json!({"draft": d.clone()}), Some(&w.a))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    d["auth_certificate_id"] = json!(ids["authentication"]);
+    create(&w.app, &w.a, d).await;
+}
+
+/// NUL and other control characters in free text: a message next to the field, on SQLite and
+/// PostgreSQL alike (which would otherwise refuse the text with a 500).
+#[tokio::test]
+async fn control_characters_in_text_fields_are_a_field_message() {
+    let w = world().await;
+    for (field, value) in [
+        ("non_working_notification", "closed\u{0}now"),
+        ("keywords", "agent,hu\u{0}man"),
+        ("username", "acme\u{0}"),
+        ("name", "wa\u{0}x"),
+    ] {
+        let mut d = infobip("wa_ctrl", &w.queue);
+        d[field] = json!(value);
+        let r = w
+            .app
+            .call_json("create_channel", json!({"draft": d}), Some(&w.a))
+            .await;
+        assert_eq!(r.status, 422, "{field}: {}", r.body);
+        assert!(
+            r.json()["Invalid"][0]["field"] == field,
+            "{field}: {}",
+            r.body
+        );
+    }
+    // a search with NUL is cleaned, not sent to the database
+    let r = w
+        .app
+        .call_json(
+            "list_channels",
+            json!({"query": {"search": "wa\u{0}", "provider": "", "sort": "Name", "descending": false, "page": 1, "per_page": 20}}),
+            Some(&w.a),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // a sign-in name with NUL is an unknown user, not a database error
+    let a = w.app.login("alpha\u{0}admin", "alpha-password").await;
+    assert_eq!(a.status, 401, "{}", a.body);
+}
+
+/// BaseUrl is stored in the form the trustlist check read it in; what parsers read differently
+/// is refused.
+#[tokio::test]
+async fn base_urls_are_stored_normalized_and_ambiguous_ones_refused() {
+    let w = world().await;
+    let mut d = infobip("wa_normal", &w.queue);
+    d["base_url"] = json!(" https://API.Infobip.com:443/whatsapp/ ");
+    let id = create(&w.app, &w.a, d).await;
+    let e = w
+        .app
+        .call("get_channel", &[("id", &id.to_string())], Some(&w.a))
+        .await
+        .json();
+    assert_eq!(e["draft"]["base_url"], "https://api.infobip.com/whatsapp");
+    for bad in [
+        "https://api.infobip.com\\@evil.test",
+        "https://api.infobip.com@evil.test/",
+        "https://api.infobip.com/%2e%2e/admin",
+        "https://api.infobip.com/v1/../../x",
+        "https://api.infobip.com/ x",
+    ] {
+        let mut d = infobip("wa_bad_url", &w.queue);
+        d["base_url"] = json!(bad);
+        let r = w
+            .app
+            .call_json("create_channel", json!({"draft": d}), Some(&w.a))
+            .await;
+        assert_eq!(r.status, 422, "{bad}: {}", r.body);
+        assert_eq!(r.json()["Invalid"][0]["field"], "base_url", "{bad}");
+    }
+}

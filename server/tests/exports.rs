@@ -489,3 +489,66 @@ async fn two_instances_never_claim_the_same_task() {
     assert_eq!(before, all.len(), "a task was claimed twice");
     assert_eq!(all.len(), 40, "every task was claimed");
 }
+
+#[tokio::test]
+async fn a_selection_over_ten_thousand_ids_is_refused() {
+    let w = world().await;
+    let ids: Vec<i64> = (1..=10_001).collect();
+    let r = w
+        .app
+        .call_json("start_export", json!({ "ids": ids }), Some(&w.a))
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("At most 10,000 channels can be selected"),
+        "{}",
+        r.body
+    );
+    // at the cap the list is taken (none of these ids is the tenant's: nothing to export)
+    let ids: Vec<i64> = (1_000_000..1_010_000).collect();
+    let r = w
+        .app
+        .call_json("start_export", json!({ "ids": ids }), Some(&w.a))
+        .await;
+    assert!(
+        r.body.contains("There is no channel to export."),
+        "{}",
+        r.body
+    );
+}
+
+/// Channels added between the start and the run: the limit is checked again when it runs.
+#[tokio::test]
+async fn the_record_limit_is_checked_again_when_the_task_runs() {
+    let (_db, url) = fresh_database().await;
+    let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+    let config = config_for(url, addr, "http://127.0.0.1:1", &Options::default());
+    // no worker here: the task waits until this test runs it
+    let state = server::startup::build_state(&config).await.unwrap();
+    let tenant = app::ports::Tenants::create(
+        &state.accounts,
+        &app::domain::TenantName::parse("Acme").unwrap(),
+        &app::domain::Username::parse("acme-admin").unwrap(),
+        &app::domain::NewPassword::parse("acme-password").unwrap(),
+    )
+    .await
+    .unwrap();
+    server::demo::seed(&state, "Acme", 2).await.unwrap();
+    let task = state.ports.exports.start(tenant, None).await.unwrap();
+    server::demo::seed(&state, "Acme", 1).await.unwrap();
+    let claimed = server::exports::worker::claim(&state.db.conn, "test")
+        .await
+        .unwrap();
+    assert_eq!(claimed, Some(task));
+    server::exports::worker::run_limited(&state.db.conn, task, "test", 2).await;
+    let t = state.ports.exports.list(tenant).await.unwrap();
+    assert_eq!(t[0].status, app::model::ExportStatus::Failed);
+    assert!(
+        t[0].error
+            .as_deref()
+            .unwrap()
+            .contains("The tenant has 3 channels now, more than the 2 an export may hold"),
+        "{:?}",
+        t[0].error
+    );
+}

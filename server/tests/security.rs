@@ -164,17 +164,21 @@ async fn throttle_counts_each_forwarded_client_separately_behind_a_proxy() {
         ..Options::default()
     })
     .await;
-    app.setup_admin().await;
-    let login_from = |ip: &'static str, password: &'static str| {
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Acme", "acme-admin", "acme-password-1")
+        .await;
+    let login_from = |ip: &'static str, user: &'static str, password: &'static str| {
         app.http
             .post(format!("{}/api/login", app.base))
             .header("X-Forwarded-For", ip)
-            .form(&[("username", ROOT_USER), ("password", password)])
+            .form(&[("username", user), ("password", password)])
             .send()
     };
-    for _ in 0..10 {
+    for i in 0..10 {
+        // ten different usernames: the address is what fills up
+        let user: &'static str = Box::leak(format!("nobody-{i}").into_boxed_str());
         assert_eq!(
-            login_from("198.51.100.7", "wrong-password")
+            login_from("198.51.100.7", user, "wrong-password")
                 .await
                 .unwrap()
                 .status(),
@@ -182,14 +186,15 @@ async fn throttle_counts_each_forwarded_client_separately_behind_a_proxy() {
         );
     }
     assert_eq!(
-        login_from("198.51.100.7", "wrong-password")
+        login_from("198.51.100.7", "acme-admin", "acme-password-1")
             .await
             .unwrap()
             .status(),
         429
     );
+    // another client behind the same proxy is not affected
     assert_eq!(
-        login_from("198.51.100.8", ROOT_PASSWORD)
+        login_from("198.51.100.8", "acme-admin", "acme-password-1")
             .await
             .unwrap()
             .status(),
@@ -410,4 +415,85 @@ async fn internal_details_never_reach_the_caller() {
     assert_eq!(a.status, 400, "{}", a.body);
     assert_eq!(a.json(), serde_json::json!("BadRequest"));
     assert!(!a.body.contains("invalid digit"), "{}", a.body);
+}
+
+/// Only the newest first-run link works.
+#[tokio::test]
+async fn an_older_setup_link_stops_working_when_a_newer_one_is_issued() {
+    let app = spawn_app().await;
+    let older = app.setup_link.clone().unwrap();
+    let newer = server::startup::first_run_link(&app.state, &app.config)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(older, newer);
+    let token = |link: &str| link.split("token=").nth(1).unwrap().to_owned();
+    let app = &app;
+    let complete = |t: String| async move {
+        app.call(
+            "complete_setup",
+            &[
+                ("token", t.as_str()),
+                ("username", ROOT_USER),
+                ("password", ROOT_PASSWORD),
+                ("confirm_password", ROOT_PASSWORD),
+            ],
+            None,
+        )
+        .await
+    };
+    let a = complete(token(&older)).await;
+    assert_eq!(a.status, 422, "{}", a.body);
+    assert!(a.body.contains("not valid"), "{}", a.body);
+    let a = complete(token(&newer)).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+}
+
+/// A page's status is decided before it streams: the same answer every time, not a race.
+#[tokio::test]
+async fn page_statuses_are_decided_before_the_page_renders() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    let other = app
+        .infobip_channel(&root, "Beta", "beta-admin", "beta-hook-1")
+        .await;
+    for _ in 0..10 {
+        // the other role's area
+        let a = app.get("/system/tenants", Some(&c.cookie)).await;
+        assert_eq!(a.status, 403);
+        assert!(a.body.contains("Access denied"));
+        let a = app.get("/config/channels", Some(&root)).await;
+        assert_eq!(a.status, 403);
+        // signed out: to sign-in, coming back afterwards
+        let a = app.get("/config/ous?tab=2", None).await;
+        assert_eq!(a.status, 302);
+        assert_eq!(
+            a.headers.get("location").unwrap(),
+            "/login?next=/config/ous%3Ftab%3D2"
+        );
+        // a channel that is not the tenant's, or no channel at all
+        for path in [
+            format!("/config/channels/{}/edit", other.id),
+            "/config/channels/999999/integration".to_string(),
+            "/config/channels/x/activity".to_string(),
+        ] {
+            let a = app.get(&path, Some(&c.cookie)).await;
+            assert_eq!(a.status, 404, "{path}");
+        }
+        let a = app
+            .get(&format!("/config/channels/{}/edit", c.id), Some(&c.cookie))
+            .await;
+        assert_eq!(a.status, 200);
+        // signed in already: sign-in sends home
+        let a = app.get("/login", Some(&c.cookie)).await;
+        assert_eq!(a.status, 302);
+        assert_eq!(a.headers.get("location").unwrap(), "/config/channels");
+        let a = app.get("/login?next=/config/ous", Some(&c.cookie)).await;
+        assert_eq!(a.headers.get("location").unwrap(), "/config/ous");
+        let a = app.get("/login?next=//evil.test", Some(&c.cookie)).await;
+        assert_eq!(a.headers.get("location").unwrap(), "/config/channels");
+    }
 }

@@ -663,3 +663,37 @@ async fn the_activity_shows_what_arrived_to_its_tenant_only() {
     assert_eq!((cross.status, &cross.body), (missing.status, &missing.body));
     assert_eq!(cross.status, 404);
 }
+
+/// A Webhook Password with non-ASCII characters: the provider sends its UTF-8 bytes in the
+/// header, and they are compared as bytes.
+#[tokio::test]
+async fn a_non_ascii_webhook_password_authenticates_by_its_bytes() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "Küche-ß-Geheimnis")
+        .await;
+    let send = |key: Vec<u8>| {
+        app.http
+            .post(&c.message_url)
+            .header(
+                "AccountKey",
+                reqwest::header::HeaderValue::from_bytes(&key).unwrap(),
+            )
+            .body(r#"{"results":[{"messageId":"u-1","from":"4915"}]}"#)
+            .send()
+    };
+    assert_eq!(
+        send("Küche-ß-Geheimnis".as_bytes().to_vec())
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // the same text in Latin-1 bytes is another password
+    let latin1: Vec<u8> = "Küche-ß-Geheimnis"
+        .chars()
+        .map(|c| c as u32 as u8)
+        .collect();
+    assert_eq!(send(latin1).await.unwrap().status(), 401);
+}

@@ -10,7 +10,7 @@ use super::ctx;
 /// The signed-in account, or `None`. Never fails for a signed-out caller.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
-    ctx::respond(ctx::current().await.map(|p| p.map(|p| p.me)))
+    Ok(ctx::current().await?.map(|p| p.me))
 }
 
 #[server(endpoint = "login")]
@@ -19,63 +19,53 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            let ports = ctx::ports()?;
-            let client = ctx::client_addr()?.0;
-            ports
-                .throttle
-                .check(client)
-                .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
-            let principal = ports
-                .accounts
-                .authenticate(&username, &password)
-                .await
-                .map_err(ctx::repo)?;
-            let Some(principal) = principal else {
-                ports.throttle.record_failure(client);
-                tracing::info!(%client, "sign-in refused");
-                return Err(AppError::BadCredentials);
-            };
-            ports.throttle.record_success(client);
-            ctx::sign_in(&principal).await?;
-            tracing::info!(user_id = principal.me.user_id, %client, "signed in");
-            leptos_axum::redirect(&ctx::local_path(
-                next.as_deref()
-                    .filter(|_| principal.me.role == crate::model::Role::TenantAdmin),
-                principal.me.role.home(),
-            ));
-            Ok(())
+    let ports = ctx::ports()?;
+    let client = ctx::client_addr()?.0;
+    // reserved (and counted) before the password is checked: parallel attempts cannot all
+    // pass the check before the first failure is recorded
+    let attempt = ports
+        .throttle
+        .reserve(client, &username)
+        .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
+    let principal = match ports.accounts.authenticate(&username, &password).await {
+        Ok(p) => p,
+        Err(e) => {
+            // the password was not checked (busy or a fault): the attempt does not count
+            ports.throttle.settle(attempt, true);
+            return Err(e.into());
         }
-        .await,
-    )
+    };
+    let Some(principal) = principal else {
+        ports.throttle.settle(attempt, false);
+        tracing::info!(%client, "sign-in refused");
+        return Err(AppError::BadCredentials);
+    };
+    ports.throttle.settle(attempt, true);
+    ctx::sign_in(&principal).await?;
+    tracing::info!(user_id = principal.me.user_id, %client, "signed in");
+    let target = next
+        .as_deref()
+        .filter(|_| principal.me.role == crate::model::Role::TenantAdmin)
+        .and_then(|n| crate::domain::redirect::local_target(n, &ports.public_url));
+    ctx::redirect(target.as_deref().unwrap_or(principal.me.role.home()));
+    Ok(())
 }
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            let session = ctx::session()?;
-            session.flush().await.map_err(ctx::session_error)?;
-            leptos_axum::redirect("/login");
-            Ok(())
-        }
-        .await,
-    )
+    let session = ctx::session()?;
+    session.flush().await.map_err(ctx::session_error)?;
+    ctx::redirect("/login");
+    Ok(())
 }
 
 #[server(endpoint = "setup_state")]
 pub async fn setup_state() -> Result<SetupStatus, AppError> {
-    ctx::respond(
-        async {
-            ctx::ports()?
-                .accounts
-                .setup_state()
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    ctx::ports()?
+        .accounts
+        .setup_state()
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "complete_setup")]
@@ -86,31 +76,25 @@ pub async fn complete_setup(
     confirm_password: String,
 ) -> Result<(), AppError> {
     use crate::domain::{FieldErrors, NewPassword, Username};
-    ctx::respond(
-        async {
-            let mut errors = FieldErrors::new();
-            let username = errors.check("username", Username::parse(&username));
-            let password = errors.check("password", NewPassword::parse(&password));
-            if let Some(p) = &password {
-                errors.check("confirm_password", p.confirm(&confirm_password));
-            }
-            errors.into_result()?;
-            let (Some(username), Some(password)) = (username, password) else {
-                return Err(AppError::Internal);
-            };
-            let principal = ctx::ports()?
-                .accounts
-                .complete_setup(&token, &username, &password)
-                .await
-                .map_err(ctx::repo)?;
-            ctx::sign_in(&principal).await?;
-            tracing::info!(
-                user_id = principal.me.user_id,
-                "system administrator created by setup"
-            );
-            leptos_axum::redirect(principal.me.role.home());
-            Ok(())
-        }
-        .await,
-    )
+    let mut errors = FieldErrors::new();
+    let username = errors.check("username", Username::parse(&username));
+    let password = errors.check("password", NewPassword::parse(&password));
+    if let Some(p) = &password {
+        errors.check("confirm_password", p.confirm(&confirm_password));
+    }
+    errors.into_result()?;
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(AppError::Internal);
+    };
+    let principal = ctx::ports()?
+        .accounts
+        .complete_setup(&token, &username, &password)
+        .await?;
+    ctx::sign_in(&principal).await?;
+    tracing::info!(
+        user_id = principal.me.user_id,
+        "system administrator created by setup"
+    );
+    ctx::redirect(principal.me.role.home());
+    Ok(())
 }

@@ -10,17 +10,12 @@ use super::ctx;
 
 #[server(endpoint = "list_certificates")]
 pub async fn list_certificates() -> Result<Vec<CertificateSummary>, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .certificates
-                .list(tenant)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .certificates
+        .list(tenant)
+        .await
+        .map_err(AppError::from)
 }
 
 /// A multipart form with `name`, `kind` and `file` (DER or PEM, at most 64 KiB).
@@ -28,71 +23,61 @@ pub async fn list_certificates() -> Result<Vec<CertificateSummary>, AppError> {
 pub async fn upload_certificate(data: MultipartData) -> Result<i64, AppError> {
     use crate::domain::certificate::{MAX_CERT_BYTES, check_certificate_size};
     use crate::domain::{CertificateKind, CertificateName, FieldErrors};
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            let mut form = data.into_inner().ok_or(AppError::BadRequest)?;
-            let (mut name, mut kind, mut file) = (String::new(), String::new(), Vec::new());
-            let mut too_large = false;
-            while let Some(mut field) = form.next_field().await.map_err(|_| AppError::BadRequest)? {
-                let target = match field.name() {
-                    Some("name") => Some(&mut name),
-                    Some("kind") => Some(&mut kind),
-                    _ => None,
-                };
-                if let Some(target) = target {
-                    let mut buf = Vec::new();
-                    while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
-                        if buf.len() + chunk.len() > 4096 {
-                            return Err(AppError::BadRequest);
-                        }
-                        buf.extend_from_slice(&chunk);
-                    }
-                    *target = String::from_utf8(buf).map_err(|_| AppError::BadRequest)?;
-                } else if field.name() == Some("file") {
-                    while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
-                        if file.len() + chunk.len() > MAX_CERT_BYTES {
-                            too_large = true;
-                            break;
-                        }
-                        file.extend_from_slice(&chunk);
-                    }
+    let tenant = ctx::require_tenant().await?;
+    let mut form = data.into_inner().ok_or(AppError::BadRequest)?;
+    let (mut name, mut kind, mut file) = (String::new(), String::new(), Vec::new());
+    let mut too_large = false;
+    while let Some(mut field) = form.next_field().await.map_err(|_| AppError::BadRequest)? {
+        let target = match field.name() {
+            Some("name") => Some(&mut name),
+            Some("kind") => Some(&mut kind),
+            _ => None,
+        };
+        if let Some(target) = target {
+            let mut buf = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
+                if buf.len() + chunk.len() > 4096 {
+                    return Err(AppError::BadRequest);
                 }
+                buf.extend_from_slice(&chunk);
             }
-            let mut errors = FieldErrors::new();
-            let name = errors.check("name", CertificateName::parse(&name));
-            let kind = errors.check("kind", CertificateKind::parse(&kind));
-            let size = if too_large {
-                MAX_CERT_BYTES + 1
-            } else {
-                file.len()
-            };
-            errors.check("file", check_certificate_size(size));
-            errors.into_result()?;
-            let (Some(name), Some(kind)) = (name, kind) else {
-                return Err(AppError::Internal);
-            };
-            ctx::ports()?
-                .certificates
-                .upload(tenant, &name, kind, &file)
-                .await
-                .map_err(ctx::repo)
+            *target = String::from_utf8(buf).map_err(|_| AppError::BadRequest)?;
+        } else if field.name() == Some("file") {
+            while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
+                if file.len() + chunk.len() > MAX_CERT_BYTES {
+                    too_large = true;
+                    break;
+                }
+                file.extend_from_slice(&chunk);
+            }
         }
-        .await,
-    )
+    }
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", CertificateName::parse(&name));
+    let kind = errors.check("kind", CertificateKind::parse(&kind));
+    let size = if too_large {
+        MAX_CERT_BYTES + 1
+    } else {
+        file.len()
+    };
+    errors.check("file", check_certificate_size(size));
+    errors.into_result()?;
+    let (Some(name), Some(kind)) = (name, kind) else {
+        return Err(AppError::Internal);
+    };
+    ctx::ports()?
+        .certificates
+        .upload(tenant, &name, kind, &file)
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "delete_certificate")]
 pub async fn delete_certificate(id: i64) -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .certificates
-                .delete(tenant, id)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .certificates
+        .delete(tenant, id)
+        .await
+        .map_err(AppError::from)
 }

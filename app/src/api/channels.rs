@@ -14,149 +14,92 @@ use super::ctx;
 
 #[server(endpoint = "list_channels", input = Json)]
 pub async fn list_channels(query: ChannelQuery) -> Result<ChannelPage, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .channels
-                .list(tenant, &query.normalized())
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .channels
+        .list(tenant, &query.normalized())
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "get_channel_options")]
 pub async fn get_channel_options() -> Result<ChannelFormOptions, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            let ports = ctx::ports()?;
-            let context = ports
-                .channels
-                .validation_context(tenant, None)
-                .await
-                .map_err(ctx::repo)?;
-            Ok(ChannelFormOptions {
-                ous: ports.ous.list(tenant).await.map_err(ctx::repo)?,
-                skill_queues: ports.skill_queues.list(tenant).await.map_err(ctx::repo)?,
-                certificates: ports.certificates.list(tenant).await.map_err(ctx::repo)?,
-                trust: context
-                    .trust
-                    .iter()
-                    .map(|p| p.as_str().to_owned())
-                    .collect(),
-                today: context.today,
-            })
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    let ports = ctx::ports()?;
+    let context = ports.channels.validation_context(tenant, None).await?;
+    Ok(ChannelFormOptions {
+        ous: ports.ous.list(tenant).await?,
+        skill_queues: ports.skill_queues.list(tenant).await?,
+        certificates: ports.certificates.list(tenant).await?,
+        trust: context
+            .trust
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
+        today: context.today,
+    })
 }
 
 /// Validates and saves a new channel; answers its id (Channel Integration comes next).
 #[server(endpoint = "create_channel", input = Json)]
 pub async fn create_channel(draft: ChannelDraft) -> Result<i64, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            let channels = ctx::ports()?.channels;
-            let context = channels
-                .validation_context(tenant, None)
-                .await
-                .map_err(ctx::repo)?;
-            let valid = draft.validate(&context)?;
-            let id = channels.create(tenant, &valid).await.map_err(ctx::repo)?;
-            tracing::info!(tenant_id = tenant, channel_id = id, "channel created");
-            Ok(id)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    let channels = ctx::ports()?.channels;
+    let context = channels.validation_context(tenant, None).await?;
+    let valid = draft.validate(&context)?;
+    let id = channels.create(tenant, &valid).await?;
+    tracing::info!(tenant_id = tenant, channel_id = id, "channel created");
+    Ok(id)
 }
 
 #[server(endpoint = "get_channel")]
 pub async fn get_channel(id: i64) -> Result<ChannelForEdit, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .channels
-                .for_edit(tenant, id)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .channels
+        .for_edit(tenant, id)
+        .await
+        .map_err(AppError::from)
 }
 
 /// Saves an edit made on version `version`; empty secret fields keep their stored values.
 #[server(endpoint = "update_channel", input = Json)]
 pub async fn update_channel(id: i64, version: i64, draft: ChannelDraft) -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            let channels = ctx::ports()?.channels;
-            let context = channels
-                .validation_context(tenant, Some(id))
-                .await
-                .map_err(ctx::repo)?;
-            let valid = draft.validate(&context)?;
-            channels
-                .update(tenant, id, version, &valid)
-                .await
-                .map_err(ctx::repo)?;
-            tracing::info!(tenant_id = tenant, channel_id = id, "channel updated");
-            Ok(())
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    let channels = ctx::ports()?.channels;
+    let context = channels.validation_context(tenant, Some(id)).await?;
+    let valid = draft.validate(&context)?;
+    channels.update(tenant, id, version, &valid).await?;
+    tracing::info!(tenant_id = tenant, channel_id = id, "channel updated");
+    Ok(())
 }
 
 #[server(endpoint = "delete_channel")]
 pub async fn delete_channel(id: i64) -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .channels
-                .delete(tenant, id)
-                .await
-                .map_err(ctx::repo)?;
-            tracing::info!(tenant_id = tenant, channel_id = id, "channel deleted");
-            Ok(())
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?.channels.delete(tenant, id).await?;
+    tracing::info!(tenant_id = tenant, channel_id = id, "channel deleted");
+    Ok(())
 }
 
 #[server(endpoint = "get_channel_integration")]
 pub async fn get_channel_integration(id: i64) -> Result<ChannelIntegration, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .channels
-                .integration(tenant, id)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .channels
+        .integration(tenant, id)
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "generate_scenario_key")]
 pub async fn generate_scenario_key(id: i64) -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .channels
-                .generate_scenario_key(tenant, id)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .channels
+        .generate_scenario_key(tenant, id)
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "get_channel_activity")]
@@ -164,15 +107,10 @@ pub async fn get_channel_activity(
     id: i64,
     page: u32,
 ) -> Result<crate::model::ChannelActivity, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .channels
-                .activity(tenant, id, page.max(1))
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .channels
+        .activity(tenant, id, page.max(1))
+        .await
+        .map_err(AppError::from)
 }

@@ -12,29 +12,19 @@ use super::ctx;
 /// Answers the new task's id; the work runs in the background.
 #[server(endpoint = "start_export", input = Json)]
 pub async fn start_export(ids: Vec<i64>) -> Result<i64, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            let ids = (!ids.is_empty()).then_some(ids);
-            let id = ctx::ports()?
-                .exports
-                .start(tenant, ids)
-                .await
-                .map_err(ctx::repo)?;
-            tracing::info!(tenant_id = tenant, task_id = id, "export started");
-            Ok(id)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    let ids = (!ids.is_empty()).then_some(ids);
+    let id = ctx::ports()?.exports.start(tenant, ids).await?;
+    tracing::info!(tenant_id = tenant, task_id = id, "export started");
+    Ok(id)
 }
 
 #[server(endpoint = "list_exports")]
 pub async fn list_exports() -> Result<Vec<ExportTask>, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?.exports.list(tenant).await.map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .exports
+        .list(tenant)
+        .await
+        .map_err(AppError::from)
 }

@@ -12,13 +12,39 @@ pub mod org;
 pub mod service_time;
 pub mod system;
 
+/// The signed-in account of a session, if the session names one that is still valid (the
+/// account exists, its tenant is enabled, and its password was not reset since). Used by the
+/// server functions, the page guard and the download route alike.
+#[cfg(feature = "ssr")]
+pub async fn signed_in(
+    session: &tower_sessions::Session,
+    accounts: &dyn crate::ports::Accounts,
+) -> Result<Option<crate::ports::Principal>, crate::error::AppError> {
+    let error = |e: tower_sessions::session::Error| {
+        tracing::error!(error = %e, "session store");
+        crate::error::AppError::Internal
+    };
+    let Some(user_id) = session.get::<i64>(SESSION_USER).await.map_err(error)? else {
+        return Ok(None);
+    };
+    let epoch = session.get::<i64>(SESSION_EPOCH).await.map_err(error)?;
+    match accounts.principal(user_id).await? {
+        Some(p) if Some(p.epoch) == epoch => Ok(Some(p)),
+        // the account is gone, its tenant disabled, or its password was reset since
+        _ => {
+            session.flush().await.map_err(error)?;
+            Ok(None)
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx {
-    //! What every server function uses: the ports, the session, the caller and the answer's
-    //! status.
+    //! What every server function uses: the ports, the session and the caller. Errors become
+    //! HTTP statuses in one place (`AppError::ser`).
     use crate::error::AppError;
     use crate::model::{Me, Role};
-    use crate::ports::{ClientAddr, Ports, Principal, RepoError};
+    use crate::ports::{ClientAddr, Ports, Principal};
     use http::request::Parts;
     use leptos::prelude::*;
     use tower_sessions::Session;
@@ -66,37 +92,9 @@ pub(crate) mod ctx {
         AppError::Internal
     }
 
-    pub fn repo(e: RepoError) -> AppError {
-        match e {
-            RepoError::NotFound => AppError::NotFound,
-            RepoError::Conflict { field, message } => AppError::field(field, message),
-            RepoError::Internal => AppError::Internal,
-        }
-    }
-
     /// The signed-in account, if the session names one that is still valid.
     pub async fn current() -> Result<Option<Principal>, AppError> {
-        let session = session()?;
-        let Some(user_id) = session
-            .get::<i64>(SESSION_USER)
-            .await
-            .map_err(session_error)?
-        else {
-            return Ok(None);
-        };
-        let epoch = session
-            .get::<i64>(SESSION_EPOCH)
-            .await
-            .map_err(session_error)?;
-        let principal = ports()?.accounts.principal(user_id).await.map_err(repo)?;
-        match principal {
-            Some(p) if Some(p.epoch) == epoch => Ok(Some(p)),
-            // the account is gone, its tenant disabled, or its password was reset since
-            _ => {
-                session.flush().await.map_err(session_error)?;
-                Ok(None)
-            }
-        }
+        super::signed_in(&session()?, ports()?.accounts.as_ref()).await
     }
 
     pub async fn require_user() -> Result<Me, AppError> {
@@ -147,35 +145,14 @@ pub(crate) mod ctx {
         Ok(())
     }
 
-    /// Sets the answer's HTTP status from the error, so callers other than our pages (scripts,
-    /// tests, proxies) see 401/403/422/429 rather than a generic 500.
-    pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(e) = &result {
-            e.set_response_status();
-        }
-        result
-    }
-
-    /// A path on this site to go to after sign-in; anything else falls back to `default`.
-    pub fn local_path(next: Option<&str>, default: &str) -> String {
-        match next {
-            Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => {
-                p.to_owned()
-            }
-            _ => default.to_owned(),
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn local_path_only_allows_this_site() {
-            use super::local_path;
-            assert_eq!(local_path(Some("/config/ous"), "/h"), "/config/ous");
-            assert_eq!(local_path(Some("//evil.test/x"), "/h"), "/h");
-            assert_eq!(local_path(Some("https://evil.test"), "/h"), "/h");
-            assert_eq!(local_path(Some("/\\evil.test"), "/h"), "/h");
-            assert_eq!(local_path(None, "/h"), "/h");
+    /// Sends the caller to `path` after the call. Only a valid header value is ever used
+    /// (`leptos_axum::redirect` panics on anything else): an invalid one goes to `/`.
+    pub fn redirect(path: &str) {
+        if http::HeaderValue::from_str(path).is_ok() && path.starts_with('/') {
+            leptos_axum::redirect(path);
+        } else {
+            tracing::error!("refused to redirect to an invalid path");
+            leptos_axum::redirect("/");
         }
     }
 }

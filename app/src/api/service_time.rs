@@ -9,17 +9,12 @@ use super::ctx;
 
 #[server(endpoint = "get_service_time")]
 pub async fn get_service_time() -> Result<ServiceTime, AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .service_time
-                .get(tenant)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .service_time
+        .get(tenant)
+        .await
+        .map_err(AppError::from)
 }
 
 /// One checkbox per weekday: present (any value) means a workday.
@@ -35,21 +30,16 @@ pub async fn save_weekdays(
     sunday: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::service_time::WeekdayRules;
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            let days = [
-                monday, tuesday, wednesday, thursday, friday, saturday, sunday,
-            ]
-            .map(|d| d.is_some());
-            ctx::ports()?
-                .service_time
-                .set_weekdays(tenant, WeekdayRules(days))
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    let days = [
+        monday, tuesday, wednesday, thursday, friday, saturday, sunday,
+    ]
+    .map(|d| d.is_some());
+    ctx::ports()?
+        .service_time
+        .set_weekdays(tenant, WeekdayRules(days))
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "add_non_working_date")]
@@ -57,37 +47,27 @@ pub async fn add_non_working_date(date: String, name: String) -> Result<NonWorki
     use crate::domain::FieldErrors;
     use crate::domain::dates::parse_date;
     use crate::domain::service_time::parse_holiday_name;
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            let mut errors = FieldErrors::new();
-            let date = errors.check("date", parse_date(&date));
-            let name = errors.check("name", parse_holiday_name(&name));
-            errors.into_result()?;
-            let (Some(date), Some(name)) = (date, name) else {
-                return Err(AppError::Internal);
-            };
-            ctx::ports()?
-                .service_time
-                .add_date(tenant, &date, &name)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    let mut errors = FieldErrors::new();
+    let date = errors.check("date", parse_date(&date));
+    let name = errors.check("name", parse_holiday_name(&name));
+    errors.into_result()?;
+    let (Some(date), Some(name)) = (date, name) else {
+        return Err(AppError::Internal);
+    };
+    ctx::ports()?
+        .service_time
+        .add_date(tenant, &date, &name)
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "remove_non_working_date")]
 pub async fn remove_non_working_date(id: i64) -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            let tenant = ctx::require_tenant().await?;
-            ctx::ports()?
-                .service_time
-                .remove_date(tenant, id)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .service_time
+        .remove_date(tenant, id)
+        .await
+        .map_err(AppError::from)
 }

@@ -10,13 +10,8 @@ use super::ctx;
 
 #[server(endpoint = "list_tenants")]
 pub async fn list_tenants() -> Result<Vec<TenantSummary>, AppError> {
-    ctx::respond(
-        async {
-            ctx::require_system().await?;
-            ctx::ports()?.tenants.list().await.map_err(ctx::repo)
-        }
-        .await,
-    )
+    ctx::require_system().await?;
+    ctx::ports()?.tenants.list().await.map_err(AppError::from)
 }
 
 #[server(endpoint = "create_tenant")]
@@ -26,116 +21,87 @@ pub async fn create_tenant(
     admin_password: String,
 ) -> Result<i64, AppError> {
     use crate::domain::{FieldErrors, NewPassword, TenantName, Username};
-    ctx::respond(
-        async {
-            ctx::require_system().await?;
-            let mut errors = FieldErrors::new();
-            let name = errors.check("name", TenantName::parse(&name));
-            let admin = errors.check("admin_username", Username::parse(&admin_username));
-            let password = errors.check("admin_password", NewPassword::parse(&admin_password));
-            errors.into_result()?;
-            let (Some(name), Some(admin), Some(password)) = (name, admin, password) else {
-                return Err(AppError::Internal);
-            };
-            let id = ctx::ports()?
-                .tenants
-                .create(&name, &admin, &password)
-                .await
-                .map_err(ctx::repo)?;
-            tracing::info!(tenant_id = id, "tenant space created");
-            Ok(id)
-        }
-        .await,
-    )
+    ctx::require_system().await?;
+    let mut errors = FieldErrors::new();
+    let name = errors.check("name", TenantName::parse(&name));
+    let admin = errors.check("admin_username", Username::parse(&admin_username));
+    let password = errors.check("admin_password", NewPassword::parse(&admin_password));
+    errors.into_result()?;
+    let (Some(name), Some(admin), Some(password)) = (name, admin, password) else {
+        return Err(AppError::Internal);
+    };
+    let id = ctx::ports()?
+        .tenants
+        .create(&name, &admin, &password)
+        .await?;
+    tracing::info!(tenant_id = id, "tenant space created");
+    Ok(id)
 }
 
 #[server(endpoint = "reset_admin_password")]
 pub async fn reset_admin_password(user_id: i64, new_password: String) -> Result<(), AppError> {
     use crate::domain::NewPassword;
-    ctx::respond(
-        async {
-            ctx::require_system().await?;
-            let password = NewPassword::parse(&new_password)
-                .map_err(|m| AppError::field("new_password", m))?;
-            ctx::ports()?
-                .tenants
-                .reset_admin_password(user_id, &password)
-                .await
-                .map_err(ctx::repo)?;
-            tracing::info!(user_id, "tenant administrator password reset");
-            Ok(())
-        }
-        .await,
-    )
+    ctx::require_system().await?;
+    let password =
+        NewPassword::parse(&new_password).map_err(|m| AppError::field("new_password", m))?;
+    ctx::ports()?
+        .tenants
+        .reset_admin_password(user_id, &password)
+        .await?;
+    tracing::info!(user_id, "tenant administrator password reset");
+    Ok(())
 }
 
 #[server(endpoint = "set_tenant_disabled")]
 pub async fn set_tenant_disabled(tenant_id: i64, disabled: bool) -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            ctx::require_system().await?;
-            ctx::ports()?
-                .tenants
-                .set_disabled(tenant_id, disabled)
-                .await
-                .map_err(ctx::repo)?;
-            tracing::info!(tenant_id, disabled, "tenant space status changed");
-            Ok(())
-        }
-        .await,
-    )
+    ctx::require_system().await?;
+    ctx::ports()?
+        .tenants
+        .set_disabled(tenant_id, disabled)
+        .await?;
+    tracing::info!(tenant_id, disabled, "tenant space status changed");
+    Ok(())
 }
 
 #[server(endpoint = "list_trustlist")]
 pub async fn list_trustlist() -> Result<Vec<TrustEntry>, AppError> {
-    ctx::respond(
-        async {
-            ctx::require_system().await?;
-            ctx::ports()?.trustlist.list().await.map_err(ctx::repo)
-        }
-        .await,
-    )
+    ctx::require_system().await?;
+    ctx::ports()?.trustlist.list().await.map_err(AppError::from)
 }
 
 /// `scope` is `global` or a tenant space's id.
 #[server(endpoint = "add_trust_prefix")]
 pub async fn add_trust_prefix(prefix: String, scope: String) -> Result<i64, AppError> {
     use crate::domain::{FieldErrors, TrustPrefix};
-    ctx::respond(
-        async {
-            ctx::require_system().await?;
-            let mut errors = FieldErrors::new();
-            let prefix = errors.check("prefix", TrustPrefix::parse(&prefix));
-            let tenant_id = match scope.trim() {
-                "global" => Some(None),
-                id => errors.check(
-                    "scope",
-                    id.parse::<i64>()
-                        .map(Some)
-                        .map_err(|_| "Choose Global or a tenant space.".to_string()),
-                ),
-            };
-            errors.into_result()?;
-            let (Some(prefix), Some(tenant_id)) = (prefix, tenant_id) else {
-                return Err(AppError::Internal);
-            };
-            ctx::ports()?
-                .trustlist
-                .add(&prefix, tenant_id)
-                .await
-                .map_err(ctx::repo)
-        }
-        .await,
-    )
+    ctx::require_system().await?;
+    let mut errors = FieldErrors::new();
+    let prefix = errors.check("prefix", TrustPrefix::parse(&prefix));
+    let tenant_id = match scope.trim() {
+        "global" => Some(None),
+        id => errors.check(
+            "scope",
+            id.parse::<i64>()
+                .map(Some)
+                .map_err(|_| "Choose Global or a tenant space.".to_string()),
+        ),
+    };
+    errors.into_result()?;
+    let (Some(prefix), Some(tenant_id)) = (prefix, tenant_id) else {
+        return Err(AppError::Internal);
+    };
+    ctx::ports()?
+        .trustlist
+        .add(&prefix, tenant_id)
+        .await
+        .map_err(AppError::from)
 }
 
 #[server(endpoint = "remove_trust_prefix")]
 pub async fn remove_trust_prefix(id: i64) -> Result<(), AppError> {
-    ctx::respond(
-        async {
-            ctx::require_system().await?;
-            ctx::ports()?.trustlist.remove(id).await.map_err(ctx::repo)
-        }
-        .await,
-    )
+    ctx::require_system().await?;
+    ctx::ports()?
+        .trustlist
+        .remove(id)
+        .await
+        .map_err(AppError::from)
 }

@@ -192,7 +192,8 @@ impl std::fmt::Debug for SecretValue {
 }
 
 /// Everything the Configure Channel form sends, as typed. Missing fields read as empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` shows the secret fields only as set or empty.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ChannelDraft {
     // Channel information
@@ -240,6 +241,34 @@ pub struct ChannelDraft {
     pub robot: bool,
     pub robot_access_code: String,
     pub robot_assistant: bool,
+}
+
+impl std::fmt::Debug for ChannelDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &str| if v.is_empty() { "" } else { "****" };
+        f.debug_struct("ChannelDraft")
+            .field("provider", &self.provider)
+            .field("verification_method", &self.verification_method)
+            .field("name", &self.name)
+            .field("phone_number", &self.phone_number)
+            .field("username", &self.username)
+            .field("password", &hidden(&self.password))
+            .field("base_url", &self.base_url)
+            .field("account_key", &hidden(&self.account_key))
+            .field("authentication_key", &hidden(&self.authentication_key))
+            .field("webhook_user", &self.webhook_user)
+            .field("webhook_password", &hidden(&self.webhook_password))
+            .field("app_key", &self.app_key)
+            .field("app_secret", &hidden(&self.app_secret))
+            .field("access_token", &hidden(&self.access_token))
+            .field("token_valid_until", &self.token_valid_until)
+            .field("api_key_sid", &self.api_key_sid)
+            .field("api_key_secret", &hidden(&self.api_key_secret))
+            .field("account_sid", &self.account_sid)
+            .field("skill_queue_id", &self.skill_queue_id)
+            .field("ou_id", &self.ou_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What validation needs to know besides the form.
@@ -369,9 +398,17 @@ fn required_text(input: &str, label: &str, max: usize) -> Result<String, String>
     Ok(v.to_owned())
 }
 
+/// Free text: at most `max` characters; line breaks and tabs are kept, other control
+/// characters (NUL among them, which a database cannot store in text) are refused.
 fn optional_text(input: &str, label: &str, max: usize) -> Result<String, String> {
     if input.chars().count() > max {
         return Err(format!("The {label} can have at most {max} characters."));
+    }
+    if input
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(format!("The {label} cannot contain control characters."));
     }
     Ok(input.trim().to_owned())
 }
@@ -392,27 +429,82 @@ pub fn parse_phone(input: &str) -> Result<String, String> {
     Ok(v)
 }
 
-/// A BaseUrl: an https URL under one of the trustlist prefixes.
+/// A BaseUrl: an https URL under one of the trustlist prefixes, answered in the form it is
+/// checked and stored in (`https://host[:port]/path`, host in lower case, no default port, no
+/// trailing `/`), so whatever later reads it sees the host the check approved. Anything two URL
+/// parsers could read differently is refused: `\`, `@`, whitespace, control characters,
+/// encoded separators and dot segments.
 pub fn parse_base_url(input: &str, trust: &[TrustPrefix]) -> Result<String, String> {
+    normalized_base_url(input, trust, false)
+}
+
+/// `parse_base_url`; with `explicit_port` the port is always written (the oAuth form asks for
+/// one, so a stored value must still show it).
+fn normalized_base_url(
+    input: &str,
+    trust: &[TrustPrefix],
+    explicit_port: bool,
+) -> Result<String, String> {
     let v = input.trim();
     if v.is_empty() {
         return Err("Enter the BaseUrl.".into());
+    }
+    if v.chars().count() > 512 {
+        return Err("The BaseUrl can have at most 512 characters.".into());
+    }
+    if let Some(bad) = v
+        .chars()
+        .find(|c| c.is_control() || c.is_whitespace() || matches!(c, '\\' | '@'))
+    {
+        let shown = match bad {
+            '\\' => "\\".to_string(),
+            '@' => "@".to_string(),
+            _ => "spaces or control characters".to_string(),
+        };
+        return Err(format!("The BaseUrl cannot contain {shown}."));
+    }
+    let lower = v.to_ascii_lowercase();
+    if [
+        "%2f", "%5c", "%2e", "%40", "%3f", "%23", "%3a", "%25", "%00",
+    ]
+    .iter()
+    .any(|e| lower.contains(e))
+    {
+        return Err(
+            "The BaseUrl cannot contain encoded separators (%2F, %5C, %2E, %40, …): write the address plainly."
+                .into(),
+        );
     }
     let url = url::Url::parse(v)
         .map_err(|_| "Enter the BaseUrl as a complete URL starting with https://.".to_string())?;
     if url.scheme() != "https" || url.host_str().is_none_or(str::is_empty) {
         return Err("The BaseUrl must start with https:// and name a host.".into());
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("The BaseUrl must not contain a user name or password.".into());
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("The BaseUrl cannot contain '?' or '#'.".into());
     }
-    if !trust.iter().any(|p| p.allows(v)) {
+    let after_scheme = &v["https://".len().min(v.len())..];
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    if path.split('/').any(|s| s == "." || s == "..") {
+        return Err("The BaseUrl cannot contain '.' or '..' path segments.".into());
+    }
+    let mut normalized = format!("https://{}", url.host_str().unwrap_or_default());
+    let port = if explicit_port {
+        url.port_or_known_default()
+    } else {
+        url.port()
+    };
+    if let Some(port) = port {
+        normalized.push_str(&format!(":{port}"));
+    }
+    normalized.push_str(url.path().trim_end_matches('/'));
+    if !trust.iter().any(|p| p.allows(&normalized)) {
         return Err(
             "This BaseUrl is not on the address trustlist. Ask the system administrator to add its prefix."
                 .into(),
         );
     }
-    Ok(v.trim_end_matches('/').to_owned())
+    Ok(normalized)
 }
 
 /// The oAuth BaseUrl: `https://{host}:{port}/apiaccess/rest/ccmessaging`.
@@ -437,7 +529,7 @@ pub fn parse_oauth_base_url(input: &str, trust: &[TrustPrefix]) -> Result<String
     {
         return Err(form.into());
     }
-    parse_base_url(v, trust)
+    normalized_base_url(v, trust, true)
 }
 
 /// The keywords field: separated by commas or new lines; at most 10, each 1–50 characters,
@@ -449,6 +541,9 @@ pub fn parse_keywords(input: &str) -> Result<Vec<String>, String> {
         .map(str::trim)
         .filter(|k| !k.is_empty())
     {
+        if k.chars().any(char::is_control) {
+            return Err("Keywords cannot contain control characters.".into());
+        }
         if k.chars().count() > KEYWORD_MAX {
             return Err(format!(
                 "Each keyword can have at most {KEYWORD_MAX} characters ('{}…' is longer).",

@@ -22,8 +22,10 @@ impl Area {
     }
 }
 
-/// Checks the session for an area: signed out -> sign-in page (coming back here afterwards);
-/// signed in with the wrong role -> 403 and "Access denied" instead of the page.
+/// Shows the session for an area: signed in with the wrong role -> "Access denied" instead of
+/// the page; signed out (the session ended while the page was open) -> the sign-in page. The
+/// HTTP status of a page load (redirect, 403, 404) is decided before rendering, by the
+/// server's page guard (`server::http::guard`).
 ///
 /// The page (`<Outlet/>`) is rendered outside any `Suspense`: a nested route inside a
 /// suspended branch is rendered more than once on the server, which shifts the ids of its
@@ -46,9 +48,6 @@ pub fn Console(area: Area) -> impl IntoView {
                     {move || Suspend::new(async move {
                         match me.await {
                             Ok(Some(me)) => {
-                                if !area.admits(me.role) {
-                                    super::set_page_status(403);
-                                }
                                 let scope = match (me.role, me.tenant_name) {
                                     (Role::SystemAdmin, _) => "System administration".to_string(),
                                     (Role::TenantAdmin, name) => name.unwrap_or_default(),
@@ -61,7 +60,7 @@ pub fn Console(area: Area) -> impl IntoView {
                             }
                             Ok(None) => {
                                 let here = location.pathname.get_untracked();
-                                let next = url_escape(&here);
+                                let next = crate::domain::redirect::query_value(&here);
                                 view! { <Redirect path=format!("/login?next={next}") /> }.into_any()
                             }
                             Err(_) => ().into_any(),
@@ -91,19 +90,6 @@ pub fn Console(area: Area) -> impl IntoView {
             </main>
         </div>
     }
-}
-
-/// Percent-encodes everything but unreserved characters and `/`.
-fn url_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[component]
@@ -147,14 +133,5 @@ fn Forbidden() -> impl IntoView {
                 <p>"Your account does not have access to this page."</p>
             </div>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn escapes_for_a_query_value() {
-        assert_eq!(super::url_escape("/config/ous"), "/config/ous");
-        assert_eq!(super::url_escape("/a b&c"), "/a%20b%26c");
     }
 }

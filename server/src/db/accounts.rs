@@ -25,10 +25,9 @@ impl SqlAccounts {
     }
 
     async fn hash(password: &NewPassword) -> Result<String, RepoError> {
-        crypto::hash_password(password.expose()).await.map_err(|e| {
-            tracing::error!(error = %e, "password hashing");
-            RepoError::Internal
-        })
+        crypto::hash_password(password.expose())
+            .await
+            .map_err(hashing_error)
     }
 
     fn principal_of(u: user::Model, t: Option<tenant::Model>) -> Option<Principal> {
@@ -58,16 +57,27 @@ impl SqlAccounts {
         Ok(n > 0)
     }
 
-    /// Creates a one-time setup token and returns it; only its digest is stored.
+    /// Creates a one-time setup token and returns it; only its digest is stored. Any older
+    /// link stops working: only the newest one in the log is valid.
     pub async fn issue_setup_token(&self) -> Result<String, RepoError> {
         let token = crypto::random_token();
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin setup token"))?;
+        setup_token::Entity::delete_many()
+            .exec(&txn)
+            .await
+            .map_err(internal("delete older setup tokens"))?;
         setup_token::ActiveModel {
             token_digest: Set(crypto::token_digest(&token)),
             created_at: Set(now()),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(internal("insert setup token"))?;
+        txn.commit().await.map_err(internal("commit setup token"))?;
         Ok(token)
     }
 
@@ -99,6 +109,16 @@ impl SqlAccounts {
     }
 }
 
+fn hashing_error(e: crypto::CryptoError) -> RepoError {
+    match e {
+        crypto::CryptoError::Busy => RepoError::Busy,
+        e => {
+            tracing::error!(error = %e, "password hashing");
+            RepoError::Internal
+        }
+    }
+}
+
 fn username_conflict(e: sea_orm::DbErr, username: &Username) -> RepoError {
     if is_unique_violation(&e) {
         RepoError::Conflict {
@@ -117,16 +137,26 @@ impl Accounts for SqlAccounts {
         username: &str,
         password: &str,
     ) -> Result<Option<Principal>, RepoError> {
-        let key = username.trim().to_ascii_lowercase();
-        let found = user::Entity::find()
-            .filter(user::Column::Username.eq(key))
-            .find_also_related(tenant::Entity)
-            .one(&self.db)
-            .await
-            .map_err(internal("find user for sign-in"))?;
+        // a name no account can have is not looked up (it may hold what a database refuses,
+        // such as NUL), but costs the same hashing work as a wrong password
+        let found = match Username::parse(username) {
+            Ok(name) => user::Entity::find()
+                .filter(user::Column::Username.eq(name.as_str()))
+                .find_also_related(tenant::Entity)
+                .one(&self.db)
+                .await
+                .map_err(internal("find user for sign-in"))?,
+            Err(_) => None,
+        };
         let hash = found.as_ref().map(|(u, _)| u.password_hash.clone());
         // always hash, so an unknown user takes as long as a wrong password
-        if !crypto::verify_password(password, hash).await {
+        let checked = password.chars().count() <= app::domain::account::PASSWORD_MAX;
+        let password = if checked { password } else { "" };
+        if !crypto::verify_password(password, hash)
+            .await
+            .map_err(hashing_error)?
+            || !checked
+        {
             return Ok(None);
         }
         Ok(found.and_then(|(u, t)| Self::principal_of(u, t)))

@@ -5,12 +5,12 @@ use super::entities::{certificate, channel, ou, skill_queue, trust_prefix, webho
 use super::{display_time, internal, is_unique_violation, now};
 use crate::crypto::random_token;
 use crate::secrets::{SecretBox, SecretScope};
-use app::domain::TrustPrefix;
 use app::domain::channel::{
     ChannelDraft, Credentials, ProviderKind, SecretField, SecretValue, ValidChannel,
     ValidationContext, VerificationMethod,
 };
 use app::domain::worktime::{SegmentInput, WorkTime};
+use app::domain::{CertificateKind, TrustPrefix};
 use app::model::{
     ActivityEvent, ChannelActivity, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery,
     ChannelSort, ChannelSummary,
@@ -92,14 +92,29 @@ impl SqlChannels {
                 return Err(conflict("ou_id", "Choose a OU."));
             }
         }
-        for (id, field) in certificate_refs(&c.credentials) {
-            let n = certificate::Entity::find_by_id(id)
+        for (id, field, kind) in certificate_refs(&c.credentials) {
+            let found = certificate::Entity::find_by_id(id)
                 .filter(certificate::Column::TenantId.eq(tenant_id))
-                .count(&self.db)
+                .one(&self.db)
                 .await
                 .map_err(internal("check certificate"))?;
-            if n == 0 {
-                return Err(conflict(field, "Choose a certificate."));
+            match found {
+                None => return Err(conflict(field, "Choose a certificate.")),
+                Some(cert) if cert.kind != kind.as_str() => {
+                    return Err(conflict(
+                        field,
+                        &format!(
+                            "'{}' is not {}: choose one uploaded as that kind.",
+                            cert.name,
+                            match kind {
+                                CertificateKind::Identity => "an identity certificate",
+                                CertificateKind::Trust => "a trust certificate",
+                                CertificateKind::Authentication => "an authentication certificate",
+                            }
+                        ),
+                    ));
+                }
+                Some(_) => {}
             }
         }
         Ok(())
@@ -284,7 +299,8 @@ impl SqlChannels {
     }
 }
 
-fn certificate_refs(c: &Credentials) -> Vec<(i64, &'static str)> {
+/// The certificates a channel names, the form field of each and the kind it must be.
+fn certificate_refs(c: &Credentials) -> Vec<(i64, &'static str, CertificateKind)> {
     let (auth, trust, identity) = match c {
         Credentials::Infobip {
             auth_certificate_id,
@@ -310,12 +326,16 @@ fn certificate_refs(c: &Credentials) -> Vec<(i64, &'static str)> {
         } => (None, *trust_certificate_id, None),
     };
     [
-        (auth, "auth_certificate_id"),
-        (trust, "trust_certificate_id"),
-        (identity, "identity_certificate_id"),
+        (auth, "auth_certificate_id", CertificateKind::Authentication),
+        (trust, "trust_certificate_id", CertificateKind::Trust),
+        (
+            identity,
+            "identity_certificate_id",
+            CertificateKind::Identity,
+        ),
     ]
     .into_iter()
-    .filter_map(|(id, f)| id.map(|id| (id, f)))
+    .filter_map(|(id, f, k)| id.map(|id| (id, f, k)))
     .collect()
 }
 
@@ -660,7 +680,6 @@ impl Channels for SqlChannels {
         let existing = self.find(tenant_id, id).await?;
         self.check_references(tenant_id, c).await?;
         let mut am = channel::ActiveModel {
-            version: Set(version + 1),
             updated_at: Set(now()),
             ..Default::default()
         };
@@ -674,8 +693,14 @@ impl Channels for SqlChannels {
         if provider == ProviderKind::CloudApi {
             am.scenario_key = Set(None);
         }
+        // the new version is counted by the database from the stored one (a version sent by
+        // a client is only compared, never computed with)
         let result = channel::Entity::update_many()
             .set(am)
+            .col_expr(
+                channel::Column::Version,
+                Expr::col(channel::Column::Version).add(1),
+            )
             .filter(channel::Column::Id.eq(id))
             .filter(channel::Column::TenantId.eq(tenant_id))
             .filter(channel::Column::Version.eq(version))
@@ -708,6 +733,15 @@ impl Channels for SqlChannels {
             configured: configured(&m),
             draft: draft_of(&m),
         })
+    }
+
+    async fn exists(&self, tenant_id: i64, id: i64) -> Result<bool, RepoError> {
+        Ok(channel::Entity::find_by_id(id)
+            .filter(channel::Column::TenantId.eq(tenant_id))
+            .count(&self.db)
+            .await
+            .map_err(internal("channel exists"))?
+            > 0)
     }
 
     async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {

@@ -349,8 +349,54 @@ pub mod webhook_event {
         pub status: Option<String>,
         /// Statuses only move forward: a report with a lower rank does not overwrite.
         pub status_rank: i32,
-        pub raw: String,
+        /// The request that carried this event (its raw body is stored there, once).
+        pub delivery_id: Option<i64>,
         pub received_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhook_delivery {
+    use sea_orm::entity::prelude::*;
+
+    /// One request a provider made to a webhook URL that was accepted: the raw body as
+    /// received (bytes, never altered), stored once however many events it carried.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub channel_id: i64,
+        pub tenant_id: i64,
+        /// `message`, `report` or `cloud`
+        pub endpoint: String,
+        pub content_type: String,
+        pub body: Vec<u8>,
+        pub received_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod master_key {
+    use sea_orm::entity::prelude::*;
+
+    /// A master key that seals something here: its id and a constant sealed with it.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "master_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub key_id: String,
+        pub check_value: Vec<u8>,
+        pub genesis: Option<i32>,
+        pub created_at: TimeDateTimeWithTimeZone,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

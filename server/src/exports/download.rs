@@ -2,8 +2,7 @@
 //! tenant's administrators only (anyone else gets 404, as for a task that does not exist).
 
 use crate::db::entities::export_task;
-use crate::startup::AppState;
-use app::api::{SESSION_EPOCH, SESSION_USER};
+use crate::state::AppState;
 use app::model::Role;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -21,12 +20,13 @@ fn not_found() -> Response {
         .into_response()
 }
 
-/// The tenant of the signed-in tenant administrator, if the session names a valid one.
+/// The tenant of the signed-in tenant administrator, if the session names a valid one (the
+/// same check every server function makes).
 async fn tenant_of(state: &AppState, session: &Session) -> Option<i64> {
-    let user: i64 = session.get(SESSION_USER).await.ok()??;
-    let epoch: i64 = session.get(SESSION_EPOCH).await.ok()??;
-    let p = state.ports.accounts.principal(user).await.ok()??;
-    (p.epoch == epoch && p.me.role == Role::TenantAdmin)
+    let p = app::api::signed_in(session, state.ports.accounts.as_ref())
+        .await
+        .ok()??;
+    (p.me.role == Role::TenantAdmin)
         .then_some(p.me.tenant_id)
         .flatten()
 }

@@ -23,6 +23,8 @@ use tokio::sync::Notify;
 pub const MAX_RECORDS: u64 = 100_000;
 /// At most this many records in one file.
 pub const PER_FILE: usize = 2_000;
+/// At most this many channels may be selected for one export (all channels: no list at all).
+pub const MAX_SELECTED: usize = 10_000;
 
 #[derive(Clone)]
 pub struct SqlExports {
@@ -53,6 +55,15 @@ pub(crate) fn status_of(s: &str) -> ExportStatus {
 #[async_trait]
 impl Exports for SqlExports {
     async fn start(&self, tenant_id: i64, ids: Option<Vec<i64>>) -> Result<i64, RepoError> {
+        if ids.as_ref().is_some_and(|l| l.len() > MAX_SELECTED) {
+            return Err(RepoError::Conflict {
+                field: "form",
+                message: format!(
+                    "At most {} channels can be selected for one export. Select fewer, or none to export all of them.",
+                    group(MAX_SELECTED as u64)
+                ),
+            });
+        }
         let mut ids = ids;
         if let Some(list) = ids.as_mut() {
             list.sort_unstable();
@@ -161,7 +172,7 @@ impl Exports for SqlExports {
 }
 
 /// `100,000`
-fn group(n: u64) -> String {
+pub(crate) fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

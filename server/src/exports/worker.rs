@@ -2,19 +2,19 @@
 //! instance died is claimed again when its lease runs out; after three attempts it fails with
 //! that reason instead of looping.
 
-use super::PER_FILE;
 use super::writer::{self, ZipBuilder};
+use super::{MAX_RECORDS, PER_FILE, group};
 use crate::db::entities::{channel, export_task, ou, skill_queue};
 use crate::db::now;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 /// How long a claim holds before another instance may take the task over; renewed after
 /// every file, so only a task whose instance stopped runs out of it.
@@ -46,27 +46,85 @@ enum RunError {
     Lost,
 }
 
-/// Runs forever: claims and runs tasks, waking on `wake` or every two seconds.
-pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) {
+/// The running worker of this instance.
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    done: tokio::task::JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Stops the worker: a task it is running is interrupted and its claim released, so
+    /// another instance takes it over at once (not after the lease runs out).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.done.await;
+    }
+}
+
+/// Claims and runs tasks until stopped, waking on `wake` or every two seconds.
+pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
     let instance = format!(
         "{}-{}",
         std::process::id(),
         &crate::crypto::random_token()[..8]
     );
-    tokio::spawn(async move {
-        loop {
+    let (stop, mut stopped) = watch::channel(false);
+    let done = tokio::spawn(async move {
+        while !*stopped.borrow() {
             match claim(&db, &instance).await {
-                Ok(Some(task)) => run(&db, task, &instance).await,
+                Ok(Some(task)) => {
+                    tokio::select! {
+                        () = run(&db, task, &instance) => {}
+                        _ = stopped.changed() => {
+                            release(&db, task, &instance).await;
+                            break;
+                        }
+                    }
+                }
                 Ok(None) => {
-                    let _ = tokio::time::timeout(POLL, wake.notified()).await;
+                    tokio::select! {
+                        _ = tokio::time::timeout(POLL, wake.notified()) => {}
+                        _ = stopped.changed() => {}
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "claiming an export task");
-                    tokio::time::sleep(POLL).await;
+                    tokio::select! {
+                        () = tokio::time::sleep(POLL) => {}
+                        _ = stopped.changed() => {}
+                    }
                 }
             }
         }
     });
+    WorkerHandle { stop, done }
+}
+
+/// Gives a claimed task back (this instance is stopping): it becomes claimable at once, and
+/// the interrupted attempt does not count.
+pub async fn release(db: &DatabaseConnection, id: i64, instance: &str) {
+    let result = export_task::Entity::update_many()
+        .col_expr(
+            export_task::Column::ClaimedUntil,
+            Expr::value(Option::<time::OffsetDateTime>::None),
+        )
+        .col_expr(
+            export_task::Column::ClaimedBy,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            export_task::Column::Attempts,
+            Expr::col(export_task::Column::Attempts).sub(1),
+        )
+        .filter(export_task::Column::Id.eq(id))
+        .filter(export_task::Column::ClaimedBy.eq(instance))
+        .filter(export_task::Column::Status.eq("running"))
+        .exec(db)
+        .await;
+    match result {
+        Ok(_) => tracing::info!(task_id = id, "export released for another instance"),
+        Err(e) => tracing::error!(error = %e, task_id = id, "releasing an export"),
+    }
 }
 
 /// Takes one running task whose lease is free (or expired). Safe with several instances:
@@ -117,6 +175,12 @@ async fn finish_failed(db: &DatabaseConnection, id: i64, reason: &str) {
 
 /// Runs one claimed task to Success or Failed.
 pub async fn run(db: &DatabaseConnection, id: i64, instance: &str) {
+    run_limited(db, id, instance, MAX_RECORDS).await
+}
+
+/// `run`, with the most records an export may have (checked again now: channels may have been
+/// added since the task was started).
+pub async fn run_limited(db: &DatabaseConnection, id: i64, instance: &str, max_records: u64) {
     let task = match export_task::Entity::find_by_id(id).one(db).await {
         Ok(Some(t)) => t,
         Ok(None) => return,
@@ -133,6 +197,32 @@ pub async fn run(db: &DatabaseConnection, id: i64, instance: &str) {
         )
         .await;
         return;
+    }
+    if task.channel_ids.is_none() {
+        match channel::Entity::find()
+            .filter(channel::Column::TenantId.eq(task.tenant_id))
+            .count(db)
+            .await
+        {
+            Ok(n) if n > max_records => {
+                finish_failed(
+                    db,
+                    id,
+                    &format!(
+                        "The tenant has {} channels now, more than the {} an export may hold. Select fewer channels.",
+                        group(n),
+                        group(max_records)
+                    ),
+                )
+                .await;
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, task_id = id, "counting channels for an export");
+                return;
+            }
+        }
     }
     let started = std::time::Instant::now();
     match write(db, &task, instance).await {

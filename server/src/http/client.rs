@@ -31,15 +31,13 @@ pub async fn client_addr(
     next.run(req).await
 }
 
-/// The address the nearest proxy saw: the last entry of `X-Forwarded-For`.
+/// The address the nearest proxy saw: the last entry of the last `X-Forwarded-For` line, the
+/// one the proxy wrote. Entries before it come from the client and are never used, not even
+/// when the last one is not an address (then `None`: the peer address counts).
 fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
-        .next_back()
+    let last_line = headers.get_all("x-forwarded-for").iter().next_back()?;
+    let last = last_line.to_str().ok()?.rsplit(',').next()?.trim();
+    last.parse().ok()
 }
 
 #[cfg(test)]
@@ -54,8 +52,16 @@ mod tests {
             "203.0.113.9, 198.51.100.2".parse().unwrap(),
         );
         assert_eq!(forwarded_for(&h), Some("198.51.100.2".parse().unwrap()));
+        // the client wrote the first entries; a last entry that is not an address does not
+        // fall back to them
         h.append("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(forwarded_for(&h), Some("198.51.100.2".parse().unwrap()));
+        assert_eq!(forwarded_for(&h), None);
+        let mut h = axum::http::HeaderMap::new();
+        h.append("x-forwarded-for", "203.0.113.9, unknown".parse().unwrap());
+        assert_eq!(forwarded_for(&h), None);
+        let mut h = axum::http::HeaderMap::new();
+        h.append("x-forwarded-for", "203.0.113.9,".parse().unwrap());
+        assert_eq!(forwarded_for(&h), None);
         assert_eq!(forwarded_for(&axum::http::HeaderMap::new()), None);
     }
 }

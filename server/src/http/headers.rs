@@ -52,3 +52,18 @@ pub async fn security_headers(
     }
     res
 }
+
+/// The answer when a handler panicked (a bug): a generic 500 instead of a dropped connection,
+/// and the fact in the log (the panic's text may hold request data, so it is not echoed).
+pub fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked; answered 500");
+    let mut res = Response::new(axum::body::Body::from(
+        "Something went wrong on our side. Please try again.",
+    ));
+    *res.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    res
+}

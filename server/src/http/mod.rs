@@ -2,7 +2,10 @@
 //! throttle, health.
 
 pub mod client;
+pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod limits;
 pub mod origin;
+pub mod serve;
 pub mod throttle;

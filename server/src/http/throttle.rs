@@ -1,22 +1,97 @@
-//! Failed sign-ins per client address in a sliding window: after `limit` failures within
-//! `window`, further attempts from that address are refused until the oldest failure ages out.
+//! Failed sign-ins per client address and per username in a sliding window. An attempt is
+//! reserved before its password is checked — the check and the reservation are one step under
+//! one lock — so any number of attempts sent at the same moment gets at most `limit`
+//! evaluations. A failure stays counted until it ages out of the window; a success gives back
+//! its own reservation only, so interleaving right passwords does not reset the count.
 //! Kept in memory per instance; behind a load balancer each instance counts on its own.
 
-use app::ports::LoginThrottle;
+use app::ports::{Attempt, LoginThrottle};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 pub const DEFAULT_LIMIT: usize = 10;
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
-/// Addresses tracked before stale ones are swept.
+/// Keys tracked before stale ones are swept.
 const SWEEP_AT: usize = 10_000;
+/// Usernames are counted by at most this many characters (no valid username is longer).
+const USERNAME_KEY_MAX: usize = 64;
+
+/// Attempts (reserved or failed) per key, oldest first.
+struct Window<K> {
+    attempts: HashMap<K, VecDeque<(Instant, u64)>>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Window<K> {
+    fn new() -> Self {
+        Self {
+            attempts: HashMap::new(),
+        }
+    }
+
+    /// Seconds to wait when `key` has `limit` attempts within `window` of `now`.
+    fn wait(&mut self, key: &K, limit: usize, window: Duration, now: Instant) -> Option<u64> {
+        let times = self.attempts.get_mut(key)?;
+        while times
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) >= window)
+        {
+            times.pop_front();
+        }
+        if times.len() < limit {
+            return None;
+        }
+        let oldest = times.front().map(|(t, _)| *t).unwrap_or(now);
+        Some(
+            window
+                .saturating_sub(now.duration_since(oldest))
+                .as_secs()
+                .max(1),
+        )
+    }
+
+    fn push(&mut self, key: K, id: u64, window: Duration, now: Instant) {
+        if self.attempts.len() >= SWEEP_AT {
+            self.attempts.retain(|_, t| {
+                t.back()
+                    .is_some_and(|(last, _)| now.duration_since(*last) < window)
+            });
+        }
+        self.attempts.entry(key).or_default().push_back((now, id));
+    }
+
+    fn remove(&mut self, key: &K, id: u64) {
+        if let Some(times) = self.attempts.get_mut(key) {
+            times.retain(|(_, i)| *i != id);
+            if times.is_empty() {
+                self.attempts.remove(key);
+            }
+        }
+    }
+}
+
+struct Windows {
+    by_client: Window<IpAddr>,
+    by_username: Window<String>,
+}
 
 pub struct SlidingWindowThrottle {
     limit: usize,
     window: Duration,
-    failures: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    next_id: AtomicU64,
+    windows: Mutex<Windows>,
+}
+
+/// How the throttle counts a username: case does not matter, nor what is past 64 characters.
+pub fn username_key(username: &str) -> String {
+    username
+        .trim()
+        .chars()
+        .take(USERNAME_KEY_MAX)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 impl SlidingWindowThrottle {
@@ -24,43 +99,30 @@ impl SlidingWindowThrottle {
         Self {
             limit,
             window,
-            failures: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            windows: Mutex::new(Windows {
+                by_client: Window::new(),
+                by_username: Window::new(),
+            }),
         }
     }
 
-    fn check_at(&self, client: IpAddr, now: Instant) -> Result<(), u64> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(times) = map.get_mut(&client) else {
-            return Ok(());
-        };
-        while times
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.window)
-        {
-            times.pop_front();
+    fn reserve_at(&self, client: IpAddr, username: &str, now: Instant) -> Result<Attempt, u64> {
+        let username = username_key(username);
+        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let by_client = w.by_client.wait(&client, self.limit, self.window, now);
+        let by_username = w.by_username.wait(&username, self.limit, self.window, now);
+        if let Some(wait) = by_client.max(by_username) {
+            return Err(wait);
         }
-        if times.len() < self.limit {
-            return Ok(());
-        }
-        let oldest = times.front().copied().unwrap_or(now);
-        let wait = self.window.saturating_sub(now.duration_since(oldest));
-        Err(wait.as_secs().max(1))
-    }
-
-    fn fail_at(&self, client: IpAddr, now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= SWEEP_AT {
-            let window = self.window;
-            map.retain(|_, t| {
-                t.back()
-                    .is_some_and(|last| now.duration_since(*last) < window)
-            });
-        }
-        let times = map.entry(client).or_default();
-        times.push_back(now);
-        while times.len() > self.limit {
-            times.pop_front();
-        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        w.by_client.push(client, id, self.window, now);
+        w.by_username.push(username.clone(), id, self.window, now);
+        Ok(Attempt {
+            id,
+            client,
+            username,
+        })
     }
 }
 
@@ -71,25 +133,27 @@ impl Default for SlidingWindowThrottle {
 }
 
 impl LoginThrottle for SlidingWindowThrottle {
-    fn check(&self, client: IpAddr) -> Result<(), u64> {
-        self.check_at(client, Instant::now())
+    fn reserve(&self, client: IpAddr, username: &str) -> Result<Attempt, u64> {
+        self.reserve_at(client, username, Instant::now())
     }
 
-    fn record_failure(&self, client: IpAddr) {
-        self.fail_at(client, Instant::now());
-    }
-
-    fn record_success(&self, client: IpAddr) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&client);
+    fn settle(&self, attempt: Attempt, success: bool) {
+        if !success {
+            return;
+        }
+        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        w.by_client.remove(&attempt.client, attempt.id);
+        w.by_username.remove(&attempt.username, attempt.id);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(start: Instant, secs: u64) -> Instant {
+        start + Duration::from_secs(secs)
+    }
 
     #[test]
     fn eleventh_attempt_within_the_window_is_refused() {
@@ -98,19 +162,69 @@ mod tests {
         let b: IpAddr = "192.0.2.2".parse().unwrap();
         let start = Instant::now();
         for i in 0..10 {
-            assert!(
-                t.check_at(a, start + Duration::from_secs(i)).is_ok(),
-                "attempt {i}"
-            );
-            t.fail_at(a, start + Duration::from_secs(i));
+            let attempt = t
+                .reserve_at(a, &format!("user{i}"), at(start, i))
+                .expect("attempt");
+            t.settle(attempt, false);
         }
-        let wait = t.check_at(a, start + Duration::from_secs(10)).unwrap_err();
-        assert_eq!(wait, 50);
+        assert_eq!(t.reserve_at(a, "user99", at(start, 10)).unwrap_err(), 50);
         // another address is not affected
-        assert!(t.check_at(b, start + Duration::from_secs(10)).is_ok());
+        assert!(t.reserve_at(b, "other", at(start, 10)).is_ok());
         // once the first failure is a minute old, one more attempt is allowed
-        assert!(t.check_at(a, start + Duration::from_secs(60)).is_ok());
-        t.record_success(a);
-        assert!(t.check_at(a, start + Duration::from_secs(11)).is_ok());
+        assert!(t.reserve_at(a, "user99", at(start, 60)).is_ok());
+    }
+
+    #[test]
+    fn reservations_count_before_any_outcome() {
+        // what 40 parallel requests do: every reservation happens before any password check
+        let t = SlidingWindowThrottle::new(10, Duration::from_secs(60));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let now = Instant::now();
+        let granted: Vec<Attempt> = (0..40)
+            .filter_map(|_| t.reserve_at(a, "root", now).ok())
+            .collect();
+        assert_eq!(granted.len(), 10);
+    }
+
+    #[test]
+    fn a_success_does_not_clear_earlier_failures() {
+        let t = SlidingWindowThrottle::new(10, Duration::from_secs(60));
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let start = Instant::now();
+        let mut evaluated = 0;
+        // 9 wrong, 1 right, repeated: the rights give back only themselves
+        for round in 0..3u64 {
+            for i in 0..10u64 {
+                let Ok(attempt) = t.reserve_at(a, "root", at(start, round * 10 + i)) else {
+                    continue;
+                };
+                evaluated += 1;
+                t.settle(attempt, i == 9);
+            }
+        }
+        assert_eq!(
+            evaluated, 11,
+            "9 failures, the success, then one more failure fills the window"
+        );
+    }
+
+    #[test]
+    fn a_username_is_counted_across_addresses() {
+        let t = SlidingWindowThrottle::new(10, Duration::from_secs(60));
+        let now = Instant::now();
+        for i in 0..10u8 {
+            let client = IpAddr::from([198, 51, 100, i]);
+            let attempt = t.reserve_at(client, "Root", now).unwrap();
+            t.settle(attempt, false);
+        }
+        assert!(
+            t.reserve_at(IpAddr::from([203, 0, 113, 1]), " ROOT ", now)
+                .is_err()
+        );
+        assert!(
+            t.reserve_at(IpAddr::from([203, 0, 113, 1]), "someone-else", now)
+                .is_ok()
+        );
+        assert_eq!(username_key(&"x".repeat(500)).len(), 64);
     }
 }

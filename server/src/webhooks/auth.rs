@@ -10,9 +10,10 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
-/// `AccountKey: <Webhook Password>` (infobip, other).
-pub fn account_key(header: Option<&str>, webhook_password: &str) -> bool {
-    header.is_some_and(|h| same(h.as_bytes(), webhook_password.as_bytes()))
+/// `AccountKey: <Webhook Password>` (infobip, other), compared as bytes: a password with
+/// non-ASCII characters arrives as its UTF-8 bytes.
+pub fn account_key(header: Option<&[u8]>, webhook_password: &str) -> bool {
+    header.is_some_and(|h| same(h, webhook_password.as_bytes()))
 }
 
 /// `Authorization: Basic base64(user:password)` (twilio).
@@ -104,9 +105,11 @@ mod tests {
 
     #[test]
     fn account_keys() {
-        assert!(account_key(Some("hook-secret"), "hook-secret"));
-        assert!(!account_key(Some("hook-secreT"), "hook-secret"));
-        assert!(!account_key(Some("hook-secret-longer"), "hook-secret"));
+        assert!(account_key(Some(b"hook-secret"), "hook-secret"));
+        assert!(!account_key(Some(b"hook-secreT"), "hook-secret"));
+        assert!(!account_key(Some(b"hook-secret-longer"), "hook-secret"));
         assert!(!account_key(None, "hook-secret"));
+        assert!(account_key(Some("Küche-ß-8".as_bytes()), "Küche-ß-8"));
+        assert!(!account_key(Some(b"K\xfcche-\xdf-8"), "Küche-ß-8"));
     }
 }

@@ -8,27 +8,36 @@
 //! | 400 | the payload is malformed (a short reason) |
 //! | 401 | missing or wrong credentials or signature: nothing stored |
 //! | 404 | unknown key, or the channel's tenant space is disabled |
-//! | 413 | body over 1 MiB |
-//! | 503 | the database is unavailable: the provider should retry |
+//! | 413 | body over 1 MiB, or more than 1,000 events in one delivery |
+//! | 503 | the database is unavailable or the writer is full: the provider should retry |
+//!
+//! What one delivery may cost is bounded: the body is read up to 1 MiB, stored once (its events
+//! point at it), at most 1,000 events are taken from it, every text is cut to its column and
+//! cleaned of what a database cannot store (NUL), and the deliveries waiting for the writer
+//! hold at most 64 MiB together.
 
 pub mod auth;
 pub mod parse;
+pub mod writer;
 
-use crate::db::entities::{channel, tenant, webhook_event};
-use crate::db::now;
+use crate::db::entities::{channel, tenant};
 use crate::secrets::SecretScope;
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use parse::{Event, Kind};
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use parse::{Kind, ParseError};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
+pub use writer::{Delivery, StoreError, WebhookWriter};
 
 /// The largest body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
+/// The most events one delivery may carry.
+pub const MAX_EVENTS: usize = 1_000;
+/// The longest `hub.challenge` echoed back.
+const MAX_CHALLENGE: usize = 1024;
 
 fn answer(status: StatusCode, text: &str) -> Response {
     (
@@ -107,127 +116,63 @@ fn secret(
         .ok()
 }
 
-/// One request's events, waiting for the writer.
-struct Job {
-    channel_id: i64,
-    tenant_id: i64,
-    events: Vec<Event>,
-    raw: String,
-    done: tokio::sync::oneshot::Sender<bool>,
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(128).collect())
+        .unwrap_or_default()
 }
 
-/// Group commit: requests hand their events to one writer task, which stores everything
-/// waiting in one transaction and answers each request after the commit. One fsync then
-/// covers many deliveries, instead of every request waiting its turn for its own.
-#[derive(Clone)]
-pub struct WebhookWriter {
-    tx: tokio::sync::mpsc::Sender<Job>,
-}
-
-/// At most this many requests in one transaction.
-const BATCH: usize = 256;
-
-impl WebhookWriter {
-    pub fn spawn(db: sea_orm::DatabaseConnection) -> Self {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Job>(4096);
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                let ok = match write_batch(&db, &batch).await {
-                    Ok(()) => true,
-                    Err(e) => {
-                        tracing::error!(error = %e, requests = batch.len(), "webhook: storing a batch");
-                        false
-                    }
-                };
-                for job in batch {
-                    let _ = job.done.send(ok);
-                }
-            }
-        });
-        Self { tx }
-    }
-
-    /// Stores the events durably; `false` when the database could not take them.
-    async fn write(&self, c: &channel::Model, events: Vec<Event>, raw: String) -> bool {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        let job = Job {
-            channel_id: c.id,
-            tenant_id: c.tenant_id,
-            events,
-            raw,
-            done,
-        };
-        if self.tx.send(job).await.is_err() {
-            return false;
-        }
-        answer.await.unwrap_or(false)
-    }
-}
-
-/// Stores the jobs' events in one transaction: messages once, reports only moving forward.
-async fn write_batch(db: &sea_orm::DatabaseConnection, jobs: &[Job]) -> Result<(), sea_orm::DbErr> {
-    let txn = db.begin().await?;
-    for job in jobs {
-        for e in &job.events {
-            let rank = e.status.as_deref().map(parse::status_rank).unwrap_or(0);
-            let model = webhook_event::ActiveModel {
-                channel_id: Set(job.channel_id),
-                tenant_id: Set(job.tenant_id),
-                kind: Set(e.kind.as_str().to_owned()),
-                provider_message_id: Set(e.provider_message_id.chars().take(256).collect()),
-                sender: Set(e.sender.chars().take(256).collect()),
-                recipient: Set(e.recipient.chars().take(256).collect()),
-                text: Set(e.text.clone()),
-                status: Set(e.status.clone().map(|s| s.chars().take(64).collect())),
-                status_rank: Set(rank),
-                raw: Set(job.raw.clone()),
-                received_at: Set(now()),
-                ..Default::default()
-            };
-            use webhook_event::Column as W;
-            let mut conflict = OnConflict::columns([W::ChannelId, W::Kind, W::ProviderMessageId]);
-            match e.kind {
-                Kind::Message => {
-                    conflict.do_nothing();
-                }
-                Kind::Report => {
-                    conflict
-                        .update_columns([W::Status, W::StatusRank, W::Raw, W::ReceivedAt])
-                        .action_and_where(
-                            Expr::col((webhook_event::Entity, W::StatusRank))
-                                .lt(Expr::cust("excluded.status_rank")),
-                        );
-                }
-            }
-            webhook_event::Entity::insert(model)
-                .on_conflict(conflict)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-    }
-    txn.commit().await
-}
-
-async fn store(
+/// Parses, then stores; the answer for the provider.
+async fn accept(
     state: &AppState,
     c: &channel::Model,
-    events: Vec<Event>,
-    raw: &str,
-) -> Result<(), Response> {
-    if state.webhook_writer.write(c, events, raw.to_owned()).await {
-        Ok(())
-    } else {
-        Err(answer(
+    endpoint: &'static str,
+    headers: &HeaderMap,
+    body: Bytes,
+    events: Result<Vec<parse::Event>, ParseError>,
+) -> Response {
+    let events = match events {
+        Ok(e) => e,
+        Err(ParseError::Malformed(reason)) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                &format!("Malformed payload: {reason}."),
+            );
+        }
+        Err(ParseError::TooManyEvents) => {
+            return answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The delivery holds more than 1,000 events; send at most 1,000 in one request.",
+            );
+        }
+    };
+    let delivery = Delivery {
+        endpoint,
+        content_type: content_type(headers),
+        body,
+        events,
+    };
+    match state
+        .webhook_writer
+        .store(c.id, c.tenant_id, delivery)
+        .await
+    {
+        Ok(()) => answer(StatusCode::OK, "OK"),
+        Err(StoreError::Busy) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::RETRY_AFTER, "1"),
+            ],
+            "Busy, retry shortly.",
+        )
+            .into_response(),
+        Err(StoreError::Unavailable) => answer(
             StatusCode::SERVICE_UNAVAILABLE,
             "Temporarily unavailable, retry later.",
-        ))
+        ),
     }
 }
 
@@ -238,9 +183,9 @@ pub async fn provider_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let kind = match kind.as_str() {
-        "message" => Kind::Message,
-        "report" => Kind::Report,
+    let (kind, endpoint) = match kind.as_str() {
+        "message" => (Kind::Message, "message"),
+        "report" => (Kind::Report, "report"),
         _ => return answer(StatusCode::NOT_FOUND, "Not found."),
     };
     if !matches!(provider.as_str(), "infobip" | "other" | "twilio") {
@@ -255,17 +200,19 @@ pub async fn provider_post(
         Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),
         Err(r) => return r,
     };
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let password =
         secret(&state, &c, &c.webhook_password_enc, "webhook_password").unwrap_or_default();
     let authentic = !password.is_empty()
         && match provider.as_str() {
             "twilio" => auth::basic(
-                header("authorization"),
+                headers
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok()),
                 c.webhook_user.as_deref().unwrap_or_default(),
                 &password,
             ),
-            _ => auth::account_key(header("accountkey"), &password),
+            // the raw header bytes: a password with non-ASCII characters arrives as UTF-8
+            _ => auth::account_key(headers.get("accountkey").map(|v| v.as_bytes()), &password),
         };
     if !authentic {
         return answer(StatusCode::UNAUTHORIZED, "Missing or wrong credentials.");
@@ -274,19 +221,7 @@ pub async fn provider_post(
         "twilio" => parse::twilio(kind, &body),
         _ => parse::infobip(kind, &body),
     };
-    let events = match events {
-        Ok(e) => e,
-        Err(reason) => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                &format!("Malformed payload: {reason}."),
-            );
-        }
-    };
-    match store(&state, &c, events, &String::from_utf8_lossy(&body)).await {
-        Ok(()) => answer(StatusCode::OK, "OK"),
-        Err(r) => r,
-    }
+    accept(&state, &c, endpoint, &headers, body, events).await
 }
 
 /// `GET /social/on/whatsapp/cloud-api/{key}`: Meta's verification handshake.
@@ -309,7 +244,9 @@ pub async fn cloud_verify(
         && !code.is_empty()
         && auth::same(token.as_bytes(), code.as_bytes());
     match (ok, q.get("hub.challenge")) {
-        (true, Some(challenge)) => answer(StatusCode::OK, challenge),
+        (true, Some(challenge)) if challenge.len() <= MAX_CHALLENGE => {
+            answer(StatusCode::OK, challenge)
+        }
         _ => answer(StatusCode::FORBIDDEN, "Verification failed."),
     }
 }
@@ -337,17 +274,6 @@ pub async fn cloud_post(
     if app_secret.is_empty() || !auth::hub_signature(signature, &app_secret, &body) {
         return answer(StatusCode::UNAUTHORIZED, "Missing or wrong signature.");
     }
-    let events = match parse::cloud_api(&body) {
-        Ok(e) => e,
-        Err(reason) => {
-            return answer(
-                StatusCode::BAD_REQUEST,
-                &format!("Malformed payload: {reason}."),
-            );
-        }
-    };
-    match store(&state, &c, events, &String::from_utf8_lossy(&body)).await {
-        Ok(()) => answer(StatusCode::OK, "OK"),
-        Err(r) => r,
-    }
+    let events = parse::cloud_api(&body);
+    accept(&state, &c, "cloud", &headers, body, events).await
 }

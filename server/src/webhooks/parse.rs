@@ -1,6 +1,28 @@
-//! Provider payloads into events. Only called on bodies that passed authentication.
+//! Provider payloads into events. Only called on bodies that passed authentication; a body of
+//! any shape or bytes answers events or a `ParseError`, never a panic (see the property tests).
 
+use super::MAX_EVENTS;
 use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParseError {
+    /// Not the provider's format; the reason is shown to the provider (no input echoed).
+    Malformed(String),
+    /// More than `MAX_EVENTS` events in one delivery.
+    TooManyEvents,
+}
+
+impl From<String> for ParseError {
+    fn from(reason: String) -> Self {
+        Self::Malformed(reason)
+    }
+}
+
+impl From<&str> for ParseError {
+    fn from(reason: &str) -> Self {
+        Self::Malformed(reason.to_owned())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -52,12 +74,15 @@ fn text(v: &Value, path: &[&str]) -> Option<String> {
 }
 
 /// infobip and other: `{"results":[…]}`.
-pub fn infobip(kind: Kind, body: &[u8]) -> Result<Vec<Event>, String> {
+pub fn infobip(kind: Kind, body: &[u8]) -> Result<Vec<Event>, ParseError> {
     let v: Value = serde_json::from_slice(body).map_err(|_| "the body is not JSON".to_string())?;
     let results = v
         .get("results")
         .and_then(Value::as_array)
         .ok_or("expected {\"results\": [...]}")?;
+    if results.len() > MAX_EVENTS {
+        return Err(ParseError::TooManyEvents);
+    }
     results
         .iter()
         .enumerate()
@@ -88,11 +113,12 @@ pub fn infobip(kind: Kind, body: &[u8]) -> Result<Vec<Event>, String> {
                 },
             })
         })
-        .collect()
+        .collect::<Result<_, String>>()
+        .map_err(ParseError::Malformed)
 }
 
 /// twilio: form-encoded.
-pub fn twilio(kind: Kind, body: &[u8]) -> Result<Vec<Event>, String> {
+pub fn twilio(kind: Kind, body: &[u8]) -> Result<Vec<Event>, ParseError> {
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let id = get("MessageSid").ok_or("MessageSid is missing")?;
@@ -123,7 +149,7 @@ pub fn twilio(kind: Kind, body: &[u8]) -> Result<Vec<Event>, String> {
 }
 
 /// cloud-api: Meta's `whatsapp_business_account` payload (messages and statuses).
-pub fn cloud_api(body: &[u8]) -> Result<Vec<Event>, String> {
+pub fn cloud_api(body: &[u8]) -> Result<Vec<Event>, ParseError> {
     let v: Value = serde_json::from_slice(body).map_err(|_| "the body is not JSON".to_string())?;
     if v.get("object").and_then(Value::as_str) != Some("whatsapp_business_account") {
         return Err("expected \"object\": \"whatsapp_business_account\"".into());
@@ -148,6 +174,9 @@ pub fn cloud_api(body: &[u8]) -> Result<Vec<Event>, String> {
                 .into_iter()
                 .flatten()
             {
+                if out.len() == MAX_EVENTS {
+                    return Err(ParseError::TooManyEvents);
+                }
                 out.push(Event {
                     kind: Kind::Message,
                     provider_message_id: text(m, &["id"]).ok_or("messages[].id is missing")?,
@@ -163,6 +192,9 @@ pub fn cloud_api(body: &[u8]) -> Result<Vec<Event>, String> {
                 .into_iter()
                 .flatten()
             {
+                if out.len() == MAX_EVENTS {
+                    return Err(ParseError::TooManyEvents);
+                }
                 out.push(Event {
                     kind: Kind::Report,
                     provider_message_id: text(s, &["id"]).ok_or("statuses[].id is missing")?,
@@ -196,14 +228,13 @@ mod tests {
         assert_eq!(m[0].text.as_deref(), Some("Hello"));
         let r = infobip(Kind::Report, br#"{"results":[{"messageId":"ib-1","to":"49151","status":{"groupName":"DELIVERED","name":"DELIVERED_TO_HANDSET"}}]}"#).unwrap();
         assert_eq!(r[0].status.as_deref(), Some("delivered"));
+        let reason = |e: ParseError| match e {
+            ParseError::Malformed(r) => r,
+            ParseError::TooManyEvents => "too many".into(),
+        };
+        assert!(reason(infobip(Kind::Message, b"nope").unwrap_err()).contains("not JSON"));
         assert!(
-            infobip(Kind::Message, b"nope")
-                .unwrap_err()
-                .contains("not JSON")
-        );
-        assert!(
-            infobip(Kind::Message, br#"{"results":[{}]}"#)
-                .unwrap_err()
+            reason(infobip(Kind::Message, br#"{"results":[{}]}"#).unwrap_err())
                 .contains("messageId")
         );
         assert!(infobip(Kind::Message, br#"{"x":1}"#).is_err());
@@ -243,10 +274,137 @@ mod tests {
     }
 
     #[test]
+    fn at_most_a_thousand_events_per_delivery() {
+        let results = |n: usize| {
+            let items: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"messageId":"m{i}","status":{{"groupName":"SENT"}}}}"#))
+                .collect();
+            format!(r#"{{"results":[{}]}}"#, items.join(","))
+        };
+        assert_eq!(
+            infobip(Kind::Report, results(1000).as_bytes())
+                .unwrap()
+                .len(),
+            1000
+        );
+        assert_eq!(
+            infobip(Kind::Report, results(1001).as_bytes()),
+            Err(ParseError::TooManyEvents)
+        );
+        let statuses = |n: usize| {
+            let items: Vec<String> = (0..n)
+                .map(|i| format!(r#"{{"id":"w{i}","status":"sent","recipient_id":"1"}}"#))
+                .collect();
+            format!(
+                r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"value":{{"statuses":[{}]}}}}]}}]}}"#,
+                items.join(",")
+            )
+        };
+        assert_eq!(cloud_api(statuses(1000).as_bytes()).unwrap().len(), 1000);
+        assert_eq!(
+            cloud_api(statuses(1001).as_bytes()),
+            Err(ParseError::TooManyEvents)
+        );
+    }
+
+    #[test]
     fn statuses_only_move_forward() {
         assert!(status_rank("read") > status_rank("delivered"));
         assert!(status_rank("delivered") > status_rank("sent"));
         assert!(status_rank("SENT") > status_rank("queued"));
         assert!(status_rank("failed") > status_rank("read"));
+    }
+
+    use proptest::prelude::*;
+
+    /// Any JSON value, nested up to 4 levels, with the keys the parsers look for among others.
+    fn json() -> impl Strategy<Value = Value> {
+        let key = prop::sample::select(vec![
+            "results",
+            "messageId",
+            "from",
+            "to",
+            "message",
+            "text",
+            "status",
+            "groupName",
+            "name",
+            "object",
+            "entry",
+            "changes",
+            "value",
+            "messages",
+            "statuses",
+            "id",
+            "recipient_id",
+            "metadata",
+            "display_phone_number",
+            "body",
+            "x",
+        ]);
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            ".{0,12}".prop_map(Value::String),
+            Just(Value::String("whatsapp_business_account".into())),
+        ];
+        leaf.prop_recursive(4, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::vec((key.clone(), inner), 0..8).prop_map(|kv| {
+                    Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+                }),
+            ]
+        })
+    }
+
+    fn bounded(r: Result<Vec<Event>, ParseError>) -> Result<(), TestCaseError> {
+        if let Ok(events) = r {
+            prop_assert!(events.len() <= MAX_EVENTS);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_parse_or_fail_without_panicking(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            bounded(infobip(Kind::Message, &body))?;
+            bounded(infobip(Kind::Report, &body))?;
+            bounded(twilio(Kind::Message, &body))?;
+            bounded(twilio(Kind::Report, &body))?;
+            bounded(cloud_api(&body))?;
+        }
+
+        #[test]
+        fn any_json_shape_parses_or_fails_without_panicking(v in json()) {
+            let body = serde_json::to_vec(&v).unwrap();
+            bounded(infobip(Kind::Message, &body))?;
+            bounded(infobip(Kind::Report, &body))?;
+            bounded(cloud_api(&body))?;
+            let wrapped = serde_json::to_vec(&serde_json::json!({"results": [v.clone()]})).unwrap();
+            bounded(infobip(Kind::Report, &wrapped))?;
+            let meta = serde_json::to_vec(&serde_json::json!({
+                "object": "whatsapp_business_account",
+                "entry": [{"changes": [{"value": v}]}]
+            })).unwrap();
+            bounded(cloud_api(&meta))?;
+        }
+
+        #[test]
+        fn any_form_parses_or_fails_without_panicking(
+            fields in prop::collection::vec(
+                (prop::sample::select(vec!["MessageSid", "MessageStatus", "From", "To", "Body", "ErrorCode", "x"]), ".{0,16}"),
+                0..10,
+            )
+        ) {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish();
+            bounded(twilio(Kind::Message, body.as_bytes()))?;
+            bounded(twilio(Kind::Report, body.as_bytes()))?;
+        }
     }
 }

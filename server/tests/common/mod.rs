@@ -80,17 +80,23 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,
     pub config: Config,
-    pub state: startup::AppState,
+    pub state: server::state::AppState,
     /// The first-run link the server would log.
     pub setup_link: Option<String>,
     pub http: reqwest::Client,
-    _db: TestDb,
+    pub db: TestDb,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub public_url: Option<String>,
     pub trust_forwarded_for: bool,
+    /// Limits other than the defaults (short timeouts, a small in-flight cap).
+    pub limits: Option<server::config::Limits>,
+    /// The master key (default `TEST_MASTER_KEY`); with `key_dir`, none: the key file there.
+    pub master_key: Option<String>,
+    pub previous_master_keys: Option<String>,
+    pub key_dir: Option<std::path::PathBuf>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -107,36 +113,47 @@ pub async fn spawn_on(db: TestDb, database_url: String) -> TestApp {
     spawn_on_with(db, database_url, Options::default()).await
 }
 
-async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
+/// The configuration a test server runs with.
+pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &Options) -> Config {
     let leptos = leptos::config::LeptosOptions::builder()
         .output_name("switchboard")
         .site_root(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
         .site_addr(addr)
         .build();
-    let config = Config {
+    Config {
         database_url,
-        public_url: server::config::parse_public_url(
-            options.public_url.as_deref().unwrap_or(&base),
-        )
-        .expect("public url"),
+        public_url: server::config::parse_public_url(options.public_url.as_deref().unwrap_or(base))
+            .expect("public url"),
         trust_forwarded_for: options.trust_forwarded_for,
-        master_key: Some(TEST_MASTER_KEY.into()),
-        data_dir: std::env::temp_dir(),
+        master_key: match (&options.master_key, &options.key_dir) {
+            (Some(k), _) => Some(k.clone()),
+            (None, Some(_)) => None,
+            (None, None) => Some(TEST_MASTER_KEY.into()),
+        },
+        previous_master_keys: options.previous_master_keys.clone(),
+        data_dir: options.key_dir.clone().unwrap_or_else(std::env::temp_dir),
         leptos,
-    };
+        limits: options.limits.clone().unwrap_or_default(),
+    }
+}
+
+pub async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let config = config_for(database_url, addr, &base, &options);
     let state = startup::build_state(&config).await.expect("state");
     let setup_link = startup::first_run_link(&state, &config)
         .await
         .expect("setup link");
-    startup::spawn_export_worker(&state);
+    // the worker runs until the test's runtime ends
+    std::mem::forget(startup::spawn_export_worker(&state));
     let router = startup::build_router(state.clone(), &config);
+    let limits = config.limits.clone();
     tokio::spawn(async move {
-        let _ = startup::serve(listener, router).await;
+        startup::serve(listener, router, &limits, std::future::pending()).await;
     });
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -149,7 +166,7 @@ async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -> Te
         state,
         setup_link,
         http,
-        _db: db,
+        db,
     }
 }
 
@@ -301,5 +318,122 @@ async fn answer(res: reqwest::Response) -> Answer {
         status,
         headers,
         body,
+    }
+}
+
+/// What a raw HTTP/1.1 exchange answered: the status (0 when the server closed without one),
+/// the head and the body read until the server closed or `wait` passed.
+pub struct RawAnswer {
+    pub status: u16,
+    pub text: String,
+}
+
+/// Sends `head` (and `body`, if any) on a fresh connection and reads the answer. Used where a
+/// well-behaved client cannot be: bodies that never end, heads that never finish.
+pub async fn raw_exchange(
+    addr: SocketAddr,
+    head: &str,
+    body: &[u8],
+    wait: std::time::Duration,
+) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    if !body.is_empty() {
+        let _ = stream.write_all(body).await;
+    }
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(wait, stream.read_to_end(&mut buf)).await;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    RawAnswer { status, text }
+}
+
+/// Resident memory of this process (the in-process server's), in bytes.
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// A channel made through the API, with its tenant administrator's session.
+pub struct MadeChannel {
+    pub cookie: String,
+    pub id: i64,
+    pub message_url: String,
+    pub report_url: String,
+}
+
+impl TestApp {
+    /// A new tenant space `tenant` (administrator `admin`) with one infobip channel whose
+    /// Webhook Password is `hook_password`.
+    pub async fn infobip_channel(
+        &self,
+        root: &str,
+        tenant: &str,
+        admin: &str,
+        hook_password: &str,
+    ) -> MadeChannel {
+        let password = format!("{admin}-password");
+        self.create_tenant(root, tenant, admin, &password).await;
+        // global, and added once per app (a repeat is refused, which is fine here)
+        self.call(
+            "add_trust_prefix",
+            &[("prefix", "https://api.infobip.com"), ("scope", "global")],
+            Some(root),
+        )
+        .await;
+        let cookie = self.session(admin, &password).await;
+        let queue = self
+            .call(
+                "create_skill_queue",
+                &[("name", "Care"), ("access_code", "1")],
+                Some(&cookie),
+            )
+            .await
+            .json()
+            .as_i64()
+            .expect("queue id")
+            .to_string();
+        let draft = serde_json::json!({
+            "provider": "infobip", "name": "wa_infobip", "phone_number": "+4915112345678",
+            "username": "u", "password": "p", "base_url": "https://api.infobip.com",
+            "account_key": "k", "webhook_password": hook_password, "skill_queue_id": queue,
+            "workday": [{"start": "09:00", "end": "18:00"}],
+            "non_workday": [{"start": "09:00", "end": "18:00"}],
+        });
+        let r = self
+            .call_json(
+                "create_channel",
+                serde_json::json!({ "draft": draft }),
+                Some(&cookie),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = r.json().as_i64().expect("channel id");
+        let i = self
+            .call(
+                "get_channel_integration",
+                &[("id", &id.to_string())],
+                Some(&cookie),
+            )
+            .await
+            .json();
+        MadeChannel {
+            cookie,
+            id,
+            message_url: i["message_url"].as_str().expect("url").to_owned(),
+            report_url: i["report_url"].as_str().expect("url").to_owned(),
+        }
     }
 }

@@ -247,7 +247,7 @@ fn base_url_must_be_https_and_on_the_trustlist() {
     d.base_url = "api.infobip.com".into();
     assert!(error_of(&d, "base_url").contains("complete URL"));
     d.base_url = "https://user:pw@api.infobip.com".into();
-    assert!(error_of(&d, "base_url").contains("user name"));
+    assert!(error_of(&d, "base_url").contains("cannot contain @"));
     // a prefix for another tenant is not passed in: nothing allowed without the trustlist
     let none = ValidationContext {
         trust: vec![],
@@ -260,6 +260,108 @@ fn base_url_must_be_https_and_on_the_trustlist() {
             .get("base_url")
             .is_some()
     );
+}
+
+#[test]
+fn base_url_is_stored_as_the_check_read_it() {
+    let trust = trust();
+    assert_eq!(
+        parse_base_url(" https://API.Infobip.com:443/whatsapp/ ", &trust).unwrap(),
+        "https://api.infobip.com/whatsapp"
+    );
+    assert_eq!(
+        parse_base_url("https://aicc.example.com:8443/x", &trust).unwrap(),
+        "https://aicc.example.com:8443/x"
+    );
+    // what two parsers could read as different hosts or paths is refused, with the reason
+    for (bad, reason) in [
+        ("https://api.infobip.com\\@evil.test", "cannot contain \\"),
+        ("https://api.infobip.com@evil.test", "cannot contain @"),
+        (
+            "https://api.infobip.com/a b",
+            "spaces or control characters",
+        ),
+        (
+            "https://api.infobip.com/\tx",
+            "spaces or control characters",
+        ),
+        (
+            "https://api.infobip.com/%2F..%2Fadmin",
+            "encoded separators",
+        ),
+        ("https://api.infobip.com%2Eevil.test", "encoded separators"),
+        ("https://api.infobip.com/%5cx", "encoded separators"),
+        ("https://api.infobip.com/v1/../admin", "'..' path segments"),
+        ("https://api.infobip.com/./x", "'..' path segments"),
+        ("https://api.infobip.com/x?y=1", "'?' or '#'"),
+        ("https://api.infobip.com/x#y", "'?' or '#'"),
+    ] {
+        let got = parse_base_url(bad, &trust).unwrap_err();
+        assert!(got.contains(reason), "{bad}: {got}");
+    }
+    // the oAuth form keeps its port, also the default one, so an edit validates again
+    let oauth = parse_oauth_base_url(
+        "https://aicc.example.com:8443/apiaccess/rest/ccmessaging/",
+        &trust,
+    )
+    .unwrap();
+    assert_eq!(
+        oauth,
+        "https://aicc.example.com:8443/apiaccess/rest/ccmessaging"
+    );
+    assert_eq!(parse_oauth_base_url(&oauth, &trust).unwrap(), oauth);
+    let default_port = vec![TrustPrefix::parse("https://aicc.example.com").unwrap()];
+    let stored = parse_oauth_base_url(
+        "https://aicc.example.com:443/apiaccess/rest/ccmessaging",
+        &default_port,
+    )
+    .unwrap();
+    assert_eq!(
+        stored,
+        "https://aicc.example.com:443/apiaccess/rest/ccmessaging"
+    );
+    assert_eq!(
+        parse_oauth_base_url(&stored, &default_port).unwrap(),
+        stored
+    );
+}
+
+#[test]
+fn free_text_refuses_control_characters_but_keeps_line_breaks() {
+    let mut d = infobip();
+    d.non_working_notification = "Closed.\nBack at 9.".into();
+    assert!(d.validate(&ctx()).is_ok());
+    for bad in ["a\u{0}b", "a\u{7}b", "a\u{1b}[31m"] {
+        d.non_working_notification = bad.into();
+        assert_eq!(
+            error_of(&d, "non_working_notification"),
+            "The notification cannot contain control characters."
+        );
+    }
+    let mut d = infobip();
+    d.keywords = "agent,hu\u{0}man".into();
+    assert_eq!(
+        error_of(&d, "keywords"),
+        "Keywords cannot contain control characters."
+    );
+    let mut d = infobip();
+    d.username = "acme\u{0}".into();
+    assert!(error_of(&d, "username").contains("control characters"));
+}
+
+#[test]
+fn debug_output_never_shows_a_secret() {
+    let mut d = infobip();
+    d.password = "pw-canary-1".into();
+    d.account_key = "ak-canary-2".into();
+    d.webhook_password = "hook-canary-3".into();
+    d.app_secret = "as-canary-4".into();
+    d.access_token = "at-canary-5".into();
+    d.api_key_secret = "aks-canary-6".into();
+    d.authentication_key = "auk-canary-7".into();
+    let printed = format!("{d:?} {:?}", d.validate(&ctx()));
+    assert!(!printed.contains("canary"), "{printed}");
+    assert!(printed.contains("wa_support_1"));
 }
 
 #[test]
@@ -569,5 +671,75 @@ proptest! {
     #[test]
     fn names_over_64_are_refused(s in "[A-Za-z_][A-Za-z0-9_]{64,100}") {
         prop_assert!(ChannelName::parse(&s).is_err());
+    }
+
+    /// Any draft, however hostile its text: `validate` answers (no panic), every message names
+    /// a field, and what it accepts holds no control character a database would refuse.
+    #[test]
+    fn validate_never_panics_and_accepts_only_storable_text(
+        provider in prop::sample::select(vec!["infobip", "other", "cloud-api", "twilio", "", "x"]),
+        method in prop::sample::select(vec!["basic", "oAuth", ""]),
+        texts in prop::collection::vec(any::<String>(), 12),
+        numbers in prop::collection::vec("[0-9-]{0,6}", 6),
+        base_url in prop_oneof![
+            any::<String>(),
+            "https://api\\.infobip\\.com[/a-z0-9%@\\\\.: ]{0,20}",
+            "https://aicc\\.example\\.com:8443/apiaccess/rest/ccmessaging[/?#]{0,2}",
+        ],
+        flags in prop::collection::vec(any::<bool>(), 6),
+        segments in prop::collection::vec(("[0-9:]{0,6}", "[0-9:]{0,6}"), 0..6),
+    ) {
+        let d = ChannelDraft {
+            provider: provider.into(),
+            verification_method: method.into(),
+            phone_number: texts[0].clone(),
+            username: texts[1].clone(),
+            password: texts[2].clone(),
+            base_url,
+            account_key: texts[3].clone(),
+            authentication_key: texts[4].clone(),
+            webhook_user: texts[5].clone(),
+            webhook_password: texts[6].clone(),
+            app_key: numbers[0].clone(),
+            app_secret: texts[7].clone(),
+            access_token: texts[8].clone(),
+            token_valid_until: texts[9].clone(),
+            name: texts[10].clone(),
+            skill_queue_id: numbers[1].clone(),
+            ou_id: numbers[2].clone(),
+            keywords: texts[11].clone(),
+            workday: segments.iter().map(|(a, b)| SegmentInput::new(a, b)).collect(),
+            non_workday: segments.iter().rev().map(|(a, b)| SegmentInput::new(a, b)).collect(),
+            non_working_notification: texts[0].clone(),
+            last_agent_mode: flags[0],
+            last_agent_days: numbers[3].clone(),
+            no_reply_end: flags[1],
+            no_reply_minutes: numbers[4].clone(),
+            no_reply_message: texts[1].clone(),
+            no_agent_transfer: flags[2],
+            no_agent_seconds: numbers[5].clone(),
+            offline_messages: flags[3],
+            offline_prompt: texts[2].clone(),
+            robot: flags[4],
+            robot_access_code: texts[3].clone(),
+            robot_assistant: flags[5],
+            ..ChannelDraft::default()
+        };
+        match d.validate(&ctx()) {
+            Ok(valid) => {
+                let text = format!("{:?}", valid);
+                prop_assert!(!text.contains('\0'));
+                let b = &valid.basic;
+                for t in b.keywords.iter().chain([&b.non_working_notification]) {
+                    prop_assert!(!t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')));
+                }
+            }
+            Err(errors) => {
+                prop_assert!(!errors.is_empty());
+                for e in &errors.0 {
+                    prop_assert!(!e.field.is_empty() && !e.message.is_empty());
+                }
+            }
+        }
     }
 }

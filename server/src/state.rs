@@ -1,0 +1,26 @@
+//! What the router and the handlers share. Its own module, so `webhooks/`, `exports/` and
+//! `http/` use it without importing the router that uses them.
+
+use crate::db::Db;
+use crate::db::accounts::SqlAccounts;
+use crate::exports::SqlExports;
+use crate::secrets::SecretBox;
+use crate::webhooks::WebhookWriter;
+use app::ports::Ports;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub ports: Ports,
+    #[from_ref(skip)]
+    pub accounts: SqlAccounts,
+    #[from_ref(skip)]
+    pub secrets: SecretBox,
+    #[from_ref(skip)]
+    pub exports: SqlExports,
+    #[from_ref(skip)]
+    pub webhook_writer: WebhookWriter,
+}

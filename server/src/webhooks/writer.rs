@@ -1,0 +1,311 @@
+//! Group commit: requests hand their deliveries to one writer task, which stores everything
+//! waiting in one transaction and answers each request after the commit. One fsync then covers
+//! many deliveries, instead of every request waiting its turn for its own.
+//!
+//! Bounded: the deliveries waiting hold at most `QUEUE_BYTES` together (a request that finds no
+//! room within a moment is answered 503, so the provider retries); one transaction takes at most
+//! `BATCH_JOBS` deliveries or `BATCH_BYTES`. When a batch fails, its deliveries are written one
+//! by one, so one bad delivery fails alone and never the other tenants' deliveries beside it.
+
+use super::parse::{self, Event, Kind};
+use crate::db::entities::{webhook_delivery, webhook_event};
+use crate::db::now;
+use axum::body::Bytes;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set, TransactionTrait};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+
+/// Bytes of deliveries waiting for the writer at once.
+pub const QUEUE_BYTES: usize = 64 * 1024 * 1024;
+/// How long a request waits for room in the queue before it is answered 503.
+const QUEUE_WAIT: Duration = Duration::from_secs(2);
+const BATCH_JOBS: usize = 256;
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Texts are cut to these many characters (the raw body keeps everything).
+const ID_MAX: usize = 256;
+const PARTY_MAX: usize = 256;
+const STATUS_MAX: usize = 64;
+const TEXT_MAX: usize = 4096;
+
+/// One accepted request: its raw body (stored once, as bytes) and the events parsed from it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// `message`, `report` or `cloud`
+    pub endpoint: &'static str,
+    pub content_type: String,
+    pub body: Bytes,
+    pub events: Vec<Event>,
+}
+
+impl Delivery {
+    /// What the delivery holds in memory while it waits, roughly.
+    fn weight(&self) -> usize {
+        let events: usize = self
+            .events
+            .iter()
+            .map(|e| {
+                96 + e.provider_message_id.len()
+                    + e.sender.len()
+                    + e.recipient.len()
+                    + e.text.as_ref().map_or(0, String::len)
+                    + e.status.as_ref().map_or(0, String::len)
+            })
+            .sum();
+        1024 + self.body.len() + events
+    }
+}
+
+/// A delivery for one channel, as the writer takes it.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub channel_id: i64,
+    pub tenant_id: i64,
+    pub delivery: Delivery,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("the writer queue is full")]
+    Busy,
+    #[error("the database did not take the delivery")]
+    Unavailable,
+}
+
+struct Job {
+    pending: Pending,
+    done: oneshot::Sender<bool>,
+    /// Room in the queue, given back when the job is answered.
+    _room: OwnedSemaphorePermit,
+}
+
+enum Msg {
+    Job(Job),
+    /// Answered once everything queued before it is committed.
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Clone)]
+pub struct WebhookWriter {
+    tx: mpsc::Sender<Msg>,
+    room: Arc<Semaphore>,
+    closed: Arc<AtomicBool>,
+}
+
+impl WebhookWriter {
+    pub fn spawn(db: DatabaseConnection) -> Self {
+        let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+        tokio::spawn(async move {
+            while let Some(msg) = rx.recv().await {
+                let first = match msg {
+                    Msg::Job(job) => job,
+                    Msg::Flush(ack) => {
+                        let _ = ack.send(());
+                        continue;
+                    }
+                };
+                let mut bytes = first.pending.delivery.weight();
+                let mut batch = vec![first];
+                let mut flushes = Vec::new();
+                while batch.len() < BATCH_JOBS && bytes < BATCH_BYTES {
+                    match rx.try_recv() {
+                        Ok(Msg::Job(job)) => {
+                            bytes += job.pending.delivery.weight();
+                            batch.push(job);
+                        }
+                        Ok(Msg::Flush(ack)) => {
+                            flushes.push(ack);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let pending: Vec<&Pending> = batch.iter().map(|j| &j.pending).collect();
+                let results = write_all(&db, &pending).await;
+                for (job, ok) in batch.into_iter().zip(results) {
+                    let _ = job.done.send(ok);
+                }
+                for ack in flushes {
+                    let _ = ack.send(());
+                }
+            }
+        });
+        Self {
+            tx,
+            room: Arc::new(Semaphore::new(QUEUE_BYTES)),
+            closed: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Stores the delivery durably; answers once it is committed.
+    pub async fn store(
+        &self,
+        channel_id: i64,
+        tenant_id: i64,
+        delivery: Delivery,
+    ) -> Result<(), StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Unavailable);
+        }
+        let weight = u32::try_from(delivery.weight().min(QUEUE_BYTES)).unwrap_or(u32::MAX);
+        let room = tokio::time::timeout(QUEUE_WAIT, self.room.clone().acquire_many_owned(weight))
+            .await
+            .map_err(|_| StoreError::Busy)?
+            .map_err(|_| StoreError::Unavailable)?;
+        let (done, answer) = oneshot::channel();
+        let job = Job {
+            pending: Pending {
+                channel_id,
+                tenant_id,
+                delivery,
+            },
+            done,
+            _room: room,
+        };
+        self.tx
+            .send(Msg::Job(job))
+            .await
+            .map_err(|_| StoreError::Unavailable)?;
+        match answer.await {
+            Ok(true) => Ok(()),
+            _ => Err(StoreError::Unavailable),
+        }
+    }
+
+    /// For shutdown: refuses new deliveries, then waits until everything queued is committed
+    /// (and answered).
+    pub async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        let (ack, done) = oneshot::channel();
+        if self.tx.send(Msg::Flush(ack)).await.is_ok() {
+            let _ = done.await;
+        }
+    }
+}
+
+/// Writes the deliveries in one transaction; if that fails, each one alone. `true` for each
+/// delivery that is committed.
+pub async fn write_all(db: &DatabaseConnection, jobs: &[&Pending]) -> Vec<bool> {
+    match write_batch(db, jobs).await {
+        Ok(()) => return vec![true; jobs.len()],
+        Err(e) if jobs.len() == 1 => {
+            tracing::error!(error = %e, channel_id = jobs[0].channel_id, "webhook: storing a delivery");
+            return vec![false];
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, deliveries = jobs.len(), "webhook: a batch failed; writing its deliveries one by one");
+        }
+    }
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let ok = match write_batch(db, std::slice::from_ref(job)).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, channel_id = job.channel_id, "webhook: storing a delivery");
+                false
+            }
+        };
+        results.push(ok);
+    }
+    results
+}
+
+/// Text as a database column can take it: NUL (which PostgreSQL refuses in text) becomes
+/// U+FFFD, and it is cut to `max` characters.
+pub fn storable(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| if c == '\0' { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+/// One transaction: each delivery's body once, then its events (messages once, reports only
+/// moving forward). A delivery none of whose events changed anything (a pure redelivery) is
+/// not kept.
+async fn write_batch(db: &DatabaseConnection, jobs: &[&Pending]) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    for job in jobs {
+        let d = &job.delivery;
+        let received = now();
+        let delivery_id = webhook_delivery::Entity::insert(webhook_delivery::ActiveModel {
+            channel_id: Set(job.channel_id),
+            tenant_id: Set(job.tenant_id),
+            endpoint: Set(d.endpoint.to_owned()),
+            content_type: Set(storable(&d.content_type, 128)),
+            body: Set(d.body.to_vec()),
+            received_at: Set(received),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?
+        .last_insert_id;
+        let mut changed = 0u64;
+        for e in &d.events {
+            let rank = e.status.as_deref().map(parse::status_rank).unwrap_or(0);
+            let model = webhook_event::ActiveModel {
+                channel_id: Set(job.channel_id),
+                tenant_id: Set(job.tenant_id),
+                kind: Set(e.kind.as_str().to_owned()),
+                provider_message_id: Set(storable(&e.provider_message_id, ID_MAX)),
+                sender: Set(storable(&e.sender, PARTY_MAX)),
+                recipient: Set(storable(&e.recipient, PARTY_MAX)),
+                text: Set(e.text.as_deref().map(|t| storable(t, TEXT_MAX))),
+                status: Set(e.status.as_deref().map(|s| storable(s, STATUS_MAX))),
+                status_rank: Set(rank),
+                delivery_id: Set(Some(delivery_id)),
+                received_at: Set(received),
+                ..Default::default()
+            };
+            use webhook_event::Column as W;
+            let mut conflict = OnConflict::columns([W::ChannelId, W::Kind, W::ProviderMessageId]);
+            match e.kind {
+                Kind::Message => {
+                    conflict.do_nothing();
+                }
+                Kind::Report => {
+                    conflict
+                        .update_columns([W::Status, W::StatusRank, W::DeliveryId, W::ReceivedAt])
+                        .action_and_where(
+                            Expr::col((webhook_event::Entity, W::StatusRank))
+                                .lt(Expr::cust("excluded.status_rank")),
+                        );
+                }
+            }
+            changed += webhook_event::Entity::insert(model)
+                .on_conflict(conflict)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        if changed == 0 {
+            webhook_delivery::Entity::delete_by_id(delivery_id)
+                .exec(&txn)
+                .await?;
+        }
+    }
+    txn.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storable_text_has_no_nul_and_fits_its_column() {
+        assert_eq!(storable("a\0b", 10), "a\u{FFFD}b");
+        assert_eq!(storable("äöü", 2), "äö");
+        assert_eq!(storable("", 5), "");
+    }
+
+    #[test]
+    fn a_delivery_weighs_at_least_its_body() {
+        let d = Delivery {
+            endpoint: "message",
+            content_type: "application/json".into(),
+            body: Bytes::from(vec![b'x'; 5000]),
+            events: vec![],
+        };
+        assert!(d.weight() >= 5000);
+    }
+}

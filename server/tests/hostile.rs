@@ -1,0 +1,661 @@
+//! Hostile input against the running server, as an attacker would send it to a fresh one
+//! (SPEC §5): every request is bounded, costs no more than its size, answers a clear status
+//! and never panics.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use futures::future::join_all;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+use server::config::Limits;
+use server::db::entities::{webhook_delivery, webhook_event};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const MIB: usize = 1024 * 1024;
+
+fn short_timeouts() -> Limits {
+    Limits {
+        header_read: Duration::from_secs(1),
+        body_read: Duration::from_secs(1),
+        ..Limits::default()
+    }
+}
+
+async fn events(app: &TestApp) -> u64 {
+    webhook_event::Entity::find()
+        .count(&app.state.db.conn)
+        .await
+        .unwrap()
+}
+
+async fn deliveries(app: &TestApp) -> u64 {
+    webhook_delivery::Entity::find()
+        .count(&app.state.db.conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_200_mib_sign_in_body_is_refused_before_it_is_read() {
+    let app = spawn_app().await;
+    let before = rss_bytes();
+
+    // declared: answered from the head alone
+    let started = Instant::now();
+    let a = raw_exchange(
+        app.addr,
+        &format!(
+            "POST /api/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+            app.addr,
+            200 * MIB
+        ),
+        b"",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(a.status, 413, "{}", a.text);
+    assert!(
+        a.text.contains(r#""TooLarge":{"limit_kib":256}"#),
+        "{}",
+        a.text
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // chunked, no length given: read up to the limit, then refused while the sender goes on
+    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    wr.write_all(
+        format!(
+            "POST /api/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
+            app.addr
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let sender = tokio::spawn(async move {
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0usize;
+        while sent < 200 * MIB {
+            let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+            if wr.write_all(&frame).await.is_err() {
+                break;
+            }
+            sent += chunk.len();
+        }
+        sent
+    });
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), rd.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let sent = sender.await.unwrap();
+    assert!(
+        sent < 200 * MIB,
+        "the server stopped reading: the sender could not finish"
+    );
+    let grown = rss_bytes().saturating_sub(before);
+    assert!(
+        grown < 64 * MIB as u64,
+        "RSS grew by {} MiB",
+        grown / MIB as u64
+    );
+}
+
+#[tokio::test]
+async fn bodies_over_each_routes_limit_get_413_and_bodies_at_it_pass() {
+    let app = spawn_app().await;
+    let post = |path: &str, len: usize, ct: &str| {
+        app.http
+            .post(format!("{}{path}", app.base))
+            .header("Content-Type", ct.to_owned())
+            .body(vec![b'x'; len])
+            .send()
+    };
+    for (path, limit_kib, ct) in [
+        ("/api/list_channels", 256, "application/json"),
+        ("/api/login", 256, "application/x-www-form-urlencoded"),
+        (
+            "/api/upload_certificate",
+            128,
+            "multipart/form-data; boundary=x",
+        ),
+        ("/login", 16, "application/x-www-form-urlencoded"),
+    ] {
+        let r = post(path, limit_kib * 1024 + 1, ct).await.unwrap();
+        assert_eq!(r.status(), 413, "{path}");
+        let body = r.text().await.unwrap();
+        if path.starts_with("/api/") {
+            assert_eq!(
+                serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+                json!({"TooLarge": {"limit_kib": limit_kib}}),
+                "{path}"
+            );
+        } else {
+            assert!(body.contains(&format!("at most {limit_kib} KiB")), "{body}");
+        }
+        // at the limit the body reaches the handler (which finds it nonsense, not too large)
+        let r = post(path, limit_kib * 1024, ct).await.unwrap();
+        assert_ne!(r.status(), 413, "{path} at its limit");
+    }
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Acme", "acme-admin", "hook-password-1")
+        .await;
+    let big = app
+        .http
+        .post(&c.message_url)
+        .header("AccountKey", "hook-password-1")
+        .body(vec![b' '; MIB + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
+    let at = app
+        .http
+        .post(&c.message_url)
+        .header("AccountKey", "hook-password-1")
+        .body([br#"{"results":[]}"#.as_slice(), &vec![b' '; MIB - 14]].concat())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at.status(), 200, "1 MiB exactly is accepted");
+}
+
+#[tokio::test]
+async fn forty_concurrent_wrong_passwords_are_at_most_ten_evaluations() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    let answers = join_all((0..40).map(|_| app.login(ROOT_USER, "wrong-password"))).await;
+    let evaluated = answers.iter().filter(|a| a.status == 401).count();
+    let throttled = answers.iter().filter(|a| a.status == 429).count();
+    assert!(evaluated <= 10, "{evaluated} passwords were checked");
+    assert_eq!(evaluated + throttled, 40);
+    assert!(
+        answers
+            .iter()
+            .filter(|a| a.status == 429)
+            .all(|a| a.headers.get("retry-after").is_some())
+    );
+}
+
+#[tokio::test]
+async fn a_right_password_does_not_reset_the_failures_before_it() {
+    let app = spawn_app().await;
+    app.setup_admin().await;
+    for round in 0..2 {
+        for _ in 0..9 {
+            let a = app.login(ROOT_USER, "wrong-password").await;
+            if round == 0 {
+                assert_eq!(a.status, 401);
+            }
+        }
+        let a = app.login(ROOT_USER, ROOT_PASSWORD).await;
+        if round == 0 {
+            assert_eq!(a.status, 200, "the tenth attempt is checked");
+        } else {
+            assert_eq!(
+                a.status, 429,
+                "9 wrong, 1 right, 9 wrong: the window is full"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn sign_in_never_redirects_off_the_site_and_never_drops_the_connection() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Acme", "acme-admin", "acme-password")
+        .await;
+    let cases = [
+        ("/\t/evil.test", "/config/channels"),
+        ("/\n/evil.test", "/config/channels"),
+        ("/\r\nSet-Cookie: x=1", "/config/channels"),
+        ("//evil.test", "/config/channels"),
+        ("/.//evil.test", "/config/channels"),
+        ("/\\evil.test", "/config/channels"),
+        ("https://evil.test/", "/config/channels"),
+        ("/config/ous?tab=1", "/config/ous?tab=1"),
+        ("/caf\u{e9}", "/caf%C3%A9"),
+    ];
+    for (next, expected) in cases {
+        for accept in ["text/html", "application/json"] {
+            let r = app
+                .http
+                .post(format!("{}/api/login", app.base))
+                .header("Accept", accept)
+                .form(&[
+                    ("username", "acme-admin"),
+                    ("password", "acme-password"),
+                    ("next", next),
+                ])
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{next:?}: the connection broke: {e}"));
+            let location = r
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            if accept == "text/html" {
+                assert_eq!(r.status(), 302, "{next:?}");
+            } else {
+                assert_eq!(r.status(), 200, "{next:?}");
+            }
+            assert_eq!(location, expected, "{next:?} ({accept})");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_nul_in_one_delivery_fails_nothing_and_no_other_tenants_delivery() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let a = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    let b = app
+        .infobip_channel(&root, "Bravo", "bravo-admin", "bravo-hook-1")
+        .await;
+    app.call(
+        "add_trust_prefix",
+        &[("prefix", "https://api.twilio.com"), ("scope", "global")],
+        Some(&root),
+    )
+    .await;
+    let queue = app
+        .call("list_skill_queues", &[], Some(&a.cookie))
+        .await
+        .json()[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let twilio = app
+        .call_json(
+            "create_channel",
+            json!({"draft": {"provider": "twilio", "name": "wa_twilio", "phone_number": "+14155238886", "api_key_sid": format!("SK{}", "a1".repeat(16)), "api_key_secret": "s", "base_url": "https://api.twilio.com", "account_sid": format!("AC{}", "0f".repeat(16)), "webhook_user": "hook", "webhook_password": "twilio-hook-1", "skill_queue_id": queue, "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]}}),
+            Some(&a.cookie),
+        )
+        .await
+        .json()
+        .as_i64()
+        .unwrap();
+    let twilio_url = app
+        .call(
+            "get_channel_integration",
+            &[("id", &twilio.to_string())],
+            Some(&a.cookie),
+        )
+        .await
+        .json()["message_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let nul_json = br#"{"results":[{"messageId":"nul\u0000id","from":"49\u0000151","message":{"text":"a\u0000b"}}]}"#.to_vec();
+    let clean =
+        br#"{"results":[{"messageId":"clean-1","from":"4915","message":{"text":"hello"}}]}"#
+            .to_vec();
+    let nul_form = b"MessageSid=SM%00nul&From=whatsapp%3A%2B49%00&Body=x%00y".to_vec();
+    // at the same moment, so the writer takes them into one transaction when it can
+    let (r1, r2, r3) = tokio::join!(
+        app.http
+            .post(&a.message_url)
+            .header("AccountKey", "alpha-hook-1")
+            .body(nul_json.clone())
+            .send(),
+        app.http
+            .post(&b.message_url)
+            .header("AccountKey", "bravo-hook-1")
+            .body(clean)
+            .send(),
+        app.http
+            .post(&twilio_url)
+            .basic_auth("hook", Some("twilio-hook-1"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(nul_form.clone())
+            .send(),
+    );
+    assert_eq!(r1.unwrap().status(), 200);
+    assert_eq!(r2.unwrap().status(), 200);
+    assert_eq!(r3.unwrap().status(), 200);
+    let stored = webhook_event::Entity::find()
+        .filter(webhook_event::Column::ChannelId.eq(a.id))
+        .one(&app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.provider_message_id, "nul\u{FFFD}id");
+    assert_eq!(stored.text.as_deref(), Some("a\u{FFFD}b"));
+    // the raw body is kept as the bytes that came
+    let raw = webhook_delivery::Entity::find_by_id(stored.delivery_id.unwrap())
+        .one(&app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(raw.body, nul_json);
+    let form_event = webhook_event::Entity::find()
+        .filter(webhook_event::Column::ChannelId.eq(twilio))
+        .one(&app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(form_event.text.as_deref(), Some("x\u{FFFD}y"));
+    assert_eq!(
+        webhook_event::Entity::find()
+            .filter(webhook_event::Column::ChannelId.eq(b.id))
+            .count(&app.state.db.conn)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_failing_delivery_in_a_batch_fails_alone() {
+    use server::webhooks::writer::{Pending, write_all};
+    use server::webhooks::{Delivery, parse};
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    let tenant = app.whoami(&c.cookie).await["tenant_id"].as_i64().unwrap();
+    let event = |id: &str| parse::Event {
+        kind: parse::Kind::Message,
+        provider_message_id: id.into(),
+        sender: "4915".into(),
+        recipient: "4930".into(),
+        text: Some("hi".into()),
+        status: None,
+    };
+    let delivery = |id: &str| Delivery {
+        endpoint: "message",
+        content_type: "application/json".into(),
+        body: axum::body::Bytes::from_static(b"{}"),
+        events: vec![event(id)],
+    };
+    // a channel that does not exist (deleted meanwhile): its insert fails on the foreign key
+    let culprit = Pending {
+        channel_id: i64::MAX,
+        tenant_id: tenant,
+        delivery: delivery("culprit"),
+    };
+    let good = Pending {
+        channel_id: c.id,
+        tenant_id: tenant,
+        delivery: delivery("good-1"),
+    };
+    let results = write_all(&app.state.db.conn, &[&culprit, &good]).await;
+    assert_eq!(results, vec![false, true]);
+    assert_eq!(events(&app).await, 1);
+    assert_eq!(deliveries(&app).await, 1);
+}
+
+#[tokio::test]
+async fn five_thousand_events_in_one_delivery_are_refused_in_moments() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    let results = |n: usize| {
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    r#"{{"messageId":"m-{i}","from":"4915","message":{{"text":"{}"}}}}"#,
+                    "x".repeat(60)
+                )
+            })
+            .collect();
+        format!(r#"{{"results":[{}]}}"#, items.join(","))
+    };
+    let body = results(5_000);
+    assert!(body.len() < MIB);
+    let started = Instant::now();
+    let r = app
+        .http
+        .post(&c.message_url)
+        .header("AccountKey", "alpha-hook-1")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.unwrap().contains("at most 1,000"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(events(&app).await, 0);
+    assert_eq!(deliveries(&app).await, 0);
+    // at the cap: accepted, every event stored, the body stored once
+    let r = app
+        .http
+        .post(&c.message_url)
+        .header("AccountKey", "alpha-hook-1")
+        .body(results(1_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(events(&app).await, 1_000);
+    assert_eq!(deliveries(&app).await, 1);
+}
+
+#[tokio::test]
+async fn slow_senders_are_cut_off() {
+    let app = spawn_app_with(Options {
+        limits: Some(short_timeouts()),
+        ..Options::default()
+    })
+    .await;
+    // a body that trickles in: 408 after the body timeout
+    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    wr.write_all(
+        format!(
+            "POST /api/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n",
+            app.addr
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..50 {
+            if wr.write_all(b"a").await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), rd.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    trickle.abort();
+
+    // a head that never ends, and a connection that says nothing: closed after the head timeout
+    for head in ["POST /api/login HTTP/1.1\r\nHost: x\r\nX-Slow: ", ""] {
+        let started = Instant::now();
+        let a = raw_exchange(app.addr, head, b"", Duration::from_secs(5)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{head:?}: {:?}",
+            started.elapsed()
+        );
+        assert!(a.status == 0 || a.status == 408, "{head:?}: {}", a.text);
+    }
+}
+
+#[tokio::test]
+async fn requests_in_flight_per_address_are_capped_on_public_routes() {
+    let app = spawn_app_with(Options {
+        limits: Some(Limits {
+            public_requests_per_client: 2,
+            body_read: Duration::from_secs(10),
+            ..Limits::default()
+        }),
+        ..Options::default()
+    })
+    .await;
+    // two sign-ins whose bodies never come hold both places of 127.0.0.1
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        s.write_all(
+            format!(
+                "POST /api/login HTTP/1.1\r\nHost: {}\r\nContent-Length: 50\r\n\r\n",
+                app.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        held.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let a = app.login("someone", "wrong-password").await;
+    assert_eq!(a.status, 429, "{}", a.body);
+    assert_eq!(a.json(), json!("Busy"));
+    assert_eq!(a.headers.get("retry-after").unwrap(), "1");
+    // a route that needs a session is not capped this way
+    let a = app.call("list_tenants", &[], None).await;
+    assert_eq!(a.status, 401);
+    drop(held);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = app.login("someone", "wrong-password").await.status;
+        if status != 429 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 401, "the places are given back");
+}
+
+#[tokio::test]
+async fn a_request_not_answered_in_time_gets_503() {
+    let app = spawn_app_with(Options {
+        limits: Some(Limits {
+            // shorter than one password hash
+            request: Duration::from_millis(1),
+            ..Limits::default()
+        }),
+        ..Options::default()
+    })
+    .await;
+    let a = app.login("someone", "some-password").await;
+    assert_eq!(a.status, 503, "{}", a.body);
+    assert_eq!(a.json(), json!("Unavailable"));
+    assert_eq!(a.headers.get("retry-after").unwrap(), "1");
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_are_closed_at_once() {
+    let app = spawn_app_with(Options {
+        limits: Some(Limits {
+            connections: 2,
+            ..Limits::default()
+        }),
+        ..Options::default()
+    })
+    .await;
+    let one = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let two = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let a = raw_exchange(
+        app.addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(a.status, 0, "{}", a.text);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    drop((one, two));
+    let mut status = 0;
+    for _ in 0..50 {
+        status = raw_exchange(
+            app.addr,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"",
+            Duration::from_secs(2),
+        )
+        .await
+        .status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200);
+}
+
+/// Any body, of any shape, authenticated as the provider would: the answer is one of SPEC §4's.
+#[tokio::test]
+async fn webhook_bodies_of_any_shape_answer_only_the_specified_statuses() {
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::{Config, TestRunner};
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    let json_ish = prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..256),
+        "\\{\"results\":\\[(\\{\"messageId\":\"[a-z0-9\\\\u0000]{0,6}\",\"status\":\\{\"groupName\":\"[A-Z]{0,8}\"\\}\\},?){0,4}\\]\\}"
+            .prop_map(String::into_bytes),
+        ".{0,64}".prop_map(String::into_bytes),
+    ];
+    let mut runner = TestRunner::new(Config::with_cases(64));
+    let mut seen = std::collections::BTreeMap::new();
+    for case in 0..64 {
+        let body = json_ish.new_tree(&mut runner).unwrap().current();
+        let url = if case % 2 == 0 {
+            &c.message_url
+        } else {
+            &c.report_url
+        };
+        let key = if case % 7 == 0 {
+            "wrong"
+        } else {
+            "alpha-hook-1"
+        };
+        let r = app
+            .http
+            .post(url)
+            .header("AccountKey", key)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert!(
+            [200, 400, 401, 404, 413].contains(&status),
+            "{status} for {:?}",
+            String::from_utf8_lossy(&body)
+        );
+        *seen.entry(status).or_insert(0) += 1;
+    }
+    assert!(
+        seen.contains_key(&400) && seen.contains_key(&401),
+        "{seen:?}"
+    );
+}

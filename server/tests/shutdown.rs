@@ -1,0 +1,217 @@
+//! Stopping loses nothing (SPEC §5): the real binary under webhook load gets SIGTERM; every
+//! delivery answered 200 is in the database afterwards, and an export it was running is given
+//! back for another instance at once.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use server::db::entities::{export_task, webhook_event};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn sigterm_under_webhook_load_keeps_every_delivery_it_answered() {
+    // the data, made through the API of an in-process server on the same database
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.config.database_url)
+        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_PUBLIC_URL", &base)
+        .env("SWITCHBOARD_SHUTDOWN_GRACE_SECS", "10")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the server did not start");
+    let url = c.message_url.replace(&app.base, &base);
+
+    let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let other = Arc::new(Mutex::new(Vec::<u16>::new()));
+    let stop_at = Instant::now() + Duration::from_secs(20);
+    let workers: Vec<_> = (0..12)
+        .map(|w| {
+            let (url, accepted, other) = (url.clone(), accepted.clone(), other.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut failures_in_a_row = 0;
+                for i in 0.. {
+                    if Instant::now() > stop_at || failures_in_a_row > 20 {
+                        break;
+                    }
+                    let id = format!("w{w}-{i}");
+                    let body = format!(
+                        r#"{{"results":[{{"messageId":"{id}","from":"4915","message":{{"text":"load"}}}}]}}"#
+                    );
+                    match http
+                        .post(&url)
+                        .header("AccountKey", "alpha-hook-1")
+                        .body(body)
+                        .send()
+                        .await
+                    {
+                        Ok(r) if r.status() == 200 => {
+                            failures_in_a_row = 0;
+                            accepted.lock().unwrap().push(id);
+                        }
+                        Ok(r) => other.lock().unwrap().push(r.status().as_u16()),
+                        // refused or reset: the server is stopping or gone
+                        Err(_) => {
+                            failures_in_a_row += 1;
+                            tokio::time::sleep(Duration::from_millis(25)).await;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let before_term = accepted.lock().unwrap().len();
+    assert!(before_term > 0, "the load is running");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    for w in workers {
+        w.await.unwrap();
+    }
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    assert!(
+        log.contains("every accepted webhook delivery is committed"),
+        "{log}"
+    );
+
+    let accepted = accepted.lock().unwrap().clone();
+    let stored: std::collections::HashSet<String> = webhook_event::Entity::find()
+        .filter(webhook_event::Column::ChannelId.eq(c.id))
+        .all(&app.state.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.provider_message_id)
+        .collect();
+    let missing: Vec<&String> = accepted.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} deliveries answered 200 are not stored: {:?}",
+        missing.len(),
+        accepted.len(),
+        &missing[..missing.len().min(5)]
+    );
+    let other = other.lock().unwrap();
+    assert!(
+        other.iter().all(|s| *s == 503),
+        "answers besides 200 during the stop: {other:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stopping_worker_gives_its_export_back_at_once() {
+    let (_db, url) = fresh_database().await;
+    let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+    let config = config_for(url, addr, "http://127.0.0.1:1", &Options::default());
+    let state = server::startup::build_state(&config).await.unwrap();
+    let tenant = app::ports::Tenants::create(
+        &state.accounts,
+        &app::domain::TenantName::parse("Acme").unwrap(),
+        &app::domain::Username::parse("acme-admin").unwrap(),
+        &app::domain::NewPassword::parse("acme-password").unwrap(),
+    )
+    .await
+    .unwrap();
+    server::demo::seed(&state, "Acme", 20_000).await.unwrap();
+    let task = state.ports.exports.start(tenant, None).await.unwrap();
+
+    let worker = server::startup::spawn_export_worker(&state);
+    let started = Instant::now();
+    loop {
+        let t = export_task::Entity::find_by_id(task)
+            .one(&state.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        if t.claimed_by.is_some() {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never claimed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    worker.stop().await;
+    let t = export_task::Entity::find_by_id(task)
+        .one(&state.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.status, "running", "stopped before it finished");
+    assert_eq!(t.claimed_by, None, "the claim is given back");
+    assert_eq!(t.claimed_until, None);
+    assert_eq!(t.attempts, 0, "an orderly stop is not a failed attempt");
+
+    // another instance takes it at once (no lease to wait out) and finishes it
+    let other = server::startup::spawn_export_worker(&state);
+    let started = Instant::now();
+    let done = loop {
+        let t = export_task::Entity::find_by_id(task)
+            .one(&state.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        if t.status != "running" {
+            break t;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    other.stop().await;
+    assert_eq!(done.status, "success", "{:?}", done.error);
+    assert_eq!(done.record_count, 20_000);
+}
