@@ -1,10 +1,11 @@
 import { defineConfig } from "@playwright/test";
 
 // The server is started by run.sh (fresh SQLite database, freshly built binary); it passes its
-// address and first-run link in BASE_URL and SETUP_LINK.
+// address in BASE_URL. global-setup.ts makes the system administrator; every spec file then
+// makes its own tenant spaces and data, so the files do not depend on each other.
 export default defineConfig({
   testDir: "./tests",
-  // one server, one database: the suite is a story told in order
+  globalSetup: "./global-setup.ts",
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -35,16 +35,15 @@ for _ in $(seq 1 120); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { echo "server not ready:"; cat "$log"; exit 1; }
 
-setup_link="$(grep -o 'http[^ ]*/setup?token=[0-9a-f]*' "$log" | head -1)"
-[[ -n "$setup_link" ]] || { echo "no first-run link in the server log:"; cat "$log"; exit 1; }
-
 cd "$root/end2end"
 if [[ ! -d node_modules/@playwright/test ]]; then
   PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 fi
 status=0
-# the tests seed data with the CLI on the same database (the server's key file is next to it)
-BASE_URL="http://127.0.0.1:$port" SETUP_LINK="$setup_link" \
+# global-setup.ts makes the system administrator with the CLI, and the tests seed data with it,
+# on the same database (the server's key file is next to it); a test that needs a fresh
+# installation starts a server of its own with the same binary and site
+BASE_URL="http://127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" \
 SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard" E2E_DATABASE_URL="sqlite://$work/e2e.db" \
   npx playwright test "$@" || status=$?
 if [[ $status -ne 0 ]]; then

@@ -1,27 +1,32 @@
-import { test, expect, axe, open, hydrated, signIn, watch, expectRejectedCalls, ROOT, TENANT, TENANT_RESET_PASSWORD } from "./fixtures";
+import { test, expect, axe, open, hydrated, signIn, watch, expectRejectedCalls, newTenant, trust, seedTenant, createChannel, ROOT, Tenant } from "./fixtures";
 import { Page } from "@playwright/test";
 
-// Runs after 01-console.spec.ts (one server, one database): the tenant and its skill queue
-// "WhatsApp Care", OU "Sales" and certificate "Infobip API" exist by now.
-test.describe.configure({ mode: "serial" });
+// Every test makes its own tenant space, trustlist prefixes, skill queue, OU and certificate.
 
 const PREFIXES = [
+  "https://api.infobip.com",
   "https://graph.facebook.com",
   "https://api.twilio.com",
   "https://bsp.itau.example",
   "https://aicc.example.com:8443",
 ];
 
-test("the system administrator trusts the providers' addresses", async ({ page }) => {
-  await signIn(page, ROOT.username, ROOT.password);
-  await expect(page).toHaveURL(/\/system\/tenants$/);
-  await open(page, "/system/trustlist");
-  for (const prefix of PREFIXES) {
-    await page.getByLabel("BaseUrl prefix").fill(prefix);
-    await page.getByRole("button", { name: "Add prefix" }).click();
-    await expect(page.getByRole("row", { name: new RegExp(prefix.replace(/[.:/]/g, "\\$&")) })).toBeVisible();
-  }
-});
+/** A tenant space ready for channels: its prefixes, "WhatsApp Care", "Sales", "Infobip API". */
+async function channelTenant(label: string): Promise<{ tenant: Tenant; queue: string }> {
+  const tenant = await newTenant(label);
+  await trust(tenant, PREFIXES);
+  const seeded = await seedTenant(tenant, { queue: true, ou: true, cert: true });
+  return { tenant, queue: seeded.queue! };
+}
+
+/** The infobip channel the other tests find by name. */
+function infobipDraft(queue: string) {
+  return {
+    provider: "infobip", name: "wa_e2e_infobip", skill_queue_id: queue, phone_number: "+4915112345678",
+    username: "acme", password: "infobip-secret", base_url: "https://api.infobip.com/whatsapp",
+    account_key: "acc-key-1", webhook_password: "hook-secret-1",
+  };
+}
 
 type Provider = { name: string; fill: (page: Page) => Promise<void> };
 
@@ -102,8 +107,9 @@ async function copiesToClipboard(page: Page, label: string) {
 
 test("the tenant administrator configures one channel for each provider", async ({ page, context, baseURL }) => {
   test.setTimeout(120_000);
+  const { tenant: TENANT } = await channelTenant("Channels");
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: baseURL });
-  await signIn(page, TENANT.admin, TENANT_RESET_PASSWORD);
+  await signIn(page, TENANT.admin, TENANT.password);
   await expect(page).toHaveURL(/\/config\/channels$/);
   await hydrated(page);
   await expect(page.getByText("No channels yet")).toBeVisible();
@@ -191,7 +197,9 @@ test("the tenant administrator configures one channel for each provider", async 
 
 test("invalid input gets a message next to each field and nothing typed is lost", async ({ page }) => {
   expectRejectedCalls(page, 422);
-  await signIn(page, TENANT.admin, TENANT_RESET_PASSWORD);
+  const { tenant: TENANT, queue } = await channelTenant("Invalid");
+  await createChannel(TENANT, infobipDraft(queue));
+  await signIn(page, TENANT.admin, TENANT.password);
   await expect(page).toHaveURL(/\/config\/channels$/);
   await open(page, "/config/channels/new");
   await page.getByRole("button", { name: "The next step" }).click();
@@ -246,7 +254,9 @@ test("invalid input gets a message next to each field and nothing typed is lost"
 });
 
 test("every page hydrates when it is loaded directly, with data on it", async ({ page, browser }) => {
-  await signIn(page, TENANT.admin, TENANT_RESET_PASSWORD);
+  const { tenant: TENANT, queue } = await channelTenant("Hydrate");
+  await createChannel(TENANT, infobipDraft(queue));
+  await signIn(page, TENANT.admin, TENANT.password);
   await expect(page).toHaveURL(/\/config\/channels$/);
   const edit = await page.getByRole("link", { name: "Edit wa_e2e_infobip" }).getAttribute("href");
   const integration = await page.getByRole("link", { name: "Integration of wa_e2e_infobip" }).getAttribute("href");

@@ -1,11 +1,10 @@
-import { test, expect, axe, open, hydrated, signIn, ROOT, TENANT, TENANT_RESET_PASSWORD } from "./fixtures";
+import { test, expect, axe, hydrated, signIn, newTenant, trust, seedTenant, createChannel, unique, ROOT } from "./fixtures";
 import { Download, Page } from "@playwright/test";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import JSZip from "jszip";
 
-// Runs after 02-channels.spec.ts: the tenant has four wa_e2e_* channels.
-test.describe.configure({ mode: "serial" });
+// Every test makes its own tenant space and channels.
 
 /** The rows of every sheet of an .xlsx, as arrays of cell strings (shared strings resolved). */
 async function xlsxRows(bytes: Buffer): Promise<string[][]> {
@@ -38,7 +37,31 @@ async function exportAndDownload(page: Page): Promise<{ download: Download; byte
 }
 
 test("three selected channels export to one spreadsheet", async ({ page }) => {
-  await signIn(page, TENANT.admin, TENANT_RESET_PASSWORD);
+  const TENANT = await newTenant("Export");
+  await trust(TENANT, ["https://api.infobip.com", "https://bsp.itau.example", "https://graph.facebook.com"]);
+  const { queue, ou } = await seedTenant(TENANT, { queue: true, ou: true });
+  await createChannel(TENANT, {
+    provider: "infobip", name: "wa_e2e_infobip", skill_queue_id: queue, ou_id: ou, phone_number: "+4915112345678",
+    username: "acme", password: "infobip-secret", base_url: "https://api.infobip.com/whatsapp",
+    account_key: "acc-key-1", webhook_password: "hook-secret-1",
+  });
+  await createChannel(TENANT, {
+    provider: "other", verification_method: "basic", name: "wa_e2e_other_basic", skill_queue_id: queue,
+    phone_number: "5511987654321", username: "itau", password: "itau-secret", base_url: "https://bsp.itau.example/api",
+    authentication_key: "auth-key-1", webhook_password: "hook-secret-2",
+  });
+  await createChannel(TENANT, {
+    provider: "cloud-api", name: "wa_e2e_cloud", skill_queue_id: queue, app_key: "1234567890",
+    app_secret: "app_secret_123", phone_number: "15550001111", base_url: "https://graph.facebook.com/v19.0",
+    access_token: "EAAB-token", token_valid_until: "2030-01-31",
+  });
+  // one more that is not selected
+  await createChannel(TENANT, {
+    provider: "infobip", name: "wa_e2e_unselected", skill_queue_id: queue, phone_number: "+4915112345679",
+    username: "acme", password: "infobip-secret", base_url: "https://api.infobip.com/whatsapp",
+    account_key: "acc-key-1", webhook_password: "hook-secret-1",
+  });
+  await signIn(page, TENANT.admin, TENANT.password);
   await expect(page).toHaveURL(/\/config\/channels$/);
   await hydrated(page);
   for (const name of ["wa_e2e_infobip", "wa_e2e_other_basic", "wa_e2e_cloud"]) {
@@ -69,15 +92,16 @@ test("exporting all of 2,001 channels gives a zip of 2,000 + 1", async ({ page, 
   // a tenant space of its own, filled by the CLI
   await signIn(page, ROOT.username, ROOT.password);
   await expect(page).toHaveURL(/\/system\/tenants$/);
+  const suffix = unique();
   const created = await page.request.post("/api/create_tenant", {
-    form: { name: "Bulk Export", admin_username: "bulk-admin", admin_password: "bulk-password-1" },
+    form: { name: `Bulk Export ${suffix}`, admin_username: `bulk-${suffix}`, admin_password: "bulk-password-1" },
   });
   expect(created.status()).toBe(200);
-  execFileSync(process.env.SWITCHBOARD_BIN!, ["seed-demo", "--tenant", "Bulk Export", "--channels", "2001"], {
+  execFileSync(process.env.SWITCHBOARD_BIN!, ["seed-demo", "--tenant", `Bulk Export ${suffix}`, "--channels", "2001"], {
     env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL, RUST_LOG: "error" },
   });
   await page.context().clearCookies();
-  await signIn(page, "bulk-admin", "bulk-password-1");
+  await signIn(page, `bulk-${suffix}`, "bulk-password-1");
   await expect(page).toHaveURL(/\/config\/channels$/);
   await hydrated(page);
   await expect(page.getByText("2001 channels")).toBeVisible();

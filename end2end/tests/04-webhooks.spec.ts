@@ -1,11 +1,18 @@
-import { test, expect, axe, hydrated, signIn, TENANT, TENANT_RESET_PASSWORD } from "./fixtures";
+import { test, expect, axe, hydrated, signIn, newTenant, trust, seedTenant, createChannel } from "./fixtures";
 import { createHmac } from "crypto";
 
-// Runs after 02-channels.spec.ts: the tenant has the cloud-api channel wa_e2e_cloud.
-test.describe.configure({ mode: "serial" });
+// The test makes its own tenant space and channels.
 
 test("providers call the integration URLs and the activity page shows what arrived", async ({ page }) => {
-  await signIn(page, TENANT.admin, TENANT_RESET_PASSWORD);
+  const TENANT = await newTenant("Hooks");
+  await trust(TENANT, ["https://api.twilio.com", "https://graph.facebook.com"]);
+  const { queue } = await seedTenant(TENANT, { queue: true });
+  await createChannel(TENANT, {
+    provider: "cloud-api", name: "wa_e2e_cloud", skill_queue_id: queue, app_key: "1234567890",
+    app_secret: "app_secret_123", phone_number: "15550001111", base_url: "https://graph.facebook.com/v19.0",
+    access_token: "EAAB-token", token_valid_until: "2030-01-31",
+  });
+  await signIn(page, TENANT.admin, TENANT.password);
   await expect(page).toHaveURL(/\/config\/channels$/);
   await hydrated(page);
 
