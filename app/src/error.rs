@@ -136,6 +136,10 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Request(_) => Self::Unreachable,
             // bad arguments from a caller: a 400, never the decoder's text
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => Self::BadRequest,
+            // on the server this is a request body its codec cannot read (bad input); in the
+            // browser, an answer it cannot read (our fault)
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => Self::BadRequest,
             _ => Self::Internal,
         };
         // on the server this runs while answering the call: give the answer the right status
@@ -192,6 +196,13 @@ mod tests {
             "missing field `secret_column` at line 1".into(),
         ));
         assert_eq!(e, AppError::BadRequest);
+        #[cfg(feature = "ssr")]
+        assert_eq!(
+            AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(
+                "expected value at line 1 column 1".into()
+            )),
+            AppError::BadRequest
+        );
         let e = AppError::from_server_fn_error(ServerFnErrorErr::ServerError("db locked".into()));
         assert_eq!(
             e.to_string(),

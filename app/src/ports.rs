@@ -207,9 +207,21 @@ pub struct Attempt {
 /// Counts failed sign-ins per client address and per username. An attempt is reserved (and
 /// counted) before the password is checked, so attempts made at the same moment cannot all
 /// pass the check; a success gives back its own reservation and nothing else.
+///
+/// A browser that signed in as a username before holds a device token for it; its attempts are
+/// not held back by that username's failures (so guessing at an account cannot lock its owner
+/// out), only by its own address's.
 pub trait LoginThrottle: Send + Sync {
-    /// `Err(seconds)` while the address or the username must wait.
-    fn reserve(&self, client: IpAddr, username: &str) -> Result<Attempt, u64>;
+    /// `Err(seconds)` while the address (or, without a valid device token, the username) must
+    /// wait.
+    fn reserve(
+        &self,
+        client: IpAddr,
+        username: &str,
+        device_token: Option<&str>,
+    ) -> Result<Attempt, u64>;
+    /// The device token a browser gets after signing in as `username`.
+    fn device_token(&self, username: &str) -> String;
     /// `success`: the attempt is not counted; otherwise it stays counted as a failure.
     fn settle(&self, attempt: Attempt, success: bool);
 }

@@ -210,6 +210,6 @@ async fn serve(config: Config) -> Result<(), CliError> {
         crate::http::serve::shutdown_signal(),
     )
     .await;
-    startup::finish(&state, worker).await;
+    startup::finish(&state, worker, config.limits.shutdown_grace).await;
     Ok(())
 }

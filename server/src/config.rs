@@ -31,6 +31,12 @@ pub struct Limits {
     /// Open connections at once; more are closed as they arrive.
     /// `SWITCHBOARD_MAX_CONNECTIONS`.
     pub connections: usize,
+    /// Open connections at once from one peer address (behind a proxy, the proxy is the one
+    /// peer: raise it there). `SWITCHBOARD_CONNECTIONS_PER_PEER`.
+    pub connections_per_peer: usize,
+    /// Bytes of request bodies being read at once, all requests together; a body that finds
+    /// no room within a second is answered 503. `SWITCHBOARD_BODY_BUDGET_MIB` (in MiB).
+    pub body_budget: usize,
     /// After SIGTERM/SIGINT, how long requests in flight may take to finish.
     /// `SWITCHBOARD_SHUTDOWN_GRACE_SECS`.
     pub shutdown_grace: Duration,
@@ -44,6 +50,8 @@ impl Default for Limits {
             request: Duration::from_secs(30),
             public_requests_per_client: 64,
             connections: 4096,
+            connections_per_peer: 256,
+            body_budget: 256 * 1024 * 1024,
             shutdown_grace: Duration::from_secs(20),
         }
     }
@@ -66,6 +74,10 @@ impl Limits {
                 .map_or(d.public_requests_per_client, |n| n as usize),
             connections: number("SWITCHBOARD_MAX_CONNECTIONS")?
                 .map_or(d.connections, |n| n as usize),
+            connections_per_peer: number("SWITCHBOARD_CONNECTIONS_PER_PEER")?
+                .map_or(d.connections_per_peer, |n| n as usize),
+            body_budget: number("SWITCHBOARD_BODY_BUDGET_MIB")?
+                .map_or(d.body_budget, |n| n as usize * 1024 * 1024),
             shutdown_grace: secs("SWITCHBOARD_SHUTDOWN_GRACE_SECS", d.shutdown_grace)?,
         })
     }

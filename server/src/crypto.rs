@@ -9,7 +9,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -17,10 +17,13 @@ use tokio::sync::Semaphore;
 pub const HASH_WAIT: Duration = Duration::from_secs(5);
 
 /// One permit per core.
-pub fn hashers() -> &'static Semaphore {
-    static HASHERS: OnceLock<Semaphore> = OnceLock::new();
-    HASHERS
-        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())))
+pub fn hashers() -> &'static Arc<Semaphore> {
+    static HASHERS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    HASHERS.get_or_init(|| {
+        Arc::new(Semaphore::new(
+            std::thread::available_parallelism().map_or(2, |n| n.get()),
+        ))
+    })
 }
 
 /// OWASP's argon2id floor: 19 MiB, 2 passes, 1 lane.
@@ -42,13 +45,27 @@ pub enum CryptoError {
 async fn with_hasher<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, CryptoError> {
-    let _permit = tokio::time::timeout(HASH_WAIT, hashers().acquire())
+    with_hasher_on(hashers(), HASH_WAIT, work).await
+}
+
+async fn with_hasher_on<T: Send + 'static>(
+    hashers: &Arc<Semaphore>,
+    wait: Duration,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, CryptoError> {
+    let permit = tokio::time::timeout(wait, hashers.clone().acquire_owned())
         .await
         .map_err(|_| CryptoError::Busy)?
         .map_err(|_| CryptoError::Busy)?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| CryptoError::Join(e.to_string()))
+    // the permit goes with the work: a request dropped meanwhile (client gone, timeout) does
+    // not free the hasher while its hash still runs
+    tokio::task::spawn_blocking(move || {
+        let result = work();
+        drop(permit);
+        result
+    })
+    .await
+    .map_err(|e| CryptoError::Join(e.to_string()))
 }
 
 fn argon2() -> Argon2<'static> {
@@ -135,6 +152,67 @@ mod tests {
             !verify_password("x", Some("not a hash".into()))
                 .await
                 .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_dropped_request_keeps_its_hasher_until_the_hash_ends() {
+        let cores = 2;
+        let hashers = Arc::new(Semaphore::new(cores));
+        let (started, release) = (
+            Arc::new(std::sync::Barrier::new(cores + 1)),
+            Arc::new(std::sync::Barrier::new(cores + 1)),
+        );
+        let mut requests = Vec::new();
+        for _ in 0..cores {
+            let (started, release) = (started.clone(), release.clone());
+            let hashers = hashers.clone();
+            requests.push(tokio::spawn(async move {
+                with_hasher_on(&hashers, HASH_WAIT, move || {
+                    started.wait();
+                    release.wait();
+                })
+                .await
+            }));
+        }
+        let waiter = {
+            let started = started.clone();
+            tokio::task::spawn_blocking(move || started.wait())
+        };
+        waiter.await.unwrap();
+        // every request is dropped (the clients went away); the hashes still run
+        for r in &requests {
+            r.abort();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(
+            hashers.available_permits(),
+            0,
+            "still held by the running work"
+        );
+        let r = with_hasher_on(&hashers, Duration::from_millis(50), || ()).await;
+        assert!(matches!(r, Err(CryptoError::Busy)));
+        tokio::task::spawn_blocking(move || release.wait())
+            .await
+            .unwrap();
+        assert!(
+            with_hasher_on(&hashers, Duration::from_secs(5), || ())
+                .await
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hash_that_finds_no_free_hasher_in_time_is_busy() {
+        let hashers = Arc::new(Semaphore::new(2));
+        let all = hashers.clone().acquire_many_owned(2).await.unwrap();
+        let r = with_hasher_on(&hashers, Duration::from_millis(50), || ()).await;
+        assert!(matches!(r, Err(CryptoError::Busy)));
+        drop(all);
+        assert!(
+            with_hasher_on(&hashers, Duration::from_millis(50), || ())
+                .await
+                .is_ok()
         );
     }
 

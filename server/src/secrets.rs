@@ -9,8 +9,10 @@
 //! Keys form a ring: the current key seals, every key of the ring opens (by key id). A ring
 //! comes from `SWITCHBOARD_MASTER_KEY` (current) and `SWITCHBOARD_PREVIOUS_MASTER_KEYS`
 //! (comma-separated), or from the key file (`master.key`, mode 0600: the current key on the
-//! first line, previous keys on the lines after it). A key file is read again when it changes,
-//! so `switchboard rotate-key` can change the keys of a running server.
+//! first line, previous keys on the lines after it). A server looks at its key file every
+//! second (and at once when it meets a key id it does not know), so `switchboard rotate-key`
+//! can change the keys of a running server; a changed file is taken only if it still holds the
+//! key the server seals with (a rotation step), never a stranger's file.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -28,8 +30,10 @@ const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 pub const KEY_ID_LEN: usize = 8;
 pub const KEY_FILE: &str = "master.key";
-/// A key file is looked at again at most this often.
+/// A key file is looked at again this often.
 const RELOAD_EVERY: Duration = Duration::from_secs(1);
+/// ... and at most this often when a value names a key this process does not know.
+const RELOAD_ON_UNKNOWN: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -272,8 +276,8 @@ pub fn key_file_keys(path: &Path) -> Result<Vec<[u8; 32]>, SecretError> {
 
 struct FileWatch {
     path: PathBuf,
-    /// When the file was last looked at, and its modification time then.
-    seen: Mutex<(Instant, Option<SystemTime>)>,
+    /// When the file was last looked at (never: `None`), and its modification time then.
+    seen: Mutex<(Option<Instant>, Option<SystemTime>)>,
 }
 
 struct Inner {
@@ -306,7 +310,7 @@ impl SecretBox {
         let file = match source {
             KeySource::Env => None,
             KeySource::File(path) => Some(FileWatch {
-                seen: Mutex::new((Instant::now(), modified(&path))),
+                seen: Mutex::new((None, modified(&path))),
                 path,
             }),
         };
@@ -350,7 +354,6 @@ impl SecretBox {
     }
 
     pub fn ring(&self) -> KeyRing {
-        self.refresh(false);
         self.inner
             .ring
             .read()
@@ -358,28 +361,58 @@ impl SecretBox {
             .clone()
     }
 
-    /// With a key file: reads it again when it changed (looked at no more than once a second,
-    /// or now when `force`). A file that cannot be read leaves the ring as it is.
-    fn refresh(&self, force: bool) {
+    /// With a key file: looks at it every second in the background, for as long as the box
+    /// lives (file I/O stays off the request path).
+    pub fn spawn_reloader(&self) {
+        if self.inner.file.is_none() {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RELOAD_EVERY).await;
+                let Some(inner) = weak.upgrade() else { break };
+                let this = SecretBox { inner };
+                let _ =
+                    tokio::task::spawn_blocking(move || this.refresh(RELOAD_EVERY, false)).await;
+            }
+        });
+    }
+
+    /// With a key file: reads it again if it changed (or when `force`), unless it was looked at
+    /// within `min_interval`. A file that cannot be read, or that no longer holds the key this
+    /// process seals with (not a rotation step but another key altogether), leaves the ring as
+    /// it is.
+    fn refresh(&self, min_interval: Duration, force: bool) {
         let Some(watch) = &self.inner.file else {
             return;
         };
         let mut seen = watch.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if !force && seen.0.elapsed() < RELOAD_EVERY {
+        if seen.0.is_some_and(|at| at.elapsed() < min_interval) {
             return;
         }
         let now_modified = modified(&watch.path);
-        seen.0 = Instant::now();
+        seen.0 = Some(Instant::now());
         if now_modified == seen.1 && !force {
             return;
         }
+        seen.1 = now_modified;
         match read_key_file(&watch.path) {
             Ok(Some(ring)) => {
-                seen.1 = now_modified;
                 let mut current = self.inner.ring.write().unwrap_or_else(|e| e.into_inner());
-                if current.ids() != ring.ids() {
-                    tracing::info!(keys = ?ring, "master key file changed: keys reloaded");
+                if current.ids() == ring.ids() {
+                    return;
                 }
+                if !ring.ids().contains(&current.current_id()) {
+                    tracing::error!(
+                        path = %watch.path.display(),
+                        sealing_key = %current.current_id(),
+                        file_keys = ?ring,
+                        "master key file changed to keys without the one in use; keeping the keys in memory"
+                    );
+                    return;
+                }
+                tracing::info!(keys = ?ring, "master key file changed: keys reloaded");
                 *current = ring;
             }
             Ok(None) => {
@@ -400,7 +433,6 @@ impl SecretBox {
         plaintext: &[u8],
         scope: SecretScope<'_>,
     ) -> Result<Vec<u8>, SecretError> {
-        self.refresh(false);
         let ring = self.inner.ring.read().unwrap_or_else(|e| e.into_inner());
         let key = &ring.current;
         let mut nonce = [0u8; NONCE_LEN];
@@ -433,14 +465,13 @@ impl SecretBox {
         sealed: &[u8],
         scope: SecretScope<'_>,
     ) -> Result<Vec<u8>, SecretError> {
-        self.refresh(false);
         match self.try_open(sealed, scope) {
             Err(SecretError::Decrypt) if self.inner.file.is_some() => {
                 // a key this process has not seen yet: `rotate-key` may just have added it
                 if let Some(id) = sealed_key_id(sealed)
                     && !self.ring_has(id)
                 {
-                    self.refresh(true);
+                    self.refresh(RELOAD_ON_UNKNOWN, true);
                     return self.try_open(sealed, scope);
                 }
                 Err(SecretError::Decrypt)
@@ -730,6 +761,28 @@ mod tests {
                 Err(SecretError::KeyFileMode(_))
             ));
         }
+    }
+
+    #[test]
+    fn a_key_file_of_other_keys_is_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(KEY_FILE);
+        write_key_file(&path, &[[1u8; 32]]).unwrap();
+        let Loaded::Ring(ring, source) = load(None, None, dir.path()).unwrap() else {
+            panic!()
+        };
+        let server = SecretBox::with_ring(*ring, source);
+        // someone copies another host's key file over this one
+        write_key_file(&path, &[[9u8; 32]]).unwrap();
+        let foreign = SecretBox::new(&[9u8; 32]).seal("x", A).unwrap();
+        assert!(server.open(&foreign, A).is_err());
+        assert_eq!(
+            server.ring().current_id(),
+            KeyId::of(&[1u8; 32]),
+            "kept its key"
+        );
+        let sealed = server.seal("y", A).unwrap();
+        assert_eq!(sealed_key_id(&sealed), Some(KeyId::of(&[1u8; 32])));
     }
 
     #[test]

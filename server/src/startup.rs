@@ -74,6 +74,7 @@ pub async fn load_secrets(config: &Config, db: &Db) -> Result<SecretBox, StartEr
         }
     };
     keys::verify(&db.conn, &secrets).await?;
+    secrets.spawn_reloader();
     Ok(secrets)
 }
 
@@ -220,11 +221,19 @@ pub fn spawn_export_worker(state: &AppState) -> WorkerHandle {
 
 /// What follows the HTTP server's stop: every webhook delivery that was queued is committed
 /// (each was answered only after its commit), and the export worker gives back the task it
-/// was running, so another instance takes it over at once.
-pub async fn finish(state: &AppState, worker: WorkerHandle) {
-    state.webhook_writer.close().await;
-    worker.stop().await;
-    tracing::info!("stopped: every accepted webhook delivery is committed");
+/// was running, so another instance takes it over at once. Bounded by `grace` (a database
+/// that does not answer must not keep the process from ending; nothing unanswered is lost).
+pub async fn finish(state: &AppState, worker: WorkerHandle, grace: std::time::Duration) {
+    let stop = async {
+        state.webhook_writer.close().await;
+        worker.stop().await;
+    };
+    match tokio::time::timeout(grace, stop).await {
+        Ok(()) => tracing::info!("stopped: every accepted webhook delivery is committed"),
+        Err(_) => tracing::error!(
+            "stopped before the webhook writer and the export worker finished (database unavailable?); deliveries not yet answered will be retried by their providers"
+        ),
+    }
 }
 
 /// Deletes expired sessions every hour, in the background.

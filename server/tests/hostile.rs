@@ -607,55 +607,531 @@ async fn connections_over_the_cap_are_closed_at_once() {
     assert_eq!(status, 200);
 }
 
-/// Any body, of any shape, authenticated as the provider would: the answer is one of SPEC §4's.
+/// Any body, of any shape, authenticated as each provider would: the answer is one of SPEC §4's.
 #[tokio::test]
 async fn webhook_bodies_of_any_shape_answer_only_the_specified_statuses() {
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, TestRunner};
+    use server::webhooks::auth::hub_signature_of;
     let app = spawn_app().await;
     let root = app.setup_admin().await;
     let c = app
         .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
         .await;
-    let json_ish = prop_oneof![
+    for prefix in ["https://api.twilio.com", "https://graph.facebook.com"] {
+        app.call(
+            "add_trust_prefix",
+            &[("prefix", prefix), ("scope", "global")],
+            Some(&root),
+        )
+        .await;
+    }
+    let queue = app
+        .call("list_skill_queues", &[], Some(&c.cookie))
+        .await
+        .json()[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let base = json!({"skill_queue_id": queue, "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]});
+    let mut urls = Vec::new();
+    for draft in [
+        json!({"provider": "twilio", "name": "wa_twilio", "phone_number": "+14155238886", "api_key_sid": format!("SK{}", "a1".repeat(16)), "api_key_secret": "s", "base_url": "https://api.twilio.com", "account_sid": format!("AC{}", "0f".repeat(16)), "webhook_user": "hook", "webhook_password": "twilio-hook-1"}),
+        json!({"provider": "cloud-api", "name": "wa_cloud", "app_key": "123", "app_secret": "app_secret_123", "phone_number": "15550001111", "base_url": "https://graph.facebook.com", "access_token": "t", "token_valid_until": "2099-01-01"}),
+    ] {
+        let mut d = base.clone();
+        for (k, v) in draft.as_object().unwrap() {
+            d[k] = v.clone();
+        }
+        let id = app
+            .call_json("create_channel", json!({"draft": d}), Some(&c.cookie))
+            .await
+            .json();
+        let i = app
+            .call(
+                "get_channel_integration",
+                &[("id", &id.to_string())],
+                Some(&c.cookie),
+            )
+            .await
+            .json();
+        urls.push(
+            i["message_url"]
+                .as_str()
+                .or(i["callback_url"].as_str())
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (twilio_url, cloud_url) = (urls[0].clone(), urls[1].clone());
+
+    let bodies = prop_oneof![
         prop::collection::vec(any::<u8>(), 0..256),
         "\\{\"results\":\\[(\\{\"messageId\":\"[a-z0-9\\\\u0000]{0,6}\",\"status\":\\{\"groupName\":\"[A-Z]{0,8}\"\\}\\},?){0,4}\\]\\}"
             .prop_map(String::into_bytes),
+        "\\{\"object\":\"whatsapp_business_account\",\"entry\":\\[\\{\"changes\":\\[\\{\"value\":\\{\"(messages|statuses)\":\\[(\\{\"id\":\"[a-z0-9]{0,4}\",\"status\":\"[a-z]{0,5}\"\\},?){0,3}\\]\\}\\}\\]\\}\\]\\}"
+            .prop_map(String::into_bytes),
+        "(MessageSid=[A-Z0-9%]{0,6}&?|MessageStatus=[a-z%]{0,6}&?|Body=[a-z%0-9]{0,8}&?){0,4}".prop_map(String::into_bytes),
         ".{0,64}".prop_map(String::into_bytes),
     ];
-    let mut runner = TestRunner::new(Config::with_cases(64));
+    let mut runner = TestRunner::new(Config::with_cases(96));
     let mut seen = std::collections::BTreeMap::new();
-    for case in 0..64 {
-        let body = json_ish.new_tree(&mut runner).unwrap().current();
-        let url = if case % 2 == 0 {
-            &c.message_url
-        } else {
-            &c.report_url
+    for case in 0..96 {
+        let body = bodies.new_tree(&mut runner).unwrap().current();
+        let honest = case % 7 != 0;
+        let req = match case % 4 {
+            0 => app
+                .http
+                .post(&c.message_url)
+                .header("AccountKey", if honest { "alpha-hook-1" } else { "wrong" }),
+            1 => app
+                .http
+                .post(&c.report_url)
+                .header("AccountKey", if honest { "alpha-hook-1" } else { "wrong" }),
+            2 => app
+                .http
+                .post(&twilio_url)
+                .basic_auth("hook", Some(if honest { "twilio-hook-1" } else { "wrong" })),
+            _ => app.http.post(&cloud_url).header(
+                "X-Hub-Signature-256",
+                hub_signature_of(if honest { "app_secret_123" } else { "wrong" }, &body),
+            ),
         };
-        let key = if case % 7 == 0 {
-            "wrong"
-        } else {
-            "alpha-hook-1"
-        };
-        let r = app
-            .http
-            .post(url)
-            .header("AccountKey", key)
+        let status = req
             .body(body.clone())
             .send()
             .await
-            .unwrap();
-        let status = r.status().as_u16();
+            .unwrap()
+            .status()
+            .as_u16();
         assert!(
             [200, 400, 401, 404, 413].contains(&status),
-            "{status} for {:?}",
+            "{status} for case {case}: {:?}",
             String::from_utf8_lossy(&body)
         );
         *seen.entry(status).or_insert(0) += 1;
     }
-    assert!(
-        seen.contains_key(&400) && seen.contains_key(&401),
-        "{seen:?}"
+    for status in [200, 400, 401] {
+        assert!(seen.contains_key(&status), "{seen:?}");
+    }
+}
+
+/// The writer's queue is bounded by bytes: with the writer held up, a delivery that finds no
+/// room is refused (503 for the provider), and the one waiting is still committed.
+#[tokio::test]
+async fn the_webhook_writer_queue_is_bounded_by_bytes() {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, TransactionTrait};
+    use server::webhooks::{Delivery, StoreError, WebhookWriter, parse};
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    let tenant = app.whoami(&c.cookie).await["tenant_id"].as_i64().unwrap();
+    let writer = WebhookWriter::spawn_with_room(app.state.db.conn.clone(), 16 * 1024);
+    let delivery = |id: &str| Delivery {
+        endpoint: "message",
+        content_type: "application/json".into(),
+        body: axum::body::Bytes::from(vec![b' '; 10 * 1024]),
+        events: vec![parse::Event {
+            kind: parse::Kind::Message,
+            provider_message_id: id.into(),
+            sender: String::new(),
+            recipient: String::new(),
+            text: None,
+            status: None,
+        }],
+    };
+    // hold the database's write lock from another connection: the writer waits
+    let other = server::db::Db::connect(&app.config.database_url)
+        .await
+        .unwrap();
+    let blocker = other.conn.begin().await.unwrap();
+    match blocker.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            blocker
+                .execute_unprepared("LOCK TABLE webhook_deliveries IN ACCESS EXCLUSIVE MODE")
+                .await
+                .unwrap();
+        }
+        _ => {
+            blocker
+                .execute_unprepared("INSERT INTO setup_tokens (token_digest, created_at) VALUES ('x', CURRENT_TIMESTAMP)")
+                .await
+                .unwrap();
+        }
+    }
+    let first = tokio::spawn({
+        let writer = writer.clone();
+        async move { writer.store(c.id, tenant, delivery("first")).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let second = writer.store(c.id, tenant, delivery("second")).await;
+    assert_eq!(second, Err(StoreError::Busy));
+    assert!(started.elapsed() < Duration::from_secs(4));
+    blocker.rollback().await.unwrap();
+    assert_eq!(
+        first.await.unwrap(),
+        Ok(()),
+        "the delivery that waited is committed"
     );
+    assert_eq!(events(&app).await, 1);
+}
+
+#[tokio::test]
+async fn request_heads_over_their_limits_are_refused() {
+    let app = spawn_app().await;
+    let huge = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(70 * 1024)
+    );
+    let a = raw_exchange(app.addr, &huge, b"", Duration::from_secs(5)).await;
+    assert_eq!(a.status, 431, "{}", a.text);
+    let many: String = (0..101).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let a = raw_exchange(
+        app.addr,
+        &format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many}\r\n"),
+        b"",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(a.status, 431, "{}", a.text);
+    let a = raw_exchange(
+        app.addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(a.status, 200, "a normal head passes");
+}
+
+/// Failures are counted per username too: spreading guesses over many addresses does not help.
+#[tokio::test]
+async fn guesses_at_one_username_from_many_addresses_are_throttled() {
+    let app = spawn_app_with(Options {
+        trust_forwarded_for: true,
+        ..Options::default()
+    })
+    .await;
+    app.setup_admin().await;
+    let login_from = |i: u8, password: &'static str| {
+        app.http
+            .post(format!("{}/api/login", app.base))
+            .header("X-Forwarded-For", format!("198.51.100.{i}"))
+            .form(&[("username", "ROOT"), ("password", password)])
+            .send()
+    };
+    for i in 0..10 {
+        assert_eq!(login_from(i, "wrong-password").await.unwrap().status(), 401);
+    }
+    assert_eq!(
+        login_from(200, "wrong-password").await.unwrap().status(),
+        429
+    );
+    assert_eq!(login_from(201, ROOT_PASSWORD).await.unwrap().status(), 429);
+}
+
+/// The bodies being read at once, all requests together, stay within a byte budget.
+#[tokio::test]
+async fn bodies_being_read_at_once_stay_within_their_budget() {
+    let app = spawn_app_with(Options {
+        limits: Some(Limits {
+            body_budget: 64 * 1024,
+            body_read: Duration::from_secs(10),
+            ..Limits::default()
+        }),
+        ..Options::default()
+    })
+    .await;
+    // a body that declares 60 KiB and never comes holds 60 KiB of the budget
+    let mut held = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    held.write_all(
+        format!(
+            "POST /api/list_channels HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            app.addr,
+            60 * 1024
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = app
+        .http
+        .post(format!("{}/api/list_channels", app.base))
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; 8 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers().get("retry-after").unwrap(), "1");
+    // a request without a body needs no room
+    let a = app.call("current_user", &[], None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    drop(held);
+    let mut status = 0;
+    for _ in 0..50 {
+        status = app
+            .http
+            .post(format!("{}/api/list_channels", app.base))
+            .header("Content-Type", "application/json")
+            .body(vec![b' '; 8 * 1024])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status != 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status, 400,
+        "the room is given back; the body is read (and found wanting)"
+    );
+}
+
+#[tokio::test]
+async fn connections_per_peer_address_are_capped() {
+    let app = spawn_app_with(Options {
+        limits: Some(Limits {
+            connections_per_peer: 2,
+            ..Limits::default()
+        }),
+        ..Options::default()
+    })
+    .await;
+    let one = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let two = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let a = raw_exchange(
+        app.addr,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(
+        a.status, 0,
+        "a third connection from 127.0.0.1 is closed: {}",
+        a.text
+    );
+    drop((one, two));
+    let mut status = 0;
+    for _ in 0..50 {
+        status = raw_exchange(
+            app.addr,
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            b"",
+            Duration::from_secs(2),
+        )
+        .await
+        .status;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200);
+}
+
+/// Guesses at an account from elsewhere do not lock its owner out: the owner's browser signed
+/// in before and holds a device cookie.
+#[tokio::test]
+async fn the_owners_browser_is_not_locked_out_by_guesses_at_the_account() {
+    let app = spawn_app_with(Options {
+        trust_forwarded_for: true,
+        ..Options::default()
+    })
+    .await;
+    app.setup_admin().await;
+    let login = |ip: &'static str, password: &'static str, cookie: Option<String>| {
+        let mut req = app
+            .http
+            .post(format!("{}/api/login", app.base))
+            .header("X-Forwarded-For", ip)
+            .form(&[("username", ROOT_USER), ("password", password)]);
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        req.send()
+    };
+    let first = login("203.0.113.1", ROOT_PASSWORD, None).await.unwrap();
+    assert_eq!(first.status(), 200);
+    let device = first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("switchboard_device="))
+        .expect("a device cookie")
+        .to_owned();
+    assert!(
+        device.contains("HttpOnly") && device.contains("SameSite=Lax"),
+        "{device}"
+    );
+    assert!(
+        first
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("switchboard_session=")),
+        "the session cookie is still set beside it"
+    );
+    let device = device.split(';').next().unwrap().to_owned();
+    for i in 0..10 {
+        let ip: &'static str = Box::leak(format!("198.51.100.{i}").into_boxed_str());
+        assert_eq!(
+            login(ip, "wrong-password", None).await.unwrap().status(),
+            401
+        );
+    }
+    // the account is held back for everyone else...
+    assert_eq!(
+        login("203.0.113.2", ROOT_PASSWORD, None)
+            .await
+            .unwrap()
+            .status(),
+        429
+    );
+    assert_eq!(
+        login(
+            "203.0.113.2",
+            ROOT_PASSWORD,
+            Some("switchboard_device=00".into())
+        )
+        .await
+        .unwrap()
+        .status(),
+        429
+    );
+    // ...but not for the browser that signed in before
+    assert_eq!(
+        login("203.0.113.1", ROOT_PASSWORD, Some(device))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+/// Garbage to every server function, signed in or not: a 4xx that names no internals, never a
+/// 500 (which would mean bad input reached somewhere it should not).
+#[tokio::test]
+async fn garbage_to_any_server_function_is_a_client_error() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    let endpoints = [
+        "current_user",
+        "login",
+        "logout",
+        "setup_state",
+        "complete_setup",
+        "list_certificates",
+        "upload_certificate",
+        "delete_certificate",
+        "list_channels",
+        "get_channel_options",
+        "create_channel",
+        "get_channel",
+        "update_channel",
+        "delete_channel",
+        "get_channel_integration",
+        "generate_scenario_key",
+        "get_channel_activity",
+        "start_export",
+        "list_exports",
+        "list_ous",
+        "create_ou",
+        "delete_ou",
+        "list_skill_queues",
+        "create_skill_queue",
+        "delete_skill_queue",
+        "get_service_time",
+        "save_weekdays",
+        "add_non_working_date",
+        "remove_non_working_date",
+        "list_tenants",
+        "create_tenant",
+        "reset_admin_password",
+        "set_tenant_disabled",
+        "list_trustlist",
+        "add_trust_prefix",
+        "remove_trust_prefix",
+    ];
+    let bodies: [(&str, &[u8]); 5] = [
+        ("application/json", b"{\"id\": \"x\", \"draft\": 7"),
+        ("application/json", b"\x00\xff\xfe"),
+        (
+            "application/x-www-form-urlencoded",
+            b"id=%00&name=%ZZ&&==&page=-1",
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            b"id=99999999999999999999999",
+        ),
+        (
+            "multipart/form-data; boundary=zz",
+            b"--zz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nx",
+        ),
+    ];
+    for endpoint in endpoints {
+        for cookie in [None, Some(root.as_str()), Some(c.cookie.as_str())] {
+            for (ct, body) in bodies {
+                let mut req = app
+                    .http
+                    .post(format!("{}/api/{endpoint}", app.base))
+                    .header("Content-Type", ct)
+                    .header("Accept", "application/json")
+                    .body(body.to_vec());
+                if let Some(cookie) = cookie {
+                    req = req.header("Cookie", cookie);
+                }
+                let r = req.send().await.unwrap();
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap();
+                assert!(
+                    (400..500).contains(&status) || status == 200,
+                    "{endpoint} {ct} {:?}: {status} {text}",
+                    String::from_utf8_lossy(body)
+                );
+                assert!(!text.to_lowercase().contains("sql"), "{endpoint}: {text}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn odd_page_paths_are_never_a_server_error() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    for path in [
+        "/config/channels/%00/edit",
+        "/config/channels/99999999999999999999/edit",
+        "/config/channels/-1/activity?page=0",
+        "/config/channels/1/activity?page=99999999999",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/pkg/..%2f..%2fCargo.toml",
+        "/login?next=%0a%0d",
+        "/setup?token=%00",
+        "/social/on/whatsapp/infobip/message/%00",
+        "/config/exports/abc/download",
+    ] {
+        for cookie in [None, Some(c.cookie.as_str())] {
+            let a = app.get(path, cookie).await;
+            assert!(a.status < 500, "{path}: {}", a.status);
+            assert!(!a.body.contains("Cargo"), "{path}");
+        }
+    }
 }

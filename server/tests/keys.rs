@@ -360,6 +360,19 @@ async fn rotation_of_a_key_file_reaches_the_running_server() {
     let new = server::secrets::key_file_keys(&file).unwrap();
     assert_eq!(new.len(), 1);
     assert_ne!(new[0], old[0], "a new key");
+    let retired = dir.path().join(format!(
+        "master.key.retired-{}",
+        KeyRing::new(&old[0], &[]).current_id()
+    ));
+    assert_eq!(
+        server::secrets::key_file_keys(&retired).unwrap(),
+        old,
+        "the old key is kept aside"
+    );
+    assert!(
+        !dir.path().join("master.key.rotating").exists(),
+        "the lock is gone"
+    );
     // the running server took the new key: it opens the moved secrets and seals with it
     assert_eq!(deliver(&app, &c, "after").await, 200);
     let sealed = app
@@ -435,4 +448,33 @@ async fn a_start_error_is_a_key_error() {
     .err()
     .unwrap();
     assert!(matches!(err, StartError::Keys(_)));
+}
+
+#[tokio::test]
+async fn two_rotations_of_one_key_file_at_once_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = app_with_secrets(Options {
+        key_dir: Some(dir.path().to_path_buf()),
+        ..Options::default()
+    })
+    .await;
+    // a running rotation (this test's own process stands in for it)
+    let lock = dir.path().join("master.key.rotating");
+    std::fs::write(&lock, std::process::id().to_string()).unwrap();
+    let data_dir = dir.path().display().to_string();
+    let url = app.config.database_url.clone();
+    let (code, out) = rotate(&url, &[("SWITCHBOARD_DATA_DIR", &data_dir)]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("another rotate-key is running"), "{out}");
+    assert_eq!(
+        server::secrets::key_file_keys(&dir.path().join("master.key"))
+            .unwrap()
+            .len(),
+        1,
+        "nothing written"
+    );
+    // a lock left by a run that died is taken over
+    std::fs::write(&lock, "999999999").unwrap();
+    let (code, out) = rotate(&url, &[("SWITCHBOARD_DATA_DIR", &data_dir)]).await;
+    assert_eq!(code, 0, "{out}");
 }

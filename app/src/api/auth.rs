@@ -23,9 +23,10 @@ pub async fn login(
     let client = ctx::client_addr()?.0;
     // reserved (and counted) before the password is checked: parallel attempts cannot all
     // pass the check before the first failure is recorded
+    let device = ctx::cookie(super::DEVICE_COOKIE)?;
     let attempt = ports
         .throttle
-        .reserve(client, &username)
+        .reserve(client, &username, device.as_deref())
         .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
     let principal = match ports.accounts.authenticate(&username, &password).await {
         Ok(p) => p,
@@ -42,6 +43,14 @@ pub async fn login(
     };
     ports.throttle.settle(attempt, true);
     ctx::sign_in(&principal).await?;
+    // this browser is known for this account from now on: guesses at the account from
+    // elsewhere do not lock it out
+    ctx::set_cookie(
+        super::DEVICE_COOKIE,
+        &ports.throttle.device_token(&username),
+        365 * 24 * 3600,
+        ports.public_url.scheme() == "https",
+    );
     tracing::info!(user_id = principal.me.user_id, %client, "signed in");
     let target = next
         .as_deref()

@@ -3,6 +3,8 @@
 /// The session keys of a signed-in account (also read by the server's download route).
 pub const SESSION_USER: &str = "uid";
 pub const SESSION_EPOCH: &str = "epoch";
+/// The cookie of a browser that signed in before (see `ports::LoginThrottle`).
+pub const DEVICE_COOKIE: &str = "switchboard_device";
 
 pub mod auth;
 pub mod certificates;
@@ -145,14 +147,46 @@ pub(crate) mod ctx {
         Ok(())
     }
 
-    /// Sends the caller to `path` after the call. Only a valid header value is ever used
-    /// (`leptos_axum::redirect` panics on anything else): an invalid one goes to `/`.
+    /// Sends the caller to `path` after the call: only a path of this site, written as a valid
+    /// header value (`leptos_axum::redirect` panics on anything else); anything else goes to `/`.
     pub fn redirect(path: &str) {
-        if http::HeaderValue::from_str(path).is_ok() && path.starts_with('/') {
-            leptos_axum::redirect(path);
-        } else {
-            tracing::error!("refused to redirect to an invalid path");
-            leptos_axum::redirect("/");
+        let safe = ports()
+            .ok()
+            .and_then(|p| crate::domain::redirect::local_target(path, &p.public_url));
+        match safe {
+            Some(target) => leptos_axum::redirect(&target),
+            None => {
+                tracing::error!("refused to redirect to a path that is not this site's");
+                leptos_axum::redirect("/");
+            }
+        }
+    }
+
+    /// The value of the request's cookie `name`, if it has one.
+    pub fn cookie(name: &str) -> Result<Option<String>, AppError> {
+        Ok(parts()?
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|c| c.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned()))
+    }
+
+    /// Adds a `Set-Cookie` to the answer: HttpOnly, SameSite=Lax, for the whole site.
+    pub fn set_cookie(name: &str, value: &str, max_age_secs: u64, secure: bool) {
+        let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+            return;
+        };
+        let line = format!(
+            "{name}={value}; Path=/; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{}",
+            if secure { "; Secure" } else { "" }
+        );
+        match http::HeaderValue::from_str(&line) {
+            Ok(v) => res.append_header(http::header::SET_COOKIE, v),
+            Err(_) => tracing::error!("refused to set a cookie that is not a valid header"),
         }
     }
 }

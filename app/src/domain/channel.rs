@@ -477,13 +477,21 @@ fn normalized_base_url(
     }
     let url = url::Url::parse(v)
         .map_err(|_| "Enter the BaseUrl as a complete URL starting with https://.".to_string())?;
+    // `https:host` parses too; only the written-out form is taken (and its first 8 bytes are
+    // ASCII, so what follows starts on a character boundary)
+    let Some(after_scheme) = v
+        .get(..8)
+        .filter(|s| s.eq_ignore_ascii_case("https://"))
+        .and(v.get(8..))
+    else {
+        return Err("The BaseUrl must start with https:// and name a host.".into());
+    };
     if url.scheme() != "https" || url.host_str().is_none_or(str::is_empty) {
         return Err("The BaseUrl must start with https:// and name a host.".into());
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err("The BaseUrl cannot contain '?' or '#'.".into());
     }
-    let after_scheme = &v["https://".len().min(v.len())..];
     let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
     if path.split('/').any(|s| s == "." || s == "..") {
         return Err("The BaseUrl cannot contain '.' or '..' path segments.".into());

@@ -185,31 +185,11 @@ impl Accounts for SqlAccounts {
         username: &Username,
         password: &NewPassword,
     ) -> Result<Principal, RepoError> {
+        // the cheap checks first: a wrong token or a finished setup never costs a hash
+        self.setup_allowed(&self.db, token).await?;
         let hash = Self::hash(password).await?;
         let txn = self.db.begin().await.map_err(internal("begin setup"))?;
-        let admins = user::Entity::find()
-            .filter(user::Column::Role.eq(Role::SystemAdmin.as_str()))
-            .count(&txn)
-            .await
-            .map_err(internal("count system admins"))?;
-        if admins > 0 {
-            return Err(RepoError::Conflict {
-                field: "form",
-                message: "Setup is already complete. Sign in instead.".into(),
-            });
-        }
-        let valid = setup_token::Entity::find_by_id(crypto::token_digest(token))
-            .one(&txn)
-            .await
-            .map_err(internal("find setup token"))?
-            .is_some();
-        if !valid {
-            return Err(RepoError::Conflict {
-                field: "form",
-                message: "This setup link is not valid. Use the newest link from the server log."
-                    .into(),
-            });
-        }
+        self.setup_allowed(&txn, token).await?;
         let created = user::ActiveModel {
             username: Set(username.as_str().to_owned()),
             password_hash: Set(hash),
@@ -228,6 +208,40 @@ impl Accounts for SqlAccounts {
             .map_err(internal("delete setup tokens"))?;
         txn.commit().await.map_err(internal("commit setup"))?;
         Self::principal_of(created, None).ok_or(RepoError::Internal)
+    }
+}
+
+impl SqlAccounts {
+    /// Setup may run: no system administrator yet, and `token` is the newest setup link's.
+    async fn setup_allowed(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        token: &str,
+    ) -> Result<(), RepoError> {
+        let admins = user::Entity::find()
+            .filter(user::Column::Role.eq(Role::SystemAdmin.as_str()))
+            .count(db)
+            .await
+            .map_err(internal("count system admins"))?;
+        if admins > 0 {
+            return Err(RepoError::Conflict {
+                field: "form",
+                message: "Setup is already complete. Sign in instead.".into(),
+            });
+        }
+        let valid = setup_token::Entity::find_by_id(crypto::token_digest(token))
+            .one(db)
+            .await
+            .map_err(internal("find setup token"))?
+            .is_some();
+        if !valid {
+            return Err(RepoError::Conflict {
+                field: "form",
+                message: "This setup link is not valid. Use the newest link from the server log."
+                    .into(),
+            });
+        }
+        Ok(())
     }
 }
 

@@ -46,7 +46,8 @@ enum RunError {
     Lost,
 }
 
-/// The running worker of this instance.
+/// The running worker of this instance; dropping it stops the worker too.
+#[must_use = "the worker stops when its handle is dropped"]
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
     done: tokio::task::JoinHandle<()>,
@@ -75,6 +76,7 @@ pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
                 Ok(Some(task)) => {
                     tokio::select! {
                         () = run(&db, task, &instance) => {}
+                        // stopped, or the handle dropped
                         _ = stopped.changed() => {
                             release(&db, task, &instance).await;
                             break;
@@ -84,14 +86,14 @@ pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
                 Ok(None) => {
                     tokio::select! {
                         _ = tokio::time::timeout(POLL, wake.notified()) => {}
-                        _ = stopped.changed() => {}
+                        _ = stopped.changed() => break,
                     }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "claiming an export task");
                     tokio::select! {
                         () = tokio::time::sleep(POLL) => {}
-                        _ = stopped.changed() => {}
+                        _ = stopped.changed() => break,
                     }
                 }
             }

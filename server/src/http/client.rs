@@ -31,6 +31,22 @@ pub async fn client_addr(
     next.run(req).await
 }
 
+/// The address that counts for per-client limits: an IPv6 address by its /64 (one customer
+/// network, which can change its last 64 bits at will), an IPv4-mapped one as IPv4.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(segments.into())
+            }
+        },
+    }
+}
+
 /// The address the nearest proxy saw: the last entry of the last `X-Forwarded-For` line, the
 /// one the proxy wrote. Entries before it come from the client and are never used, not even
 /// when the last one is not an address (then `None`: the peer address counts).
@@ -43,6 +59,19 @@ fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_its_64_network() {
+        let a: IpAddr = "2001:db8:1:2:aaaa:bbbb:cccc:dddd".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_ne!(address_key(a), address_key(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(address_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(address_key(v4), v4);
+    }
 
     #[test]
     fn takes_the_last_forwarded_address() {

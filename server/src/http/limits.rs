@@ -1,6 +1,7 @@
 //! Every request is bounded by design (SPEC §5): its body by a limit per route, answered 413
-//! before more than the limit is read; its body's arrival and its answer by timeouts; and, on
-//! the routes that need no sign-in, the requests one client address has in flight at once.
+//! before more than the limit is read; the bodies being read, all requests together, by a byte
+//! budget; its body's arrival and its answer by timeouts; and, on the routes that need no
+//! sign-in, the requests one client address has in flight at once.
 //!
 //! | route | body at most |
 //! |---|---|
@@ -21,6 +22,11 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How long a body waits for room in the budget before the request is answered 503.
+const BUDGET_WAIT: Duration = Duration::from_secs(1);
 
 pub const SERVER_FN_BODY: usize = 256 * 1024;
 pub const CERTIFICATE_BODY: usize = 128 * 1024;
@@ -39,6 +45,10 @@ pub fn body_limit(path: &str) -> usize {
         OTHER_BODY
     }
 }
+
+/// The server functions that take `multipart/form-data` (their codec cannot take anything
+/// else, and panics on a body without a boundary: such a request is refused here first).
+pub const MULTIPART_FNS: &[&str] = &["/api/upload_certificate"];
 
 /// The routes anyone may call without a sign-in (health checks excepted: a load balancer
 /// calls them from one address, and they cost nothing).
@@ -91,6 +101,7 @@ impl InFlight {
 
     /// A place for one more request of `client`, if it has fewer than the limit in flight.
     pub fn enter(self: &Arc<Self>, client: IpAddr) -> Option<Slot> {
+        let client = super::client::address_key(client);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let n = counts.entry(client).or_insert(0);
         if *n >= self.limit {
@@ -113,12 +124,15 @@ impl InFlight {
 pub struct Bounds {
     pub limits: Limits,
     pub in_flight: Arc<InFlight>,
+    /// Bytes of bodies being read at once.
+    pub bodies: Arc<Semaphore>,
 }
 
 impl Bounds {
     pub fn new(limits: Limits) -> Self {
         Self {
             in_flight: InFlight::new(limits.public_requests_per_client),
+            bodies: Arc::new(Semaphore::new(limits.body_budget.max(1))),
             limits,
         }
     }
@@ -182,6 +196,16 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
     } else {
         None
     };
+    if MULTIPART_FNS.contains(&path.as_str()) {
+        let boundary = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ct| multer::parse_boundary(ct).ok());
+        if boundary.is_none() {
+            return refuse(&path, StatusCode::BAD_REQUEST, AppError::BadRequest);
+        }
+    }
     let limit = body_limit(&path);
     let declared = req
         .headers()
@@ -191,6 +215,32 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
     if declared.is_some_and(|n| n > limit as u64) {
         return too_large(&path, limit);
     }
+    // room for the body in the budget of all bodies being read: what it declares, or the
+    // route's limit when it declares nothing and may send one (chunked)
+    let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
+    let room = match declared {
+        Some(n) => n as usize,
+        None if chunked => limit,
+        None => 0,
+    };
+    let _room = if room > 0 {
+        let want = u32::try_from(room.min(bounds.limits.body_budget)).unwrap_or(u32::MAX);
+        match tokio::time::timeout(BUDGET_WAIT, bounds.bodies.clone().acquire_many_owned(want))
+            .await
+        {
+            Ok(Ok(permit)) => Some(permit),
+            _ => {
+                tracing::warn!(%path, "request bodies over their budget: refused");
+                return refuse(
+                    &path,
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    AppError::Unavailable,
+                );
+            }
+        }
+    } else {
+        None
+    };
     let (parts, body) = req.into_parts();
     let collected =
         tokio::time::timeout(bounds.limits.body_read, Limited::new(body, limit).collect()).await;

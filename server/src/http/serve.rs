@@ -1,5 +1,6 @@
 //! The HTTP server: HTTP/1.1 connections with bounded heads (size and arrival time, which is
-//! also the idle time of a kept-alive connection), a cap on open connections, TCP_NODELAY
+//! also the idle time of a kept-alive connection), caps on open connections (in all and per
+//! peer address), TCP_NODELAY
 //! (keep-alive responses otherwise stall on delayed ACKs), the peer address for every request,
 //! and a graceful stop: on the signal no new connection is accepted, requests in flight get
 //! `shutdown_grace` to finish, idle connections close.
@@ -11,7 +12,9 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -20,6 +23,46 @@ use tower::ServiceExt;
 /// The largest request head (request line and headers) read into memory.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 pub const MAX_HEADERS: usize = 100;
+
+/// Open connections per peer address (an IPv6 peer by its /64).
+struct PerPeer {
+    limit: usize,
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One connection's place; given back when dropped.
+struct PeerSlot {
+    owner: Arc<PerPeer>,
+    peer: IpAddr,
+}
+
+impl PerPeer {
+    fn enter(self: &Arc<Self>, peer: IpAddr) -> Option<PeerSlot> {
+        let peer = super::client::address_key(peer);
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(peer).or_insert(0);
+        if *n >= self.limit {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            owner: self.clone(),
+            peer,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut open = self.owner.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.peer) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.peer);
+            }
+        }
+    }
+}
 
 /// Serves `router` until `signal` completes, then stops gracefully (bounded by
 /// `limits.shutdown_grace`). Returns once every connection is closed or the grace is over.
@@ -30,6 +73,10 @@ pub async fn serve(
     signal: impl Future<Output = ()>,
 ) {
     let open = Arc::new(Semaphore::new(limits.connections.max(1)));
+    let per_peer = Arc::new(PerPeer {
+        limit: limits.connections_per_peer.max(1),
+        open: Mutex::new(HashMap::new()),
+    });
     let graceful = GracefulShutdown::new();
     tokio::pin!(signal);
     loop {
@@ -50,6 +97,11 @@ pub async fn serve(
             drop(stream);
             continue;
         };
+        let Some(peer_slot) = per_peer.enter(peer.ip()) else {
+            tracing::warn!(%peer, "too many open connections from one address: closed at once");
+            drop(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -60,6 +112,7 @@ pub async fn serve(
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read)
+            .max_header_size(MAX_HEAD_BYTES)
             .max_buf_size(MAX_HEAD_BYTES)
             .max_headers(MAX_HEADERS);
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
@@ -67,7 +120,7 @@ pub async fn serve(
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, %peer, "connection ended");
             }
-            drop(permit);
+            drop((permit, peer_slot));
         });
     }
     drop(listener);

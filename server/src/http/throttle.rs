@@ -22,12 +22,16 @@ const USERNAME_KEY_MAX: usize = 64;
 /// Attempts (reserved or failed) per key, oldest first.
 struct Window<K> {
     attempts: HashMap<K, VecDeque<(Instant, u64)>>,
+    /// Stale keys are swept when the map reaches this size (then twice what is left), so a
+    /// sweep's cost is spread over as many insertions as it looked at.
+    sweep_at: usize,
 }
 
 impl<K: std::hash::Hash + Eq + Clone> Window<K> {
     fn new() -> Self {
         Self {
             attempts: HashMap::new(),
+            sweep_at: SWEEP_AT,
         }
     }
 
@@ -53,11 +57,12 @@ impl<K: std::hash::Hash + Eq + Clone> Window<K> {
     }
 
     fn push(&mut self, key: K, id: u64, window: Duration, now: Instant) {
-        if self.attempts.len() >= SWEEP_AT {
+        if self.attempts.len() >= self.sweep_at {
             self.attempts.retain(|_, t| {
                 t.back()
                     .is_some_and(|(last, _)| now.duration_since(*last) < window)
             });
+            self.sweep_at = (self.attempts.len() * 2).max(SWEEP_AT);
         }
         self.attempts.entry(key).or_default().push_back((now, id));
     }
@@ -82,6 +87,9 @@ pub struct SlidingWindowThrottle {
     window: Duration,
     next_id: AtomicU64,
     windows: Mutex<Windows>,
+    /// Signs device tokens; random per process (a token from another instance, or from before
+    /// a restart, is simply not known: the username limit applies again).
+    device_key: [u8; 32],
 }
 
 /// How the throttle counts a username: case does not matter, nor what is past 64 characters.
@@ -104,20 +112,55 @@ impl SlidingWindowThrottle {
                 by_client: Window::new(),
                 by_username: Window::new(),
             }),
+            device_key: {
+                use rand::RngCore;
+                let mut key = [0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut key);
+                key
+            },
         }
     }
 
-    fn reserve_at(&self, client: IpAddr, username: &str, now: Instant) -> Result<Attempt, u64> {
+    fn token_for(&self, username_key: &str) -> Vec<u8> {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(&self.device_key).expect("HMAC takes any key");
+        mac.update(b"switchboard/device/v1\0");
+        mac.update(username_key.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    fn known_device(&self, username_key: &str, token: Option<&str>) -> bool {
+        token
+            .and_then(|t| hex::decode(t).ok())
+            .is_some_and(|t| crate::webhooks::auth::same(&t, &self.token_for(username_key)))
+    }
+
+    fn reserve_at(
+        &self,
+        client: IpAddr,
+        username: &str,
+        device_token: Option<&str>,
+        now: Instant,
+    ) -> Result<Attempt, u64> {
+        let client = super::client::address_key(client);
         let username = username_key(username);
+        let known = self.known_device(&username, device_token);
         let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let by_client = w.by_client.wait(&client, self.limit, self.window, now);
-        let by_username = w.by_username.wait(&username, self.limit, self.window, now);
+        let by_username = if known {
+            None
+        } else {
+            w.by_username.wait(&username, self.limit, self.window, now)
+        };
         if let Some(wait) = by_client.max(by_username) {
             return Err(wait);
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         w.by_client.push(client, id, self.window, now);
-        w.by_username.push(username.clone(), id, self.window, now);
+        if !known {
+            w.by_username.push(username.clone(), id, self.window, now);
+        }
         Ok(Attempt {
             id,
             client,
@@ -133,8 +176,17 @@ impl Default for SlidingWindowThrottle {
 }
 
 impl LoginThrottle for SlidingWindowThrottle {
-    fn reserve(&self, client: IpAddr, username: &str) -> Result<Attempt, u64> {
-        self.reserve_at(client, username, Instant::now())
+    fn reserve(
+        &self,
+        client: IpAddr,
+        username: &str,
+        device_token: Option<&str>,
+    ) -> Result<Attempt, u64> {
+        self.reserve_at(client, username, device_token, Instant::now())
+    }
+
+    fn device_token(&self, username: &str) -> String {
+        hex::encode(self.token_for(&username_key(username)))
     }
 
     fn settle(&self, attempt: Attempt, success: bool) {
@@ -163,15 +215,18 @@ mod tests {
         let start = Instant::now();
         for i in 0..10 {
             let attempt = t
-                .reserve_at(a, &format!("user{i}"), at(start, i))
+                .reserve_at(a, &format!("user{i}"), None, at(start, i))
                 .expect("attempt");
             t.settle(attempt, false);
         }
-        assert_eq!(t.reserve_at(a, "user99", at(start, 10)).unwrap_err(), 50);
+        assert_eq!(
+            t.reserve_at(a, "user99", None, at(start, 10)).unwrap_err(),
+            50
+        );
         // another address is not affected
-        assert!(t.reserve_at(b, "other", at(start, 10)).is_ok());
+        assert!(t.reserve_at(b, "other", None, at(start, 10)).is_ok());
         // once the first failure is a minute old, one more attempt is allowed
-        assert!(t.reserve_at(a, "user99", at(start, 60)).is_ok());
+        assert!(t.reserve_at(a, "user99", None, at(start, 60)).is_ok());
     }
 
     #[test]
@@ -181,7 +236,7 @@ mod tests {
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let now = Instant::now();
         let granted: Vec<Attempt> = (0..40)
-            .filter_map(|_| t.reserve_at(a, "root", now).ok())
+            .filter_map(|_| t.reserve_at(a, "root", None, now).ok())
             .collect();
         assert_eq!(granted.len(), 10);
     }
@@ -195,7 +250,7 @@ mod tests {
         // 9 wrong, 1 right, repeated: the rights give back only themselves
         for round in 0..3u64 {
             for i in 0..10u64 {
-                let Ok(attempt) = t.reserve_at(a, "root", at(start, round * 10 + i)) else {
+                let Ok(attempt) = t.reserve_at(a, "root", None, at(start, round * 10 + i)) else {
                     continue;
                 };
                 evaluated += 1;
@@ -214,17 +269,19 @@ mod tests {
         let now = Instant::now();
         for i in 0..10u8 {
             let client = IpAddr::from([198, 51, 100, i]);
-            let attempt = t.reserve_at(client, "Root", now).unwrap();
+            let attempt = t.reserve_at(client, "Root", None, now).unwrap();
             t.settle(attempt, false);
         }
-        assert!(
-            t.reserve_at(IpAddr::from([203, 0, 113, 1]), " ROOT ", now)
-                .is_err()
-        );
-        assert!(
-            t.reserve_at(IpAddr::from([203, 0, 113, 1]), "someone-else", now)
-                .is_ok()
-        );
+        let elsewhere = IpAddr::from([203, 0, 113, 1]);
+        assert!(t.reserve_at(elsewhere, " ROOT ", None, now).is_err());
+        assert!(t.reserve_at(elsewhere, "someone-else", None, now).is_ok());
+        // the owner's browser, which signed in before, is not locked out by the guesses
+        let owner = IpAddr::from([203, 0, 113, 2]);
+        let token = t.device_token("root");
+        assert!(t.reserve_at(owner, "root", Some(&token), now).is_ok());
+        assert!(t.reserve_at(owner, "root", Some("00ff"), now).is_err());
+        let other = t.device_token("someone-else");
+        assert!(t.reserve_at(owner, "root", Some(&other), now).is_err());
         assert_eq!(username_key(&"x".repeat(500)).len(), 64);
     }
 }

@@ -11,7 +11,8 @@
 //! | 413 | body over 1 MiB, or more than 1,000 events in one delivery |
 //! | 503 | the database is unavailable or the writer is full: the provider should retry |
 //!
-//! What one delivery may cost is bounded: the body is read up to 1 MiB, stored once (its events
+//! What one delivery may cost is bounded: the body is read up to 1 MiB (by the request bounds
+//! of `http::limits`, before any of this runs), stored once (its events
 //! point at it), at most 1,000 events are taken from it, every text is cut to its column and
 //! cleaned of what a database cannot store (NUL), and the deliveries waiting for the writer
 //! hold at most 64 MiB together.
@@ -23,7 +24,7 @@ pub mod writer;
 use crate::db::entities::{channel, tenant};
 use crate::secrets::SecretScope;
 use crate::state::AppState;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -54,26 +55,6 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
         StatusCode::SERVICE_UNAVAILABLE,
         "Temporarily unavailable, retry later.",
     )
-}
-
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Response> {
-    let too_large = || {
-        answer(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The body is larger than 1 MiB.",
-        )
-    };
-    if headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > MAX_BODY)
-    {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| too_large())
 }
 
 /// The channel of a webhook key, if its tenant space is active.
@@ -181,7 +162,7 @@ pub async fn provider_post(
     State(state): State<AppState>,
     Path((provider, kind, key)): Path<(String, String, String)>,
     headers: HeaderMap,
-    body: Body,
+    body: Bytes,
 ) -> Response {
     let (kind, endpoint) = match kind.as_str() {
         "message" => (Kind::Message, "message"),
@@ -191,10 +172,6 @@ pub async fn provider_post(
     if !matches!(provider.as_str(), "infobip" | "other" | "twilio") {
         return answer(StatusCode::NOT_FOUND, "Not found.");
     }
-    let body = match read_body(&headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     let c = match channel_of(&state, &key).await {
         Ok(Some(c)) if c.provider == provider => c,
         Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),
@@ -256,12 +233,8 @@ pub async fn cloud_post(
     State(state): State<AppState>,
     Path(key): Path<String>,
     headers: HeaderMap,
-    body: Body,
+    body: Bytes,
 ) -> Response {
-    let body = match read_body(&headers, body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
     let c = match channel_of(&state, &key).await {
         Ok(Some(c)) if c.provider == "cloud-api" => c,
         Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),

@@ -61,6 +61,43 @@ pub fn status_rank(status: &str) -> i32 {
     }
 }
 
+/// The longest texts an event keeps (the raw body keeps everything).
+pub const ID_MAX: usize = 256;
+pub const PARTY_MAX: usize = 256;
+pub const STATUS_MAX: usize = 64;
+pub const TEXT_MAX: usize = 4096;
+
+/// Text as a database column can take it: NUL (which PostgreSQL refuses in text) becomes
+/// U+FFFD, and it is cut to `max` characters.
+pub fn storable(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| if c == '\0' { '\u{FFFD}' } else { c })
+        .collect()
+}
+
+impl Event {
+    /// An event whose every text is as its column takes it, so what waits in memory for the
+    /// writer is no larger than what will be stored.
+    fn new(
+        kind: Kind,
+        id: &str,
+        sender: &str,
+        recipient: &str,
+        text: Option<&str>,
+        status: Option<&str>,
+    ) -> Self {
+        Self {
+            kind,
+            provider_message_id: storable(id, ID_MAX),
+            sender: storable(sender, PARTY_MAX),
+            recipient: storable(recipient, PARTY_MAX),
+            text: text.map(|t| storable(t, TEXT_MAX)),
+            status: status.map(|s| storable(&s.to_ascii_lowercase(), STATUS_MAX)),
+        }
+    }
+}
+
 fn text(v: &Value, path: &[&str]) -> Option<String> {
     let mut cur = v;
     for p in path {
@@ -88,29 +125,20 @@ pub fn infobip(kind: Kind, body: &[u8]) -> Result<Vec<Event>, ParseError> {
         .enumerate()
         .map(|(i, r)| {
             let id = text(r, &["messageId"]).ok_or(format!("results[{i}].messageId is missing"))?;
+            let from = text(r, &["from"]).unwrap_or_default();
+            let to = text(r, &["to"]).unwrap_or_default();
             Ok(match kind {
-                Kind::Message => Event {
-                    kind,
-                    provider_message_id: id,
-                    sender: text(r, &["from"]).unwrap_or_default(),
-                    recipient: text(r, &["to"]).unwrap_or_default(),
-                    text: text(r, &["message", "text"]).or_else(|| text(r, &["text"])),
-                    status: None,
-                },
-                Kind::Report => Event {
-                    kind,
-                    provider_message_id: id,
-                    sender: text(r, &["from"]).unwrap_or_default(),
-                    recipient: text(r, &["to"]).unwrap_or_default(),
-                    text: None,
-                    status: Some(
-                        text(r, &["status", "groupName"])
-                            .or_else(|| text(r, &["status", "name"]))
-                            .or_else(|| text(r, &["status"]))
-                            .ok_or(format!("results[{i}].status is missing"))?
-                            .to_ascii_lowercase(),
-                    ),
-                },
+                Kind::Message => {
+                    let body = text(r, &["message", "text"]).or_else(|| text(r, &["text"]));
+                    Event::new(kind, &id, &from, &to, body.as_deref(), None)
+                }
+                Kind::Report => {
+                    let status = text(r, &["status", "groupName"])
+                        .or_else(|| text(r, &["status", "name"]))
+                        .or_else(|| text(r, &["status"]))
+                        .ok_or(format!("results[{i}].status is missing"))?;
+                    Event::new(kind, &id, &from, &to, None, Some(&status))
+                }
             })
         })
         .collect::<Result<_, String>>()
@@ -120,31 +148,26 @@ pub fn infobip(kind: Kind, body: &[u8]) -> Result<Vec<Event>, ParseError> {
 /// twilio: form-encoded.
 pub fn twilio(kind: Kind, body: &[u8]) -> Result<Vec<Event>, ParseError> {
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let id = get("MessageSid").ok_or("MessageSid is missing")?;
+    let from = get("From").unwrap_or_default();
+    let to = get("To").unwrap_or_default();
     Ok(vec![match kind {
-        Kind::Message => Event {
+        Kind::Message => Event::new(
             kind,
-            provider_message_id: id,
-            sender: get("From").unwrap_or_default(),
-            recipient: get("To").unwrap_or_default(),
-            text: Some(get("Body").unwrap_or_default()),
-            status: None,
-        },
-        Kind::Report => Event {
-            kind,
-            provider_message_id: id,
-            sender: get("From").unwrap_or_default(),
-            recipient: get("To").unwrap_or_default(),
-            text: get("ErrorCode")
+            id,
+            from,
+            to,
+            Some(get("Body").unwrap_or_default()),
+            None,
+        ),
+        Kind::Report => {
+            let error = get("ErrorCode")
                 .filter(|c| !c.is_empty())
-                .map(|c| format!("error {c}")),
-            status: Some(
-                get("MessageStatus")
-                    .ok_or("MessageStatus is missing")?
-                    .to_ascii_lowercase(),
-            ),
-        },
+                .map(|c| format!("error {}", storable(c, 32)));
+            let status = get("MessageStatus").ok_or("MessageStatus is missing")?;
+            Event::new(kind, id, from, to, error.as_deref(), Some(status))
+        }
     }])
 }
 
@@ -167,46 +190,49 @@ pub fn cloud_api(body: &[u8]) -> Result<Vec<Event>, ParseError> {
             .flatten()
         {
             let value = change.get("value").ok_or("changes[].value is missing")?;
-            let own = text(value, &["metadata", "display_phone_number"]).unwrap_or_default();
-            for m in value
-                .get("messages")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            // cut once: every event of this change carries it
+            let own = storable(
+                &text(value, &["metadata", "display_phone_number"]).unwrap_or_default(),
+                PARTY_MAX,
+            );
+            let list = |name: &str| {
+                value
+                    .get(name)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+            };
+            for m in list("messages") {
                 if out.len() == MAX_EVENTS {
                     return Err(ParseError::TooManyEvents);
                 }
-                out.push(Event {
-                    kind: Kind::Message,
-                    provider_message_id: text(m, &["id"]).ok_or("messages[].id is missing")?,
-                    sender: text(m, &["from"]).unwrap_or_default(),
-                    recipient: own.clone(),
-                    text: text(m, &["text", "body"]),
-                    status: None,
-                });
+                let id = text(m, &["id"]).ok_or("messages[].id is missing")?;
+                let from = text(m, &["from"]).unwrap_or_default();
+                let body = text(m, &["text", "body"]);
+                out.push(Event::new(
+                    Kind::Message,
+                    &id,
+                    &from,
+                    &own,
+                    body.as_deref(),
+                    None,
+                ));
             }
-            for s in value
-                .get("statuses")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for s in list("statuses") {
                 if out.len() == MAX_EVENTS {
                     return Err(ParseError::TooManyEvents);
                 }
-                out.push(Event {
-                    kind: Kind::Report,
-                    provider_message_id: text(s, &["id"]).ok_or("statuses[].id is missing")?,
-                    sender: own.clone(),
-                    recipient: text(s, &["recipient_id"]).unwrap_or_default(),
-                    text: None,
-                    status: Some(
-                        text(s, &["status"])
-                            .ok_or("statuses[].status is missing")?
-                            .to_ascii_lowercase(),
-                    ),
-                });
+                let id = text(s, &["id"]).ok_or("statuses[].id is missing")?;
+                let to = text(s, &["recipient_id"]).unwrap_or_default();
+                let status = text(s, &["status"]).ok_or("statuses[].status is missing")?;
+                out.push(Event::new(
+                    Kind::Report,
+                    &id,
+                    &own,
+                    &to,
+                    None,
+                    Some(&status),
+                ));
             }
         }
     }
@@ -308,6 +334,33 @@ mod tests {
     }
 
     #[test]
+    fn storable_text_has_no_nul_and_fits_its_column() {
+        assert_eq!(storable("a\0b", 10), "a\u{FFFD}b");
+        assert_eq!(storable("äöü", 2), "äö");
+        assert_eq!(storable("", 5), "");
+    }
+
+    #[test]
+    fn one_long_field_is_not_copied_into_every_event() {
+        let statuses: Vec<String> = (0..1000)
+            .map(|i| format!(r#"{{"id":"w{i}","status":"sent"}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"object":"whatsapp_business_account","entry":[{{"changes":[{{"value":{{"metadata":{{"display_phone_number":"{}"}},"statuses":[{}]}}}}]}}]}}"#,
+            "9".repeat(500_000),
+            statuses.join(",")
+        );
+        let events = cloud_api(body.as_bytes()).unwrap();
+        assert_eq!(events.len(), 1000);
+        let held: usize = events.iter().map(|e| e.sender.len()).sum();
+        assert_eq!(
+            held,
+            1000 * PARTY_MAX,
+            "each event holds the cut number, not 500 KB"
+        );
+    }
+
+    #[test]
     fn statuses_only_move_forward() {
         assert!(status_rank("read") > status_rank("delivered"));
         assert!(status_rank("delivered") > status_rank("sent"));
@@ -364,6 +417,18 @@ mod tests {
     fn bounded(r: Result<Vec<Event>, ParseError>) -> Result<(), TestCaseError> {
         if let Ok(events) = r {
             prop_assert!(events.len() <= MAX_EVENTS);
+            for e in events {
+                prop_assert!(e.provider_message_id.chars().count() <= ID_MAX);
+                prop_assert!(e.sender.chars().count() <= PARTY_MAX);
+                prop_assert!(e.recipient.chars().count() <= PARTY_MAX);
+                prop_assert!(
+                    e.text
+                        .as_ref()
+                        .is_none_or(|t| t.chars().count() <= TEXT_MAX)
+                );
+                let printed = format!("{e:?}");
+                prop_assert!(!printed.contains('\0'));
+            }
         }
         Ok(())
     }

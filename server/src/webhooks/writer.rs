@@ -7,7 +7,7 @@
 //! `BATCH_JOBS` deliveries or `BATCH_BYTES`. When a batch fails, its deliveries are written one
 //! by one, so one bad delivery fails alone and never the other tenants' deliveries beside it.
 
-use super::parse::{self, Event, Kind};
+use super::parse::{self, Event, Kind, storable};
 use crate::db::entities::{webhook_delivery, webhook_event};
 use crate::db::now;
 use axum::body::Bytes;
@@ -24,11 +24,6 @@ pub const QUEUE_BYTES: usize = 64 * 1024 * 1024;
 const QUEUE_WAIT: Duration = Duration::from_secs(2);
 const BATCH_JOBS: usize = 256;
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
-/// Texts are cut to these many characters (the raw body keeps everything).
-const ID_MAX: usize = 256;
-const PARTY_MAX: usize = 256;
-const STATUS_MAX: usize = 64;
-const TEXT_MAX: usize = 4096;
 
 /// One accepted request: its raw body (stored once, as bytes) and the events parsed from it.
 #[derive(Debug, Clone)]
@@ -92,10 +87,17 @@ pub struct WebhookWriter {
     tx: mpsc::Sender<Msg>,
     room: Arc<Semaphore>,
     closed: Arc<AtomicBool>,
+    capacity: usize,
 }
 
 impl WebhookWriter {
     pub fn spawn(db: DatabaseConnection) -> Self {
+        Self::spawn_with_room(db, QUEUE_BYTES)
+    }
+
+    /// A writer whose queue holds at most `room` bytes of deliveries (`QUEUE_BYTES` in the
+    /// server; tests go past a small one).
+    pub fn spawn_with_room(db: DatabaseConnection, room: usize) -> Self {
         let (tx, mut rx) = mpsc::channel::<Msg>(4096);
         tokio::spawn(async move {
             while let Some(msg) = rx.recv().await {
@@ -134,8 +136,9 @@ impl WebhookWriter {
         });
         Self {
             tx,
-            room: Arc::new(Semaphore::new(QUEUE_BYTES)),
+            room: Arc::new(Semaphore::new(room)),
             closed: Arc::new(AtomicBool::new(false)),
+            capacity: room,
         }
     }
 
@@ -149,7 +152,7 @@ impl WebhookWriter {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Unavailable);
         }
-        let weight = u32::try_from(delivery.weight().min(QUEUE_BYTES)).unwrap_or(u32::MAX);
+        let weight = u32::try_from(delivery.weight().min(self.capacity)).unwrap_or(u32::MAX);
         let room = tokio::time::timeout(QUEUE_WAIT, self.room.clone().acquire_many_owned(weight))
             .await
             .map_err(|_| StoreError::Busy)?
@@ -212,15 +215,6 @@ pub async fn write_all(db: &DatabaseConnection, jobs: &[&Pending]) -> Vec<bool> 
     results
 }
 
-/// Text as a database column can take it: NUL (which PostgreSQL refuses in text) becomes
-/// U+FFFD, and it is cut to `max` characters.
-pub fn storable(text: &str, max: usize) -> String {
-    text.chars()
-        .take(max)
-        .map(|c| if c == '\0' { '\u{FFFD}' } else { c })
-        .collect()
-}
-
 /// One transaction: each delivery's body once, then its events (messages once, reports only
 /// moving forward). A delivery none of whose events changed anything (a pure redelivery) is
 /// not kept.
@@ -248,11 +242,12 @@ async fn write_batch(db: &DatabaseConnection, jobs: &[&Pending]) -> Result<(), D
                 channel_id: Set(job.channel_id),
                 tenant_id: Set(job.tenant_id),
                 kind: Set(e.kind.as_str().to_owned()),
-                provider_message_id: Set(storable(&e.provider_message_id, ID_MAX)),
-                sender: Set(storable(&e.sender, PARTY_MAX)),
-                recipient: Set(storable(&e.recipient, PARTY_MAX)),
-                text: Set(e.text.as_deref().map(|t| storable(t, TEXT_MAX))),
-                status: Set(e.status.as_deref().map(|s| storable(s, STATUS_MAX))),
+                // cut and cleaned when parsed (`Event::new`)
+                provider_message_id: Set(e.provider_message_id.clone()),
+                sender: Set(e.sender.clone()),
+                recipient: Set(e.recipient.clone()),
+                text: Set(e.text.clone()),
+                status: Set(e.status.clone()),
                 status_rank: Set(rank),
                 delivery_id: Set(Some(delivery_id)),
                 received_at: Set(received),
@@ -290,13 +285,6 @@ async fn write_batch(db: &DatabaseConnection, jobs: &[&Pending]) -> Result<(), D
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn storable_text_has_no_nul_and_fits_its_column() {
-        assert_eq!(storable("a\0b", 10), "a\u{FFFD}b");
-        assert_eq!(storable("äöü", 2), "äö");
-        assert_eq!(storable("", 5), "");
-    }
 
     #[test]
     fn a_delivery_weighs_at_least_its_body() {

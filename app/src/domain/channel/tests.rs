@@ -295,6 +295,10 @@ fn base_url_is_stored_as_the_check_read_it() {
         ("https://api.infobip.com/./x", "'..' path segments"),
         ("https://api.infobip.com/x?y=1", "'?' or '#'"),
         ("https://api.infobip.com/x#y", "'?' or '#'"),
+        ("https:api.infobip.com/x", "must start with https://"),
+        ("https:aé.example", "https://"),
+        ("https:/é.example", "https://"),
+        ("HTTPS://", "complete URL"),
     ] {
         let got = parse_base_url(bad, &trust).unwrap_err();
         assert!(got.contains(reason), "{bad}: {got}");
@@ -685,6 +689,7 @@ proptest! {
             any::<String>(),
             "https://api\\.infobip\\.com[/a-z0-9%@\\\\.: ]{0,20}",
             "https://aicc\\.example\\.com:8443/apiaccess/rest/ccmessaging[/?#]{0,2}",
+            "(?i:https?):/{0,3}[a-zé\\.%@\\\\]{0,12}(/[a-zé\\.]{0,6}){0,3}",
         ],
         flags in prop::collection::vec(any::<bool>(), 6),
         segments in prop::collection::vec(("[0-9:]{0,6}", "[0-9:]{0,6}"), 0..6),
