@@ -135,11 +135,21 @@ async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) ->
     handle_server_fns_with_context(move || provide_context(ports.clone()), req).await
 }
 
+/// The app's page routes, worked out once per process. Leptos suspends every resource in the
+/// process while it walks the app for this list (a process-wide flag), so a page rendering
+/// meanwhile would never finish: a second router built while another serves — tests do that,
+/// many apps in one process — must not walk it again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Every route and, outermost first: security headers, panic catcher, tracing, origin check,
 /// client address, request bounds (in-flight cap, body limit, timeouts), session, page guard.
 pub fn build_router(state: AppState, config: &Config) -> Router {
     let options = state.leptos_options.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let ports = state.ports.clone();
     let context = move || provide_context(ports.clone());
 

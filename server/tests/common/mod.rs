@@ -155,8 +155,10 @@ pub async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -
     tokio::spawn(async move {
         startup::serve(listener, router, &limits, std::future::pending()).await;
     });
+    // a request the server never answers fails the test instead of hanging it
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .expect("client");
     TestApp {
@@ -244,7 +246,7 @@ impl TestApp {
         if let Some(c) = cookie {
             req = req.header("Cookie", c);
         }
-        answer(req.send().await.expect("request")).await
+        answer(req.send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))).await
     }
 
     /// Completes first-run setup; answers the system administrator's session cookie.
