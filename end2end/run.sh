@@ -9,6 +9,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}"
 
 echo "==> building the site and server (cargo leptos build)"
 cargo leptos build
+echo "==> building the fake provider the outbound specs call (cargo build --example fake_provider)"
+cargo build -p server --example fake_provider
 
 work="$(mktemp -d)"
 port="${E2E_PORT:-3210}"
@@ -44,6 +46,7 @@ status=0
 # on the same database (the server's key file is next to it); a test that needs a fresh
 # installation starts a server of its own with the same binary and site
 BASE_URL="http://127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" \
+FAKE_PROVIDER_BIN="$CARGO_TARGET_DIR/debug/examples/fake_provider" \
 SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard" E2E_DATABASE_URL="sqlite://$work/e2e.db" \
   npx playwright test "$@" || status=$?
 if [[ $status -ne 0 ]]; then

@@ -66,6 +66,8 @@ pub struct TrustEntry {
     /// `None` for a global entry.
     pub tenant_id: Option<i64>,
     pub tenant_name: Option<String>,
+    /// Calls under this prefix may reach private network addresses (an internal BSP).
+    pub allow_private: bool,
     pub created: String,
 }
 
@@ -100,10 +102,7 @@ pub struct SkillQueue {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CertificateSummary {
-    pub id: i64,
-    pub name: String,
-    pub kind: crate::domain::CertificateKind,
+pub struct CertificateMember {
     pub subject: String,
     pub issuer: String,
     /// `YYYY-MM-DD`
@@ -111,6 +110,21 @@ pub struct CertificateSummary {
     pub expired: bool,
     /// SHA-256 of the DER bytes, `AB:CD:…`
     pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateSummary {
+    pub id: i64,
+    pub name: String,
+    pub kind: crate::domain::CertificateKind,
+    /// Every certificate of the uploaded file (a keystore may hold a chain), the one a
+    /// private key belongs to first.
+    pub members: Vec<CertificateMember>,
+    /// An identity certificate's private key is stored (sealed; it never leaves the server).
+    pub has_private_key: bool,
+    /// The earliest expiry of the members, `YYYY-MM-DD`.
+    pub not_after: String,
+    pub expired: bool,
     pub created: String,
 }
 
@@ -144,6 +158,45 @@ pub struct ChannelSummary {
     pub updated: String,
     /// When a webhook last delivered something for this channel.
     pub last_received: Option<String>,
+    /// The last Test connection, if any.
+    pub last_test: Option<LastTest>,
+}
+
+/// The outcome of the last Test connection, as the list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastTest {
+    pub ok: bool,
+    pub at: String,
+    pub summary: String,
+}
+
+/// What Test connection found: connected or not, in plain words, and how long it took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    /// `Connected`, or what failed, in a sentence.
+    pub summary: String,
+    pub latency_ms: u64,
+    pub at: String,
+}
+
+/// What Send test message did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentMessage {
+    /// The provider's id of the message: its delivery reports name it.
+    pub provider_message_id: String,
+    pub latency_ms: u64,
+}
+
+/// A test message and its timeline of delivery reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundTimeline {
+    pub provider_message_id: String,
+    pub recipient: String,
+    pub text: String,
+    pub sent: String,
+    /// (status, time, the provider's reason when it failed), oldest first.
+    pub statuses: Vec<(String, String, Option<String>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -304,6 +357,8 @@ pub struct ChannelActivity {
     pub provider: String,
     pub last_message: Option<String>,
     pub last_report: Option<String>,
+    /// Test messages sent from Channel Integration, newest first, with their reports.
+    pub sent: Vec<OutboundTimeline>,
     pub events: Vec<ActivityEvent>,
     pub total: u64,
     pub page: u32,

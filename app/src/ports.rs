@@ -11,7 +11,7 @@ use crate::model::{
     CertificateSummary, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, Me,
     NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
 };
-use crate::model::{ChannelActivity, ExportTask};
+use crate::model::{ChannelActivity, ConnectionTest, ExportTask, SentMessage};
 use async_trait::async_trait;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -86,8 +86,14 @@ pub trait Tenants: Send + Sync {
 #[async_trait]
 pub trait Trustlist: Send + Sync {
     async fn list(&self) -> Result<Vec<TrustEntry>, RepoError>;
-    /// `tenant_id` `None` adds a global entry.
-    async fn add(&self, prefix: &TrustPrefix, tenant_id: Option<i64>) -> Result<i64, RepoError>;
+    /// `tenant_id` `None` adds a global entry; `allow_private` lets calls under it reach
+    /// private network addresses.
+    async fn add(
+        &self,
+        prefix: &TrustPrefix,
+        tenant_id: Option<i64>,
+        allow_private: bool,
+    ) -> Result<i64, RepoError>;
     async fn remove(&self, id: i64) -> Result<(), RepoError>;
 }
 
@@ -123,14 +129,16 @@ pub trait SkillQueues: Send + Sync {
 #[async_trait]
 pub trait Certificates: Send + Sync {
     async fn list(&self, tenant_id: i64) -> Result<Vec<CertificateSummary>, RepoError>;
-    /// Parses `bytes` (DER or PEM) and stores the certificate; a file that is not a
-    /// certificate is a `Conflict` on the `file` field.
+    /// Reads `bytes` (DER, PEM, JKS or PKCS#12, keystores opened with `password`) and stores
+    /// every certificate in it as one entry, with an identity's private key sealed. A file
+    /// that is not a certificate is a `Conflict` on `file`; a wrong password one on `password`.
     async fn upload(
         &self,
         tenant_id: i64,
         name: &CertificateName,
         kind: CertificateKind,
         bytes: &[u8],
+        password: &str,
     ) -> Result<i64, RepoError>;
     async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
 }
@@ -195,6 +203,23 @@ pub trait Exports: Send + Sync {
     async fn list(&self, tenant_id: i64) -> Result<Vec<ExportTask>, RepoError>;
 }
 
+/// Calls to a channel's provider with the channel's own credentials and certificates.
+#[async_trait]
+pub trait Outbound: Send + Sync {
+    /// One read-only authenticated request; the outcome is also stored on the channel.
+    async fn test_connection(&self, tenant_id: i64, id: i64) -> Result<ConnectionTest, RepoError>;
+    /// Sends `text` to `recipient` with the provider's send API and records the message, so
+    /// its delivery reports form a timeline. A provider that refuses is a `Conflict` on `form`
+    /// with the diagnosis.
+    async fn send_test_message(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        recipient: &str,
+        text: &str,
+    ) -> Result<SentMessage, RepoError>;
+}
+
 /// One sign-in attempt, reserved before the password is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
@@ -243,6 +268,7 @@ pub struct Ports {
     pub channels: Arc<dyn Channels>,
     pub exports: Arc<dyn Exports>,
     pub throttle: Arc<dyn LoginThrottle>,
+    pub outbound: Arc<dyn Outbound>,
     /// The address people use (`SWITCHBOARD_PUBLIC_URL`): where a redirect may go.
     pub public_url: Arc<url::Url>,
 }

@@ -185,7 +185,7 @@ test("the tenant administrator uploads certificates", async ({ page }) => {
   await page.getByLabel("Kind").selectOption({ label: "Authentication certificate" });
   await page.getByLabel("Certificate file").setInputFiles(path.join(fixtures, "not-a-cert.txt"));
   await page.getByRole("button", { name: "Upload" }).click();
-  await expect(page.locator("#cert-file-error")).toContainText("not an X.509 certificate");
+  await expect(page.locator("#cert-file-error")).toContainText("not a certificate or keystore");
   await expect(page.getByLabel("Certificate name")).toHaveValue("Infobip API");
 
   await page.getByLabel("Certificate file").setInputFiles(path.join(fixtures, "infobip.pem"));

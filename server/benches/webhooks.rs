@@ -80,6 +80,7 @@ async fn main() {
         trust_forwarded_for: false,
         previous_master_keys: None,
         limits: server::config::Limits::default(),
+        inspector: server::keystore::inspector_exe(),
         master_key: Some("42".repeat(32)),
         data_dir: dir.path().to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()
@@ -103,6 +104,7 @@ async fn main() {
         .add(
             &TrustPrefix::parse("https://api.infobip.com").expect("prefix"),
             None,
+            false,
         )
         .await
         .expect("trust");

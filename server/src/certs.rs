@@ -14,7 +14,7 @@ pub struct ParsedCertificate {
     pub fingerprint: String,
 }
 
-pub const NOT_A_CERTIFICATE: &str = "This file is not an X.509 certificate. Upload a DER (.der, .cer) or PEM (.pem, .crt) certificate file.";
+pub const NOT_A_CERTIFICATE: &str = "This file is not an X.509 certificate.";
 
 /// Parses one certificate: PEM (the first `CERTIFICATE` block) or DER.
 pub fn parse_certificate(bytes: &[u8]) -> Result<ParsedCertificate, String> {

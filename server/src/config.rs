@@ -116,6 +116,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub leptos: LeptosOptions,
     pub limits: Limits,
+    /// The program that reads uploaded certificate files in a child process
+    /// (`switchboard inspect-keystore`): this executable.
+    pub inspector: PathBuf,
 }
 
 /// Never prints the master key or the database password.
@@ -170,6 +173,7 @@ impl Config {
             data_dir,
             leptos,
             limits: Limits::from_env()?,
+            inspector: crate::keystore::inspector_exe(),
         })
     }
 
@@ -265,6 +269,7 @@ mod tests {
             data_dir: PathBuf::from("data"),
             leptos: LeptosOptions::builder().output_name("switchboard").build(),
             limits: Limits::default(),
+            inspector: PathBuf::from("switchboard"),
         };
         let printed = format!("{config:?}");
         assert!(!printed.contains("db-secret-canary"), "{printed}");

@@ -128,7 +128,7 @@ pub async fn seed(state: &AppState, tenant_name: &str, count: usize) -> Result<i
             let p = TrustPrefix::parse(prefix).map_err(DemoError::Failed)?;
             ports
                 .trustlist
-                .add(&p, Some(t))
+                .add(&p, Some(t), false)
                 .await
                 .map_err(failed("trust prefix"))?;
         }

@@ -9,6 +9,8 @@ pub mod db;
 pub mod demo;
 pub mod exports;
 pub mod http;
+pub mod keystore;
+pub mod providers;
 pub mod rotation;
 pub mod secrets;
 pub mod startup;

@@ -92,7 +92,11 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         trustlist: Arc::new(SqlTrustlist::new(db.conn.clone())),
         ous: Arc::new(org.clone()),
         skill_queues: Arc::new(org),
-        certificates: Arc::new(SqlCertificates::new(db.conn.clone())),
+        certificates: Arc::new(SqlCertificates::new(
+            db.conn.clone(),
+            secrets.clone(),
+            config.inspector.clone(),
+        )),
         service_time: Arc::new(SqlServiceTime::new(db.conn.clone())),
         channels: Arc::new(SqlChannels::new(
             db.conn.clone(),
@@ -101,6 +105,10 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         )),
         exports: Arc::new(exports.clone()),
         throttle: Arc::new(SlidingWindowThrottle::default()),
+        outbound: Arc::new(crate::providers::SqlOutbound::new(
+            db.conn.clone(),
+            secrets.clone(),
+        )),
         public_url: Arc::new(config.public_url.clone()),
     };
     let db_conn = db.conn.clone();

@@ -64,21 +64,25 @@ async fn pem_and_der_uploads_are_parsed() {
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2);
     for c in list {
-        assert_eq!(c["fingerprint"], FINGERPRINT);
+        let m = &c["members"][0];
+        assert_eq!(c["members"].as_array().unwrap().len(), 1);
+        assert_eq!(m["fingerprint"], FINGERPRINT);
         assert!(
-            c["subject"]
+            m["subject"]
                 .as_str()
                 .unwrap()
                 .contains("CN=api.infobip.example")
         );
         assert!(
-            c["issuer"]
+            m["issuer"]
                 .as_str()
                 .unwrap()
                 .contains("O=Switchboard Test CA")
         );
+        assert_eq!(m["not_after"], "2036-11-22");
         assert_eq!(c["not_after"], "2036-11-22");
         assert_eq!(c["expired"], false);
+        assert_eq!(c["has_private_key"], false);
     }
     assert_eq!(list[0]["kind"], "Authentication");
     assert_eq!(list[1]["kind"], "Trust");
@@ -100,12 +104,16 @@ async fn bad_uploads_are_refused_field_by_field() {
     .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["Invalid"][0]["field"], "file");
-    assert!(r.body.contains("not an X.509 certificate"), "{}", r.body);
+    assert!(
+        r.body.contains("not a certificate or keystore"),
+        "{}",
+        r.body
+    );
 
-    let big = vec![b'A'; 64 * 1024 + 1];
+    let big = vec![b'A'; 128 * 1024 + 1];
     let r = upload(&app, Some(&a), "big", "trust", &big).await;
     assert_eq!(r.status, 422);
-    assert!(r.body.contains("larger than 64 KiB"), "{}", r.body);
+    assert!(r.body.contains("larger than 128 KiB"), "{}", r.body);
 
     let r = upload(&app, Some(&a), "", "root", b"").await;
     let fields: Vec<_> = r.json()["Invalid"]
@@ -120,7 +128,7 @@ async fn bad_uploads_are_refused_field_by_field() {
         upload(&app, Some(&a), "dup", "trust", PEM).await.status,
         200
     );
-    let r = upload(&app, Some(&a), "DUP", "identity", DER).await;
+    let r = upload(&app, Some(&a), "DUP", "authentication", DER).await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["Invalid"][0]["field"], "name");
     assert_eq!(

@@ -766,12 +766,20 @@ async fn a_certificate_of_another_kind_cannot_be_chosen() {
     use reqwest::multipart::{Form, Part};
     let w = world().await;
     let pem = include_bytes!("fixtures/infobip.pem");
+    // an identity certificate comes with its key
+    let leaf = common::fake_provider::Pki::new("Client CA").leaf("client", &["client.test"]);
+    let identity = format!("{}{}", leaf.pem, leaf.key_pem).into_bytes();
     let mut ids = std::collections::HashMap::new();
     for kind in ["trust", "identity", "authentication"] {
+        let file = if kind == "identity" {
+            identity.clone()
+        } else {
+            pem.to_vec()
+        };
         let form = Form::new()
             .text("name", format!("{kind} cert"))
             .text("kind", kind)
-            .part("file", Part::bytes(pem.to_vec()).file_name("c.pem"));
+            .part("file", Part::bytes(file).file_name("c.pem"));
         let r = w
             .app
             .http

@@ -121,7 +121,7 @@ async fn bodies_over_each_routes_limit_get_413_and_bodies_at_it_pass() {
         ("/api/login", 256, "application/x-www-form-urlencoded"),
         (
             "/api/upload_certificate",
-            128,
+            136,
             "multipart/form-data; boundary=x",
         ),
         ("/login", 16, "application/x-www-form-urlencoded"),

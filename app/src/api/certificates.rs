@@ -18,19 +18,24 @@ pub async fn list_certificates() -> Result<Vec<CertificateSummary>, AppError> {
         .map_err(AppError::from)
 }
 
-/// A multipart form with `name`, `kind` and `file` (DER or PEM, at most 64 KiB).
+/// A multipart form with `name`, `kind`, `file` (DER, PEM, JKS or PKCS#12, at most 128 KiB)
+/// and `password` (a keystore's).
 #[server(endpoint = "upload_certificate", input = MultipartFormData)]
 pub async fn upload_certificate(data: MultipartData) -> Result<i64, AppError> {
-    use crate::domain::certificate::{MAX_CERT_BYTES, check_certificate_size};
+    use crate::domain::certificate::{
+        MAX_CERT_BYTES, MAX_KEYSTORE_PASSWORD, check_certificate_size,
+    };
     use crate::domain::{CertificateKind, CertificateName, FieldErrors};
     let tenant = ctx::require_tenant().await?;
     let mut form = data.into_inner().ok_or(AppError::BadRequest)?;
-    let (mut name, mut kind, mut file) = (String::new(), String::new(), Vec::new());
+    let (mut name, mut kind, mut password, mut file) =
+        (String::new(), String::new(), String::new(), Vec::new());
     let mut too_large = false;
     while let Some(mut field) = form.next_field().await.map_err(|_| AppError::BadRequest)? {
         let target = match field.name() {
             Some("name") => Some(&mut name),
             Some("kind") => Some(&mut kind),
+            Some("password") => Some(&mut password),
             _ => None,
         };
         if let Some(target) = target {
@@ -61,13 +66,19 @@ pub async fn upload_certificate(data: MultipartData) -> Result<i64, AppError> {
         file.len()
     };
     errors.check("file", check_certificate_size(size));
+    if password.chars().count() > MAX_KEYSTORE_PASSWORD {
+        errors.add(
+            "password",
+            format!("The keystore password can have at most {MAX_KEYSTORE_PASSWORD} characters."),
+        );
+    }
     errors.into_result()?;
     let (Some(name), Some(kind)) = (name, kind) else {
         return Err(AppError::Internal);
     };
     ctx::ports()?
         .certificates
-        .upload(tenant, &name, kind, &file)
+        .upload(tenant, &name, kind, &file, &password)
         .await
         .map_err(AppError::from)
 }

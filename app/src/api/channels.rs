@@ -114,3 +114,34 @@ pub async fn get_channel_activity(
         .await
         .map_err(AppError::from)
 }
+
+/// Test connection: one read-only authenticated call to the provider with the stored
+/// credentials and certificates; the outcome is stored on the channel too.
+#[server(endpoint = "test_channel_connection")]
+pub async fn test_channel_connection(id: i64) -> Result<crate::model::ConnectionTest, AppError> {
+    let tenant = ctx::require_tenant().await?;
+    Ok(ctx::ports()?.outbound.test_connection(tenant, id).await?)
+}
+
+/// Send test message: the provider's send API, to `recipient`, with `text`.
+#[server(endpoint = "send_test_message")]
+pub async fn send_test_message(
+    id: i64,
+    recipient: String,
+    text: String,
+) -> Result<crate::model::SentMessage, AppError> {
+    use crate::domain::FieldErrors;
+    use crate::domain::outbound::{parse_recipient, parse_test_text};
+    let tenant = ctx::require_tenant().await?;
+    let mut errors = FieldErrors::new();
+    let recipient = errors.check("recipient", parse_recipient(&recipient));
+    let text = errors.check("text", parse_test_text(&text));
+    errors.into_result()?;
+    let (Some(recipient), Some(text)) = (recipient, text) else {
+        return Err(AppError::Internal);
+    };
+    Ok(ctx::ports()?
+        .outbound
+        .send_test_message(tenant, id, &recipient, &text)
+        .await?)
+}

@@ -70,8 +70,13 @@ pub async fn list_trustlist() -> Result<Vec<TrustEntry>, AppError> {
 }
 
 /// `scope` is `global` or a tenant space's id.
+/// `allow_private` is the checkbox "Allow private network addresses" (`on` when ticked).
 #[server(endpoint = "add_trust_prefix")]
-pub async fn add_trust_prefix(prefix: String, scope: String) -> Result<i64, AppError> {
+pub async fn add_trust_prefix(
+    prefix: String,
+    scope: String,
+    allow_private: Option<String>,
+) -> Result<i64, AppError> {
     use crate::domain::{FieldErrors, TrustPrefix};
     ctx::require_system().await?;
     let mut errors = FieldErrors::new();
@@ -91,7 +96,11 @@ pub async fn add_trust_prefix(prefix: String, scope: String) -> Result<i64, AppE
     };
     ctx::ports()?
         .trustlist
-        .add(&prefix, tenant_id)
+        .add(
+            &prefix,
+            tenant_id,
+            allow_private.is_some_and(|v| matches!(v.as_str(), "on" | "true")),
+        )
         .await
         .map_err(AppError::from)
 }

@@ -2,8 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The largest certificate file accepted.
-pub const MAX_CERT_BYTES: usize = 64 * 1024;
+/// The largest certificate or keystore file accepted.
+pub const MAX_CERT_BYTES: usize = 128 * 1024;
+/// The longest keystore password.
+pub const MAX_KEYSTORE_PASSWORD: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum CertificateKind {
@@ -68,10 +70,10 @@ impl CertificateName {
 /// Checks an uploaded file's size before it is parsed.
 pub fn check_certificate_size(len: usize) -> Result<(), String> {
     if len == 0 {
-        Err("Choose a certificate file (DER or PEM).".into())
+        Err("Choose a certificate file (DER, PEM, JKS or PKCS#12).".into())
     } else if len > MAX_CERT_BYTES {
         Err(format!(
-            "The file is larger than {} KiB: a certificate file is much smaller.",
+            "The file is larger than {} KiB: a certificate or keystore file is much smaller.",
             MAX_CERT_BYTES / 1024
         ))
     } else {
@@ -98,11 +100,11 @@ mod tests {
         assert!(CertificateName::parse(&"x".repeat(65)).is_err());
         assert!(CertificateName::parse("<x>").is_err());
         assert!(check_certificate_size(0).is_err());
-        assert!(check_certificate_size(64 * 1024).is_ok());
+        assert!(check_certificate_size(128 * 1024).is_ok());
         assert!(
-            check_certificate_size(64 * 1024 + 1)
+            check_certificate_size(128 * 1024 + 1)
                 .unwrap_err()
-                .contains("64 KiB")
+                .contains("128 KiB")
         );
     }
 }

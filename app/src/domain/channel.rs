@@ -116,6 +116,12 @@ pub enum SecretField {
 }
 
 impl SecretField {
+    /// Secrets that authenticate us to the provider (sent to its BaseUrl), as opposed to
+    /// those that authenticate the provider's webhook calls to us.
+    pub fn sent_to_provider(self) -> bool {
+        !matches!(self, Self::WebhookPassword | Self::AppSecret)
+    }
+
     pub const ALL: [SecretField; 7] = [
         Self::Password,
         Self::AccountKey,
@@ -280,6 +286,46 @@ pub struct ValidationContext {
     pub configured: Vec<SecretField>,
     /// Today, `YYYY-MM-DD`, for the token validity date.
     pub today: String,
+    /// When editing: where the stored secrets were saved for. A secret that is sent to the
+    /// provider is kept only while the provider and the BaseUrl's server stay the same, so an
+    /// edit cannot send a stored credential to another server.
+    pub saved_for: Option<SavedFor>,
+}
+
+/// The provider and BaseUrl server a channel's stored credentials belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SavedFor {
+    pub provider: String,
+    pub verification_method: String,
+    pub base_url: String,
+}
+
+impl SavedFor {
+    pub fn of(draft: &ChannelDraft) -> Self {
+        Self {
+            provider: draft.provider.clone(),
+            verification_method: draft.verification_method.clone(),
+            base_url: draft.base_url.clone(),
+        }
+    }
+}
+
+/// `scheme://host[:port]` of a URL, lower-cased, with the scheme's default port dropped: what
+/// decides which server a credential goes to.
+pub fn server_of(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next()?.to_ascii_lowercase();
+    let authority = match (
+        scheme.as_str(),
+        authority.strip_suffix(":443"),
+        authority.strip_suffix(":80"),
+    ) {
+        ("https", Some(a), _) | ("http", _, Some(a)) => a.to_owned(),
+        _ => authority,
+    };
+    (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -644,6 +690,14 @@ fn parse_twilio_sid(input: &str, prefix: &str, label: &str) -> Result<String, St
 }
 
 impl ChannelDraft {
+    /// Whether this draft points its credentials somewhere else than where they were saved.
+    fn moved_from(&self, saved: Option<&SavedFor>) -> bool {
+        let Some(saved) = saved else { return false };
+        saved.provider != self.provider
+            || saved.verification_method != self.verification_method
+            || server_of(&saved.base_url) != server_of(&self.base_url)
+    }
+
     fn secret(
         &self,
         field: SecretField,
@@ -661,6 +715,16 @@ impl ChannelDraft {
         };
         if raw.is_empty() {
             if ctx.configured.contains(&field) {
+                if field.sent_to_provider() && self.moved_from(ctx.saved_for.as_ref()) {
+                    errors.add(
+                        field.field(),
+                        format!(
+                            "Enter the {} again: the stored one was saved for another provider or BaseUrl server, and is not sent anywhere else.",
+                            field.label()
+                        ),
+                    );
+                    return None;
+                }
                 return Some(SecretValue::Keep);
             }
             errors.add(field.field(), format!("Enter the {}.", field.label()));

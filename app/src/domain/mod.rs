@@ -7,6 +7,7 @@ pub mod channel;
 pub mod dates;
 pub mod fields;
 pub mod org;
+pub mod outbound;
 pub mod redirect;
 pub mod service_time;
 pub mod trustlist;

@@ -6,7 +6,7 @@ use crate::components::{
     success_notice,
 };
 use crate::domain::CertificateKind;
-use crate::model::CertificateSummary;
+use crate::model::{CertificateMember, CertificateSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use wasm_bindgen::JsCast;
@@ -47,6 +47,8 @@ pub fn CertificatesPage() -> impl IntoView {
         Signal::derive(move || upload_error.get().and_then(|e| e.field_message("file")));
     let name_error =
         Signal::derive(move || upload_error.get().and_then(|e| e.field_message("name")));
+    let password_error =
+        Signal::derive(move || upload_error.get().and_then(|e| e.field_message("password")));
     view! {
         <Title text="Certificates" />
         <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Certificates"] />
@@ -54,7 +56,7 @@ pub fn CertificatesPage() -> impl IntoView {
             <h1>"Certificates"</h1>
         </div>
         <p class="page-help">
-            "Trust, identity and authentication certificates that channels use to reach their provider."
+            "Trust, identity and authentication certificates that channels use to reach their provider. A keystore (JKS or PKCS#12) is one entry holding every certificate in it; an identity certificate's private key is stored encrypted and never leaves the server."
         </p>
         <FormAlert error=delete_error />
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
@@ -103,12 +105,14 @@ pub fn CertificatesPage() -> impl IntoView {
                         <label for="cert-file">"Certificate file"</label>
                         <span class="required" aria-hidden="true">"*"</span>
                     </div>
-                    <p class="hint" id="cert-file-hint">"DER or PEM, at most 64 KiB."</p>
+                    <p class="hint" id="cert-file-hint">
+                        "DER or PEM (.der, .cer, .crt, .pem), or a keystore: JKS (.jks) or PKCS#12 (.p12, .pfx); at most 128 KiB."
+                    </p>
                     <input
                         id="cert-file"
                         name="file"
                         type="file"
-                        accept=".der,.cer,.crt,.pem"
+                        accept=".der,.cer,.crt,.pem,.key,.jks,.p12,.pfx"
                         required=true
                         aria-invalid=move || if file_error.get().is_some() { "true" } else { "false" }
                         aria-describedby=move || {
@@ -120,6 +124,27 @@ pub fn CertificatesPage() -> impl IntoView {
                         }
                     />
                     <p class="field-error" id="cert-file-error" role="alert">{move || file_error.get()}</p>
+                </div>
+                <div class="field" class:invalid=move || password_error.get().is_some()>
+                    <div class="label-row">
+                        <label for="cert-password">"Keystore Password"</label>
+                    </div>
+                    <p class="hint" id="cert-password-hint">"For a JKS or PKCS#12 keystore; leave empty for DER and PEM files."</p>
+                    <input
+                        id="cert-password"
+                        name="password"
+                        type="password"
+                        autocomplete="off"
+                        aria-invalid=move || if password_error.get().is_some() { "true" } else { "false" }
+                        aria-describedby=move || {
+                            if password_error.get().is_some() {
+                                "cert-password-hint cert-password-error"
+                            } else {
+                                "cert-password-hint"
+                            }
+                        }
+                    />
+                    <p class="field-error" id="cert-password-error" role="alert">{move || password_error.get()}</p>
                 </div>
                 <button type="submit" class="button primary" disabled=move || upload.pending().get()>
                     "Upload"
@@ -161,17 +186,27 @@ fn CertificateTable(
                         .into_iter()
                         .map(|c| {
                             let label = format!("Delete {}", c.name);
+                            let key = c.has_private_key.then(|| view! { " " <span class="badge">"private key"</span> });
+                            let list = |f: fn(&CertificateMember) -> AnyView| {
+                                let items = c.members.iter().map(|m| view! { <li>{f(m)}</li> }).collect_view();
+                                view! { <ul class="members">{items}</ul> }
+                            };
                             view! {
                                 <tr>
                                     <th scope="row">{c.name.clone()}</th>
-                                    <td>{c.kind.label()}</td>
-                                    <td class="wrap">{c.subject.clone()}</td>
-                                    <td class="wrap">{c.issuer.clone()}</td>
+                                    <td>{c.kind.label()}{key}</td>
+                                    <td class="wrap">{list(|m| m.subject.clone().into_any())}</td>
+                                    <td class="wrap">{list(|m| m.issuer.clone().into_any())}</td>
                                     <td>
-                                        {c.not_after.clone()}
-                                        {c.expired.then(|| view! { " " <span class="badge off">"expired"</span> })}
+                                        {list(|m| {
+                                            view! {
+                                                {m.not_after.clone()}
+                                                {m.expired.then(|| view! { " " <span class="badge off">"expired"</span> })}
+                                            }
+                                                .into_any()
+                                        })}
                                     </td>
-                                    <td><code class="fingerprint">{c.fingerprint.clone()}</code></td>
+                                    <td>{list(|m| view! { <code class="fingerprint">{m.fingerprint.clone()}</code> }.into_any())}</td>
                                     <td>
                                         <ActionForm action=delete attr:class="inline">
                                             <input type="hidden" name="id" value=c.id.to_string() />

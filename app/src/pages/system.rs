@@ -262,6 +262,15 @@ pub fn TrustlistPage() -> impl IntoView {
                         }
                     })}
                 </Transition>
+                <div class="field">
+                    <div class="check">
+                        <input type="checkbox" id="allow_private" name="allow_private" value="on" aria-describedby="allow_private-hint" />
+                        <label for="allow_private">"Allow private network addresses"</label>
+                    </div>
+                    <p class="hint" id="allow_private-hint">
+                        "Calls to addresses under this prefix may reach loopback, private and link-local addresses: tick it only for a BSP on your internal network (such as the \u{2018}other\u{2019} BSP's https://IP:port/apiaccess/rest/ccmessaging)."
+                    </p>
+                </div>
                 <button type="submit" class="button primary" disabled=move || add.pending().get()>
                     "Add prefix"
                 </button>
@@ -287,6 +296,7 @@ fn TrustTable(entries: Vec<TrustEntry>, remove: ServerAction<RemoveTrustPrefix>)
                     <tr>
                         <th scope="col">"Prefix"</th>
                         <th scope="col">"Scope"</th>
+                        <th scope="col">"Private network addresses"</th>
                         <th scope="col">"Added"</th>
                         <th scope="col">"Operation"</th>
                     </tr>
@@ -301,6 +311,7 @@ fn TrustTable(entries: Vec<TrustEntry>, remove: ServerAction<RemoveTrustPrefix>)
                                 <tr>
                                     <th scope="row"><code>{e.prefix.clone()}</code></th>
                                     <td>{scope}</td>
+                                    <td>{if e.allow_private { "Allowed" } else { "No" }}</td>
                                     <td>{e.created.clone()}</td>
                                     <td>
                                         <ActionForm action=remove attr:class="inline">

@@ -1,77 +1,127 @@
-//! Certificates: the `Certificates` port. Every query is scoped by tenant.
+//! Certificates: the `Certificates` port. Every query is scoped by tenant. An uploaded file
+//! (DER, PEM, JKS, PKCS#12) is read in a child process (`keystore::isolated`); all its
+//! certificates are kept as one entry, and an identity's private key is sealed like a provider
+//! secret, bound to the tenant, the certificate and the field.
 
 use super::entities::certificate;
 use super::{display_time, internal, is_unique_violation, now};
-use crate::certs::parse_certificate;
+use crate::certs::{ParsedCertificate, parse_certificate};
+use crate::keystore::{self, InspectError, KeyDer};
+use crate::secrets::{SecretBox, SecretScope};
 use app::domain::{CertificateKind, CertificateName};
-use app::model::CertificateSummary;
+use app::model::{CertificateMember, CertificateSummary};
 use app::ports::{Certificates, RepoError};
 use async_trait::async_trait;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
+use std::path::PathBuf;
+
+/// The field a certificate's private key is sealed under.
+pub const KEY_FIELD: &str = "private_key";
+
+/// What a sealed private key is bound to besides the tenant: its certificate's uid.
+pub fn key_owner(uid: &str) -> String {
+    format!("certificate:{uid}")
+}
 
 #[derive(Clone)]
 pub struct SqlCertificates {
     db: DatabaseConnection,
+    secrets: SecretBox,
+    inspector: PathBuf,
 }
 
 impl SqlCertificates {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, secrets: SecretBox, inspector: PathBuf) -> Self {
+        Self {
+            db,
+            secrets,
+            inspector,
+        }
     }
+}
+
+/// The certificates of a stored entry, parsed (the first is the entry's own).
+pub fn members_of(m: &certificate::Model) -> Vec<ParsedCertificate> {
+    let ders = match &m.chain_pem {
+        Some(pem) => keystore::from_pem(pem),
+        None => vec![m.der.clone()],
+    };
+    ders.iter()
+        .filter_map(|d| parse_certificate(d).ok())
+        .collect()
+}
+
+/// The private key of an identity certificate, opened (only ever for a TLS handshake).
+pub fn open_key(secrets: &SecretBox, m: &certificate::Model) -> Option<KeyDer> {
+    let sealed = m.key_enc.as_ref()?;
+    let uid = m.uid.as_deref()?;
+    let owner = key_owner(uid);
+    let bytes = secrets
+        .open_bytes(
+            sealed,
+            SecretScope {
+                tenant_id: m.tenant_id,
+                channel: &owner,
+                field: KEY_FIELD,
+            },
+        )
+        .map_err(|e| tracing::error!(error = %e, certificate_id = m.id, "opening a private key"))
+        .ok()?;
+    KeyDer::from_bytes(&bytes)
+}
+
+fn conflict(field: &'static str, message: impl Into<String>) -> RepoError {
+    RepoError::Conflict {
+        field,
+        message: message.into(),
+    }
+}
+
+fn day(t: time::OffsetDateTime) -> String {
+    display_time(t)[..10].to_string()
 }
 
 #[async_trait]
 impl Certificates for SqlCertificates {
     async fn list(&self, tenant_id: i64) -> Result<Vec<CertificateSummary>, RepoError> {
-        use certificate::Column as C;
-        let rows: Vec<(
-            i64,
-            String,
-            String,
-            String,
-            String,
-            time::OffsetDateTime,
-            String,
-            time::OffsetDateTime,
-        )> = certificate::Entity::find()
-            .select_only()
-            .columns([
-                C::Id,
-                C::Name,
-                C::Kind,
-                C::Subject,
-                C::Issuer,
-                C::NotAfter,
-                C::Fingerprint,
-                C::CreatedAt,
-            ])
-            .filter(C::TenantId.eq(tenant_id))
-            .order_by_asc(C::NameKey)
-            .into_tuple()
+        let rows = certificate::Entity::find()
+            .filter(certificate::Column::TenantId.eq(tenant_id))
+            .order_by_asc(certificate::Column::NameKey)
             .all(&self.db)
             .await
             .map_err(internal("list certificates"))?;
         let today = now();
         Ok(rows
             .into_iter()
-            .filter_map(
-                |(id, name, kind, subject, issuer, not_after, fingerprint, created)| {
-                    Some(CertificateSummary {
-                        id,
-                        name,
-                        kind: CertificateKind::parse(&kind).ok()?,
-                        subject,
-                        issuer,
-                        not_after: display_time(not_after)[..10].to_string(),
-                        expired: not_after < today,
-                        fingerprint,
-                        created: display_time(created),
-                    })
-                },
-            )
+            .filter_map(|m| {
+                let members = members_of(&m);
+                let earliest = members
+                    .iter()
+                    .map(|p| p.not_after)
+                    .min()
+                    .unwrap_or(m.not_after);
+                Some(CertificateSummary {
+                    id: m.id,
+                    name: m.name.clone(),
+                    kind: CertificateKind::parse(&m.kind).ok()?,
+                    members: members
+                        .into_iter()
+                        .map(|p| CertificateMember {
+                            subject: p.subject,
+                            issuer: p.issuer,
+                            not_after: day(p.not_after),
+                            expired: p.not_after < today,
+                            fingerprint: p.fingerprint,
+                        })
+                        .collect(),
+                    has_private_key: m.key_enc.is_some(),
+                    not_after: day(earliest),
+                    expired: earliest < today,
+                    created: display_time(m.created_at),
+                })
+            })
             .collect())
     }
 
@@ -81,33 +131,83 @@ impl Certificates for SqlCertificates {
         name: &CertificateName,
         kind: CertificateKind,
         bytes: &[u8],
+        password: &str,
     ) -> Result<i64, RepoError> {
-        let parsed = parse_certificate(bytes).map_err(|message| RepoError::Conflict {
-            field: "file",
-            message,
-        })?;
+        let bundle = keystore::isolated(&self.inspector, bytes, password)
+            .await
+            .map_err(|e| match e {
+                InspectError::PasswordNeeded | InspectError::WrongPassword => {
+                    conflict("password", e.to_string())
+                }
+                InspectError::Busy => RepoError::Busy,
+                e => conflict("file", e.to_string()),
+            })?;
+        match (kind, bundle.key.is_some()) {
+            (CertificateKind::Identity, false) => {
+                return Err(conflict(
+                    "file",
+                    "An identity certificate needs its private key: upload a PKCS#12 or JKS keystore that holds it, or a PEM file with the certificate and its key.",
+                ));
+            }
+            (CertificateKind::Trust | CertificateKind::Authentication, true) => {
+                return Err(conflict(
+                    "file",
+                    "This file holds a private key, which only an identity certificate needs: choose the kind Identity certificate, or upload the certificates alone.",
+                ));
+            }
+            _ => {}
+        }
+        let first = bundle
+            .certificates
+            .first()
+            .and_then(|d| parse_certificate(d).ok())
+            .ok_or_else(|| conflict("file", InspectError::NoCertificate.to_string()))?;
+        let uid = crate::crypto::random_token()[..32].to_owned();
+        let key_enc = match &bundle.key {
+            Some(key) => Some(
+                self.secrets
+                    .seal_bytes(
+                        &key.to_bytes(),
+                        SecretScope {
+                            tenant_id,
+                            channel: &key_owner(&uid),
+                            field: KEY_FIELD,
+                        },
+                    )
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "sealing a private key");
+                        RepoError::Internal
+                    })?,
+            ),
+            None => None,
+        };
         let created = certificate::ActiveModel {
             tenant_id: Set(tenant_id),
             name: Set(name.as_str().to_owned()),
             name_key: Set(name.as_str().to_lowercase()),
             kind: Set(kind.as_str().to_owned()),
-            subject: Set(parsed.subject),
-            issuer: Set(parsed.issuer),
-            not_before: Set(parsed.not_before),
-            not_after: Set(parsed.not_after),
-            fingerprint: Set(parsed.fingerprint),
-            der: Set(parsed.der),
+            subject: Set(first.subject),
+            issuer: Set(first.issuer),
+            not_before: Set(first.not_before),
+            not_after: Set(first.not_after),
+            fingerprint: Set(first.fingerprint),
+            der: Set(first.der),
             created_at: Set(now()),
+            uid: Set(Some(uid)),
+            chain_pem: Set(
+                (bundle.certificates.len() > 1).then(|| keystore::to_pem(&bundle.certificates))
+            ),
+            key_enc: Set(key_enc),
             ..Default::default()
         }
         .insert(&self.db)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                RepoError::Conflict {
-                    field: "name",
-                    message: format!("A certificate named '{}' exists already.", name.as_str()),
-                }
+                conflict(
+                    "name",
+                    format!("A certificate named '{}' exists already.", name.as_str()),
+                )
             } else {
                 internal("insert certificate")(e)
             }

@@ -6,14 +6,14 @@ use super::{display_time, internal, is_unique_violation, now};
 use crate::crypto::random_token;
 use crate::secrets::{SecretBox, SecretScope};
 use app::domain::channel::{
-    ChannelDraft, Credentials, ProviderKind, SecretField, SecretValue, ValidChannel,
+    ChannelDraft, Credentials, ProviderKind, SavedFor, SecretField, SecretValue, ValidChannel,
     ValidationContext, VerificationMethod,
 };
 use app::domain::worktime::{SegmentInput, WorkTime};
 use app::domain::{CertificateKind, TrustPrefix};
 use app::model::{
     ActivityEvent, ChannelActivity, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery,
-    ChannelSort, ChannelSummary,
+    ChannelSort, ChannelSummary, LastTest, OutboundTimeline,
 };
 use app::ports::{Channels, RepoError};
 use async_trait::async_trait;
@@ -515,7 +515,7 @@ impl Channels for SqlChannels {
                 .order_by(C::UpdatedAt, order.clone())
                 .order_by(C::Id, order),
         };
-        let rows: Vec<(
+        type Row = (
             i64,
             String,
             String,
@@ -523,7 +523,11 @@ impl Channels for SqlChannels {
             i64,
             bool,
             time::OffsetDateTime,
-        )> = select
+            Option<bool>,
+            Option<time::OffsetDateTime>,
+            Option<String>,
+        );
+        let rows: Vec<Row> = select
             .select_only()
             .column(C::Id)
             .column(C::Name)
@@ -532,6 +536,9 @@ impl Channels for SqlChannels {
             .column(C::SkillQueueId)
             .column_as(C::ScenarioKey.is_not_null(), "has_key")
             .column(C::UpdatedAt)
+            .column(C::LastTestOk)
+            .column(C::LastTestAt)
+            .column(C::LastTestSummary)
             .offset(u64::from(q.page - 1) * u64::from(q.per_page))
             .limit(u64::from(q.per_page))
             .into_tuple()
@@ -587,16 +594,26 @@ impl Channels for SqlChannels {
             rows: rows
                 .into_iter()
                 .map(
-                    |(id, name, provider, ou_id, queue_id, has_key, updated)| ChannelSummary {
-                        id,
-                        name,
-                        channel_type: "WhatsApp".into(),
-                        provider,
-                        ou: ou_id.and_then(|o| ous.get(&o).cloned()),
-                        skill_queue: queues.get(&queue_id).cloned().unwrap_or_default(),
-                        scenario_key: has_key,
-                        updated: display_time(updated),
-                        last_received: last.get(&id).copied().map(display_time),
+                    |(id, name, provider, ou_id, queue_id, has_key, updated, ok, at, summary)| {
+                        ChannelSummary {
+                            id,
+                            name,
+                            channel_type: "WhatsApp".into(),
+                            provider,
+                            ou: ou_id.and_then(|o| ous.get(&o).cloned()),
+                            skill_queue: queues.get(&queue_id).cloned().unwrap_or_default(),
+                            scenario_key: has_key,
+                            updated: display_time(updated),
+                            last_received: last.get(&id).copied().map(display_time),
+                            last_test: match (ok, at) {
+                                (Some(ok), Some(at)) => Some(LastTest {
+                                    ok,
+                                    at: display_time(at),
+                                    summary: summary.unwrap_or_default(),
+                                }),
+                                _ => None,
+                            },
+                        }
                     },
                 )
                 .collect(),
@@ -623,14 +640,18 @@ impl Channels for SqlChannels {
             .into_iter()
             .filter_map(|p| TrustPrefix::parse(&p.prefix).ok())
             .collect();
-        let configured = match channel_id {
-            Some(id) => configured(&self.find(tenant_id, id).await?),
-            None => Vec::new(),
+        let (configured, saved_for) = match channel_id {
+            Some(id) => {
+                let m = self.find(tenant_id, id).await?;
+                (configured(&m), Some(SavedFor::of(&draft_of(&m))))
+            }
+            None => (Vec::new(), None),
         };
         let today = now();
         Ok(ValidationContext {
             trust,
             configured,
+            saved_for,
             today: format!(
                 "{:04}-{:02}-{:02}",
                 today.year(),
@@ -811,6 +832,45 @@ impl Channels for SqlChannels {
 }
 
 impl SqlChannels {
+    /// The newest test messages of a channel (at most 10), each with its reports in order.
+    async fn sent_of(&self, channel_id: i64) -> Result<Vec<OutboundTimeline>, RepoError> {
+        use super::entities::{outbound_message, outbound_status};
+        let sent = outbound_message::Entity::find()
+            .filter(outbound_message::Column::ChannelId.eq(channel_id))
+            .order_by_desc(outbound_message::Column::Id)
+            .limit(10)
+            .all(&self.db)
+            .await
+            .map_err(internal("sent messages"))?;
+        let ids: Vec<i64> = sent.iter().map(|m| m.id).collect();
+        let mut statuses: HashMap<i64, Vec<(String, String, Option<String>)>> = HashMap::new();
+        if !ids.is_empty() {
+            for s in outbound_status::Entity::find()
+                .filter(outbound_status::Column::OutboundId.is_in(ids))
+                .order_by_asc(outbound_status::Column::Id)
+                .all(&self.db)
+                .await
+                .map_err(internal("sent message statuses"))?
+            {
+                statuses.entry(s.outbound_id).or_default().push((
+                    s.status,
+                    display_time(s.received_at),
+                    s.detail,
+                ));
+            }
+        }
+        Ok(sent
+            .into_iter()
+            .map(|m| OutboundTimeline {
+                statuses: statuses.remove(&m.id).unwrap_or_default(),
+                provider_message_id: m.provider_message_id,
+                recipient: m.recipient,
+                text: m.text,
+                sent: display_time(m.sent_at),
+            })
+            .collect())
+    }
+
     async fn last_of(&self, channel_id: i64, kind: &str) -> Result<Option<String>, RepoError> {
         Ok(webhook_event::Entity::find()
             .select_only()
@@ -865,6 +925,7 @@ impl SqlChannels {
             provider: c.provider.clone(),
             last_message: self.last_of(c.id, "message").await?,
             last_report: self.last_of(c.id, "report").await?,
+            sent: self.sent_of(c.id).await?,
             events,
             total,
             page,

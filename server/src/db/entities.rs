@@ -102,6 +102,9 @@ pub mod trust_prefix {
         /// `global` or the tenant id: makes (prefix, scope) unique without NULL semantics.
         pub scope_key: String,
         pub created_at: TimeDateTimeWithTimeZone,
+        /// Calls to URLs under this prefix may go to loopback, private and link-local
+        /// addresses (an internal BSP); set by the system administrator.
+        pub allow_private: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -179,8 +182,15 @@ pub mod certificate {
         pub not_before: TimeDateTimeWithTimeZone,
         pub not_after: TimeDateTimeWithTimeZone,
         pub fingerprint: String,
+        /// The first certificate of the file (the identity's own, when it has a key).
         pub der: Vec<u8>,
         pub created_at: TimeDateTimeWithTimeZone,
+        /// A stable public id, what the sealed key is bound to.
+        pub uid: Option<String>,
+        /// Every certificate of the file as PEM, when it held more than `der`.
+        pub chain_pem: Option<String>,
+        /// An identity certificate's private key, sealed (never sent anywhere).
+        pub key_enc: Option<Vec<u8>>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -288,6 +298,10 @@ pub mod channel {
         pub version: i64,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
+        /// The last Test connection: when, whether it connected, and its diagnosis.
+        pub last_test_at: Option<TimeDateTimeWithTimeZone>,
+        pub last_test_ok: Option<bool>,
+        pub last_test_summary: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -397,6 +411,51 @@ pub mod master_key {
         pub check_value: Vec<u8>,
         pub genesis: Option<i32>,
         pub created_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod outbound_message {
+    use sea_orm::entity::prelude::*;
+
+    /// A test message sent through the provider's API, by the provider's message id.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbound_messages")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub channel_id: i64,
+        pub tenant_id: i64,
+        pub provider_message_id: String,
+        pub recipient: String,
+        pub text: String,
+        pub sent_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod outbound_status {
+    use sea_orm::entity::prelude::*;
+
+    /// One delivery report about a sent message, in the order they came: its timeline.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbound_statuses")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub outbound_id: i64,
+        pub status: String,
+        pub status_rank: i32,
+        pub detail: Option<String>,
+        pub received_at: TimeDateTimeWithTimeZone,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

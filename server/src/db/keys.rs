@@ -2,7 +2,8 @@
 //! wrong, missing or silently recreated key refuses to start instead of failing every secret;
 //! and the online re-encryption behind `switchboard rotate-key`.
 
-use super::entities::{channel, master_key};
+use super::certificates::{KEY_FIELD, key_owner};
+use super::entities::{certificate, channel, master_key};
 use super::{is_unique_violation, now};
 use crate::secrets::{KeyId, SecretBox, SecretError, SecretScope, sealed_key_id};
 use sea_orm::sea_query::Expr;
@@ -91,7 +92,12 @@ pub async fn holds_secrets(db: &DatabaseConnection) -> Result<Option<String>, Db
         .filter(any_secret())
         .one(db)
         .await?
-        .is_some();
+        .is_some()
+        || certificate::Entity::find()
+            .filter(certificate::Column::KeyEnc.is_not_null())
+            .one(db)
+            .await?
+            .is_some();
     Ok(sealed.then(|| "(the key that sealed the stored secrets)".to_string()))
 }
 
@@ -253,6 +259,45 @@ pub async fn reseal_pass(
             }
         }
     }
+    // identity certificates' private keys
+    let mut last_id = 0i64;
+    loop {
+        let rows = certificate::Entity::find()
+            .filter(certificate::Column::Id.gt(last_id))
+            .filter(certificate::Column::KeyEnc.is_not_null())
+            .order_by_asc(certificate::Column::Id)
+            .limit(batch.max(1))
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        last_id = last.id;
+        for m in &rows {
+            let (Some(sealed), Some(uid)) = (&m.key_enc, &m.uid) else {
+                continue;
+            };
+            let owner = key_owner(uid);
+            let scope = SecretScope {
+                tenant_id: m.tenant_id,
+                channel: &owner,
+                field: KEY_FIELD,
+            };
+            let Some(new) = secrets.reseal(sealed, scope)? else {
+                pass.current += 1;
+                continue;
+            };
+            let done = certificate::Entity::update_many()
+                .col_expr(certificate::Column::KeyEnc, Expr::value(new))
+                .filter(certificate::Column::Id.eq(m.id))
+                .filter(certificate::Column::KeyEnc.eq(sealed.clone()))
+                .exec(db)
+                .await?;
+            if done.rows_affected == 1 {
+                pass.resealed += 1;
+            } else {
+                pass.raced += 1;
+            }
+        }
+    }
     Ok(pass)
 }
 
@@ -279,6 +324,18 @@ pub async fn not_current(db: &DatabaseConnection, secrets: &SecretBox) -> Result
                 .count() as u64;
         }
     }
+    let keys: Vec<Option<Vec<u8>>> = certificate::Entity::find()
+        .select_only()
+        .column(certificate::Column::KeyEnc)
+        .filter(certificate::Column::KeyEnc.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    n += keys
+        .iter()
+        .flatten()
+        .filter(|v| sealed_key_id(v) != Some(current))
+        .count() as u64;
     Ok(n)
 }
 

@@ -45,12 +45,18 @@ impl Trustlist for SqlTrustlist {
                 tenant_name: e.tenant_id.and_then(|t| names.get(&t).cloned()),
                 tenant_id: e.tenant_id,
                 prefix: e.prefix,
+                allow_private: e.allow_private,
                 created: display_time(e.created_at),
             })
             .collect())
     }
 
-    async fn add(&self, prefix: &TrustPrefix, tenant_id: Option<i64>) -> Result<i64, RepoError> {
+    async fn add(
+        &self,
+        prefix: &TrustPrefix,
+        tenant_id: Option<i64>,
+        allow_private: bool,
+    ) -> Result<i64, RepoError> {
         if let Some(t) = tenant_id {
             let exists = tenant::Entity::find_by_id(t)
                 .one(&self.db)
@@ -69,6 +75,7 @@ impl Trustlist for SqlTrustlist {
             tenant_id: Set(tenant_id),
             scope_key: Set(tenant_id.map_or_else(|| "global".to_string(), |t| t.to_string())),
             created_at: Set(now()),
+            allow_private: Set(allow_private),
             ..Default::default()
         }
         .insert(&self.db)
@@ -97,4 +104,27 @@ impl Trustlist for SqlTrustlist {
         }
         Ok(())
     }
+}
+
+/// The trustlist entries that apply to a tenant (global and its own), as a call checks them.
+pub async fn for_tenant(
+    db: &DatabaseConnection,
+    tenant_id: i64,
+) -> Result<Vec<crate::providers::client::Allowed>, sea_orm::DbErr> {
+    Ok(trust_prefix::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(trust_prefix::Column::TenantId.is_null())
+                .add(trust_prefix::Column::TenantId.eq(tenant_id)),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            Some(crate::providers::client::Allowed {
+                prefix: TrustPrefix::parse(&p.prefix).ok()?,
+                allow_private: p.allow_private,
+            })
+        })
+        .collect())
 }

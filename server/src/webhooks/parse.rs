@@ -49,6 +49,9 @@ pub struct Event {
     pub status: Option<String>,
 }
 
+/// The rank of a final failure.
+pub const FAILED: i32 = 5;
+
 /// Statuses only move forward: accepted < sent < delivered < read; a failure is final.
 pub fn status_rank(status: &str) -> i32 {
     match status.to_ascii_lowercase().as_str() {
@@ -56,7 +59,7 @@ pub fn status_rank(status: &str) -> i32 {
         "sent" | "pending_accepted" => 2,
         "delivered" | "delivered_to_handset" => 3,
         "read" | "seen" => 4,
-        "failed" | "undelivered" | "undeliverable" | "rejected" | "expired" => 5,
+        "failed" | "undelivered" | "undeliverable" | "rejected" | "expired" => FAILED,
         _ => 0,
     }
 }
@@ -137,7 +140,14 @@ pub fn infobip(kind: Kind, body: &[u8]) -> Result<Vec<Event>, ParseError> {
                         .or_else(|| text(r, &["status", "name"]))
                         .or_else(|| text(r, &["status"]))
                         .ok_or(format!("results[{i}].status is missing"))?;
-                    Event::new(kind, &id, &from, &to, None, Some(&status))
+                    // the provider's reason, for a message that did not arrive
+                    let reason = (status_rank(&status) == FAILED)
+                        .then(|| {
+                            text(r, &["error", "description"])
+                                .or_else(|| text(r, &["status", "description"]))
+                        })
+                        .flatten();
+                    Event::new(kind, &id, &from, &to, reason.as_deref(), Some(&status))
                 }
             })
         })
@@ -225,12 +235,17 @@ pub fn cloud_api(body: &[u8]) -> Result<Vec<Event>, ParseError> {
                 let id = text(s, &["id"]).ok_or("statuses[].id is missing")?;
                 let to = text(s, &["recipient_id"]).unwrap_or_default();
                 let status = text(s, &["status"]).ok_or("statuses[].status is missing")?;
+                // the provider's reason, for a message that did not arrive
+                let reason = s
+                    .pointer("/errors/0/title")
+                    .and_then(Value::as_str)
+                    .filter(|_| status_rank(&status) == FAILED);
                 out.push(Event::new(
                     Kind::Report,
                     &id,
                     &own,
                     &to,
-                    None,
+                    reason,
                     Some(&status),
                 ));
             }

@@ -268,10 +268,14 @@ async fn write_batch(db: &DatabaseConnection, jobs: &[&Pending]) -> Result<(), D
                         );
                 }
             }
-            changed += webhook_event::Entity::insert(model)
+            let rows = webhook_event::Entity::insert(model)
                 .on_conflict(conflict)
                 .exec_without_returning(&txn)
                 .await?;
+            if rows > 0 && e.kind == Kind::Report {
+                follow_sent_message(&txn, job.channel_id, e, rank, received).await?;
+            }
+            changed += rows;
         }
         if changed == 0 {
             webhook_delivery::Entity::delete_by_id(delivery_id)
@@ -280,6 +284,37 @@ async fn write_batch(db: &DatabaseConnection, jobs: &[&Pending]) -> Result<(), D
         }
     }
     txn.commit().await
+}
+
+/// A report about a test message this server sent: one more step of its timeline.
+async fn follow_sent_message(
+    txn: &sea_orm::DatabaseTransaction,
+    channel_id: i64,
+    e: &Event,
+    rank: i32,
+    received: time::OffsetDateTime,
+) -> Result<(), DbErr> {
+    use crate::db::entities::{outbound_message, outbound_status};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let Some(sent) = outbound_message::Entity::find()
+        .filter(outbound_message::Column::ChannelId.eq(channel_id))
+        .filter(outbound_message::Column::ProviderMessageId.eq(e.provider_message_id.as_str()))
+        .one(txn)
+        .await?
+    else {
+        return Ok(());
+    };
+    outbound_status::Entity::insert(outbound_status::ActiveModel {
+        outbound_id: Set(sent.id),
+        status: Set(e.status.clone().unwrap_or_default()),
+        status_rank: Set(rank),
+        detail: Set(e.text.clone()),
+        received_at: Set(received),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

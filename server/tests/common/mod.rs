@@ -5,6 +5,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod fake_provider;
+
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use server::config::Config;
 use server::startup;
@@ -134,6 +136,7 @@ pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &
         data_dir: options.key_dir.clone().unwrap_or_else(std::env::temp_dir),
         leptos,
         limits: options.limits.clone().unwrap_or_default(),
+        inspector: env!("CARGO_BIN_EXE_switchboard").into(),
     }
 }
 
@@ -246,7 +249,12 @@ impl TestApp {
         if let Some(c) = cookie {
             req = req.header("Cookie", c);
         }
-        answer(req.send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))).await
+        answer(
+            req.send()
+                .await
+                .unwrap_or_else(|e| panic!("GET {path}: {e}")),
+        )
+        .await
     }
 
     /// Completes first-run setup; answers the system administrator's session cookie.

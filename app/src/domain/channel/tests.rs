@@ -16,6 +16,7 @@ fn ctx() -> ValidationContext {
         trust: trust(),
         configured: vec![],
         today: "2026-11-25".into(),
+        saved_for: None,
     }
 }
 
@@ -747,4 +748,42 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_kept_credential_never_follows_the_channel_to_another_server() {
+    let saved = twilio();
+    let edit = ValidationContext {
+        configured: vec![SecretField::ApiKeySecret, SecretField::WebhookPassword],
+        saved_for: Some(SavedFor::of(&saved)),
+        ..ctx()
+    };
+    let mut d = saved.clone();
+    d.api_key_secret.clear();
+    d.webhook_password.clear();
+    // same server, another path: kept
+    assert!(d.validate(&edit).is_ok());
+    // the BaseUrl moves to another server of the trustlist: the secret sent there is asked again,
+    // the webhook password (which the provider sends to us) is still kept
+    d.base_url = "https://aicc.example.com:8443/2010-04-01".into();
+    let e = d.validate(&edit).unwrap_err();
+    assert!(
+        e.get("api_key_secret")
+            .unwrap()
+            .starts_with("Enter the API Key Secret again"),
+        "{e:?}"
+    );
+    assert_eq!(e.get("webhook_password"), None);
+    d.api_key_secret = "a-new-secret".into();
+    assert!(d.validate(&edit).is_ok());
+
+    assert_eq!(
+        server_of("HTTPS://Api.Twilio.com:443/x?y"),
+        Some("https://api.twilio.com".into())
+    );
+    assert_eq!(
+        server_of("https://10.0.0.5:8443/a"),
+        Some("https://10.0.0.5:8443".into())
+    );
+    assert_eq!(server_of("not a url"), None);
 }

@@ -37,6 +37,48 @@ pub fn ActivityPage() -> impl IntoView {
     }
 }
 
+/// Test messages sent from Channel Integration, each with its delivery reports in order.
+#[component]
+fn SentMessages(sent: Vec<crate::model::OutboundTimeline>) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="sent-title">
+            <h2 id="sent-title">"Test messages"</h2>
+            <ul class="timelines">
+                {sent
+                    .into_iter()
+                    .map(|m| {
+                        let steps = m
+                            .statuses
+                            .into_iter()
+                            .map(|(status, at, detail)| {
+                                let failed = matches!(status.as_str(), "failed" | "undelivered" | "undeliverable" | "rejected" | "expired");
+                                view! {
+                                    <li class:failed=failed>
+                                        <strong>{status}</strong>
+                                        " "
+                                        <span class="hint">{at}</span>
+                                        {detail.map(|d| view! { <span class="reason">{format!(" — {d}")}</span> })}
+                                    </li>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <li class="timeline">
+                                <p>
+                                    {format!("To {}: \u{201c}{}\u{201d}", m.recipient, m.text)}
+                                    " "
+                                    <code>{m.provider_message_id}</code>
+                                </p>
+                                <ol class="steps" aria-label="Delivery reports">{steps}</ol>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
 #[component]
 fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
     let pages = a.total.div_ceil(u64::from(a.per_page)).max(1);
@@ -52,6 +94,7 @@ fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
                 <dd>{a.last_report.clone().unwrap_or_else(never)}</dd>
             </dl>
         </section>
+        {(!a.sent.is_empty()).then(|| view! { <SentMessages sent=a.sent.clone() /> })}
         {if a.events.is_empty() {
             view! {
                 <EmptyState heading="Nothing received yet" detail="Messages and delivery reports appear here once the provider calls the Channel Integration URLs." />
@@ -59,8 +102,9 @@ fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
             .into_any()
         } else {
             view! {
+                <h2 class="section-heading" id="received-title">"Received messages and reports"</h2>
                 <div class="table-wrap">
-                    <table class="data">
+                    <table class="data" aria-describedby="received-title">
                         <caption class="visually-hidden">"Received messages and reports, newest first"</caption>
                         <thead>
                             <tr>

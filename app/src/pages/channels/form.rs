@@ -4,7 +4,7 @@
 
 use crate::api::channels::{create_channel, get_channel, get_channel_options, update_channel};
 use crate::components::{Breadcrumbs, ErrorPanel};
-use crate::domain::channel::{ChannelDraft, SecretField, ValidationContext};
+use crate::domain::channel::{ChannelDraft, SavedFor, SecretField, ValidationContext};
 use crate::domain::worktime::SegmentInput;
 use crate::domain::{CertificateKind, FieldErrors, TrustPrefix};
 use crate::error::AppError;
@@ -108,6 +108,7 @@ pub fn EditChannelPage() -> impl IntoView {
                                 pending=pending.into()
                                 on_submit=Callback::new(move |d: ChannelDraft| { update.dispatch((id, version, d)); })
                             />
+                            <super::prove::TestConnectionPanel id />
                         }.into_any()
                     }
                     Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
@@ -127,6 +128,7 @@ fn ChannelForm(
     pending: Signal<bool>,
     on_submit: Callback<ChannelDraft>,
 ) -> impl IntoView {
+    let saved_for = (!configured.is_empty()).then(|| SavedFor::of(&initial));
     let draft = RwSignal::new(initial);
     let errors = RwSignal::new(FieldErrors::new());
     let form_message = RwSignal::new(None::<String>);
@@ -148,6 +150,7 @@ fn ChannelForm(
             .collect(),
         configured: configured.clone(),
         today: options.today.clone(),
+        saved_for,
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -194,8 +197,12 @@ fn ChannelForm(
         let configured = configured.clone();
         move |field: SecretField| configured.contains(&field)
     };
-    let provider = move || draft.with(|d| d.provider.clone());
-    let oauth = move || draft.with(|d| d.provider == "other" && d.verification_method == "oAuth");
+    // memos: the provider's fields are rebuilt when the provider or method changes, not on every
+    // keystroke (which would replace the input being typed in)
+    let provider = Memo::new(move |_| draft.with(|d| d.provider.clone()));
+    let oauth = Memo::new(move |_| {
+        draft.with(|d| d.provider == "other" && d.verification_method == "oAuth")
+    });
 
     view! {
         <form class="channel-form" novalidate=true on:submit=submit>
@@ -210,7 +217,7 @@ fn ChannelForm(
                         "Business Solution Provider", "provider", |d| d.provider.clone(), |d, v| d.provider = v,
                         ["infobip", "other", "cloud-api", "twilio"].iter().map(|p| (p.to_string(), p.to_string())).collect(), None, true,
                     )}
-                    {move || (provider() == "other").then(|| f.select(
+                    {move || (provider.get() == "other").then(|| f.select(
                         "Verification Method", "verification_method", |d| d.verification_method.clone(), |d, v| d.verification_method = v,
                         vec![("basic".into(), "basic".into()), ("oAuth".into(), "oAuth".into())], None, true,
                     ))}
@@ -220,8 +227,8 @@ fn ChannelForm(
                     let (auth_certs, trust_certs, identity_certs) = (auth_certs.clone(), trust_certs.clone(), identity_certs.clone());
                     move || {
                         let s = secret.clone();
-                        let p = provider();
-                        let o = oauth();
+                        let p = provider.get();
+                        let o = oauth.get();
                         let phone = (p != "other" || !o).then(|| f.text("Phone Number", "phone_number", |d| d.phone_number.clone(), |d, v| d.phone_number = v, true, None));
                         let base = f.text_with("BaseUrl", "base_url", |d| d.base_url.clone(), |d, v| d.base_url = v, true, if o { Some("https://{host}:{port}/apiaccess/rest/ccmessaging") } else { Some("An https:// address on the address trustlist.") }, "url");
                         let fields = match p.as_str() {
@@ -231,14 +238,14 @@ fn ChannelForm(
                                 {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
                                 {base}
                                 {f.secret("AccountKey", SecretField::AccountKey, |d| d.account_key.clone(), |d, v| d.account_key = v, s(SecretField::AccountKey))}
-                                {f.secret("Webhook Password", SecretField::WebhookPassword, |d| d.webhook_password.clone(), |d, v| d.webhook_password = v, s(SecretField::WebhookPassword))}
+                                {f.webhook_password(s(SecretField::WebhookPassword))}
                                 {f.select("Authentication Certificate", "auth_certificate_id", |d| d.auth_certificate_id.clone(), |d, v| d.auth_certificate_id = v, auth_certs.clone(), Some("None"), false)}
                             }.into_any(),
                             "other" if o => view! {
                                 {f.text("UserName", "username", |d| d.username.clone(), |d, v| d.username = v, true, Some("The APP key of the app bound to this tenant space."))}
                                 {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
                                 {base}
-                                {f.secret("Webhook Password", SecretField::WebhookPassword, |d| d.webhook_password.clone(), |d, v| d.webhook_password = v, s(SecretField::WebhookPassword))}
+                                {f.webhook_password(s(SecretField::WebhookPassword))}
                                 {f.select("Trust Certificate", "trust_certificate_id", |d| d.trust_certificate_id.clone(), |d, v| d.trust_certificate_id = v, trust_certs.clone(), Some("None"), false)}
                             }.into_any(),
                             "other" => view! {
@@ -247,7 +254,7 @@ fn ChannelForm(
                                 {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
                                 {base}
                                 {f.secret("Authentication Key", SecretField::AuthenticationKey, |d| d.authentication_key.clone(), |d, v| d.authentication_key = v, s(SecretField::AuthenticationKey))}
-                                {f.secret("Webhook Password", SecretField::WebhookPassword, |d| d.webhook_password.clone(), |d, v| d.webhook_password = v, s(SecretField::WebhookPassword))}
+                                {f.webhook_password(s(SecretField::WebhookPassword))}
                                 {f.select("Trust Certificate", "trust_certificate_id", |d| d.trust_certificate_id.clone(), |d, v| d.trust_certificate_id = v, trust_certs.clone(), Some("None"), false)}
                                 {f.select("Identity Certificate", "identity_certificate_id", |d| d.identity_certificate_id.clone(), |d, v| d.identity_certificate_id = v, identity_certs.clone(), Some("None"), false)}
                             }.into_any(),
@@ -268,7 +275,7 @@ fn ChannelForm(
                                 {base}
                                 {f.text("Account SID", "account_sid", |d| d.account_sid.clone(), |d, v| d.account_sid = v, true, None)}
                                 {f.text("Webhook User", "webhook_user", |d| d.webhook_user.clone(), |d, v| d.webhook_user = v, true, None)}
-                                {f.secret("Webhook Password", SecretField::WebhookPassword, |d| d.webhook_password.clone(), |d, v| d.webhook_password = v, s(SecretField::WebhookPassword))}
+                                {f.webhook_password(s(SecretField::WebhookPassword))}
                                 {f.select("Authentication Certificate", "auth_certificate_id", |d| d.auth_certificate_id.clone(), |d, v| d.auth_certificate_id = v, auth_certs.clone(), Some("None"), false)}
                             }.into_any(),
                         };
@@ -295,13 +302,13 @@ fn ChannelForm(
                 </div>
                 <div class="switches">
                     {f.check("Last Agent Mode", "last_agent_mode", |d| d.last_agent_mode, |d, v| d.last_agent_mode = v)}
-                    {move || draft.with(|d| d.last_agent_mode).then(|| view! {
+                    {let on = Memo::new(move |_| draft.with(|d| d.last_agent_mode)); move || on.get().then(|| view! {
                         <div class="grid sub">
                             {f.text("Period in days", "last_agent_days", |d| d.last_agent_days.clone(), |d, v| d.last_agent_days = v, true, Some("1 to 30."))}
                         </div>
                     })}
                     {f.check("Session End Due to No Customer Reply", "no_reply_end", |d| d.no_reply_end, |d, v| d.no_reply_end = v)}
-                    {move || draft.with(|d| d.no_reply_end).then(|| view! {
+                    {let on = Memo::new(move |_| draft.with(|d| d.no_reply_end)); move || on.get().then(|| view! {
                         <div class="grid sub">
                             {f.text("Timeout in minutes", "no_reply_minutes", |d| d.no_reply_minutes.clone(), |d, v| d.no_reply_minutes = v, true, Some("1 to 1440."))}
                             {f.text("Session end message", "no_reply_message", |d| d.no_reply_message.clone(), |d, v| d.no_reply_message = v, false, Some("At most 256 characters."))}
@@ -310,7 +317,8 @@ fn ChannelForm(
                     {f.check("Session Transfer Due to No Agent Reply", "no_agent_transfer", |d| d.no_agent_transfer, |d, v| d.no_agent_transfer = v)}
                     {
                         let queue_options = queue_options.clone();
-                        move || draft.with(|d| d.no_agent_transfer).then(|| view! {
+                        let on = Memo::new(move |_| draft.with(|d| d.no_agent_transfer));
+                        move || on.get().then(|| view! {
                             <div class="grid sub">
                                 {f.text("Timeout in seconds", "no_agent_seconds", |d| d.no_agent_seconds.clone(), |d, v| d.no_agent_seconds = v, true, Some("10 to 3600."))}
                                 {f.select("Target skill queue", "no_agent_queue_id", |d| d.no_agent_queue_id.clone(), |d, v| d.no_agent_queue_id = v, queue_options.clone(), Some("Choose a skill queue"), true)}
@@ -319,7 +327,7 @@ fn ChannelForm(
                     }
                     {f.check("Session Transfer", "session_transfer", |d| d.session_transfer, |d, v| d.session_transfer = v)}
                     {f.check("Offline Messages", "offline_messages", |d| d.offline_messages, |d, v| d.offline_messages = v)}
-                    {move || draft.with(|d| d.offline_messages).then(|| view! {
+                    {let on = Memo::new(move |_| draft.with(|d| d.offline_messages)); move || on.get().then(|| view! {
                         <div class="grid sub">
                             {f.text("Offline message prompt", "offline_prompt", |d| d.offline_prompt.clone(), |d, v| d.offline_prompt = v, false, Some("At most 256 characters, none of ' \" / < > \\ ;"))}
                             {f.text("Routing time limit in minutes", "offline_limit_minutes", |d| d.offline_limit_minutes.clone(), |d, v| d.offline_limit_minutes = v, false, Some("1 to 60; 30 when empty."))}
@@ -332,7 +340,7 @@ fn ChannelForm(
                 <h2 id="robot-title">"Robot configuration"</h2>
                 <div class="switches">
                     {f.check("Connecting to the Intelligent Robot", "robot", |d| d.robot, |d, v| d.robot = v)}
-                    {move || draft.with(|d| d.robot).then(|| view! {
+                    {let on = Memo::new(move |_| draft.with(|d| d.robot)); move || on.get().then(|| view! {
                         <div class="grid sub">
                             {f.text("Chatbot access code", "robot_access_code", |d| d.robot_access_code.clone(), |d, v| d.robot_access_code = v, true, None)}
                         </div>
@@ -384,7 +392,36 @@ impl Fields {
         hint: Option<&'static str>,
         kind: &'static str,
     ) -> AnyView {
-        self.input(label, name, get, put, required, hint, kind, None)
+        self.input(label, name, get, put, required, hint, kind, None, false)
+    }
+
+    /// Webhook Password, with a Generate button that fills a strong random value and shows it
+    /// (to copy into the provider's portal) until the form is saved.
+    fn webhook_password(self, configured: bool) -> AnyView {
+        let (hint, placeholder) = if configured {
+            (
+                Some("Configured. Leave empty to keep the current value, or generate a new one."),
+                Some("configured"),
+            )
+        } else {
+            (
+                Some(
+                    "What the provider sends to authenticate: generate one and copy it into the provider's portal.",
+                ),
+                None,
+            )
+        };
+        self.input(
+            "Webhook Password",
+            SecretField::WebhookPassword.field(),
+            |d| d.webhook_password.clone(),
+            |d, v| d.webhook_password = v,
+            !configured,
+            hint,
+            "password",
+            placeholder,
+            true,
+        )
     }
 
     fn secret(
@@ -412,6 +449,7 @@ impl Fields {
             hint,
             "password",
             placeholder,
+            false,
         )
     }
 
@@ -426,10 +464,36 @@ impl Fields {
         hint: Option<&'static str>,
         kind: &'static str,
         placeholder: Option<&'static str>,
+        generate: bool,
     ) -> AnyView {
         let Fields { draft, errors } = self;
         let message = self.message(name);
         let id = format!("ch-{name}");
+        // a generated value is shown (type text) so it can be copied
+        let shown = RwSignal::new(false);
+        let on_generate = move |_| {
+            #[cfg(feature = "hydrate")]
+            {
+                let mut random = [0u8; 32];
+                let filled = window()
+                    .crypto()
+                    .and_then(|c| c.get_random_values_with_u8_array(&mut random).map(|_| ()))
+                    .is_ok();
+                if filled {
+                    let value = crate::domain::outbound::webhook_password_from(&random);
+                    draft.update(|d| put(d, value));
+                    errors.update(|e| e.0.retain(|x| x.field != name));
+                    shown.set(true);
+                }
+            }
+        };
+        let button = generate.then(|| {
+            view! {
+                <button type="button" class="button small" on:click=on_generate>
+                    "Generate"
+                </button>
+            }
+        });
         let error_id = format!("{id}-error");
         let hint_id = format!("{id}-hint");
         let described = {
@@ -452,21 +516,24 @@ impl Fields {
                     {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
                 </div>
                 {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
-                <input
-                    id=id
-                    name=name
-                    type=kind
-                    placeholder=placeholder
-                    autocomplete=if kind == "password" { "new-password" } else { "off" }
-                    prop:value=move || draft.with(get)
-                    on:input=move |ev| {
-                        let v = event_target_value(&ev);
-                        draft.update(|d| put(d, v));
-                        errors.update(|e| e.0.retain(|x| x.field != name));
-                    }
-                    aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
-                    aria-describedby=described
-                />
+                <div class:with-button=generate>
+                    <input
+                        id=id
+                        name=name
+                        type=move || if shown.get() { "text" } else { kind }
+                        placeholder=placeholder
+                        autocomplete=if kind == "password" { "new-password" } else { "off" }
+                        prop:value=move || draft.with(get)
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            draft.update(|d| put(d, v));
+                            errors.update(|e| e.0.retain(|x| x.field != name));
+                        }
+                        aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                        aria-describedby=described
+                    />
+                    {button}
+                </div>
                 <p class="field-error" id=error_id>{move || message.get()}</p>
             </div>
         }
@@ -562,13 +629,13 @@ fn Segments(
     put: fn(&mut ChannelDraft) -> &mut Vec<SegmentInput>,
 ) -> impl IntoView {
     let Fields { draft, errors } = f;
-    let count = move || draft.with(|d| get(d).len());
+    let count = Memo::new(move |_| draft.with(|d| get(d).len()));
     let list_message = f.message(field);
     view! {
         <div class="segments" role="group" aria-labelledby=format!("{field}-label")>
             <p class="segments-label" id=format!("{field}-label")>{label}</p>
             {move || {
-                (0..count())
+                (0..count.get())
                     .map(|i| {
                         let key = format!("{field}.{i}");
                         let message = Signal::derive({
@@ -620,7 +687,7 @@ fn Segments(
                 type="button"
                 class="button small"
                 aria-label=format!("New {label} segment")
-                disabled=move || { count() >= crate::domain::worktime::MAX_SEGMENTS }
+                disabled=move || { count.get() >= crate::domain::worktime::MAX_SEGMENTS }
                 on:click=move |_| draft.update(|d| put(d).push(SegmentInput::default()))
             >
                 "New"

@@ -32,7 +32,15 @@ pub fn IntegrationPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(i) => view! { <Integration i generate /> }.into_any(),
+                    Ok(i) => {
+                        let (id, provider) = (i.id, i.provider.clone());
+                        view! {
+                            <Integration i generate />
+                            <super::prove::TestConnectionPanel id />
+                            <super::prove::SendTestMessagePanel id provider />
+                        }
+                        .into_any()
+                    }
                     Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                 }
             })}

@@ -256,6 +256,7 @@ fn ChannelTable(
                         <th scope="col">"Scenario Key"</th>
                         <SortHeader label="Updated" sort=ChannelSort::Updated query />
                         <th scope="col">"Last received"</th>
+                        <th scope="col">"Connection"</th>
                         <th scope="col">"Operation"</th>
                     </tr>
                 </thead>
@@ -293,6 +294,19 @@ fn ChannelTable(
                                     <td>{if c.scenario_key { "YES" } else { "NO" }}</td>
                                     <td>{c.updated.clone()}</td>
                                     <td>{c.last_received.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td>
+                                        {match c.last_test.clone() {
+                                            Some(t) => {
+                                                let (class, word) = if t.ok { ("badge", "Connected") } else { ("badge failed", "Failed") };
+                                                view! {
+                                                    <span class=class title=t.summary.clone()>{word}</span>
+                                                    <span class="hint">{format!(" {}", t.at)}</span>
+                                                }
+                                                    .into_any()
+                                            }
+                                            None => view! { <span class="hint">"not tested"</span> }.into_any(),
+                                        }}
+                                    </td>
                                     <td class="ops">
                                         <Show
                                             when=move || confirming.get() == Some(id)

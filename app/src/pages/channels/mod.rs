@@ -4,3 +4,4 @@ pub mod activity;
 pub mod form;
 pub mod integration;
 pub mod list;
+pub mod prove;

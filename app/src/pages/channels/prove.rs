@@ -1,0 +1,96 @@
+//! Proving a channel works: Test connection (Channel Integration and Edit) and Send test
+//! message (Channel Integration), with the provider's real APIs and the channel's own
+//! credentials and certificates.
+
+use crate::api::channels::{SendTestMessage, TestChannelConnection};
+use crate::components::{Field, FormAlert, action_error};
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// The Test connection button and what it found.
+#[component]
+pub fn TestConnectionPanel(id: i64) -> impl IntoView {
+    let test = ServerAction::<TestChannelConnection>::new();
+    let error = action_error(test.value());
+    let result = move || {
+        test.value().get().and_then(Result::ok).map(|r| {
+            let (class, headline) = if r.ok {
+                ("test-result ok", "Connected")
+            } else {
+                ("test-result failed", "Not connected")
+            };
+            view! {
+                <div class=class>
+                    <strong>{headline}</strong>
+                    <p>{r.summary}</p>
+                    <p class="hint">{format!("Tested {} in {} ms.", r.at, r.latency_ms)}</p>
+                </div>
+            }
+        })
+    };
+    view! {
+        <section class="panel" aria-labelledby="test-title">
+            <h2 id="test-title">"Test connection"</h2>
+            <p class="panel-help">
+                "One read-only call to the provider with the stored credentials, the channel's certificates and the address trustlist, as the channel will call it."
+            </p>
+            <ActionForm action=test attr:class="inline">
+                <input type="hidden" name="id" value=id.to_string() />
+                <button type="submit" class="button primary" disabled=move || test.pending().get()>
+                    {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
+                </button>
+            </ActionForm>
+            <FormAlert error />
+            <div role="status" aria-live="polite">{result}</div>
+        </section>
+    }
+}
+
+/// Recipient Number and Message text, sent with the provider's send API.
+#[component]
+pub fn SendTestMessagePanel(id: i64, provider: String) -> impl IntoView {
+    if provider == "other" {
+        return view! {
+            <section class="panel" aria-labelledby="send-title">
+                <h2 id="send-title">"Send test message"</h2>
+                <p class="panel-help">
+                    "An \u{2018}other\u{2019} BSP sends through your own system's API, which Switchboard does not know: send a test message from there, and watch its delivery reports arrive on the channel's Activity page."
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    let send = ServerAction::<SendTestMessage>::new();
+    let error = action_error(send.value());
+    let sent = move || {
+        send.value().get().and_then(Result::ok).map(|m| {
+            view! {
+                <div class="test-result ok">
+                    <strong>"Sent"</strong>
+                    <p>
+                        {format!("The provider accepted it as {} in {} ms. Its delivery reports appear on the ", m.provider_message_id, m.latency_ms)}
+                        <A href=format!("/config/channels/{id}/activity")>"Activity page"</A>
+                        "."
+                    </p>
+                </div>
+            }
+        })
+    };
+    view! {
+        <section class="panel" aria-labelledby="send-title">
+            <h2 id="send-title">"Send test message"</h2>
+            <p class="panel-help">"A real WhatsApp message through the provider's send API."</p>
+            <ActionForm action=send attr:class="stack" attr:novalidate=true>
+                <FormAlert error />
+                <input type="hidden" name="id" value=id.to_string() />
+                <Field label="Recipient Number" name="recipient" error required=true hint="6 to 15 digits, optionally starting with '+'." />
+                <Field label="Message text" name="text" error required=true />
+                <button type="submit" class="button primary" disabled=move || send.pending().get()>
+                    {move || if send.pending().get() { "Sending…" } else { "Send test message" }}
+                </button>
+            </ActionForm>
+            <div role="status" aria-live="polite">{sent}</div>
+        </section>
+    }
+    .into_any()
+}
