@@ -349,6 +349,34 @@ pub struct ActivityEvent {
     pub received: String,
 }
 
+/// One webhook URL of a channel: its last accepted and last refused delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointActivity {
+    /// What the Channel Integration page calls the URL.
+    pub label: String,
+    pub last_accepted: Option<String>,
+    pub last_refused: Option<String>,
+    /// The last delivery to this URL was refused (refused after the last accepted one).
+    pub refused_last: bool,
+}
+
+/// Deliveries refused for one reason within one second (a row counts them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedDelivery {
+    /// The last one's time.
+    pub at: String,
+    pub count: u64,
+    /// `message`, `report`, `cloud` or `verify`
+    pub endpoint: String,
+    pub status: u16,
+    /// In plain words, with the parser's detail where there is one.
+    pub reason: String,
+    pub fix: String,
+    pub source: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
 /// What a channel's webhooks received, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelActivity {
@@ -359,6 +387,10 @@ pub struct ChannelActivity {
     pub last_report: Option<String>,
     /// Test messages sent from Channel Integration, newest first, with their reports.
     pub sent: Vec<OutboundTimeline>,
+    /// Per webhook URL: when a delivery was last accepted and last refused.
+    pub endpoints: Vec<EndpointActivity>,
+    /// Refused deliveries, newest first (at most 200 kept per channel).
+    pub refused: Vec<RefusedDelivery>,
     pub events: Vec<ActivityEvent>,
     pub total: u64,
     pub page: u32,

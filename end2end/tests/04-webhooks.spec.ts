@@ -61,6 +61,9 @@ test("providers call the integration URLs and the activity page shows what arriv
   });
   const signature = "sha256=" + createHmac("sha256", "app_secret_123").update(body).digest("hex");
   expect((await page.request.post(url, { headers: { "Content-Type": "application/json", "X-Hub-Signature-256": signature }, data: body })).status()).toBe(200);
+  // a delivery signed with another Meta app's secret is refused, and the reason kept
+  const otherApp = "sha256=" + createHmac("sha256", "another_apps_secret").update(body).digest("hex");
+  expect((await page.request.post(url, { headers: { "Content-Type": "application/json", "X-Hub-Signature-256": otherApp }, data: body })).status()).toBe(401);
 
   // the activity pages show both
   await page.getByRole("link", { name: "Back to the channel list" }).click();
@@ -69,10 +72,22 @@ test("providers call the integration URLs and the activity page shows what arriv
   await expect(page.getByRole("heading", { name: "Channel Activity" })).toBeVisible();
   await expect(page.getByRole("row", { name: /Hello from Twilio/ })).toContainText("Message");
   await expect(page.getByRole("row", { name: /delivered/ })).toContainText("Report");
+  const twilioRefusals = page.getByRole("region", { name: "Refused deliveries" });
+  await expect(twilioRefusals).toContainText("Basic user is not the Webhook User");
+  await expect(twilioRefusals).toContainText("Use the channel's Webhook User");
   await axe(page);
   await page.getByRole("link", { name: "Back to the channel list" }).click();
   await page.getByRole("link", { name: "Activity of wa_e2e_cloud" }).click();
   await expect(page.getByRole("row", { name: /Hallo from Meta/ })).toContainText("Message");
   await expect(page.getByRole("row", { name: /wamid\.e2e0/ })).toContainText("read");
   await expect(page.getByText("Last report received")).toBeVisible();
+  const refusals = page.getByRole("region", { name: "Refused deliveries" });
+  await expect(refusals).toContainText("HTTP 401");
+  await expect(refusals).toContainText("X-Hub-Signature-256 does not match the body signed with the APP Secret \u2014 is the APP Secret of the same Meta app?");
+  await expect(refusals).toContainText("from 127.0.0.1 · application/json");
+  // per URL: the signed delivery was accepted before the refused one
+  const webhookRow = page.getByRole("row", { name: /URL: messages and statuses/ });
+  await expect(webhookRow.locator("td.refused")).toHaveCount(1);
+  await expect(page.getByRole("row", { name: /URL: verification/ }).locator("td").first()).toContainText("UTC");
+  await axe(page);
 });

@@ -697,3 +697,356 @@ async fn a_non_ascii_webhook_password_authenticates_by_its_bytes() {
         .collect();
     assert_eq!(send(latin1).await.unwrap().status(), 401);
 }
+
+/// The refused-delivery lines of a channel's activity page.
+async fn refused(w: &World, name: &str) -> Vec<serde_json::Value> {
+    use server::db::entities::channel;
+    w.app.state.webhook_writer.flush().await;
+    let id = channel::Entity::find()
+        .filter(channel::Column::Name.eq(name))
+        .one(&w.app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let a = w.app.session("alpha-admin", "alpha-password").await;
+    let r = w
+        .app
+        .call(
+            "get_channel_activity",
+            &[("id", &id.to_string()), ("page", "1")],
+            Some(&a),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["refused"].as_array().unwrap().clone()
+}
+
+fn has(lines: &[serde_json::Value], status: u16, reason: &str) -> bool {
+    lines
+        .iter()
+        .any(|l| l["status"] == status && l["reason"].as_str().unwrap().starts_with(reason))
+}
+
+#[tokio::test]
+async fn every_refusal_is_recorded_with_its_reason_and_never_the_secret() {
+    let w = world().await;
+    let (msg, report) = w.urls["infobip"].clone();
+    let body = br#"{"results":[]}"#.to_vec();
+    assert_eq!(post(&w, &msg, &[], body.clone(), false).await.0, 401);
+    assert_eq!(
+        post(
+            &w,
+            &report,
+            &[("AccountKey", "guess-1")],
+            body.clone(),
+            false
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        post(
+            &w,
+            &msg,
+            &[("AccountKey", "infobip-hook-1")],
+            b"{\"results\": [".to_vec(),
+            false
+        )
+        .await
+        .0,
+        400
+    );
+    let lines = refused(&w, "wa_infobip").await;
+    assert!(has(&lines, 401, "AccountKey header missing"), "{lines:?}");
+    assert!(
+        has(
+            &lines,
+            401,
+            "AccountKey does not match the Webhook Password"
+        ),
+        "{lines:?}"
+    );
+    assert!(
+        has(&lines, 400, "The body is not in the provider's format: "),
+        "{lines:?}"
+    );
+    let line = lines.iter().find(|l| l["status"] == 401).unwrap();
+    assert_eq!(line["source"], "127.0.0.1");
+    assert_eq!(line["content_type"], "application/json");
+    assert!(line["fix"].as_str().unwrap().contains("Webhook Password"));
+    let text = serde_json::to_string(&lines).unwrap();
+    assert!(
+        !text.contains("guess-1") && !text.contains("infobip-hook-1"),
+        "{text}"
+    );
+    assert!(!text.contains("results"), "no body is kept: {text}");
+
+    let (msg, _) = w.urls["twilio"].clone();
+    let basic = |s: &str| {
+        use base64::Engine;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(s)
+        )
+    };
+    let form = b"MessageSid=SM1&From=whatsapp%3A%2B1&To=whatsapp%3A%2B2&Body=hi".to_vec();
+    assert_eq!(post(&w, &msg, &[], form.clone(), true).await.0, 401);
+    let wrong_user = basic("someone:S3cret!pass");
+    assert_eq!(
+        post(
+            &w,
+            &msg,
+            &[("Authorization", &wrong_user)],
+            form.clone(),
+            true
+        )
+        .await
+        .0,
+        401
+    );
+    let wrong_password = basic("aicc_hook:nope");
+    assert_eq!(
+        post(&w, &msg, &[("Authorization", &wrong_password)], form, true)
+            .await
+            .0,
+        401
+    );
+    let lines = refused(&w, "wa_twilio").await;
+    assert!(has(&lines, 401, "No HTTP Basic credentials"), "{lines:?}");
+    assert!(
+        has(&lines, 401, "Basic user is not the Webhook User"),
+        "{lines:?}"
+    );
+    assert!(
+        has(
+            &lines,
+            401,
+            "Basic password does not match the Webhook Password"
+        ),
+        "{lines:?}"
+    );
+
+    let (callback, code) = w.urls["cloud-api"].clone();
+    let body = br#"{"object":"whatsapp_business_account","entry":[]}"#.to_vec();
+    let other_app = hub_signature_of("another_apps_secret", &body);
+    assert_eq!(post(&w, &callback, &[], body.clone(), false).await.0, 401);
+    assert_eq!(
+        post(
+            &w,
+            &callback,
+            &[("X-Hub-Signature-256", &other_app)],
+            body.clone(),
+            false
+        )
+        .await
+        .0,
+        401
+    );
+    let verify = |token: &str| {
+        format!("{callback}?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=42")
+    };
+    assert_eq!(
+        w.app
+            .http
+            .get(verify("wrong"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        w.app.http.get(verify(&code)).send().await.unwrap().status(),
+        200
+    );
+    let lines = refused(&w, "wa_cloud").await;
+    assert!(
+        has(&lines, 401, "X-Hub-Signature-256 header missing"),
+        "{lines:?}"
+    );
+    assert!(
+        has(
+            &lines,
+            401,
+            "X-Hub-Signature-256 does not match the body signed with the APP Secret — is the APP Secret of the same Meta app?"
+        ),
+        "{lines:?}"
+    );
+    assert!(
+        has(
+            &lines,
+            403,
+            "verify_token does not match the Verification Code"
+        ),
+        "{lines:?}"
+    );
+    assert!(!serde_json::to_string(&lines).unwrap().contains(&code));
+
+    // per URL: last accepted and last refused
+    use server::db::entities::channel;
+    let id = channel::Entity::find()
+        .filter(channel::Column::Name.eq("wa_cloud"))
+        .one(&w.app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let a = w.app.session("alpha-admin", "alpha-password").await;
+    let activity = w
+        .app
+        .call(
+            "get_channel_activity",
+            &[("id", &id.to_string()), ("page", "1")],
+            Some(&a),
+        )
+        .await
+        .json();
+    let endpoints = activity["endpoints"].as_array().unwrap();
+    assert_eq!(endpoints.len(), 2, "{endpoints:?}");
+    assert!(endpoints[0]["last_refused"].is_string(), "{endpoints:?}");
+    assert!(endpoints[0]["last_accepted"].is_null(), "{endpoints:?}");
+    assert!(
+        endpoints[1]["last_accepted"].is_string(),
+        "verified: {endpoints:?}"
+    );
+    assert!(endpoints[1]["last_refused"].is_string(), "{endpoints:?}");
+
+    // another tenant does not see them
+    let other = w
+        .app
+        .create_tenant(&w.root, "Beta", "beta-admin", "beta-password")
+        .await;
+    assert!(other > 0);
+    let b = w.app.session("beta-admin", "beta-password").await;
+    let r = w
+        .app
+        .call(
+            "get_channel_activity",
+            &[("id", &id.to_string()), ("page", "1")],
+            Some(&b),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+}
+
+#[tokio::test]
+async fn a_burst_of_refused_deliveries_stores_a_bounded_number_of_rows() {
+    use server::db::entities::webhook_refusal;
+    let w = world().await;
+    let (msg, _) = w.urls["infobip"].clone();
+    let started = std::time::Instant::now();
+    let mut answered = std::collections::HashMap::<u16, u64>::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let total = 10_000u64;
+    let workers = 8u64;
+    for _ in 0..workers {
+        let (http, url) = (w.app.http.clone(), msg.clone());
+        tasks.spawn(async move {
+            let mut seen = std::collections::HashMap::<u16, u64>::new();
+            for _ in 0..total / workers {
+                let status = http
+                    .post(&url)
+                    .header("AccountKey", "wrong")
+                    .body("{}")
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                *seen.entry(status).or_default() += 1;
+            }
+            seen
+        });
+    }
+    while let Some(seen) = tasks.join_next().await {
+        for (k, v) in seen.unwrap() {
+            *answered.entry(k).or_default() += v;
+        }
+    }
+    let elapsed = started.elapsed();
+    w.app.state.webhook_writer.flush().await;
+    let rows = webhook_refusal::Entity::find()
+        .all(&w.app.state.db.conn)
+        .await
+        .unwrap();
+    let counted: i64 = rows.iter().map(|r| r.count).sum();
+    let dropped = w.app.state.webhook_writer.refusals_dropped();
+    println!(
+        "{total} wrong deliveries in {elapsed:?}: answers {answered:?}, {} rows counting {counted}, {dropped} not recorded",
+        rows.len()
+    );
+    assert_eq!(
+        answered.get(&401).copied().unwrap_or(0),
+        total,
+        "{answered:?}"
+    );
+    // one row per reason and second: bounded by the seconds the burst took, and by 200
+    let seconds = elapsed.as_secs() + 2;
+    assert!(
+        rows.len() as u64 <= seconds.min(200),
+        "{} rows in {seconds} s",
+        rows.len()
+    );
+    assert_eq!(u64::try_from(counted).unwrap() + dropped, total);
+    // the channel still accepts its provider's deliveries at once
+    let body = br#"{"results":[{"messageId":"after-burst","from":"491","to":"492","message":{"type":"TEXT","text":"hi"}}]}"#.to_vec();
+    assert_eq!(
+        post(&w, &msg, &[("AccountKey", "infobip-hook-1")], body, false)
+            .await
+            .0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn only_the_newest_refusals_of_a_channel_are_kept() {
+    use sea_orm::{ActiveModelTrait, Set};
+    use server::db::entities::{channel, webhook_refusal};
+    let w = world().await;
+    let c = channel::Entity::find()
+        .filter(channel::Column::Name.eq("wa_infobip"))
+        .one(&w.app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    // 250 older seconds of refusals, as a long attack would leave them
+    for second in 0..250i64 {
+        webhook_refusal::ActiveModel {
+            channel_id: Set(c.id),
+            tenant_id: Set(c.tenant_id),
+            endpoint: Set("message".into()),
+            status: Set(401),
+            reason: Set("account_key_mismatch".into()),
+            detail: Set(None),
+            source: Set("192.0.2.1".into()),
+            content_type: Set("application/json".into()),
+            size: Set(2),
+            second: Set(second),
+            count: Set(1),
+            last_at: Set(server::db::now()),
+            ..Default::default()
+        }
+        .insert(&w.app.state.db.conn)
+        .await
+        .unwrap();
+    }
+    let (msg, _) = w.urls["infobip"].clone();
+    assert_eq!(post(&w, &msg, &[], b"{}".to_vec(), false).await.0, 401);
+    w.app.state.webhook_writer.flush().await;
+    let rows = webhook_refusal::Entity::find()
+        .filter(webhook_refusal::Column::ChannelId.eq(c.id))
+        .all(&w.app.state.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 200);
+    assert!(
+        rows.iter().any(|r| r.reason == "account_key_missing"),
+        "the newest is kept"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r.second >= 51 || r.reason == "account_key_missing")
+    );
+}

@@ -9,6 +9,7 @@ pub mod fields;
 pub mod org;
 pub mod outbound;
 pub mod redirect;
+pub mod refusal;
 pub mod service_time;
 pub mod trustlist;
 pub mod worktime;

@@ -13,7 +13,7 @@ use app::domain::worktime::{SegmentInput, WorkTime};
 use app::domain::{CertificateKind, TrustPrefix};
 use app::model::{
     ActivityEvent, ChannelActivity, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery,
-    ChannelSort, ChannelSummary, LastTest, OutboundTimeline,
+    ChannelSort, ChannelSummary, EndpointActivity, LastTest, OutboundTimeline, RefusedDelivery,
 };
 use app::ports::{Channels, RepoError};
 use async_trait::async_trait;
@@ -885,6 +885,93 @@ impl SqlChannels {
             .map(display_time))
     }
 
+    /// Per webhook URL of the channel: the last accepted and the last refused delivery.
+    async fn endpoints_of(&self, c: &channel::Model) -> Result<Vec<EndpointActivity>, RepoError> {
+        use super::entities::{webhook_delivery, webhook_refusal};
+        let urls: &[(&str, &str)] = if c.provider == ProviderKind::CloudApi.as_str() {
+            &[
+                ("cloud", "URL: messages and statuses"),
+                ("verify", "URL: verification (Verify and save)"),
+            ]
+        } else {
+            &[
+                ("message", "url used to send message to agent"),
+                ("report", "url used to send report to agent"),
+            ]
+        };
+        let mut out = Vec::with_capacity(urls.len());
+        for (endpoint, label) in urls {
+            let last_accepted = if *endpoint == "verify" {
+                c.verified_at
+            } else {
+                webhook_delivery::Entity::find()
+                    .select_only()
+                    .column_as(webhook_delivery::Column::ReceivedAt.max(), "last")
+                    .filter(webhook_delivery::Column::ChannelId.eq(c.id))
+                    .filter(webhook_delivery::Column::Endpoint.eq(*endpoint))
+                    .into_tuple::<Option<time::OffsetDateTime>>()
+                    .one(&self.db)
+                    .await
+                    .map_err(internal("last accepted delivery"))?
+                    .flatten()
+            };
+            let last_refused = webhook_refusal::Entity::find()
+                .select_only()
+                .column_as(webhook_refusal::Column::LastAt.max(), "last")
+                .filter(webhook_refusal::Column::ChannelId.eq(c.id))
+                .filter(webhook_refusal::Column::Endpoint.eq(*endpoint))
+                .into_tuple::<Option<time::OffsetDateTime>>()
+                .one(&self.db)
+                .await
+                .map_err(internal("last refused delivery"))?
+                .flatten();
+            out.push(EndpointActivity {
+                refused_last: match (last_refused, last_accepted) {
+                    (Some(r), Some(a)) => r > a,
+                    (Some(_), None) => true,
+                    _ => false,
+                },
+                label: (*label).to_owned(),
+                last_accepted: last_accepted.map(display_time),
+                last_refused: last_refused.map(display_time),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The newest refused deliveries of a channel (at most 50 shown), in words.
+    async fn refused_of(&self, channel_id: i64) -> Result<Vec<RefusedDelivery>, RepoError> {
+        use super::entities::webhook_refusal;
+        use app::domain::refusal::Refusal;
+        Ok(webhook_refusal::Entity::find()
+            .filter(webhook_refusal::Column::ChannelId.eq(channel_id))
+            .order_by_desc(webhook_refusal::Column::Id)
+            .limit(50)
+            .all(&self.db)
+            .await
+            .map_err(internal("refused deliveries"))?
+            .into_iter()
+            .map(|r| {
+                let kind = Refusal::parse(&r.reason);
+                let words = kind.map_or("Refused", Refusal::reason);
+                RefusedDelivery {
+                    at: display_time(r.last_at),
+                    count: u64::try_from(r.count).unwrap_or(0),
+                    endpoint: r.endpoint,
+                    status: u16::try_from(r.status).unwrap_or(0),
+                    reason: match r.detail {
+                        Some(detail) => format!("{words}: {detail}"),
+                        None => words.to_owned(),
+                    },
+                    fix: kind.map_or("", Refusal::fix).to_owned(),
+                    source: r.source,
+                    content_type: r.content_type,
+                    size: u64::try_from(r.size).unwrap_or(0),
+                }
+            })
+            .collect())
+    }
+
     pub async fn activity_of(
         &self,
         tenant_id: i64,
@@ -926,6 +1013,8 @@ impl SqlChannels {
             last_message: self.last_of(c.id, "message").await?,
             last_report: self.last_of(c.id, "report").await?,
             sent: self.sent_of(c.id).await?,
+            endpoints: self.endpoints_of(&c).await?,
+            refused: self.refused_of(c.id).await?,
             events,
             total,
             page,

@@ -302,6 +302,8 @@ pub mod channel {
         pub last_test_at: Option<TimeDateTimeWithTimeZone>,
         pub last_test_ok: Option<bool>,
         pub last_test_summary: Option<String>,
+        /// When Meta last completed the verification handshake (cloud-api).
+        pub verified_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -456,6 +458,39 @@ pub mod outbound_status {
         pub status_rank: i32,
         pub detail: Option<String>,
         pub received_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhook_refusal {
+    use sea_orm::entity::prelude::*;
+
+    /// Deliveries a webhook URL refused for one reason within one second (`count` of them);
+    /// never the body or a credential.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_refusals")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub channel_id: i64,
+        pub tenant_id: i64,
+        /// `message`, `report`, `cloud` or `verify`
+        pub endpoint: String,
+        pub status: i32,
+        /// `app::domain::refusal::Refusal::code`
+        pub reason: String,
+        pub detail: Option<String>,
+        pub source: String,
+        pub content_type: String,
+        pub size: i64,
+        /// Unix second of the refusals this row counts.
+        pub second: i64,
+        pub count: i64,
+        pub last_at: TimeDateTimeWithTimeZone,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
 //! Webhook authentication on the raw request, in constant time.
 
+use app::domain::refusal::Refusal;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -13,40 +14,67 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
 /// `AccountKey: <Webhook Password>` (infobip, other), compared as bytes: a password with
 /// non-ASCII characters arrives as its UTF-8 bytes.
 pub fn account_key(header: Option<&[u8]>, webhook_password: &str) -> bool {
-    header.is_some_and(|h| same(h, webhook_password.as_bytes()))
+    check_account_key(header, webhook_password).is_ok()
+}
+
+/// `account_key`, saying what was wrong.
+pub fn check_account_key(header: Option<&[u8]>, webhook_password: &str) -> Result<(), Refusal> {
+    let header = header.ok_or(Refusal::AccountKeyMissing)?;
+    if same(header, webhook_password.as_bytes()) {
+        Ok(())
+    } else {
+        Err(Refusal::AccountKeyMismatch)
+    }
 }
 
 /// `Authorization: Basic base64(user:password)` (twilio).
 pub fn basic(header: Option<&str>, user: &str, password: &str) -> bool {
+    check_basic(header, user, password).is_ok()
+}
+
+/// `basic`, saying what was wrong.
+pub fn check_basic(header: Option<&str>, user: &str, password: &str) -> Result<(), Refusal> {
     let Some(encoded) = header.and_then(|h| h.strip_prefix("Basic ")) else {
-        return false;
+        return Err(Refusal::BasicMissing);
     };
     let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
-        return false;
+        return Err(Refusal::BasicMissing);
     };
     let Some(colon) = decoded.iter().position(|b| *b == b':') else {
-        return false;
+        return Err(Refusal::BasicMissing);
     };
     let (u, p) = (&decoded[..colon], &decoded[colon + 1..]);
     // both comparisons always run
     let user_ok = same(u, user.as_bytes());
     let password_ok = same(p, password.as_bytes());
-    user_ok & password_ok
+    match (user_ok, password_ok) {
+        (true, true) => Ok(()),
+        (false, _) => Err(Refusal::BasicUserMismatch),
+        (true, false) => Err(Refusal::BasicPasswordMismatch),
+    }
 }
 
 /// `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>` (cloud-api).
 pub fn hub_signature(header: Option<&str>, app_secret: &str, body: &[u8]) -> bool {
-    let Some(hex_sig) = header.and_then(|h| h.strip_prefix("sha256=")) else {
-        return false;
-    };
-    let Ok(sig) = hex::decode(hex_sig.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()) else {
-        return false;
-    };
+    check_hub_signature(header, app_secret, body).is_ok()
+}
+
+/// `hub_signature`, saying what was wrong.
+pub fn check_hub_signature(
+    header: Option<&str>,
+    app_secret: &str,
+    body: &[u8],
+) -> Result<(), Refusal> {
+    let header = header.ok_or(Refusal::SignatureMissing)?;
+    let sig = header
+        .strip_prefix("sha256=")
+        .and_then(|h| hex::decode(h.trim()).ok())
+        .ok_or(Refusal::SignatureMismatch)?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes())
+        .map_err(|_| Refusal::SignatureMismatch)?;
     mac.update(body);
-    mac.verify_slice(&sig).is_ok()
+    mac.verify_slice(&sig)
+        .map_err(|_| Refusal::SignatureMismatch)
 }
 
 /// The hex HMAC-SHA256 of `body` with `key`, as a provider would send it.
@@ -101,6 +129,48 @@ mod tests {
         ));
         assert!(!basic(Some("Basic !!!"), "aicc_hook", "S3cret!"));
         assert!(!basic(None, "aicc_hook", "S3cret!"));
+    }
+
+    #[test]
+    fn refusals_say_what_was_wrong() {
+        use Refusal::*;
+        assert_eq!(check_account_key(None, "k-secret"), Err(AccountKeyMissing));
+        assert_eq!(
+            check_account_key(Some(b"x"), "k-secret"),
+            Err(AccountKeyMismatch)
+        );
+        let header = |s: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(s)
+            )
+        };
+        assert_eq!(check_basic(None, "u", "p"), Err(BasicMissing));
+        assert_eq!(check_basic(Some("Basic !!"), "u", "p"), Err(BasicMissing));
+        assert_eq!(
+            check_basic(Some(&header("nocolon")), "u", "p"),
+            Err(BasicMissing)
+        );
+        assert_eq!(
+            check_basic(Some(&header("x:p")), "u", "p"),
+            Err(BasicUserMismatch)
+        );
+        assert_eq!(
+            check_basic(Some(&header("u:x")), "u", "p"),
+            Err(BasicPasswordMismatch)
+        );
+        assert_eq!(check_basic(Some(&header("u:p")), "u", "p"), Ok(()));
+        assert_eq!(check_hub_signature(None, "s", b"{}"), Err(SignatureMissing));
+        assert_eq!(
+            check_hub_signature(Some("md5=00"), "s", b"{}"),
+            Err(SignatureMismatch)
+        );
+        let good = hub_signature_of("s", b"{}");
+        assert_eq!(check_hub_signature(Some(&good), "s", b"{}"), Ok(()));
+        assert_eq!(
+            check_hub_signature(Some(&good), "t", b"{}"),
+            Err(SignatureMismatch)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | 200 | accepted (a redelivery is accepted and stored once) |
 //! | 400 | the payload is malformed (a short reason) |
-//! | 401 | missing or wrong credentials or signature: nothing stored |
+//! | 401 | missing or wrong credentials or signature: only the refusal is recorded |
 //! | 404 | unknown key, or the channel's tenant space is disabled |
 //! | 413 | body over 1 MiB, or more than 1,000 events in one delivery |
 //! | 503 | the database is unavailable or the writer is full: the provider should retry |
@@ -16,6 +16,10 @@
 //! point at it), at most 1,000 events are taken from it, every text is cut to its column and
 //! cleaned of what a database cannot store (NUL), and the deliveries waiting for the writer
 //! hold at most 64 MiB together.
+//!
+//! A refused delivery (401, 400, 403, 413 after authentication) is recorded for the channel's
+//! activity page with its reason in words, never its body or a credential: through the writer,
+//! off the request path, one row per channel, reason and second, the newest 200 kept.
 
 pub mod auth;
 pub mod parse;
@@ -24,6 +28,9 @@ pub mod writer;
 use crate::db::entities::{channel, tenant};
 use crate::secrets::SecretScope;
 use crate::state::AppState;
+use app::domain::refusal::Refusal;
+use app::ports::ClientAddr;
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -31,7 +38,7 @@ use axum::response::{IntoResponse, Response};
 use parse::{Kind, ParseError};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
-pub use writer::{Delivery, StoreError, WebhookWriter};
+pub use writer::{Delivery, Refused, StoreError, WebhookWriter};
 
 /// The largest body accepted.
 pub const MAX_BODY: usize = 1024 * 1024;
@@ -105,26 +112,83 @@ fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
+/// What a request looked like, for the record of a refusal.
+struct Seen {
+    source: String,
+    content_type: String,
+    size: u64,
+}
+
+impl Seen {
+    fn of(addr: Option<Extension<ClientAddr>>, headers: &HeaderMap, size: usize) -> Self {
+        Self {
+            source: addr.map(|Extension(a)| a.0.to_string()).unwrap_or_default(),
+            content_type: content_type(headers),
+            size: u64::try_from(size).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+/// Records the refusal (off the request path) and answers it.
+#[allow(clippy::too_many_arguments)]
+fn refuse(
+    state: &AppState,
+    c: &channel::Model,
+    endpoint: &'static str,
+    seen: Seen,
+    status: StatusCode,
+    reason: Refusal,
+    detail: Option<String>,
+    text: &str,
+) -> Response {
+    state.webhook_writer.refuse(Refused {
+        channel_id: c.id,
+        tenant_id: c.tenant_id,
+        endpoint,
+        status: status.as_u16(),
+        reason,
+        detail,
+        source: seen.source,
+        content_type: seen.content_type,
+        size: seen.size,
+        at: crate::db::now(),
+    });
+    answer(status, text)
+}
+
 /// Parses, then stores; the answer for the provider.
 async fn accept(
     state: &AppState,
     c: &channel::Model,
     endpoint: &'static str,
-    headers: &HeaderMap,
+    (headers, seen): (&HeaderMap, Seen),
     body: Bytes,
     events: Result<Vec<parse::Event>, ParseError>,
 ) -> Response {
     let events = match events {
         Ok(e) => e,
         Err(ParseError::Malformed(reason)) => {
-            return answer(
+            let text = format!("Malformed payload: {reason}.");
+            return refuse(
+                state,
+                c,
+                endpoint,
+                seen,
                 StatusCode::BAD_REQUEST,
-                &format!("Malformed payload: {reason}."),
+                Refusal::Malformed,
+                Some(reason),
+                &text,
             );
         }
         Err(ParseError::TooManyEvents) => {
-            return answer(
+            return refuse(
+                state,
+                c,
+                endpoint,
+                seen,
                 StatusCode::PAYLOAD_TOO_LARGE,
+                Refusal::TooManyEvents,
+                None,
                 "The delivery holds more than 1,000 events; send at most 1,000 in one request.",
             );
         }
@@ -161,6 +225,7 @@ async fn accept(
 pub async fn provider_post(
     State(state): State<AppState>,
     Path((provider, kind, key)): Path<(String, String, String)>,
+    addr: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -177,11 +242,14 @@ pub async fn provider_post(
         Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),
         Err(r) => return r,
     };
+    let seen = Seen::of(addr, &headers, body.len());
     let password =
         secret(&state, &c, &c.webhook_password_enc, "webhook_password").unwrap_or_default();
-    let authentic = !password.is_empty()
-        && match provider.as_str() {
-            "twilio" => auth::basic(
+    let checked = if password.is_empty() {
+        Err(Refusal::NoWebhookPassword)
+    } else {
+        match provider.as_str() {
+            "twilio" => auth::check_basic(
                 headers
                     .get(header::AUTHORIZATION)
                     .and_then(|v| v.to_str().ok()),
@@ -189,22 +257,36 @@ pub async fn provider_post(
                 &password,
             ),
             // the raw header bytes: a password with non-ASCII characters arrives as UTF-8
-            _ => auth::account_key(headers.get("accountkey").map(|v| v.as_bytes()), &password),
-        };
-    if !authentic {
-        return answer(StatusCode::UNAUTHORIZED, "Missing or wrong credentials.");
+            _ => {
+                auth::check_account_key(headers.get("accountkey").map(|v| v.as_bytes()), &password)
+            }
+        }
+    };
+    if let Err(reason) = checked {
+        return refuse(
+            &state,
+            &c,
+            endpoint,
+            seen,
+            StatusCode::UNAUTHORIZED,
+            reason,
+            None,
+            "Missing or wrong credentials.",
+        );
     }
     let events = match provider.as_str() {
         "twilio" => parse::twilio(kind, &body),
         _ => parse::infobip(kind, &body),
     };
-    accept(&state, &c, endpoint, &headers, body, events).await
+    accept(&state, &c, endpoint, (&headers, seen), body, events).await
 }
 
 /// `GET /social/on/whatsapp/cloud-api/{key}`: Meta's verification handshake.
 pub async fn cloud_verify(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    addr: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let c = match channel_of(&state, &key).await {
@@ -212,19 +294,47 @@ pub async fn cloud_verify(
         Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),
         Err(r) => return r,
     };
-    let code = c.verification_code.unwrap_or_default();
+    let code = c.verification_code.clone().unwrap_or_default();
     let token = q
         .get("hub.verify_token")
         .map(String::as_str)
         .unwrap_or_default();
-    let ok = q.get("hub.mode").map(String::as_str) == Some("subscribe")
-        && !code.is_empty()
-        && auth::same(token.as_bytes(), code.as_bytes());
-    match (ok, q.get("hub.challenge")) {
-        (true, Some(challenge)) if challenge.len() <= MAX_CHALLENGE => {
+    let checked = if q.get("hub.mode").map(String::as_str) != Some("subscribe") {
+        Err(Refusal::VerifyModeWrong)
+    } else if code.is_empty() || !auth::same(token.as_bytes(), code.as_bytes()) {
+        Err(Refusal::VerifyTokenMismatch)
+    } else {
+        match q.get("hub.challenge") {
+            Some(challenge) if challenge.len() <= MAX_CHALLENGE => Ok(challenge),
+            _ => Err(Refusal::ChallengeMissing),
+        }
+    };
+    match checked {
+        Ok(challenge) => {
+            // the handshake is rare and authenticated: its time is kept for the activity page
+            let _ = channel::Entity::update_many()
+                .col_expr(
+                    channel::Column::VerifiedAt,
+                    sea_orm::sea_query::Expr::value(crate::db::now()),
+                )
+                .filter(channel::Column::Id.eq(c.id))
+                .exec(&state.db.conn)
+                .await
+                .map_err(
+                    |e| tracing::warn!(error = %e, channel_id = c.id, "webhook: verified time"),
+                );
             answer(StatusCode::OK, challenge)
         }
-        _ => answer(StatusCode::FORBIDDEN, "Verification failed."),
+        Err(reason) => refuse(
+            &state,
+            &c,
+            "verify",
+            Seen::of(addr, &headers, 0),
+            StatusCode::FORBIDDEN,
+            reason,
+            None,
+            "Verification failed.",
+        ),
     }
 }
 
@@ -232,6 +342,7 @@ pub async fn cloud_verify(
 pub async fn cloud_post(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    addr: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -240,13 +351,28 @@ pub async fn cloud_post(
         Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),
         Err(r) => return r,
     };
+    let seen = Seen::of(addr, &headers, body.len());
     let app_secret = secret(&state, &c, &c.app_secret_enc, "app_secret").unwrap_or_default();
     let signature = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
-    if app_secret.is_empty() || !auth::hub_signature(signature, &app_secret, &body) {
-        return answer(StatusCode::UNAUTHORIZED, "Missing or wrong signature.");
+    let checked = if app_secret.is_empty() {
+        Err(Refusal::NoAppSecret)
+    } else {
+        auth::check_hub_signature(signature, &app_secret, &body)
+    };
+    if let Err(reason) = checked {
+        return refuse(
+            &state,
+            &c,
+            "cloud",
+            seen,
+            StatusCode::UNAUTHORIZED,
+            reason,
+            None,
+            "Missing or wrong signature.",
+        );
     }
     let events = parse::cloud_api(&body);
-    accept(&state, &c, "cloud", &headers, body, events).await
+    accept(&state, &c, "cloud", (&headers, seen), body, events).await
 }

@@ -8,13 +8,15 @@
 //! by one, so one bad delivery fails alone and never the other tenants' deliveries beside it.
 
 use super::parse::{self, Event, Kind, storable};
-use crate::db::entities::{webhook_delivery, webhook_event};
+use crate::db::entities::{webhook_delivery, webhook_event, webhook_refusal};
 use crate::db::now;
+use app::domain::refusal::Refusal;
 use axum::body::Bytes;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set, TransactionTrait};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
@@ -24,6 +26,27 @@ pub const QUEUE_BYTES: usize = 64 * 1024 * 1024;
 const QUEUE_WAIT: Duration = Duration::from_secs(2);
 const BATCH_JOBS: usize = 256;
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Refused deliveries waiting to be recorded at most.
+const REFUSALS_WAITING: usize = 1024;
+/// Refused deliveries kept per channel (newest).
+pub const REFUSALS_KEPT: u64 = 200;
+
+/// A delivery a webhook URL refused: what is recorded about it (never the body or a credential).
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub channel_id: i64,
+    pub tenant_id: i64,
+    /// `message`, `report`, `cloud` or `verify`
+    pub endpoint: &'static str,
+    pub status: u16,
+    pub reason: Refusal,
+    /// The parser's words for a malformed body.
+    pub detail: Option<String>,
+    pub source: String,
+    pub content_type: String,
+    pub size: u64,
+    pub at: time::OffsetDateTime,
+}
 
 /// One accepted request: its raw body (stored once, as bytes) and the events parsed from it.
 #[derive(Debug, Clone)]
@@ -78,6 +101,8 @@ struct Job {
 
 enum Msg {
     Job(Job),
+    /// A refused delivery to record; the permit bounds how many wait.
+    Refused(Refused, OwnedSemaphorePermit),
     /// Answered once everything queued before it is committed.
     Flush(oneshot::Sender<()>),
 }
@@ -86,6 +111,9 @@ enum Msg {
 pub struct WebhookWriter {
     tx: mpsc::Sender<Msg>,
     room: Arc<Semaphore>,
+    /// Refusals waiting to be recorded; past it they are counted in `dropped` only.
+    refusal_room: Arc<Semaphore>,
+    dropped: Arc<AtomicU64>,
     closed: Arc<AtomicBool>,
     capacity: usize,
 }
@@ -101,33 +129,43 @@ impl WebhookWriter {
         let (tx, mut rx) = mpsc::channel::<Msg>(4096);
         tokio::spawn(async move {
             while let Some(msg) = rx.recv().await {
-                let first = match msg {
-                    Msg::Job(job) => job,
-                    Msg::Flush(ack) => {
-                        let _ = ack.send(());
-                        continue;
-                    }
-                };
-                let mut bytes = first.pending.delivery.weight();
-                let mut batch = vec![first];
+                let mut bytes = 0;
+                let mut batch = Vec::new();
+                let mut refusals = Vec::new();
                 let mut flushes = Vec::new();
-                while batch.len() < BATCH_JOBS && bytes < BATCH_BYTES {
+                let mut take =
+                    |msg: Msg,
+                     bytes: &mut usize,
+                     batch: &mut Vec<Job>,
+                     flushes: &mut Vec<oneshot::Sender<()>>| {
+                        match msg {
+                            Msg::Job(job) => {
+                                *bytes += job.pending.delivery.weight();
+                                batch.push(job);
+                            }
+                            Msg::Refused(r, permit) => refusals.push((r, permit)),
+                            Msg::Flush(ack) => flushes.push(ack),
+                        }
+                    };
+                take(msg, &mut bytes, &mut batch, &mut flushes);
+                while flushes.is_empty() && batch.len() < BATCH_JOBS && bytes < BATCH_BYTES {
                     match rx.try_recv() {
-                        Ok(Msg::Job(job)) => {
-                            bytes += job.pending.delivery.weight();
-                            batch.push(job);
-                        }
-                        Ok(Msg::Flush(ack)) => {
-                            flushes.push(ack);
-                            break;
-                        }
+                        Ok(msg) => take(msg, &mut bytes, &mut batch, &mut flushes),
                         Err(_) => break,
                     }
                 }
-                let pending: Vec<&Pending> = batch.iter().map(|j| &j.pending).collect();
-                let results = write_all(&db, &pending).await;
-                for (job, ok) in batch.into_iter().zip(results) {
-                    let _ = job.done.send(ok);
+                if !batch.is_empty() {
+                    let pending: Vec<&Pending> = batch.iter().map(|j| &j.pending).collect();
+                    let results = write_all(&db, &pending).await;
+                    for (job, ok) in batch.into_iter().zip(results) {
+                        let _ = job.done.send(ok);
+                    }
+                }
+                if !refusals.is_empty() {
+                    let list: Vec<Refused> = refusals.into_iter().map(|(r, _permit)| r).collect();
+                    if let Err(e) = write_refusals(&db, list).await {
+                        tracing::warn!(error = %e, "webhook: recording refused deliveries");
+                    }
                 }
                 for ack in flushes {
                     let _ = ack.send(());
@@ -137,6 +175,8 @@ impl WebhookWriter {
         Self {
             tx,
             room: Arc::new(Semaphore::new(room)),
+            refusal_room: Arc::new(Semaphore::new(REFUSALS_WAITING)),
+            dropped: Arc::new(AtomicU64::new(0)),
             closed: Arc::new(AtomicBool::new(false)),
             capacity: room,
         }
@@ -177,10 +217,34 @@ impl WebhookWriter {
         }
     }
 
+    /// Records a refused delivery, off the request path: never waits; when too many wait
+    /// already, it is only counted (`refusals_dropped`).
+    pub fn refuse(&self, refused: Refused) {
+        let Ok(permit) = self.refusal_room.clone().try_acquire_owned() else {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        if self.closed.load(Ordering::Acquire)
+            || self.tx.try_send(Msg::Refused(refused, permit)).is_err()
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Refused deliveries not recorded because too many waited.
+    pub fn refusals_dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
     /// For shutdown: refuses new deliveries, then waits until everything queued is committed
     /// (and answered).
     pub async fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        self.flush().await;
+    }
+
+    /// Waits until everything queued before it (deliveries and refusals) is written.
+    pub async fn flush(&self) {
         let (ack, done) = oneshot::channel();
         if self.tx.send(Msg::Flush(ack)).await.is_ok() {
             let _ = done.await;
@@ -315,6 +379,78 @@ async fn follow_sent_message(
     .exec_without_returning(txn)
     .await?;
     Ok(())
+}
+
+/// Records refusals: one row per channel, reason and second (later ones in that second add to
+/// its count), then keeps the newest `REFUSALS_KEPT` rows of each channel touched.
+async fn write_refusals(db: &DatabaseConnection, list: Vec<Refused>) -> Result<(), DbErr> {
+    use sea_orm::sea_query::{Alias, Query};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    use webhook_refusal::Column as R;
+    let mut rows: HashMap<(i64, Refusal, i64), (Refused, i64)> = HashMap::new();
+    for r in list {
+        let key = (r.channel_id, r.reason, r.at.unix_timestamp());
+        let entry = rows.entry(key).or_insert_with(|| (r.clone(), 0));
+        entry.1 += 1;
+        entry.0 = r;
+    }
+    let channels: BTreeSet<i64> = rows.keys().map(|k| k.0).collect();
+    let txn = db.begin().await?;
+    for ((channel_id, reason, second), (r, count)) in rows {
+        let model = webhook_refusal::ActiveModel {
+            channel_id: Set(channel_id),
+            tenant_id: Set(r.tenant_id),
+            endpoint: Set(r.endpoint.to_owned()),
+            status: Set(i32::from(r.status)),
+            reason: Set(reason.code().to_owned()),
+            detail: Set(r.detail.as_deref().map(|d| storable(d, 256))),
+            source: Set(storable(&r.source, 64)),
+            content_type: Set(storable(&r.content_type, 128)),
+            size: Set(i64::try_from(r.size).unwrap_or(i64::MAX)),
+            second: Set(second),
+            count: Set(count),
+            last_at: Set(r.at),
+            ..Default::default()
+        };
+        let mut conflict = OnConflict::columns([R::ChannelId, R::Reason, R::Second]);
+        conflict
+            .value(
+                R::Count,
+                Expr::col((webhook_refusal::Entity, R::Count)).add(Expr::cust("excluded.count")),
+            )
+            .update_columns([
+                R::LastAt,
+                R::Source,
+                R::ContentType,
+                R::Size,
+                R::Detail,
+                R::Status,
+            ]);
+        webhook_refusal::Entity::insert(model)
+            .on_conflict(conflict)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    for channel_id in channels {
+        let newest = Query::select()
+            .column(R::Id)
+            .from(webhook_refusal::Entity)
+            .and_where(Expr::col(R::ChannelId).eq(channel_id))
+            .order_by(R::Id, sea_orm::Order::Desc)
+            .limit(REFUSALS_KEPT)
+            .to_owned();
+        // a derived table: MySQL-style engines refuse LIMIT in IN, and SQLite/PostgreSQL take it
+        let kept = Query::select()
+            .column(R::Id)
+            .from_subquery(newest, Alias::new("newest"))
+            .to_owned();
+        webhook_refusal::Entity::delete_many()
+            .filter(R::ChannelId.eq(channel_id))
+            .filter(R::Id.not_in_subquery(kept))
+            .exec(&txn)
+            .await?;
+    }
+    txn.commit().await
 }
 
 #[cfg(test)]

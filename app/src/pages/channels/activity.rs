@@ -37,6 +37,39 @@ pub fn ActivityPage() -> impl IntoView {
     }
 }
 
+/// Deliveries the webhook URLs refused, newest first, each with its reason and fix.
+#[component]
+fn Refusals(refused: Vec<crate::model::RefusedDelivery>) -> impl IntoView {
+    view! {
+        <section class="panel refusals" aria-labelledby="refused-title">
+            <h2 id="refused-title">"Refused deliveries"</h2>
+            <p class="hint">"Requests to this channel's URLs that were not accepted, newest first; several in one second for one reason are counted in one line. Bodies and credentials are never kept."</p>
+            <ul class="refused-list">
+                {refused
+                    .into_iter()
+                    .map(|r| {
+                        let times = if r.count > 1 { format!(" ×{}", r.count) } else { String::new() };
+                        view! {
+                            <li>
+                                <p class="refused-head">
+                                    <span class="badge failing">{format!("HTTP {}", r.status)}</span>
+                                    " "
+                                    <strong class="refused-reason">{r.reason}</strong>
+                                    {times}
+                                </p>
+                                <p class="hint">
+                                    {format!("{} · {} URL · from {} · {} · {} bytes", r.at, r.endpoint, if r.source.is_empty() { "unknown" } else { r.source.as_str() }, if r.content_type.is_empty() { "no content type" } else { r.content_type.as_str() }, r.size)}
+                                </p>
+                                {(!r.fix.is_empty()).then(|| view! { <p class="fix">{r.fix}</p> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
 /// Test messages sent from Channel Integration, each with its delivery reports in order.
 #[component]
 fn SentMessages(sent: Vec<crate::model::OutboundTimeline>) -> impl IntoView {
@@ -93,8 +126,34 @@ fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
                 <dt>"Last report received"</dt>
                 <dd>{a.last_report.clone().unwrap_or_else(never)}</dd>
             </dl>
+            <table class="data compact endpoints">
+                <caption class="visually-hidden">"Each webhook URL: last accepted and last refused delivery"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Webhook URL"</th>
+                        <th scope="col">"Last accepted"</th>
+                        <th scope="col">"Last refused"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {a.endpoints
+                        .iter()
+                        .map(|e| {
+                            let refused_later = e.refused_last;
+                            view! {
+                                <tr>
+                                    <th scope="row">{e.label.clone()}</th>
+                                    <td>{e.last_accepted.clone().unwrap_or_else(never)}</td>
+                                    <td class:refused=refused_later>{e.last_refused.clone().unwrap_or_else(never)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
         </section>
         {(!a.sent.is_empty()).then(|| view! { <SentMessages sent=a.sent.clone() /> })}
+        {(!a.refused.is_empty()).then(|| view! { <Refusals refused=a.refused.clone() /> })}
         {if a.events.is_empty() {
             view! {
                 <EmptyState heading="Nothing received yet" detail="Messages and delivery reports appear here once the provider calls the Channel Integration URLs." />

@@ -1,0 +1,153 @@
+//! Why a provider's delivery to a Channel Integration URL was refused, in plain words, and
+//! what fixes it. Stored by code; the words live here so the page and the tests agree.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Refusal {
+    /// The channel has no Webhook Password stored (infobip, other, twilio).
+    NoWebhookPassword,
+    AccountKeyMissing,
+    AccountKeyMismatch,
+    BasicMissing,
+    BasicUserMismatch,
+    BasicPasswordMismatch,
+    /// The channel has no APP Secret stored (cloud-api).
+    NoAppSecret,
+    SignatureMissing,
+    SignatureMismatch,
+    VerifyModeWrong,
+    VerifyTokenMismatch,
+    ChallengeMissing,
+    /// The body is not the provider's format (the parser's reason is kept beside it).
+    Malformed,
+    TooManyEvents,
+}
+
+impl Refusal {
+    pub const ALL: [Self; 14] = [
+        Self::NoWebhookPassword,
+        Self::AccountKeyMissing,
+        Self::AccountKeyMismatch,
+        Self::BasicMissing,
+        Self::BasicUserMismatch,
+        Self::BasicPasswordMismatch,
+        Self::NoAppSecret,
+        Self::SignatureMissing,
+        Self::SignatureMismatch,
+        Self::VerifyModeWrong,
+        Self::VerifyTokenMismatch,
+        Self::ChallengeMissing,
+        Self::Malformed,
+        Self::TooManyEvents,
+    ];
+
+    /// The stored code (stable; at most 32 characters).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoWebhookPassword => "no_webhook_password",
+            Self::AccountKeyMissing => "account_key_missing",
+            Self::AccountKeyMismatch => "account_key_mismatch",
+            Self::BasicMissing => "basic_missing",
+            Self::BasicUserMismatch => "basic_user_mismatch",
+            Self::BasicPasswordMismatch => "basic_password_mismatch",
+            Self::NoAppSecret => "no_app_secret",
+            Self::SignatureMissing => "signature_missing",
+            Self::SignatureMismatch => "signature_mismatch",
+            Self::VerifyModeWrong => "verify_mode_wrong",
+            Self::VerifyTokenMismatch => "verify_token_mismatch",
+            Self::ChallengeMissing => "challenge_missing",
+            Self::Malformed => "malformed",
+            Self::TooManyEvents => "too_many_events",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// What was wrong with the delivery.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::NoWebhookPassword => {
+                "The channel has no Webhook Password to check the delivery against"
+            }
+            Self::AccountKeyMissing => "AccountKey header missing",
+            Self::AccountKeyMismatch => "AccountKey does not match the Webhook Password",
+            Self::BasicMissing => {
+                "No HTTP Basic credentials (Authorization: Basic …) in the request"
+            }
+            Self::BasicUserMismatch => "Basic user is not the Webhook User",
+            Self::BasicPasswordMismatch => "Basic password does not match the Webhook Password",
+            Self::NoAppSecret => "The channel has no APP Secret to check the signature with",
+            Self::SignatureMissing => "X-Hub-Signature-256 header missing",
+            Self::SignatureMismatch => {
+                "X-Hub-Signature-256 does not match the body signed with the APP Secret — is the APP Secret of the same Meta app?"
+            }
+            Self::VerifyModeWrong => "hub.mode is not \u{201c}subscribe\u{201d}",
+            Self::VerifyTokenMismatch => "verify_token does not match the Verification Code",
+            Self::ChallengeMissing => "hub.challenge missing or longer than 1,024 characters",
+            Self::Malformed => "The body is not in the provider's format",
+            Self::TooManyEvents => "More than 1,000 events in one delivery",
+        }
+    }
+
+    /// What the administrator does about it.
+    pub fn fix(self) -> &'static str {
+        match self {
+            Self::NoWebhookPassword => {
+                "Set a Webhook Password on Edit and enter the same value in the provider's portal."
+            }
+            Self::AccountKeyMissing => {
+                "Configure the provider to send the Webhook Password in an AccountKey header."
+            }
+            Self::AccountKeyMismatch | Self::BasicPasswordMismatch => {
+                "Enter the channel's Webhook Password in the provider's portal again (or generate a new one on Edit and copy it there)."
+            }
+            Self::BasicMissing => {
+                "Put the Webhook User and Webhook Password into the callback URL's credentials in the provider's console."
+            }
+            Self::BasicUserMismatch => {
+                "Use the channel's Webhook User as the user name in the provider's console."
+            }
+            Self::NoAppSecret => "Enter the APP Secret of the Meta app on Edit.",
+            Self::SignatureMissing => {
+                "Deliveries must come from Meta directly: a proxy in between may drop the header."
+            }
+            Self::SignatureMismatch => {
+                "Enter on Edit the APP Secret of the Meta app whose webhook points here, and make sure no proxy changes the body."
+            }
+            Self::VerifyModeWrong | Self::ChallengeMissing => {
+                "Start the verification from Meta for Developers (Webhooks → Verify and save)."
+            }
+            Self::VerifyTokenMismatch => {
+                "Copy the channel's Verification Code into the Verify token field in Meta for Developers."
+            }
+            Self::Malformed => {
+                "Check that the provider posts to the URL of its kind (message or report) in its own format, and that no proxy rewrites the body."
+            }
+            Self::TooManyEvents => {
+                "Configure the provider to send at most 1,000 events per request."
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_fit_their_column() {
+        for r in Refusal::ALL {
+            assert_eq!(Refusal::parse(r.code()), Some(r));
+            assert!(r.code().len() <= 32);
+            assert!(!r.reason().is_empty() && r.fix().ends_with('.'));
+        }
+        assert_eq!(Refusal::parse("nope"), None);
+        let mut codes: Vec<_> = Refusal::ALL.iter().map(|r| r.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Refusal::ALL.len());
+    }
+}
