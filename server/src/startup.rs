@@ -196,7 +196,8 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
         .layer(from_fn_with_state(state.clone(), page_guard))
         .layer(sessions)
         .layer(from_fn_with_state(
-            Bounds::new(config.limits.clone()),
+            Bounds::new(config.limits.clone())
+                .with_webhook_hook(crate::webhooks::too_large_hook(state.clone())),
             bound,
         ))
         .layer(from_fn_with_state(

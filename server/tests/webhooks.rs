@@ -1050,3 +1050,35 @@ async fn only_the_newest_refusals_of_a_channel_are_kept() {
             .all(|r| r.second >= 51 || r.reason == "account_key_missing")
     );
 }
+
+#[tokio::test]
+async fn a_body_over_one_mib_is_recorded_for_its_channel() {
+    let w = world().await;
+    let (msg, _) = w.urls["infobip"].clone();
+    let big = vec![b' '; 1024 * 1024 + 1];
+    assert_eq!(
+        post(&w, &msg, &[("AccountKey", "infobip-hook-1")], big, false)
+            .await
+            .0,
+        413
+    );
+    // the lookup runs beside the answer: wait for it
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        lines = refused(&w, "wa_infobip").await;
+        if !lines.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(has(&lines, 413, "Body over 1 MiB"), "{lines:?}");
+    assert_eq!(lines[0]["size"], 1024 * 1024 + 1);
+    // an unknown key leaves nothing anywhere
+    let unknown_key = unknown(&msg);
+    assert_eq!(
+        post(&w, &unknown_key, &[], vec![b' '; 1024 * 1024 + 1], false)
+            .await
+            .0,
+        413
+    );
+}

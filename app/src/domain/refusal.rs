@@ -22,10 +22,11 @@ pub enum Refusal {
     /// The body is not the provider's format (the parser's reason is kept beside it).
     Malformed,
     TooManyEvents,
+    BodyTooLarge,
 }
 
 impl Refusal {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::NoWebhookPassword,
         Self::AccountKeyMissing,
         Self::AccountKeyMismatch,
@@ -40,6 +41,7 @@ impl Refusal {
         Self::ChallengeMissing,
         Self::Malformed,
         Self::TooManyEvents,
+        Self::BodyTooLarge,
     ];
 
     /// The stored code (stable; at most 32 characters).
@@ -59,6 +61,7 @@ impl Refusal {
             Self::ChallengeMissing => "challenge_missing",
             Self::Malformed => "malformed",
             Self::TooManyEvents => "too_many_events",
+            Self::BodyTooLarge => "body_too_large",
         }
     }
 
@@ -89,6 +92,7 @@ impl Refusal {
             Self::ChallengeMissing => "hub.challenge missing or longer than 1,024 characters",
             Self::Malformed => "The body is not in the provider's format",
             Self::TooManyEvents => "More than 1,000 events in one delivery",
+            Self::BodyTooLarge => "Body over 1 MiB",
         }
     }
 
@@ -128,6 +132,9 @@ impl Refusal {
             }
             Self::TooManyEvents => {
                 "Configure the provider to send at most 1,000 events per request."
+            }
+            Self::BodyTooLarge => {
+                "Configure the provider to send smaller deliveries (at most 1 MiB each), and check that no proxy adds to the body."
             }
         }
     }

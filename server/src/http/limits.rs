@@ -120,12 +120,26 @@ impl InFlight {
     }
 }
 
+/// A webhook request refused here for its body's size, for the channel's record.
+#[derive(Debug, Clone)]
+pub struct TooLargeWebhook {
+    pub path: String,
+    pub source: Option<IpAddr>,
+    pub content_type: String,
+    /// What it declared, or more than the limit when it did not say.
+    pub size: u64,
+}
+
+/// Told of every webhook body refused as too large; must not block.
+pub type TooLargeHook = Arc<dyn Fn(TooLargeWebhook) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Bounds {
     pub limits: Limits,
     pub in_flight: Arc<InFlight>,
     /// Bytes of bodies being read at once.
     pub bodies: Arc<Semaphore>,
+    pub on_webhook_too_large: Option<TooLargeHook>,
 }
 
 impl Bounds {
@@ -134,7 +148,13 @@ impl Bounds {
             in_flight: InFlight::new(limits.public_requests_per_client),
             bodies: Arc::new(Semaphore::new(limits.body_budget.max(1))),
             limits,
+            on_webhook_too_large: None,
         }
+    }
+
+    pub fn with_webhook_hook(mut self, hook: TooLargeHook) -> Self {
+        self.on_webhook_too_large = Some(hook);
+        self
     }
 }
 
@@ -177,6 +197,34 @@ fn too_large(path: &str, limit: usize) -> Response {
     )
 }
 
+/// Tells the webhook hook (if any) of a webhook body refused for its size.
+fn tell_too_large(
+    bounds: &Bounds,
+    path: &str,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    size: u64,
+) {
+    let Some(hook) = bounds.on_webhook_too_large.as_ref() else {
+        return;
+    };
+    if !path.starts_with("/social/") {
+        return;
+    }
+    hook(TooLargeWebhook {
+        path: path.to_owned(),
+        source: extensions.get::<ClientAddr>().map(|c| c.0),
+        content_type: headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .chars()
+            .take(128)
+            .collect(),
+        size,
+    });
+}
+
 /// The middleware: in-flight cap on public routes, body limit and read timeout, answer timeout.
 pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
@@ -212,7 +260,8 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    if let Some(n) = declared.filter(|n| *n > limit as u64) {
+        tell_too_large(&bounds, &path, req.headers(), req.extensions(), n);
         return too_large(&path, limit);
     }
     // room for the body in the budget of all bodies being read: what it declares, or the
@@ -247,6 +296,8 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
     let bytes = match collected {
         Ok(Ok(c)) => c.to_bytes(),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            let size = limit as u64 + 1;
+            tell_too_large(&bounds, &path, &parts.headers, &parts.extensions, size);
             return too_large(&path, limit);
         }
         Ok(Err(_)) => {

@@ -17,7 +17,8 @@
 //! cleaned of what a database cannot store (NUL), and the deliveries waiting for the writer
 //! hold at most 64 MiB together.
 //!
-//! A refused delivery (401, 400, 403, 413 after authentication) is recorded for the channel's
+//! A refused delivery (401, 400, 403, 413; a body over 1 MiB is refused by the request bounds
+//! and told here through `too_large_hook`) is recorded for the channel's
 //! activity page with its reason in words, never its body or a credential: through the writer,
 //! off the request path, one row per channel, reason and second, the newest 200 kept.
 
@@ -154,6 +155,64 @@ fn refuse(
         at: crate::db::now(),
     });
     answer(status, text)
+}
+
+/// Lookups of bodies refused for their size running at once; more are not recorded.
+const TOO_LARGE_LOOKUPS: usize = 16;
+
+/// For the request bounds: a webhook body refused as over 1 MiB (before its channel was
+/// looked up) is recorded for the channel its URL names, off the request path.
+pub fn too_large_hook(state: AppState) -> crate::http::limits::TooLargeHook {
+    let lookups = std::sync::Arc::new(tokio::sync::Semaphore::new(TOO_LARGE_LOOKUPS));
+    std::sync::Arc::new(move |r: crate::http::limits::TooLargeWebhook| {
+        let Some((provider, endpoint, key)) = webhook_path(&r.path) else {
+            return;
+        };
+        let Ok(permit) = lookups.clone().try_acquire_owned() else {
+            return;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Ok(Some(c)) = channel_of(&state, &key).await
+                && c.provider == provider
+            {
+                state.webhook_writer.refuse(Refused {
+                    channel_id: c.id,
+                    tenant_id: c.tenant_id,
+                    endpoint,
+                    status: StatusCode::PAYLOAD_TOO_LARGE.as_u16(),
+                    reason: Refusal::BodyTooLarge,
+                    detail: None,
+                    source: r.source.map(|a| a.to_string()).unwrap_or_default(),
+                    content_type: r.content_type,
+                    size: r.size,
+                    at: crate::db::now(),
+                });
+            }
+        });
+    })
+}
+
+/// `(provider, endpoint, key)` of a webhook URL path.
+fn webhook_path(path: &str) -> Option<(&'static str, &'static str, String)> {
+    let rest = path.strip_prefix("/social/on/whatsapp/")?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    match parts.as_slice() {
+        ["cloud-api", key] => Some(("cloud-api", "cloud", (*key).to_owned())),
+        [provider, kind, key] => {
+            let provider = ["infobip", "other", "twilio"]
+                .into_iter()
+                .find(|p| p == provider)?;
+            let endpoint = match *kind {
+                "message" => "message",
+                "report" => "report",
+                _ => return None,
+            };
+            Some((provider, endpoint, (*key).to_owned()))
+        }
+        _ => None,
+    }
 }
 
 /// Parses, then stores; the answer for the provider.
@@ -375,4 +434,35 @@ pub async fn cloud_post(
     }
     let events = parse::cloud_api(&body);
     accept(&state, &c, "cloud", (&headers, seen), body, events).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_paths_name_their_channel() {
+        let key = "0".repeat(32);
+        assert_eq!(
+            webhook_path(&format!("/social/on/whatsapp/infobip/message/{key}")),
+            Some(("infobip", "message", key.clone()))
+        );
+        assert_eq!(
+            webhook_path(&format!("/social/on/whatsapp/twilio/report/{key}")),
+            Some(("twilio", "report", key.clone()))
+        );
+        assert_eq!(
+            webhook_path(&format!("/social/on/whatsapp/cloud-api/{key}")),
+            Some(("cloud-api", "cloud", key.clone()))
+        );
+        assert_eq!(
+            webhook_path(&format!("/social/on/whatsapp/evil/message/{key}")),
+            None
+        );
+        assert_eq!(
+            webhook_path(&format!("/social/on/whatsapp/infobip/other/{key}")),
+            None
+        );
+        assert_eq!(webhook_path("/api/login"), None);
+    }
 }
