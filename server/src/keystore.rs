@@ -518,6 +518,27 @@ mod tests {
     const DER: &[u8] = include_bytes!("../tests/fixtures/infobip.der");
 
     #[test]
+    fn a_file_may_hold_at_most_sixteen_certificates() {
+        // distinct certificates (a repeated one counts once)
+        let pems: Vec<String> = (0..=MAX_CERTIFICATES)
+            .map(|i| {
+                rcgen::generate_simple_self_signed(vec![format!("c{i}.test")])
+                    .unwrap()
+                    .cert
+                    .pem()
+            })
+            .collect();
+        let sixteen = pems[..MAX_CERTIFICATES].join("\n").into_bytes();
+        let listed = inspect(&sixteen, "").unwrap().certificates.len();
+        assert_eq!(listed, MAX_CERTIFICATES);
+        let seventeen = pems.join("\n").into_bytes();
+        assert_eq!(
+            inspect(&seventeen, "").unwrap_err(),
+            InspectError::TooManyCertificates
+        );
+    }
+
+    #[test]
     fn der_and_pem_files() {
         assert_eq!(inspect(DER, "").unwrap().certificates, vec![DER.to_vec()]);
         assert_eq!(inspect(PEM, "").unwrap().certificates, vec![DER.to_vec()]);

@@ -120,6 +120,8 @@ pub enum Behaviour {
     Redirect,
     /// Every answer after this long.
     Slow(Duration),
+    /// Every answer 200 with 3 MiB of JSON whose `verified_name` comes last.
+    Huge,
 }
 
 /// Where the fake posts the delivery reports of what it sent, per provider.
@@ -407,6 +409,10 @@ async fn behave(
             tokio::time::sleep(wait).await;
             next.run(req).await
         }
+        Behaviour::Huge => reply(
+            StatusCode::OK,
+            serde_json::json!({"pad": "a".repeat(3 * 1024 * 1024), "verified_name": "Beyond the cut"}),
+        ),
     }
 }
 
