@@ -8,38 +8,9 @@ mod common;
 
 use common::fake_provider::Pki;
 use common::*;
-use reqwest::multipart::{Form, Part};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-async fn upload(
-    app: &TestApp,
-    cookie: &str,
-    name: &str,
-    kind: &str,
-    file: Vec<u8>,
-    password: &str,
-) -> Answer {
-    let form = Form::new()
-        .text("name", name.to_string())
-        .text("kind", kind.to_string())
-        .text("password", password.to_string())
-        .part("file", Part::bytes(file).file_name("keystore"));
-    let res = app
-        .http
-        .post(format!("{}/api/upload_certificate", app.base))
-        .header("Cookie", cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    Answer {
-        status: res.status().as_u16(),
-        headers: res.headers().clone(),
-        body: res.text().await.unwrap(),
-    }
-}
 
 fn keytool(dir: &Path, args: &[&str]) {
     let out = Command::new("keytool")
@@ -95,19 +66,21 @@ async fn a_jks_of_two_certificates_is_one_entry_listing_both() {
     let app = spawn_app().await;
     let cookie = tenant(&app).await;
 
-    let r = upload(&app, &cookie, "provider trust", "trust", jks.clone(), "").await;
+    let r = app
+        .upload_certificate(&cookie, "provider trust", "trust", jks.clone(), "")
+        .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["Invalid"][0]["field"], "password");
     assert!(r.body.contains("protected by a password"), "{}", r.body);
-    let r = upload(
-        &app,
-        &cookie,
-        "provider trust",
-        "trust",
-        jks.clone(),
-        "wrong-password",
-    )
-    .await;
+    let r = app
+        .upload_certificate(
+            &cookie,
+            "provider trust",
+            "trust",
+            jks.clone(),
+            "wrong-password",
+        )
+        .await;
     assert_eq!(r.status, 422);
     assert!(
         r.body.contains("The keystore password is wrong."),
@@ -115,7 +88,9 @@ async fn a_jks_of_two_certificates_is_one_entry_listing_both() {
         r.body
     );
 
-    let r = upload(&app, &cookie, "provider trust", "trust", jks, "portecle-1").await;
+    let r = app
+        .upload_certificate(&cookie, "provider trust", "trust", jks, "portecle-1")
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let list = app
         .call("list_certificates", &[], Some(&cookie))
@@ -181,30 +156,30 @@ async fn identity_keystores_keep_their_key_sealed() {
     let cookie = tenant(&app).await;
     for file in ["id.jks", "id.p12"] {
         let bytes = std::fs::read(dir.path().join(file)).unwrap();
-        let r = upload(
-            &app,
-            &cookie,
-            &format!("as trust {file}"),
-            "trust",
-            bytes.clone(),
-            "keystore-1",
-        )
-        .await;
+        let r = app
+            .upload_certificate(
+                &cookie,
+                &format!("as trust {file}"),
+                "trust",
+                bytes.clone(),
+                "keystore-1",
+            )
+            .await;
         assert_eq!(r.status, 422, "{file}");
         assert!(
             r.body.contains("only an identity certificate needs"),
             "{}",
             r.body
         );
-        let r = upload(
-            &app,
-            &cookie,
-            &format!("client {file}"),
-            "identity",
-            bytes,
-            "keystore-1",
-        )
-        .await;
+        let r = app
+            .upload_certificate(
+                &cookie,
+                &format!("client {file}"),
+                "identity",
+                bytes,
+                "keystore-1",
+            )
+            .await;
         assert_eq!(r.status, 200, "{file}: {}", r.body);
     }
     let list = app.call("list_certificates", &[], Some(&cookie)).await;
@@ -231,27 +206,27 @@ async fn identity_keystores_keep_their_key_sealed() {
     // an identity without its key, and a PEM key that belongs to no certificate in the file
     let pki = Pki::new("Test CA");
     let leaf = pki.leaf("client", &["client.test"]);
-    let r = upload(
-        &app,
-        &cookie,
-        "bare identity",
-        "identity",
-        leaf.pem.clone().into_bytes(),
-        "",
-    )
-    .await;
+    let r = app
+        .upload_certificate(
+            &cookie,
+            "bare identity",
+            "identity",
+            leaf.pem.clone().into_bytes(),
+            "",
+        )
+        .await;
     assert!(r.body.contains("needs its private key"), "{}", r.body);
     let other = pki.leaf("someone else", &["other.test"]);
     let mismatched = format!("{}{}", leaf.pem, other.key_pem);
-    let r = upload(
-        &app,
-        &cookie,
-        "mismatched",
-        "identity",
-        mismatched.into_bytes(),
-        "",
-    )
-    .await;
+    let r = app
+        .upload_certificate(
+            &cookie,
+            "mismatched",
+            "identity",
+            mismatched.into_bytes(),
+            "",
+        )
+        .await;
     assert!(
         r.body.contains("does not belong to any certificate"),
         "{}",
@@ -274,7 +249,9 @@ async fn a_keystore_made_to_exhaust_the_parser_costs_the_server_nothing() {
     jks.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
     jks.extend_from_slice(&vec![0u8; 1024]);
     let started = Instant::now();
-    let r = upload(&app, &cookie, "bomb", "trust", jks, "password").await;
+    let r = app
+        .upload_certificate(&cookie, "bomb", "trust", jks, "password")
+        .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(
         r.body
@@ -292,15 +269,9 @@ async fn a_keystore_made_to_exhaust_the_parser_costs_the_server_nothing() {
     );
     // the server is fine afterwards
     let pki = Pki::new("After CA");
-    let r = upload(
-        &app,
-        &cookie,
-        "after",
-        "trust",
-        pki.ca_pem().into_bytes(),
-        "",
-    )
-    .await;
+    let r = app
+        .upload_certificate(&cookie, "after", "trust", pki.ca_pem().into_bytes(), "")
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
 }
 

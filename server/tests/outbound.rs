@@ -7,7 +7,6 @@ mod common;
 
 use common::fake_provider::{self, Behaviour, Callbacks, FakeConfig, FakeProvider, Pki};
 use common::*;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -50,35 +49,6 @@ async fn tenant(
     Tenant { cookie, queue }
 }
 
-/// Uploads a certificate file; answers the id (or the refusal).
-async fn upload(
-    app: &TestApp,
-    cookie: &str,
-    name: &str,
-    kind: &str,
-    file: Vec<u8>,
-    password: &str,
-) -> Answer {
-    let form = Form::new()
-        .text("name", name.to_string())
-        .text("kind", kind.to_string())
-        .text("password", password.to_string())
-        .part("file", Part::bytes(file).file_name("upload.bin"));
-    let res = app
-        .http
-        .post(format!("{}/api/upload_certificate", app.base))
-        .header("Cookie", cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    Answer {
-        status: res.status().as_u16(),
-        headers: res.headers().clone(),
-        body: res.text().await.unwrap(),
-    }
-}
-
 async fn cert_id(
     app: &TestApp,
     cookie: &str,
@@ -87,7 +57,9 @@ async fn cert_id(
     file: Vec<u8>,
     password: &str,
 ) -> String {
-    let r = upload(app, cookie, name, kind, file, password).await;
+    let r = app
+        .upload_certificate(cookie, name, kind, file, password)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     r.json().as_i64().unwrap().to_string()
 }
@@ -438,15 +410,9 @@ async fn mutual_tls_with_the_identity_keystore() {
         ks.add_entry("client", KeyStoreEntry::PrivateKeyChain(chain));
         ks.writer("p12-password").write().unwrap()
     };
-    let r = upload(
-        &app,
-        &t.cookie,
-        "client p12",
-        "identity",
-        p12.clone(),
-        "wrong",
-    )
-    .await;
+    let r = app
+        .upload_certificate(&t.cookie, "client p12", "identity", p12.clone(), "wrong")
+        .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["Invalid"][0]["field"], "password", "{}", r.body);
     assert!(
@@ -932,4 +898,38 @@ async fn a_certificate_that_cannot_be_used_stops_the_call() {
         "{r}"
     );
     assert_eq!(fake.seen().len(), calls, "{:?}", fake.seen());
+}
+
+#[tokio::test]
+async fn an_answer_is_read_up_to_one_mib_and_no_further() {
+    let fake = fake_provider::start(FakeConfig {
+        behaviour: Behaviour::Huge,
+        ..FakeConfig::default()
+    })
+    .await;
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let t = tenant(&app, &root, "Alpha", &fake, true).await;
+    let ca = cert_id(
+        &app,
+        &t.cookie,
+        "fake ca",
+        "trust",
+        fake.pki.ca_pem().into_bytes(),
+        "",
+    )
+    .await;
+    let (_, token) = FakeConfig::default().cloud;
+    let id = channel(
+        &app,
+        &t.cookie,
+        cloud(&t, &fake, "wa_huge", &token, Some(&ca), None),
+    )
+    .await;
+    let r = test_connection(&app, &t.cookie, id).await;
+    assert_eq!(r["ok"], true, "{r}");
+    // the name after 3 MiB of padding is never read: the answer was cut at 1 MiB
+    let summary = r["summary"].as_str().unwrap();
+    assert!(summary.starts_with("Connected. ("), "{summary}");
+    assert!(!summary.contains("Beyond the cut"), "{summary}");
 }

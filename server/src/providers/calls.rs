@@ -304,7 +304,6 @@ mod tests {
         Reply {
             status,
             body: body.as_bytes().to_vec(),
-            truncated: false,
             latency: std::time::Duration::from_millis(5),
         }
     }

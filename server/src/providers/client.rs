@@ -144,8 +144,6 @@ fn truncate(s: &str, max: usize) -> String {
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
-    /// The answer was longer than `MAX_ANSWER` and was cut off.
-    pub truncated: bool,
     pub latency: Duration,
 }
 
@@ -444,14 +442,13 @@ pub async fn call(endpoint: &Endpoint, request: Request) -> Result<Reply, Failur
         });
     }
     let mut body = Vec::new();
-    let mut truncated = false;
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
                 let room = MAX_ANSWER - body.len();
                 if chunk.len() > room {
+                    // the rest is not read: the answer is cut at MAX_ANSWER
                     body.extend_from_slice(&chunk[..room]);
-                    truncated = true;
                     break;
                 }
                 body.extend_from_slice(&chunk);
@@ -464,7 +461,6 @@ pub async fn call(endpoint: &Endpoint, request: Request) -> Result<Reply, Failur
     Ok(Reply {
         status,
         body,
-        truncated,
         latency: started.elapsed(),
     })
 }

@@ -257,6 +257,32 @@ impl TestApp {
         .await
     }
 
+    /// Uploads a certificate or keystore file with its password, as the Certificates page does.
+    pub async fn upload_certificate(
+        &self,
+        cookie: &str,
+        name: &str,
+        kind: &str,
+        file: Vec<u8>,
+        password: &str,
+    ) -> Answer {
+        use reqwest::multipart::{Form, Part};
+        let form = Form::new()
+            .text("name", name.to_string())
+            .text("kind", kind.to_string())
+            .text("password", password.to_string())
+            .part("file", Part::bytes(file).file_name("upload.bin"));
+        let res = self
+            .http
+            .post(format!("{}/api/upload_certificate", self.base))
+            .header("Cookie", cookie)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("upload_certificate: {e}"));
+        answer(res).await
+    }
+
     /// Completes first-run setup; answers the system administrator's session cookie.
     pub async fn setup_admin(&self) -> String {
         let link = self
