@@ -82,7 +82,7 @@ pub fn App() -> impl IntoView {
                     path=path!("/config")
                     view=|| view! { <Console area=Area::Tenant /> }
                 >
-                    <Route path=path!("") view=|| view! { <Redirect path="/config/channels" /> } />
+                    <Route path=path!("") view=pages::dashboard::DashboardPage />
                     <Route path=path!("channels") view=pages::channels::list::ChannelsPage />
                     <Route path=path!("channels/new") view=pages::channels::form::NewChannelPage />
                     <Route path=path!("channels/:id/edit") view=pages::channels::form::EditChannelPage />

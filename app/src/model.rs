@@ -139,6 +139,8 @@ pub struct NonWorkingDate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceTime {
     pub weekdays: crate::domain::service_time::WeekdayRules,
+    /// IANA time zone of the tenant (`UTC` unless set): work time is in it.
+    pub time_zone: String,
     /// In date order.
     pub dates: Vec<NonWorkingDate>,
 }
@@ -160,6 +162,8 @@ pub struct ChannelSummary {
     pub last_received: Option<String>,
     /// The last Test connection, if any.
     pub last_test: Option<LastTest>,
+    /// OK, Attention or Failing, with the reasons (computed when read).
+    pub health: crate::domain::health::Health,
 }
 
 /// The outcome of the last Test connection, as the list shows it.
@@ -205,6 +209,8 @@ pub enum ChannelSort {
     Name,
     Provider,
     Updated,
+    /// Worst first when descending.
+    Health,
 }
 
 /// What the channel list asks for: search, filter, sort and page, all done in SQL.
@@ -216,6 +222,9 @@ pub struct ChannelQuery {
     pub provider: String,
     pub sort: ChannelSort,
     pub descending: bool,
+    /// Only channels whose health is Attention or Failing.
+    #[serde(default)]
+    pub attention: bool,
     /// 1-based.
     pub page: u32,
     /// 10, 20, 50 or 100.
@@ -229,6 +238,7 @@ impl Default for ChannelQuery {
             provider: String::new(),
             sort: ChannelSort::Name,
             descending: false,
+            attention: false,
             page: 1,
             per_page: 20,
         }
@@ -272,6 +282,7 @@ pub struct ChannelForEdit {
     /// The secret fields are empty here, always.
     pub draft: crate::domain::channel::ChannelDraft,
     pub configured: Vec<crate::domain::channel::SecretField>,
+    pub health: crate::domain::health::Health,
 }
 
 /// What Channel Integration shows.
@@ -290,6 +301,9 @@ pub struct ChannelIntegration {
     pub verification_code: Option<String>,
     /// `None` until generated (not for cloud-api).
     pub scenario_key: Option<String>,
+    pub health: crate::domain::health::Health,
+    /// The tenant's time zone (the routing preview's times are in it).
+    pub time_zone: String,
 }
 
 /// The choices the channel form offers.
@@ -395,4 +409,38 @@ pub struct ChannelActivity {
     pub total: u64,
     pub page: u32,
     pub per_page: u32,
+}
+
+/// A channel on the dashboard's "needs attention" list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionChannel {
+    pub id: i64,
+    pub name: String,
+    pub provider: String,
+    pub health: crate::domain::health::Health,
+}
+
+/// A certificate that expires within 30 days or has expired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringCertificate {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    /// `YYYY-MM-DD` of the earliest expiry in the file.
+    pub not_after: String,
+    pub expired: bool,
+}
+
+/// The Configuration Center home.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Dashboard {
+    pub ok: u64,
+    pub attention: u64,
+    pub failing: u64,
+    /// The worst channels first (at most 20), with their reasons.
+    pub needs_attention: Vec<AttentionChannel>,
+    pub certificates: Vec<ExpiringCertificate>,
+    /// Deliveries to the tenant's webhook URLs in the last 24 hours.
+    pub accepted_24h: u64,
+    pub refused_24h: u64,
 }

@@ -156,6 +156,8 @@ pub trait ServiceTimes: Send + Sync {
         name: &str,
     ) -> Result<NonWorkingDate, RepoError>;
     async fn remove_date(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    /// `zone` is a valid IANA name.
+    async fn set_time_zone(&self, tenant_id: i64, zone: &str) -> Result<(), RepoError>;
 }
 
 /// A tenant's channels, scoped like `Ous`.
@@ -192,6 +194,15 @@ pub trait Channels: Send + Sync {
         id: i64,
         page: u32,
     ) -> Result<ChannelActivity, RepoError>;
+    /// What the channel's routing depends on, and the tenant's time zone.
+    async fn routing(
+        &self,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<(crate::domain::routing::RoutingRules, String), RepoError>;
+    /// The Configuration Center home: channels by health, certificates expiring, deliveries
+    /// in the last 24 hours.
+    async fn dashboard(&self, tenant_id: i64) -> Result<crate::model::Dashboard, RepoError>;
 }
 
 /// A tenant's export tasks. The work runs in the background, not in the request.

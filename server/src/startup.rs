@@ -112,6 +112,8 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         public_url: Arc::new(config.public_url.clone()),
     };
     let db_conn = db.conn.clone();
+    // health that time alone changes (a token or certificate expiring)
+    crate::db::health::spawn_sweeper(db.conn.clone());
     Ok(AppState {
         leptos_options: config.leptos.clone(),
         db,

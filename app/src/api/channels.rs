@@ -145,3 +145,64 @@ pub async fn send_test_message(
         .send_test_message(tenant, id, &recipient, &text)
         .await?)
 }
+
+/// The routing preview: at `date` `time` in the tenant's time zone (both empty: now), is it
+/// work time for the channel, what a customer gets outside it, and whether `message` matches a
+/// transfer keyword.
+#[server(endpoint = "preview_routing")]
+pub async fn preview_routing(
+    id: i64,
+    date: String,
+    time: String,
+    message: String,
+) -> Result<crate::domain::routing::RoutingPreview, AppError> {
+    use crate::domain::FieldErrors;
+    use crate::domain::dates::{day_number, parse_date};
+    use crate::domain::routing::{preview, zone};
+    use crate::domain::worktime::TimeOfDay;
+    let tenant = ctx::require_tenant().await?;
+    let mut errors = FieldErrors::new();
+    let date = if date.trim().is_empty() {
+        None
+    } else {
+        errors.check("date", parse_date(&date))
+    };
+    let time = if time.trim().is_empty() {
+        None
+    } else {
+        errors.check(
+            "time",
+            TimeOfDay::parse(&time).and_then(|t| {
+                if t.minutes() >= 1440 {
+                    Err("Enter a time from 00:00 to 23:59.".to_string())
+                } else {
+                    Ok(t)
+                }
+            }),
+        )
+    };
+    if message.chars().count() > 1000 {
+        errors.add("message", "The message can have at most 1,000 characters.");
+    }
+    errors.into_result()?;
+    let (rules, zone_name) = ctx::ports()?.channels.routing(tenant, id).await?;
+    let tz = zone::parse_zone(&zone_name).unwrap_or(chrono_tz::Tz::UTC);
+    let (today, now_minute) = zone::local_of(tz, chrono::Utc::now().timestamp());
+    let day = date.as_deref().and_then(day_number).unwrap_or(today);
+    let minute = time.map_or(now_minute, |t| t.minutes());
+    let (day, minute, note) = zone::resolve_local(tz, day, minute);
+    let mut p = preview(&rules, day, minute, &message);
+    p.zone_note = note;
+    Ok(p)
+}
+
+/// The Configuration Center home of the signed-in tenant administrator.
+#[server(endpoint = "get_dashboard")]
+pub async fn get_dashboard() -> Result<crate::model::Dashboard, AppError> {
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .channels
+        .dashboard(tenant)
+        .await
+        .map_err(AppError::from)
+}

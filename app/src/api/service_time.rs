@@ -71,3 +71,32 @@ pub async fn remove_non_working_date(id: i64) -> Result<(), AppError> {
         .await
         .map_err(AppError::from)
 }
+
+/// The tenant's time zone: work time, non-working dates and the routing preview are in it.
+#[server(endpoint = "save_time_zone")]
+pub async fn save_time_zone(time_zone: String) -> Result<(), AppError> {
+    use crate::domain::FieldErrors;
+    use crate::domain::routing::zone::parse_zone;
+    let tenant = ctx::require_tenant().await?;
+    let mut errors = FieldErrors::new();
+    let zone = errors.check("time_zone", parse_zone(&time_zone));
+    errors.into_result()?;
+    let Some(zone) = zone else {
+        return Err(AppError::Internal);
+    };
+    ctx::ports()?
+        .service_time
+        .set_time_zone(tenant, zone.name())
+        .await
+        .map_err(AppError::from)
+}
+
+/// Every IANA time zone name, for the time zone field.
+#[server(endpoint = "list_time_zones")]
+pub async fn list_time_zones() -> Result<Vec<String>, AppError> {
+    ctx::require_tenant().await?;
+    Ok(crate::domain::routing::zone::zone_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect())
+}

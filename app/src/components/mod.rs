@@ -210,3 +210,53 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         </div>
     }
 }
+
+/// `OK`, `Attention` or `Failing`, coloured; the reasons in its title.
+#[component]
+pub fn HealthBadge(health: crate::domain::health::Health) -> impl IntoView {
+    use crate::domain::health::HealthLevel;
+    let class = match health.level {
+        HealthLevel::Ok => "badge",
+        HealthLevel::Attention => "badge attention",
+        HealthLevel::Failing => "badge failed",
+    };
+    let title = health
+        .reasons
+        .iter()
+        .map(|r| r.message.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    view! { <span class=class title=title>{health.level.label()}</span> }
+}
+
+/// A channel's health with each reason and the link that fixes it.
+#[component]
+pub fn HealthPanel(channel_id: i64, health: crate::domain::health::Health) -> impl IntoView {
+    let reasons = health.reasons.clone();
+    view! {
+        <section class="panel health" aria-labelledby="health-heading">
+            <h2 id="health-heading">"Health " <HealthBadge health=health.clone() /></h2>
+            {if reasons.is_empty() {
+                view! { <p class="panel-help">"Nothing needs attention."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="health-reasons">
+                        {reasons
+                            .into_iter()
+                            .map(|r| {
+                                view! {
+                                    <li class=format!("level-{}", r.level.label().to_lowercase())>
+                                        <span class="reason">{r.message}</span>
+                                        " "
+                                        <a href=r.fix.href(channel_id)>{r.fix.label()}</a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}

@@ -97,6 +97,7 @@ fn TenantNav() -> impl IntoView {
     view! {
         <p class="nav-title">"Configuration Center"</p>
         <ul>
+            <li><A href="/config" exact=true>"Overview"</A></li>
             <li>
                 <span class="nav-group">"Access Configuration"</span>
                 <ul>

@@ -3,6 +3,7 @@
 pub mod certificates;
 pub mod channels;
 pub mod console;
+pub mod dashboard;
 pub mod exports;
 pub mod home;
 pub mod login;

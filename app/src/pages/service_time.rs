@@ -1,7 +1,8 @@
 //! Service time: the tenant's workdays and non-working dates.
 
 use crate::api::service_time::{
-    AddNonWorkingDate, RemoveNonWorkingDate, SaveWeekdays, get_service_time,
+    AddNonWorkingDate, RemoveNonWorkingDate, SaveTimeZone, SaveWeekdays, get_service_time,
+    list_time_zones,
 };
 use crate::components::{
     Breadcrumbs, ErrorPanel, Field, FormAlert, Notice, action_error, reset_on_success,
@@ -17,16 +18,19 @@ pub fn ServiceTimePage() -> impl IntoView {
     let save = ServerAction::<SaveWeekdays>::new();
     let add = ServerAction::<AddNonWorkingDate>::new();
     let remove = ServerAction::<RemoveNonWorkingDate>::new();
+    let save_zone = ServerAction::<SaveTimeZone>::new();
     let data = Resource::new(
         move || {
             (
                 save.version().get(),
                 add.version().get(),
                 remove.version().get(),
+                save_zone.version().get(),
             )
         },
         |_| get_service_time(),
     );
+    let zone_error = action_error(save_zone.value());
     let add_form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(add.value(), add_form);
     let save_error = action_error(save.value());
@@ -44,7 +48,11 @@ pub fn ServiceTimePage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(st) => view! { <Weekdays st=st.clone() save save_error /> <Dates st remove remove_error /> }.into_any(),
+                    Ok(st) => view! {
+                        <TimeZone zone=st.time_zone.clone() save=save_zone error=zone_error />
+                        <Weekdays st=st.clone() save save_error />
+                        <Dates st remove remove_error />
+                    }.into_any(),
                     Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
                 }
             })}
@@ -59,6 +67,58 @@ pub fn ServiceTimePage() -> impl IntoView {
                     "Add date"
                 </button>
                 <Notice message=success_notice(add.value(), "Date added.") />
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The tenant's time zone: typed with suggestions from the zone database, checked on the server.
+#[component]
+fn TimeZone(
+    zone: String,
+    save: ServerAction<SaveTimeZone>,
+    error: crate::components::FormError,
+) -> impl IntoView {
+    let zones = Resource::new(|| (), |_| list_time_zones());
+    let message = Signal::derive(move || error.get().and_then(|e| e.field_message("time_zone")));
+    view! {
+        <section class="panel" aria-labelledby="time-zone">
+            <h2 id="time-zone">"Time zone"</h2>
+            <ActionForm action=save attr:class="stack" attr:novalidate=true>
+                <FormAlert error />
+                <div class="field" class:invalid=move || message.get().is_some()>
+                    <div class="label-row"><label for="time_zone">"Tenant time zone"</label></div>
+                    <p class="hint" id="time_zone-hint">
+                        "Work time, non-working dates and the routing preview are read in this zone (IANA name, for example Europe/Berlin)."
+                    </p>
+                    <input
+                        id="time_zone"
+                        name="time_zone"
+                        type="text"
+                        list="time-zones"
+                        value=zone
+                        autocomplete="off"
+                        aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                        aria-describedby=move || if message.get().is_some() { "time_zone-hint time_zone-error" } else { "time_zone-hint" }
+                    />
+                    <datalist id="time-zones">
+                        <Suspense>
+                            {move || Suspend::new(async move {
+                                zones
+                                    .await
+                                    .unwrap_or_default()
+                                    .into_iter()
+                                    .map(|z| view! { <option value=z></option> })
+                                    .collect_view()
+                            })}
+                        </Suspense>
+                    </datalist>
+                    <p class="field-error" id="time_zone-error" role="alert">{move || message.get()}</p>
+                </div>
+                <button type="submit" class="button primary" disabled=move || save.pending().get()>
+                    "Save time zone"
+                </button>
+                <Notice message=success_notice(save.value(), "Time zone saved.") />
             </ActionForm>
         </section>
     }

@@ -79,7 +79,7 @@ fn conflict(field: &'static str, message: impl Into<String>) -> RepoError {
     }
 }
 
-fn day(t: time::OffsetDateTime) -> String {
+pub(crate) fn day(t: time::OffsetDateTime) -> String {
     display_time(t)[..10].to_string()
 }
 

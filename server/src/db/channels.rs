@@ -1,7 +1,10 @@
 //! Channels: the `Channels` port. Every query is scoped by tenant; secrets are sealed with the
 //! `SecretBox` before they reach a column and are never read back for a response.
 
-use super::entities::{certificate, channel, ou, skill_queue, trust_prefix, webhook_event};
+use super::entities::{
+    certificate, channel, non_working_date, ou, service_weekdays, skill_queue, trust_prefix,
+    webhook_count, webhook_event,
+};
 use super::{display_time, internal, is_unique_violation, now};
 use crate::crypto::random_token;
 use crate::secrets::{SecretBox, SecretScope};
@@ -9,17 +12,21 @@ use app::domain::channel::{
     ChannelDraft, Credentials, ProviderKind, SavedFor, SecretField, SecretValue, ValidChannel,
     ValidationContext, VerificationMethod,
 };
+use app::domain::health::{self, Health, HealthLevel};
+use app::domain::routing::RoutingRules;
+use app::domain::service_time::WeekdayRules;
 use app::domain::worktime::{SegmentInput, WorkTime};
 use app::domain::{CertificateKind, TrustPrefix};
 use app::model::{
-    ActivityEvent, ChannelActivity, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery,
-    ChannelSort, ChannelSummary, EndpointActivity, LastTest, OutboundTimeline, RefusedDelivery,
+    ActivityEvent, AttentionChannel, ChannelActivity, ChannelForEdit, ChannelIntegration,
+    ChannelPage, ChannelQuery, ChannelSort, ChannelSummary, Dashboard, EndpointActivity,
+    ExpiringCertificate, LastTest, OutboundTimeline, RefusedDelivery,
 };
 use app::ports::{Channels, RepoError};
 use async_trait::async_trait;
-use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::sea_query::{Alias, Expr, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, DatabaseConnection, EntityTrait,
+    ActiveModelTrait, ActiveValue, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use std::collections::HashMap;
@@ -460,6 +467,8 @@ impl SqlChannels {
                     version: Set(1),
                     created_at: Set(now()),
                     updated_at: Set(now()),
+                    // the health sweep computes it
+                    health_due_at: Set(Some(now())),
                     ..Default::default()
                 };
                 self.apply(&mut am, tenant_id, &uid, c)?;
@@ -495,6 +504,9 @@ impl Channels for SqlChannels {
         if !q.provider.is_empty() {
             filter = filter.add(C::Provider.eq(q.provider.clone()));
         }
+        if q.attention {
+            filter = filter.add(C::Health.gt(0));
+        }
         let total = channel::Entity::find()
             .filter(filter.clone())
             .count(&self.db)
@@ -514,39 +526,19 @@ impl Channels for SqlChannels {
             ChannelSort::Updated => select
                 .order_by(C::UpdatedAt, order.clone())
                 .order_by(C::Id, order),
+            // (tenant_id, health, name_key) is an index: worst first, then by name
+            ChannelSort::Health => select
+                .order_by(C::Health, order)
+                .order_by(C::NameKey, sea_orm::Order::Asc),
         };
-        type Row = (
-            i64,
-            String,
-            String,
-            Option<i64>,
-            i64,
-            bool,
-            time::OffsetDateTime,
-            Option<bool>,
-            Option<time::OffsetDateTime>,
-            Option<String>,
-        );
-        let rows: Vec<Row> = select
-            .select_only()
-            .column(C::Id)
-            .column(C::Name)
-            .column(C::Provider)
-            .column(C::OuId)
-            .column(C::SkillQueueId)
-            .column_as(C::ScenarioKey.is_not_null(), "has_key")
-            .column(C::UpdatedAt)
-            .column(C::LastTestOk)
-            .column(C::LastTestAt)
-            .column(C::LastTestSummary)
+        let rows: Vec<channel::Model> = select
             .offset(u64::from(q.page - 1) * u64::from(q.per_page))
             .limit(u64::from(q.per_page))
-            .into_tuple()
             .all(&self.db)
             .await
             .map_err(internal("list channels"))?;
-        let ou_ids: Vec<i64> = rows.iter().filter_map(|r| r.3).collect();
-        let queue_ids: Vec<i64> = rows.iter().map(|r| r.4).collect();
+        let ou_ids: Vec<i64> = rows.iter().filter_map(|r| r.ou_id).collect();
+        let queue_ids: Vec<i64> = rows.iter().map(|r| r.skill_queue_id).collect();
         let ous: HashMap<i64, String> = if ou_ids.is_empty() {
             HashMap::new()
         } else {
@@ -573,49 +565,30 @@ impl Channels for SqlChannels {
                 .map(|s| (s.id, s.name))
                 .collect()
         };
-        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-        let last: HashMap<i64, time::OffsetDateTime> = if ids.is_empty() {
-            HashMap::new()
-        } else {
-            webhook_event::Entity::find()
-                .select_only()
-                .column(webhook_event::Column::ChannelId)
-                .column_as(webhook_event::Column::ReceivedAt.max(), "last")
-                .filter(webhook_event::Column::ChannelId.is_in(ids))
-                .group_by(webhook_event::Column::ChannelId)
-                .into_tuple::<(i64, time::OffsetDateTime)>()
-                .all(&self.db)
-                .await
-                .map_err(internal("last received"))?
-                .into_iter()
-                .collect()
-        };
+        let mut health = self.health_of(&rows).await?;
         Ok(ChannelPage {
             rows: rows
                 .into_iter()
-                .map(
-                    |(id, name, provider, ou_id, queue_id, has_key, updated, ok, at, summary)| {
-                        ChannelSummary {
-                            id,
-                            name,
-                            channel_type: "WhatsApp".into(),
-                            provider,
-                            ou: ou_id.and_then(|o| ous.get(&o).cloned()),
-                            skill_queue: queues.get(&queue_id).cloned().unwrap_or_default(),
-                            scenario_key: has_key,
-                            updated: display_time(updated),
-                            last_received: last.get(&id).copied().map(display_time),
-                            last_test: match (ok, at) {
-                                (Some(ok), Some(at)) => Some(LastTest {
-                                    ok,
-                                    at: display_time(at),
-                                    summary: summary.unwrap_or_default(),
-                                }),
-                                _ => None,
-                            },
-                        }
+                .map(|m| ChannelSummary {
+                    id: m.id,
+                    channel_type: "WhatsApp".into(),
+                    ou: m.ou_id.and_then(|o| ous.get(&o).cloned()),
+                    skill_queue: queues.get(&m.skill_queue_id).cloned().unwrap_or_default(),
+                    scenario_key: m.scenario_key.is_some(),
+                    updated: display_time(m.updated_at),
+                    last_received: m.last_accepted_at.map(display_time),
+                    last_test: match (m.last_test_ok, m.last_test_at) {
+                        (Some(ok), Some(at)) => Some(LastTest {
+                            ok,
+                            at: display_time(at),
+                            summary: m.last_test_summary.clone().unwrap_or_default(),
+                        }),
+                        _ => None,
                     },
-                )
+                    health: health.remove(&m.id).unwrap_or_default(),
+                    name: m.name,
+                    provider: m.provider,
+                })
                 .collect(),
             total,
             page: q.page,
@@ -675,6 +648,7 @@ impl Channels for SqlChannels {
             version: Set(1),
             created_at: Set(now()),
             updated_at: Set(now()),
+            health_due_at: Set(Some(now())),
             ..Default::default()
         };
         self.apply(&mut am, tenant_id, &uid, c)?;
@@ -688,6 +662,9 @@ impl Channels for SqlChannels {
                 internal("insert channel")(e)
             }
         })?;
+        super::health::refresh(&self.db, &[created.id])
+            .await
+            .map_err(internal("health of a new channel"))?;
         Ok(created.id)
     }
 
@@ -743,16 +720,25 @@ impl Channels for SqlChannels {
                 "Someone else saved this channel after you opened it. Your changes were not saved: reload the channel, then make them again.",
             ));
         }
+        super::health::refresh(&self.db, &[id])
+            .await
+            .map_err(internal("health after an edit"))?;
         Ok(())
     }
 
     async fn for_edit(&self, tenant_id: i64, id: i64) -> Result<ChannelForEdit, RepoError> {
         let m = self.find(tenant_id, id).await?;
+        let health = self
+            .health_of(std::slice::from_ref(&m))
+            .await?
+            .remove(&m.id)
+            .unwrap_or_default();
         Ok(ChannelForEdit {
             id: m.id,
             version: m.version,
             configured: configured(&m),
             draft: draft_of(&m),
+            health,
         })
     }
 
@@ -796,7 +782,166 @@ impl Channels for SqlChannels {
                 None
             },
             scenario_key: if cloud { None } else { m.scenario_key.clone() },
+            health: self
+                .health_of(std::slice::from_ref(&m))
+                .await?
+                .remove(&m.id)
+                .unwrap_or_default(),
+            time_zone: self.time_zone_of(tenant_id).await?,
         })
+    }
+
+    async fn routing(&self, tenant_id: i64, id: i64) -> Result<(RoutingRules, String), RepoError> {
+        let m = self.find(tenant_id, id).await?;
+        let d = draft_of(&m);
+        let work = |segments: &[SegmentInput]| {
+            WorkTime::parse(segments).map_err(|_| {
+                internal("stored work time")(DbErr::Custom(format!(
+                    "channel {} has work time that does not parse",
+                    m.id
+                )))
+            })
+        };
+        let weekdays = service_weekdays::Entity::find_by_id(tenant_id)
+            .one(&self.db)
+            .await
+            .map_err(internal("weekdays"))?;
+        let time_zone = weekdays
+            .as_ref()
+            .map_or_else(|| "UTC".to_owned(), |w| w.time_zone.clone());
+        let rules = weekdays
+            .and_then(|w| WeekdayRules::decode(&w.workdays))
+            .unwrap_or_default();
+        let non_working_dates = non_working_date::Entity::find()
+            .filter(non_working_date::Column::TenantId.eq(tenant_id))
+            .all(&self.db)
+            .await
+            .map_err(internal("non-working dates"))?
+            .into_iter()
+            .map(|d| (d.date, d.name))
+            .collect();
+        let skill_queue = skill_queue::Entity::find_by_id(m.skill_queue_id)
+            .filter(skill_queue::Column::TenantId.eq(tenant_id))
+            .one(&self.db)
+            .await
+            .map_err(internal("skill queue of a channel"))?
+            .map_or_else(|| "(removed)".to_owned(), |q| q.name);
+        Ok((
+            RoutingRules {
+                weekdays: rules,
+                non_working_dates,
+                workday: work(&d.workday)?,
+                non_workday: work(&d.non_workday)?,
+                notification: m.non_working_notification.clone(),
+                keywords: serde_json::from_str(&m.keywords).unwrap_or_default(),
+                skill_queue,
+                robot: m.robot_access_code.is_some(),
+                offline_prompt: m
+                    .offline_limit_minutes
+                    .is_some()
+                    .then(|| m.offline_prompt.clone().unwrap_or_default()),
+            },
+            time_zone,
+        ))
+    }
+
+    async fn dashboard(&self, tenant_id: i64) -> Result<Dashboard, RepoError> {
+        use channel::Column as C;
+        let counts: Vec<(i16, i64)> = channel::Entity::find()
+            .select_only()
+            .column(C::Health)
+            .column_as(C::Id.count(), "n")
+            .filter(C::TenantId.eq(tenant_id))
+            .group_by(C::Health)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(internal("health counts"))?;
+        let mut out = Dashboard::default();
+        for (rank, n) in counts {
+            let n = u64::try_from(n).unwrap_or(0);
+            match HealthLevel::from_rank(rank) {
+                HealthLevel::Ok => out.ok += n,
+                HealthLevel::Attention => out.attention += n,
+                HealthLevel::Failing => out.failing += n,
+            }
+        }
+        let worst = channel::Entity::find()
+            .filter(C::TenantId.eq(tenant_id))
+            .filter(C::Health.gt(0))
+            .order_by(C::Health, sea_orm::Order::Desc)
+            .order_by(C::NameKey, sea_orm::Order::Asc)
+            .limit(20)
+            .all(&self.db)
+            .await
+            .map_err(internal("channels needing attention"))?;
+        let mut health = self.health_of(&worst).await?;
+        out.needs_attention = worst
+            .into_iter()
+            .map(|m| AttentionChannel {
+                health: health.remove(&m.id).unwrap_or_default(),
+                id: m.id,
+                name: m.name,
+                provider: m.provider,
+            })
+            .collect();
+        let now = now();
+        let soon = now + time::Duration::days(health::CERTIFICATE_WARNING_DAYS);
+        let mut certs: Vec<ExpiringCertificate> = certificate::Entity::find()
+            .filter(certificate::Column::TenantId.eq(tenant_id))
+            // a chain may hold a member that expires before the first certificate
+            .filter(
+                Condition::any()
+                    .add(certificate::Column::NotAfter.lte(soon))
+                    .add(certificate::Column::ChainPem.is_not_null()),
+            )
+            .all(&self.db)
+            .await
+            .map_err(internal("certificates expiring"))?
+            .into_iter()
+            .filter_map(|m| {
+                let earliest = super::certificates::members_of(&m)
+                    .iter()
+                    .map(|p| p.not_after)
+                    .min()
+                    .unwrap_or(m.not_after);
+                (earliest <= soon).then(|| ExpiringCertificate {
+                    id: m.id,
+                    name: m.name,
+                    kind: m.kind,
+                    not_after: super::certificates::day(earliest),
+                    expired: earliest <= now,
+                })
+            })
+            .collect();
+        certs.sort_by(|a, b| a.not_after.cmp(&b.not_after).then(a.name.cmp(&b.name)));
+        out.certificates = certs;
+        let hour = now.unix_timestamp().div_euclid(3600);
+        let (accepted, refused): (Option<i64>, Option<i64>) = webhook_count::Entity::find()
+            .select_only()
+            // PostgreSQL sums bigints as numeric
+            .column_as(
+                Expr::col(webhook_count::Column::Accepted)
+                    .sum()
+                    .cast_as(Alias::new("BIGINT")),
+                "a",
+            )
+            .column_as(
+                Expr::col(webhook_count::Column::Refused)
+                    .sum()
+                    .cast_as(Alias::new("BIGINT")),
+                "r",
+            )
+            .filter(webhook_count::Column::TenantId.eq(tenant_id))
+            .filter(webhook_count::Column::Hour.gt(hour - 24))
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(internal("deliveries in 24 hours"))?
+            .unwrap_or_default();
+        out.accepted_24h = u64::try_from(accepted.unwrap_or(0)).unwrap_or(0);
+        out.refused_24h = u64::try_from(refused.unwrap_or(0)).unwrap_or(0);
+        Ok(out)
     }
 
     async fn activity(
@@ -970,6 +1115,29 @@ impl SqlChannels {
                 }
             })
             .collect())
+    }
+
+    /// Health of each channel, computed now from what is stored.
+    pub async fn health_of(
+        &self,
+        rows: &[channel::Model],
+    ) -> Result<HashMap<i64, Health>, RepoError> {
+        let facts = super::health::facts_of(&self.db, rows)
+            .await
+            .map_err(internal("health facts"))?;
+        let now = now().unix_timestamp();
+        Ok(facts
+            .into_iter()
+            .map(|(id, f)| (id, health::assess(&f, now)))
+            .collect())
+    }
+
+    async fn time_zone_of(&self, tenant_id: i64) -> Result<String, RepoError> {
+        Ok(service_weekdays::Entity::find_by_id(tenant_id)
+            .one(&self.db)
+            .await
+            .map_err(internal("time zone"))?
+            .map_or_else(|| "UTC".to_owned(), |w| w.time_zone))
     }
 
     pub async fn activity_of(

@@ -210,6 +210,8 @@ pub mod service_weekdays {
         pub tenant_id: i64,
         /// `1111100`, Monday first
         pub workdays: String,
+        /// IANA time zone name.
+        pub time_zone: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -304,6 +306,15 @@ pub mod channel {
         pub last_test_summary: Option<String>,
         /// When Meta last completed the verification handshake (cloud-api).
         pub verified_at: Option<TimeDateTimeWithTimeZone>,
+        /// The newest accepted and refused delivery, written by the webhook writer.
+        pub last_accepted_at: Option<TimeDateTimeWithTimeZone>,
+        pub last_refused_at: Option<TimeDateTimeWithTimeZone>,
+        /// The newest refusal's reason code (`app::domain::refusal::Refusal::code`).
+        pub last_refused_reason: Option<String>,
+        /// `app::domain::health::HealthLevel::rank`, kept for sorting and filtering.
+        pub health: i16,
+        /// When time alone changes the health next; the sweep recomputes it then.
+        pub health_due_at: Option<TimeDateTimeWithTimeZone>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -491,6 +502,27 @@ pub mod webhook_refusal {
         pub second: i64,
         pub count: i64,
         pub last_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod webhook_count {
+    use sea_orm::entity::prelude::*;
+
+    /// Deliveries accepted and refused per tenant and hour.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_counts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hour: i64,
+        pub accepted: i64,
+        pub refused: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod certificates;
 pub mod channels;
 pub mod entities;
+pub mod health;
 pub mod keys;
 pub mod migration;
 pub mod org;

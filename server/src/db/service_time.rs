@@ -25,10 +25,14 @@ impl SqlServiceTime {
 #[async_trait]
 impl ServiceTimes for SqlServiceTime {
     async fn get(&self, tenant_id: i64) -> Result<ServiceTime, RepoError> {
-        let weekdays = service_weekdays::Entity::find_by_id(tenant_id)
+        let row = service_weekdays::Entity::find_by_id(tenant_id)
             .one(&self.db)
             .await
-            .map_err(internal("get weekdays"))?
+            .map_err(internal("get weekdays"))?;
+        let time_zone = row
+            .as_ref()
+            .map_or_else(|| "UTC".to_owned(), |w| w.time_zone.clone());
+        let weekdays = row
             .and_then(|w| WeekdayRules::decode(&w.workdays))
             .unwrap_or_default();
         let dates = non_working_date::Entity::find()
@@ -44,13 +48,18 @@ impl ServiceTimes for SqlServiceTime {
                 name: d.name,
             })
             .collect();
-        Ok(ServiceTime { weekdays, dates })
+        Ok(ServiceTime {
+            weekdays,
+            time_zone,
+            dates,
+        })
     }
 
     async fn set_weekdays(&self, tenant_id: i64, rules: WeekdayRules) -> Result<(), RepoError> {
         service_weekdays::Entity::insert(service_weekdays::ActiveModel {
             tenant_id: Set(tenant_id),
             workdays: Set(rules.encode()),
+            ..Default::default()
         })
         .on_conflict(
             OnConflict::column(service_weekdays::Column::TenantId)
@@ -60,6 +69,23 @@ impl ServiceTimes for SqlServiceTime {
         .exec(&self.db)
         .await
         .map_err(internal("save weekdays"))?;
+        Ok(())
+    }
+
+    async fn set_time_zone(&self, tenant_id: i64, zone: &str) -> Result<(), RepoError> {
+        service_weekdays::Entity::insert(service_weekdays::ActiveModel {
+            tenant_id: Set(tenant_id),
+            workdays: Set(WeekdayRules::default().encode()),
+            time_zone: Set(zone.to_owned()),
+        })
+        .on_conflict(
+            OnConflict::column(service_weekdays::Column::TenantId)
+                .update_column(service_weekdays::Column::TimeZone)
+                .to_owned(),
+        )
+        .exec(&self.db)
+        .await
+        .map_err(internal("save time zone"))?;
         Ok(())
     }
 

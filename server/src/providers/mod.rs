@@ -251,6 +251,9 @@ impl Outbound for SqlOutbound {
             .exec(&self.db)
             .await
             .map_err(internal("store a test result"))?;
+        crate::db::health::refresh(&self.db, &[c.id])
+            .await
+            .map_err(internal("health after a test"))?;
         tracing::info!(
             tenant_id,
             channel_id = c.id,

@@ -13,8 +13,11 @@ use crate::db::now;
 use app::domain::refusal::Refusal;
 use axum::body::Bytes;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, Set, TransactionTrait};
-use std::collections::{BTreeSet, HashMap};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, Set, TransactionTrait,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -284,9 +287,11 @@ pub async fn write_all(db: &DatabaseConnection, jobs: &[&Pending]) -> Vec<bool> 
 /// not kept.
 async fn write_batch(db: &DatabaseConnection, jobs: &[&Pending]) -> Result<(), DbErr> {
     let txn = db.begin().await?;
+    let mut accepted: BTreeMap<i64, (i64, time::OffsetDateTime)> = BTreeMap::new();
     for job in jobs {
         let d = &job.delivery;
         let received = now();
+        accepted.insert(job.channel_id, (job.tenant_id, received));
         let delivery_id = webhook_delivery::Entity::insert(webhook_delivery::ActiveModel {
             channel_id: Set(job.channel_id),
             tenant_id: Set(job.tenant_id),
@@ -347,7 +352,82 @@ async fn write_batch(db: &DatabaseConnection, jobs: &[&Pending]) -> Result<(), D
                 .await?;
         }
     }
+    note_accepted(&txn, &accepted).await?;
+    let mut per_tenant: BTreeMap<i64, i64> = BTreeMap::new();
+    for job in jobs {
+        *per_tenant.entry(job.tenant_id).or_default() += 1;
+    }
+    count(&txn, per_tenant.into_iter().map(|(t, n)| (t, n, 0))).await?;
     txn.commit().await
+}
+
+/// The newest accepted delivery on each channel's row; health recomputed where it can change
+/// (a channel not OK, or one that had received nothing yet).
+async fn note_accepted(
+    txn: &DatabaseTransaction,
+    accepted: &BTreeMap<i64, (i64, time::OffsetDateTime)>,
+) -> Result<(), DbErr> {
+    use crate::db::entities::channel::{Column as C, Entity as Channel};
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    let due: Vec<i64> = Channel::find()
+        .select_only()
+        .column(C::Id)
+        .filter(C::Id.is_in(accepted.keys().copied()))
+        .filter(
+            Condition::any()
+                .add(C::Health.ne(0))
+                .add(C::LastAcceptedAt.is_null()),
+        )
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for (channel_id, (_, at)) in accepted {
+        Channel::update_many()
+            .col_expr(C::LastAcceptedAt, Expr::value(*at))
+            .filter(C::Id.eq(*channel_id))
+            // never backwards
+            .filter(
+                Condition::any()
+                    .add(C::LastAcceptedAt.is_null())
+                    .add(C::LastAcceptedAt.lt(*at)),
+            )
+            .exec(txn)
+            .await?;
+    }
+    crate::db::health::refresh(txn, &due).await
+}
+
+/// Adds to the per-tenant, per-hour counts of accepted and refused deliveries.
+async fn count(
+    txn: &DatabaseTransaction,
+    rows: impl Iterator<Item = (i64, i64, i64)>,
+) -> Result<(), DbErr> {
+    use crate::db::entities::webhook_count::{ActiveModel, Column as W, Entity};
+    let hour = now().unix_timestamp().div_euclid(3600);
+    for (tenant_id, accepted, refused) in rows {
+        let mut conflict = OnConflict::columns([W::TenantId, W::Hour]);
+        conflict
+            .value(
+                W::Accepted,
+                Expr::col((Entity, W::Accepted)).add(Expr::cust("excluded.accepted")),
+            )
+            .value(
+                W::Refused,
+                Expr::col((Entity, W::Refused)).add(Expr::cust("excluded.refused")),
+            );
+        Entity::insert(ActiveModel {
+            tenant_id: Set(tenant_id),
+            hour: Set(hour),
+            accepted: Set(accepted),
+            refused: Set(refused),
+        })
+        .on_conflict(conflict)
+        .exec_without_returning(txn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// A report about a test message this server sent: one more step of its timeline.
@@ -359,7 +439,6 @@ async fn follow_sent_message(
     received: time::OffsetDateTime,
 ) -> Result<(), DbErr> {
     use crate::db::entities::{outbound_message, outbound_status};
-    use sea_orm::{ColumnTrait, QueryFilter};
     let Some(sent) = outbound_message::Entity::find()
         .filter(outbound_message::Column::ChannelId.eq(channel_id))
         .filter(outbound_message::Column::ProviderMessageId.eq(e.provider_message_id.as_str()))
@@ -385,7 +464,6 @@ async fn follow_sent_message(
 /// its count), then keeps the newest `REFUSALS_KEPT` rows of each channel touched.
 async fn write_refusals(db: &DatabaseConnection, list: Vec<Refused>) -> Result<(), DbErr> {
     use sea_orm::sea_query::{Alias, Query};
-    use sea_orm::{ColumnTrait, QueryFilter};
     use webhook_refusal::Column as R;
     let mut rows: HashMap<(i64, Refusal, i64), (Refused, i64)> = HashMap::new();
     for r in list {
@@ -395,6 +473,16 @@ async fn write_refusals(db: &DatabaseConnection, list: Vec<Refused>) -> Result<(
         entry.0 = r;
     }
     let channels: BTreeSet<i64> = rows.keys().map(|k| k.0).collect();
+    // per channel the newest refusal; per tenant how many
+    let mut newest: BTreeMap<i64, (time::OffsetDateTime, Refusal)> = BTreeMap::new();
+    let mut per_tenant: BTreeMap<i64, i64> = BTreeMap::new();
+    for ((channel_id, reason, _), (r, n)) in &rows {
+        let e = newest.entry(*channel_id).or_insert((r.at, *reason));
+        if r.at >= e.0 {
+            *e = (r.at, *reason);
+        }
+        *per_tenant.entry(r.tenant_id).or_default() += n;
+    }
     let txn = db.begin().await?;
     for ((channel_id, reason, second), (r, count)) in rows {
         let model = webhook_refusal::ActiveModel {
@@ -450,6 +538,26 @@ async fn write_refusals(db: &DatabaseConnection, list: Vec<Refused>) -> Result<(
             .exec(&txn)
             .await?;
     }
+    {
+        use crate::db::entities::channel::{Column as C, Entity as Channel};
+        for (channel_id, (at, reason)) in &newest {
+            Channel::update_many()
+                .col_expr(C::LastRefusedAt, Expr::value(*at))
+                .col_expr(C::LastRefusedReason, Expr::value(reason.code()))
+                .filter(C::Id.eq(*channel_id))
+                // a refusal recorded late never hides a newer one
+                .filter(
+                    Condition::any()
+                        .add(C::LastRefusedAt.is_null())
+                        .add(C::LastRefusedAt.lt(*at)),
+                )
+                .exec(&txn)
+                .await?;
+        }
+    }
+    let ids: Vec<i64> = newest.keys().copied().collect();
+    crate::db::health::refresh(&txn, &ids).await?;
+    count(&txn, per_tenant.into_iter().map(|(t, n)| (t, 0, n))).await?;
     txn.commit().await
 }
 

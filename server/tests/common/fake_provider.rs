@@ -38,7 +38,16 @@ pub struct Leaf {
 
 impl Pki {
     pub fn new(name: &str) -> Self {
+        Self::new_until(name, None)
+    }
+
+    /// A CA whose certificate expires at `not_after` (rcgen's default far future when `None`).
+    pub fn new_until(name: &str, not_after: Option<time::OffsetDateTime>) -> Self {
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        if let Some(t) = not_after {
+            params.not_before = t - time::Duration::days(365);
+            params.not_after = t;
+        }
         params.distinguished_name.push(DnType::CommonName, name);
         params
             .distinguished_name

@@ -98,7 +98,9 @@ pub fn EditChannelPage() -> impl IntoView {
                 match data.await {
                     Ok((channel, options)) => {
                         let (id, version) = (channel.id, channel.version);
+                        let health = channel.health.clone();
                         view! {
+                            <crate::components::HealthPanel channel_id=id health />
                             <ChannelForm
                                 initial=channel.draft
                                 configured=channel.configured

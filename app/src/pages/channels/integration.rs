@@ -1,8 +1,8 @@
 //! `/config/channels/{id}/integration`: the URLs to give the provider, with Copy buttons, and
 //! the scenario key.
 
-use crate::api::channels::{GenerateScenarioKey, get_channel_integration};
-use crate::components::{Breadcrumbs, ErrorPanel, FormAlert, action_error};
+use crate::api::channels::{GenerateScenarioKey, TestChannelConnection, get_channel_integration};
+use crate::components::{Breadcrumbs, ErrorPanel, FormAlert, HealthPanel, action_error};
 use crate::model::ChannelIntegration;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,9 +14,11 @@ pub fn IntegrationPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
     let generate = ServerAction::<GenerateScenarioKey>::new();
+    // a test changes the health shown beside it
+    let test = ServerAction::<TestChannelConnection>::new();
     let data = Resource::new(
-        move || (id(), generate.version().get()),
-        |(id, _)| get_channel_integration(id),
+        move || (id(), generate.version().get(), test.version().get()),
+        |(id, _, _)| get_channel_integration(id),
     );
     let generate_error = action_error(generate.value());
     view! {
@@ -34,10 +36,13 @@ pub fn IntegrationPage() -> impl IntoView {
                 match data.await {
                     Ok(i) => {
                         let (id, provider) = (i.id, i.provider.clone());
+                        let (health, time_zone) = (i.health.clone(), i.time_zone.clone());
                         view! {
+                            <HealthPanel channel_id=id health />
                             <Integration i generate />
-                            <super::prove::TestConnectionPanel id />
+                            <super::prove::TestConnectionPanel id action=test />
                             <super::prove::SendTestMessagePanel id provider />
+                            <super::routing::RoutingPreviewPanel id time_zone />
                         }
                         .into_any()
                     }

@@ -2,7 +2,9 @@
 
 use crate::api::channels::{DeleteChannel, list_channels};
 use crate::api::exports::start_export;
-use crate::components::{Breadcrumbs, EmptyState, ErrorPanel, FormAlert, action_error};
+use crate::components::{
+    Breadcrumbs, EmptyState, ErrorPanel, FormAlert, HealthBadge, action_error,
+};
 use crate::domain::channel::ProviderKind;
 use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
 use leptos::prelude::*;
@@ -82,6 +84,22 @@ pub fn ChannelsPage() -> impl IntoView {
                         .into_iter()
                         .map(|p| view! { <option value=p.as_str()>{p.as_str()}</option> })
                         .collect_view()}
+                </select>
+            </div>
+            <div class="field inline">
+                <label for="health-filter">"Health"</label>
+                <select
+                    id="health-filter"
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev) == "attention";
+                        set(&|q| {
+                            q.attention = v;
+                            q.page = 1;
+                        });
+                    }
+                >
+                    <option value="">"All"</option>
+                    <option value="attention" selected=move || query.with(|q| q.attention)>"Needs attention"</option>
                 </select>
             </div>
             <div class="field inline">
@@ -170,7 +188,8 @@ fn SortHeader(
                             q.descending = !q.descending;
                         } else {
                             q.sort = sort;
-                            q.descending = sort == ChannelSort::Updated;
+                            // newest and worst first
+                            q.descending = matches!(sort, ChannelSort::Updated | ChannelSort::Health);
                         }
                         q.page = 1;
                     })
@@ -214,7 +233,8 @@ fn ChannelTable(
     };
     let confirming = RwSignal::new(None::<i64>);
     let pages = page.total.div_ceil(u64::from(page.per_page)).max(1);
-    let filtered = query.with_untracked(|q| !q.search.is_empty() || !q.provider.is_empty());
+    let filtered =
+        query.with_untracked(|q| !q.search.is_empty() || !q.provider.is_empty() || q.attention);
     if page.rows.is_empty() {
         return if filtered {
             view! {
@@ -255,6 +275,7 @@ fn ChannelTable(
                         <th scope="col">"Skill Queue"</th>
                         <th scope="col">"Scenario Key"</th>
                         <SortHeader label="Updated" sort=ChannelSort::Updated query />
+                        <SortHeader label="Health" sort=ChannelSort::Health query />
                         <th scope="col">"Last received"</th>
                         <th scope="col">"Connection"</th>
                         <th scope="col">"Operation"</th>
@@ -293,6 +314,10 @@ fn ChannelTable(
                                     <td>{c.skill_queue.clone()}</td>
                                     <td>{if c.scenario_key { "YES" } else { "NO" }}</td>
                                     <td>{c.updated.clone()}</td>
+                                    <td class="health-cell">
+                                        <HealthBadge health=c.health.clone() />
+                                        {c.health.reasons.first().map(|r| view! { <span class="hint reason">{format!(" {}", r.message)}</span> })}
+                                    </td>
                                     <td>{c.last_received.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td>
                                         {match c.last_test.clone() {

@@ -5,3 +5,4 @@ pub mod form;
 pub mod integration;
 pub mod list;
 pub mod prove;
+pub mod routing;

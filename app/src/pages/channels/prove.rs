@@ -9,8 +9,13 @@ use leptos_router::components::A;
 
 /// The Test connection button and what it found.
 #[component]
-pub fn TestConnectionPanel(id: i64) -> impl IntoView {
-    let test = ServerAction::<TestChannelConnection>::new();
+pub fn TestConnectionPanel(
+    id: i64,
+    /// The page's action, when the page refreshes something after a test (the health).
+    #[prop(optional)]
+    action: Option<ServerAction<TestChannelConnection>>,
+) -> impl IntoView {
+    let test = action.unwrap_or_default();
     let error = action_error(test.value());
     let result = move || {
         test.value().get().and_then(Result::ok).map(|r| {
