@@ -1,7 +1,10 @@
 //! Channel-list latency at scale: seeds channels into one tenant on a fresh SQLite database
 //! (100,000 unless `BENCH_CHANNELS` says otherwise), starts the real server on loopback and
 //! calls the `list_channels` server function over HTTP, one request at a time, for the first
-//! page, a middle page and a name search. Prints p50, p99 and max per case.
+//! page, a middle page and a name search, the Health sort and "needs attention" filter (20% of
+//! the channels Failing), 100 rows with their health, and the `/config` dashboard
+//! (`get_dashboard`). Prints p50, p99 and max per case, and a floor: `/healthz` on the same
+//! server.
 //!
 //! `cargo bench -p server --bench channel_list` (or `make bench`).
 
@@ -69,6 +72,41 @@ async fn main() {
         config.database_url
     );
 
+    // 20% of the channels have refused deliveries (Failing), as the webhook writer leaves
+    // them; then the health of every channel is computed, as the sweep does after a start
+    let started = Instant::now();
+    {
+        use sea_orm::ConnectionTrait;
+        state
+            .db
+            .conn
+            .execute_unprepared(
+                "UPDATE channels SET last_refused_at = CURRENT_TIMESTAMP, \
+                 last_refused_reason = 'account_key_mismatch' WHERE id % 5 = 0",
+            )
+            .await
+            .expect("refusals");
+        for h in 0..24 {
+            state
+                .db
+                .conn
+                .execute_unprepared(&format!(
+                    "INSERT INTO webhook_counts (tenant_id, hour, accepted, refused) \
+                     SELECT id, {} , 1000, 250 FROM tenants",
+                    time::OffsetDateTime::now_utc().unix_timestamp() / 3600 - h
+                ))
+                .await
+                .expect("counts");
+        }
+    }
+    let swept = server::db::health::sweep(&state.db.conn)
+        .await
+        .expect("sweep");
+    println!(
+        "health of {swept} channels computed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
     let router = startup::build_router(state, &config);
     tokio::spawn(async move {
         startup::serve(
@@ -117,9 +155,44 @@ async fn main() {
             "provider filter + newest first",
             serde_json::json!({"search": "", "provider": "twilio", "sort": "Updated", "descending": true, "page": 1, "per_page": 20}),
         ),
+        (
+            "health, worst first (20 rows)",
+            serde_json::json!({"search": "", "provider": "", "sort": "Health", "descending": true, "page": 1, "per_page": 20}),
+        ),
+        (
+            "needs attention, middle page",
+            serde_json::json!({"search": "", "provider": "", "sort": "Name", "descending": false, "attention": true, "page": middle / 5, "per_page": 20}),
+        ),
+        (
+            "100 rows with health (by name)",
+            serde_json::json!({"search": "", "provider": "", "sort": "Name", "descending": false, "page": 1, "per_page": 100}),
+        ),
     ];
     println!(
         "list_channels over HTTP, {SAMPLES} sequential calls per case after {WARMUP} warm-up calls:"
+    );
+    // the floor: the cheapest request this server answers, on the same connection pool
+    let mut times = Vec::with_capacity(SAMPLES);
+    for i in 0..WARMUP + SAMPLES {
+        let t = Instant::now();
+        let res = http
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .expect("call");
+        assert!(res.status().is_success(), "{}", res.status());
+        res.bytes().await.expect("body");
+        if i >= WARMUP {
+            times.push(t.elapsed());
+        }
+    }
+    times.sort();
+    println!(
+        "  {:<40} floor         p50={}  p99={}  max={}",
+        "GET /healthz",
+        ms(percentile(&times, 0.50)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().expect("samples"))
     );
     for (label, query) in cases {
         let body = serde_json::json!({ "query": query });
@@ -149,4 +222,30 @@ async fn main() {
             ms(*times.last().expect("samples"))
         );
     }
+
+    let mut times = Vec::with_capacity(SAMPLES);
+    let mut failing = 0;
+    for i in 0..WARMUP + SAMPLES {
+        let t = Instant::now();
+        let res = http
+            .post(format!("{base}/api/get_dashboard"))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .expect("call");
+        assert!(res.status().is_success(), "{}", res.status());
+        let d: serde_json::Value = res.json().await.expect("json");
+        if i >= WARMUP {
+            times.push(t.elapsed());
+        }
+        failing = d["failing"].as_u64().unwrap_or(0);
+    }
+    times.sort();
+    println!(
+        "  {:<40} failing={failing:<5} p50={}  p99={}  max={}",
+        "get_dashboard",
+        ms(percentile(&times, 0.50)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().expect("samples"))
+    );
 }

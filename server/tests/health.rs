@@ -145,6 +145,10 @@ async fn refused_and_accepted_deliveries_move_the_health_and_the_dashboard() {
     // sorted and filtered in SQL
     let page = list(&app, &a.cookie, true, "Health").await;
     assert_eq!(page["total"], 1, "{page}");
+    for sort in ["Name", "Provider", "Updated"] {
+        let page = list(&app, &a.cookie, true, sort).await;
+        assert_eq!(page["rows"].as_array().unwrap().len(), 1, "{sort}: {page}");
+    }
     let d = dashboard(&app, &a.cookie).await;
     assert_eq!(d["failing"], 1, "{d}");
     assert_eq!(d["refused_24h"], 1, "{d}");
@@ -566,4 +570,60 @@ async fn routing_preview_in_the_tenants_time_zone() {
         401
     );
     assert_eq!(app.call("get_dashboard", &[], None).await.status, 401);
+}
+
+#[tokio::test]
+async fn the_sweep_goes_past_its_batch_and_the_dashboard_lists_at_most_20() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
+        .await;
+    let a = app.session("alpha-admin", "alpha-password").await;
+    // 1,200 channels made as `switchboard demo` makes them: their health is due at once
+    server::demo::seed(&app.state, "Alpha", 1_200)
+        .await
+        .unwrap();
+    // (the background sweep may have taken some already; together they cover all)
+    server::db::health::sweep(&app.state.db.conn).await.unwrap();
+    let due = channel::Entity::find()
+        .filter(channel::Column::HealthDueAt.lte(time::OffsetDateTime::now_utc()))
+        .all(&app.state.db.conn)
+        .await
+        .unwrap();
+    assert!(due.is_empty(), "{} channels still due", due.len());
+    // 25 of them with a refused delivery, as the webhook writer records it
+    let ids: Vec<i64> = channel::Entity::find()
+        .all(&app.state.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .take(25)
+        .map(|c| c.id)
+        .collect();
+    channel::Entity::update_many()
+        .col_expr(
+            channel::Column::LastRefusedAt,
+            Expr::value(time::OffsetDateTime::now_utc()),
+        )
+        .col_expr(
+            channel::Column::LastRefusedReason,
+            Expr::value("account_key_missing"),
+        )
+        .filter(channel::Column::Id.is_in(ids.clone()))
+        .exec(&app.state.db.conn)
+        .await
+        .unwrap();
+    server::db::health::refresh(&app.state.db.conn, &ids)
+        .await
+        .unwrap();
+    let d = dashboard(&app, &a).await;
+    assert_eq!(d["failing"], 25, "{d}");
+    assert_eq!(
+        d["ok"].as_u64().unwrap() + d["attention"].as_u64().unwrap(),
+        1_175,
+        "{d}"
+    );
+    assert_eq!(d["needs_attention"].as_array().unwrap().len(), 20, "{d}");
+    let page = list(&app, &a, true, "Name").await;
+    assert_eq!(page["total"], 25, "{page}");
 }

@@ -504,14 +504,24 @@ impl Channels for SqlChannels {
         if !q.provider.is_empty() {
             filter = filter.add(C::Provider.eq(q.provider.clone()));
         }
+        let mut counted = channel::Entity::find().filter(filter.clone());
         if q.attention {
-            filter = filter.add(C::Health.gt(0));
+            counted = counted.filter(C::Health.gt(0));
         }
-        let total = channel::Entity::find()
-            .filter(filter.clone())
+        let total = counted
             .count(&self.db)
             .await
             .map_err(internal("count channels"))?;
+        if q.attention {
+            // counted with the health index above; for the page sorted by anything else, the
+            // unary `+` keeps SQLite on the sort's index (filtering the health read from
+            // `idx_channels_name_health`) instead of sorting every unhealthy channel
+            filter = filter.add(if q.sort == ChannelSort::Health {
+                Expr::col(C::Health).gt(0)
+            } else {
+                Expr::cust("+health > 0")
+            });
+        }
         let order = if q.descending {
             sea_orm::Order::Desc
         } else {
@@ -847,25 +857,32 @@ impl Channels for SqlChannels {
 
     async fn dashboard(&self, tenant_id: i64) -> Result<Dashboard, RepoError> {
         use channel::Column as C;
+        // the few unhealthy ones grouped, the rest by one count (both on covering indexes)
         let counts: Vec<(i16, i64)> = channel::Entity::find()
             .select_only()
             .column(C::Health)
             .column_as(C::Id.count(), "n")
             .filter(C::TenantId.eq(tenant_id))
+            .filter(C::Health.gt(0))
             .group_by(C::Health)
             .into_tuple()
             .all(&self.db)
             .await
             .map_err(internal("health counts"))?;
+        let all = channel::Entity::find()
+            .filter(C::TenantId.eq(tenant_id))
+            .count(&self.db)
+            .await
+            .map_err(internal("count channels"))?;
         let mut out = Dashboard::default();
         for (rank, n) in counts {
             let n = u64::try_from(n).unwrap_or(0);
             match HealthLevel::from_rank(rank) {
-                HealthLevel::Ok => out.ok += n,
                 HealthLevel::Attention => out.attention += n,
-                HealthLevel::Failing => out.failing += n,
+                _ => out.failing += n,
             }
         }
+        out.ok = all.saturating_sub(out.attention + out.failing);
         let worst = channel::Entity::find()
             .filter(C::TenantId.eq(tenant_id))
             .filter(C::Health.gt(0))

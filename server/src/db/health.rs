@@ -9,6 +9,7 @@ use app::domain::refusal::Refusal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -182,7 +183,10 @@ pub async fn sweep(db: &DatabaseConnection) -> Result<usize, DbErr> {
         if ids.is_empty() {
             return Ok(done);
         }
-        refresh(db, &ids).await?;
+        // one transaction per batch: one commit instead of one per changed channel
+        let txn = db.begin().await?;
+        refresh(&txn, &ids).await?;
+        txn.commit().await?;
         done += ids.len();
     }
 }

@@ -1816,6 +1816,30 @@ mod m20261128_000012_health {
                         .to_owned(),
                 )
                 .await?;
+            // worst first, then by name: the Health sort's default and the dashboard's list
+            manager
+                .create_index(
+                    Index::create()
+                        .name("idx_channels_health_worst")
+                        .table(Channels::Table)
+                        .col(Channels::TenantId)
+                        .col((Channels::Health, IndexOrder::Desc))
+                        .col(Channels::NameKey)
+                        .to_owned(),
+                )
+                .await?;
+            // "needs attention" in name order: walked by name, the health read from the index
+            manager
+                .create_index(
+                    Index::create()
+                        .name("idx_channels_name_health")
+                        .table(Channels::Table)
+                        .col(Channels::TenantId)
+                        .col(Channels::NameKey)
+                        .col(Channels::Health)
+                        .to_owned(),
+                )
+                .await?;
             manager
                 .create_index(
                     Index::create()
