@@ -1082,3 +1082,26 @@ async fn a_body_over_one_mib_is_recorded_for_its_channel() {
         413
     );
 }
+
+#[tokio::test]
+async fn deliveries_to_unknown_keys_are_counted_never_stored() {
+    use server::db::entities::{webhook_delivery, webhook_refusal};
+    let w = world().await;
+    let (message_url, _) = w.urls["infobip"].clone();
+    let (callback, _) = w.urls["cloud-api"].clone();
+    let before = w.app.state.webhook_writer.unknown_keys();
+    for i in 0..300 {
+        let url = if i % 2 == 0 {
+            unknown(&message_url)
+        } else {
+            unknown(&callback)
+        };
+        let (status, _) = post(&w, &url, &[("AccountKey", "x")], b"{}".to_vec(), false).await;
+        assert_eq!(status, 404);
+    }
+    w.app.state.webhook_writer.flush().await;
+    assert_eq!(w.app.state.webhook_writer.unknown_keys() - before, 300);
+    let db = &w.app.state.db.conn;
+    assert_eq!(webhook_refusal::Entity::find().count(db).await.unwrap(), 0);
+    assert_eq!(webhook_delivery::Entity::find().count(db).await.unwrap(), 0);
+}

@@ -140,10 +140,19 @@ pub async fn facts_of<C: ConnectionTrait>(
         .collect())
 }
 
-/// Recomputes and stores the health level (and when it is due next) of these channels.
-pub async fn refresh<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), DbErr> {
+/// A new level for a channel, and the facts it was computed from (written only while they
+/// are still the stored ones).
+struct Change {
+    id: i64,
+    rank: i16,
+    due: Option<OffsetDateTime>,
+    seen: channel::Model,
+}
+
+/// What changes for these channels: the ones whose level or due time differ from the stored.
+async fn changes<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<Vec<Change>, DbErr> {
     if ids.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let rows = channel::Entity::find()
         .filter(channel::Column::Id.is_in(ids.iter().copied()))
@@ -151,21 +160,56 @@ pub async fn refresh<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), Db
         .await?;
     let facts = facts_of(conn, &rows).await?;
     let now = unix(OffsetDateTime::now_utc());
-    for c in &rows {
-        let Some(f) = facts.get(&c.id) else { continue };
-        let rank = assess(f, now).level.rank();
-        let due = next_change(f, now).map(at);
-        if c.health == rank && c.health_due_at == due {
-            continue;
-        }
+    Ok(rows
+        .iter()
+        .filter_map(|c| {
+            let f = facts.get(&c.id)?;
+            let rank = assess(f, now).level.rank();
+            let due = next_change(f, now).map(at);
+            (c.health != rank || c.health_due_at != due).then(|| Change {
+                id: c.id,
+                rank,
+                due,
+                seen: c.clone(),
+            })
+        })
+        .collect())
+}
+
+fn unchanged<T>(column: channel::Column, value: Option<T>) -> sea_orm::sea_query::SimpleExpr
+where
+    T: Into<sea_orm::Value>,
+{
+    match value {
+        Some(v) => column.eq(v),
+        None => column.is_null(),
+    }
+}
+
+async fn store<C: ConnectionTrait>(conn: &C, changes: &[Change]) -> Result<(), DbErr> {
+    use channel::Column as Col;
+    for c in changes {
+        let s = &c.seen;
         channel::Entity::update_many()
-            .col_expr(channel::Column::Health, Expr::value(rank))
-            .col_expr(channel::Column::HealthDueAt, Expr::value(due))
-            .filter(channel::Column::Id.eq(c.id))
+            .col_expr(Col::Health, Expr::value(c.rank))
+            .col_expr(Col::HealthDueAt, Expr::value(c.due))
+            .filter(Col::Id.eq(c.id))
+            // a fact changed since it was read: its writer recomputes, not this stale result
+            .filter(Col::UpdatedAt.eq(s.updated_at))
+            .filter(unchanged(Col::LastAcceptedAt, s.last_accepted_at))
+            .filter(unchanged(Col::LastRefusedAt, s.last_refused_at))
+            .filter(unchanged(Col::LastTestAt, s.last_test_at))
             .exec(conn)
             .await?;
     }
     Ok(())
+}
+
+/// Recomputes and stores the health level (and when it is due next) of these channels, on
+/// `conn` (the caller's transaction when the facts changed in it).
+pub async fn refresh<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), DbErr> {
+    let changed = changes(conn, ids).await?;
+    store(conn, &changed).await
 }
 
 /// Recomputes every channel whose health is due; returns how many.
@@ -183,9 +227,12 @@ pub async fn sweep(db: &DatabaseConnection) -> Result<usize, DbErr> {
         if ids.is_empty() {
             return Ok(done);
         }
-        // one transaction per batch: one commit instead of one per changed channel
+        // read outside, write in one transaction per batch (one commit, and a transaction that
+        // only writes waits for SQLite's lock instead of failing on a stale snapshot); a row
+        // whose facts changed in between is left to the writer that changed them
+        let changed = changes(db, &ids).await?;
         let txn = db.begin().await?;
-        refresh(&txn, &ids).await?;
+        store(&txn, &changed).await?;
         txn.commit().await?;
         done += ids.len();
     }

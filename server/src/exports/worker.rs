@@ -385,6 +385,7 @@ fn select(tenant_id: i64) -> sea_orm::Select<channel::Entity> {
             C::Version,
             C::CreatedAt,
             C::UpdatedAt,
+            C::Health,
         ])
         // the secret columns are read as NULL: they never leave the database for an export
         .column_as(Expr::val(Option::<Vec<u8>>::None), "password_enc")

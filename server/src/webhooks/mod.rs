@@ -280,6 +280,12 @@ async fn accept(
     }
 }
 
+/// 404 for a key that names no active channel of this provider; counted, not recorded.
+fn unknown_key(state: &AppState) -> Response {
+    state.webhook_writer.note_unknown();
+    answer(StatusCode::NOT_FOUND, "Not found.")
+}
+
 /// `POST /social/on/whatsapp/{infobip|other|twilio}/{message|report}/{key}`
 pub async fn provider_post(
     State(state): State<AppState>,
@@ -298,7 +304,7 @@ pub async fn provider_post(
     }
     let c = match channel_of(&state, &key).await {
         Ok(Some(c)) if c.provider == provider => c,
-        Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),
+        Ok(_) => return unknown_key(&state),
         Err(r) => return r,
     };
     let seen = Seen::of(addr, &headers, body.len());
@@ -350,7 +356,7 @@ pub async fn cloud_verify(
 ) -> Response {
     let c = match channel_of(&state, &key).await {
         Ok(Some(c)) if c.provider == "cloud-api" => c,
-        Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),
+        Ok(_) => return unknown_key(&state),
         Err(r) => return r,
     };
     let code = c.verification_code.clone().unwrap_or_default();
@@ -407,7 +413,7 @@ pub async fn cloud_post(
 ) -> Response {
     let c = match channel_of(&state, &key).await {
         Ok(Some(c)) if c.provider == "cloud-api" => c,
-        Ok(_) => return answer(StatusCode::NOT_FOUND, "Not found."),
+        Ok(_) => return unknown_key(&state),
         Err(r) => return r,
     };
     let seen = Seen::of(addr, &headers, body.len());

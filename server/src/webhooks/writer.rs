@@ -117,6 +117,8 @@ pub struct WebhookWriter {
     /// Refusals waiting to be recorded; past it they are counted in `dropped` only.
     refusal_room: Arc<Semaphore>,
     dropped: Arc<AtomicU64>,
+    /// Deliveries to a URL whose key names no active channel: counted, never stored.
+    unknown: Arc<AtomicU64>,
     closed: Arc<AtomicBool>,
     capacity: usize,
 }
@@ -180,6 +182,7 @@ impl WebhookWriter {
             room: Arc::new(Semaphore::new(room)),
             refusal_room: Arc::new(Semaphore::new(REFUSALS_WAITING)),
             dropped: Arc::new(AtomicU64::new(0)),
+            unknown: Arc::new(AtomicU64::new(0)),
             closed: Arc::new(AtomicBool::new(false)),
             capacity: room,
         }
@@ -232,6 +235,24 @@ impl WebhookWriter {
         {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Counts a delivery to an unknown key (or a disabled tenant's): nothing is written for it,
+    /// since anyone can send them; the count is logged at 1, 2, 4, 8, … so a flood costs a
+    /// log line per doubling.
+    pub fn note_unknown(&self) {
+        let n = self.unknown.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_power_of_two() {
+            tracing::warn!(
+                deliveries = n,
+                "webhook: deliveries to unknown keys since this instance started"
+            );
+        }
+    }
+
+    /// Deliveries to unknown keys since this instance started.
+    pub fn unknown_keys(&self) -> u64 {
+        self.unknown.load(Ordering::Relaxed)
     }
 
     /// Refused deliveries not recorded because too many waited.
