@@ -627,3 +627,45 @@ async fn the_sweep_goes_past_its_batch_and_the_dashboard_lists_at_most_20() {
     let page = list(&app, &a, true, "Name").await;
     assert_eq!(page["total"], 25, "{page}");
 }
+
+#[tokio::test]
+async fn a_level_computed_from_facts_that_changed_meanwhile_is_not_written() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let a = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "hook-alpha")
+        .await;
+    // a refusal is recorded, and its level planned from it...
+    assert_eq!(deliver(&a.message_url, "wrong").await, 401);
+    app.state.webhook_writer.flush().await;
+    let db = &app.state.db.conn;
+    channel::Entity::update_many()
+        .col_expr(channel::Column::Health, Expr::value(0i16))
+        .filter(channel::Column::Id.eq(a.id))
+        .exec(db)
+        .await
+        .unwrap();
+    let plan = server::db::health::plan(db, &[a.id]).await.unwrap();
+    assert_eq!(plan.len(), 1, "Failing differs from the stored OK");
+    // ...then a delivery is accepted before the plan is written
+    assert_eq!(deliver(&a.message_url, "hook-alpha").await, 200);
+    server::db::health::apply(db, &plan).await.unwrap();
+    let c = channel::Entity::find_by_id(a.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.health, 0, "the stale Failing was not written");
+    assert!(
+        c.health_due_at.unwrap() <= time::OffsetDateTime::now_utc(),
+        "left to the sweep"
+    );
+    assert_eq!(server::db::health::sweep(db).await.unwrap(), 1);
+    let c = channel::Entity::find_by_id(a.id)
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((c.health, c.health_due_at), (0, None));
+    assert_eq!(server::db::health::sweep(db).await.unwrap(), 0);
+}

@@ -672,9 +672,7 @@ impl Channels for SqlChannels {
                 internal("insert channel")(e)
             }
         })?;
-        super::health::refresh(&self.db, &[created.id])
-            .await
-            .map_err(internal("health of a new channel"))?;
+        super::health::refresh_after(&self.db, &[created.id]).await;
         Ok(created.id)
     }
 
@@ -730,9 +728,7 @@ impl Channels for SqlChannels {
                 "Someone else saved this channel after you opened it. Your changes were not saved: reload the channel, then make them again.",
             ));
         }
-        super::health::refresh(&self.db, &[id])
-            .await
-            .map_err(internal("health after an edit"))?;
+        super::health::refresh_after(&self.db, &[id]).await;
         Ok(())
     }
 

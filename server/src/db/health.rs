@@ -8,8 +8,8 @@ use app::domain::health::{CertificateUse, HealthFacts, assess, next_change};
 use app::domain::refusal::Refusal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -142,7 +142,7 @@ pub async fn facts_of<C: ConnectionTrait>(
 
 /// A new level for a channel, and the facts it was computed from (written only while they
 /// are still the stored ones).
-struct Change {
+pub struct Change {
     id: i64,
     rank: i16,
     due: Option<OffsetDateTime>,
@@ -150,12 +150,14 @@ struct Change {
 }
 
 /// What changes for these channels: the ones whose level or due time differ from the stored.
-async fn changes<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<Vec<Change>, DbErr> {
+pub async fn plan<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<Vec<Change>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // in id order: rows are then locked in the order the webhook writer locks them
     let rows = channel::Entity::find()
         .filter(channel::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(channel::Column::Id)
         .all(conn)
         .await?;
     let facts = facts_of(conn, &rows).await?;
@@ -186,53 +188,89 @@ where
     }
 }
 
-async fn store<C: ConnectionTrait>(conn: &C, changes: &[Change]) -> Result<(), DbErr> {
+pub async fn apply<C: ConnectionTrait>(conn: &C, changes: &[Change]) -> Result<(), DbErr> {
     use channel::Column as Col;
     for c in changes {
         let s = &c.seen;
-        channel::Entity::update_many()
+        let written = channel::Entity::update_many()
             .col_expr(Col::Health, Expr::value(c.rank))
             .col_expr(Col::HealthDueAt, Expr::value(c.due))
             .filter(Col::Id.eq(c.id))
-            // a fact changed since it was read: its writer recomputes, not this stale result
+            // only over the facts it was computed from, never a stale result over newer ones
             .filter(Col::UpdatedAt.eq(s.updated_at))
             .filter(unchanged(Col::LastAcceptedAt, s.last_accepted_at))
             .filter(unchanged(Col::LastRefusedAt, s.last_refused_at))
             .filter(unchanged(Col::LastTestAt, s.last_test_at))
             .exec(conn)
             .await?;
+        if written.rows_affected == 0 {
+            // a fact changed in between (an accepted delivery does not recompute an OK
+            // channel): the sweep's next pass computes it from the new facts
+            mark_due(conn, &[c.id]).await?;
+        }
     }
+    Ok(())
+}
+
+/// Makes the sweep recompute these channels on its next pass (within [`SWEEP_EVERY`]).
+pub async fn mark_due<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    channel::Entity::update_many()
+        .col_expr(
+            channel::Column::HealthDueAt,
+            Expr::value(OffsetDateTime::now_utc()),
+        )
+        .filter(channel::Column::Id.is_in(ids.iter().copied()))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 
 /// Recomputes and stores the health level (and when it is due next) of these channels, on
 /// `conn` (the caller's transaction when the facts changed in it).
 pub async fn refresh<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), DbErr> {
-    let changed = changes(conn, ids).await?;
-    store(conn, &changed).await
+    let changed = plan(conn, ids).await?;
+    apply(conn, &changed).await
 }
 
-/// Recomputes every channel whose health is due; returns how many.
+/// [`refresh`] after a change that is already saved: a failure is logged and left to the
+/// sweep, never reported as if the change had failed.
+pub async fn refresh_after(db: &DatabaseConnection, ids: &[i64]) {
+    if let Err(e) = refresh(db, ids).await {
+        tracing::warn!(error = %e, channels = ?ids, "health not recomputed; left to the sweep");
+        if let Err(e) = mark_due(db, ids).await {
+            tracing::warn!(error = %e, channels = ?ids, "health not marked due");
+        }
+    }
+}
+
+/// One pass over the channels whose health is due, in id order; returns how many it looked
+/// at. A channel marked due again during the pass waits for the next one, so a pass ends.
 pub async fn sweep(db: &DatabaseConnection) -> Result<usize, DbErr> {
     let mut done = 0;
+    let mut after = i64::MIN;
     loop {
         let ids: Vec<i64> = channel::Entity::find()
             .select_only()
             .column(channel::Column::Id)
             .filter(channel::Column::HealthDueAt.lte(OffsetDateTime::now_utc()))
+            .filter(channel::Column::Id.gt(after))
+            .order_by_asc(channel::Column::Id)
             .limit(SWEEP_BATCH)
             .into_tuple()
             .all(db)
             .await?;
-        if ids.is_empty() {
+        let Some(last) = ids.last().copied() else {
             return Ok(done);
-        }
+        };
+        after = last;
         // read outside, write in one transaction per batch (one commit, and a transaction that
-        // only writes waits for SQLite's lock instead of failing on a stale snapshot); a row
-        // whose facts changed in between is left to the writer that changed them
-        let changed = changes(db, &ids).await?;
+        // only writes waits for SQLite's lock instead of failing on a stale snapshot)
+        let changed = plan(db, &ids).await?;
         let txn = db.begin().await?;
-        store(&txn, &changed).await?;
+        apply(&txn, &changed).await?;
         txn.commit().await?;
         done += ids.len();
     }
