@@ -203,12 +203,11 @@ async fn silence_since_creation_needs_attention_until_something_arrives() {
             channel::Column::CreatedAt,
             Expr::value(time::OffsetDateTime::now_utc() - time::Duration::days(3)),
         )
-        .col_expr(
-            channel::Column::HealthDueAt,
-            Expr::value(time::OffsetDateTime::now_utc() - time::Duration::seconds(1)),
-        )
         .filter(channel::Column::Id.eq(a.id))
         .exec(&app.state.db.conn)
+        .await
+        .unwrap();
+    server::db::health::mark_due(&app.state.db.conn, &[a.id])
         .await
         .unwrap();
     assert_eq!(
@@ -300,12 +299,11 @@ async fn a_token_near_its_end_needs_attention_and_a_renewed_one_clears_it() {
     // an expired one (as stored; the form refuses a past date) fails
     channel::Entity::update_many()
         .col_expr(channel::Column::TokenValidUntil, Expr::value(day(-1)))
-        .col_expr(
-            channel::Column::HealthDueAt,
-            Expr::value(time::OffsetDateTime::now_utc() - time::Duration::seconds(1)),
-        )
         .filter(channel::Column::Id.eq(id))
         .exec(&app.state.db.conn)
+        .await
+        .unwrap();
+    server::db::health::mark_due(&app.state.db.conn, &[id])
         .await
         .unwrap();
     server::db::health::sweep(&app.state.db.conn).await.unwrap();
