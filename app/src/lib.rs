@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("skill-queues") view=pages::org::SkillQueuesPage />
                     <Route path=path!("service-time") view=pages::service_time::ServiceTimePage />
                     <Route path=path!("exports") view=pages::exports::ExportsPage />
+                    <Route path=path!("audit") view=pages::audit::TenantAuditPage />
                 </ParentRoute>
                 <ParentRoute
                     path=path!("/system")
@@ -107,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/system/tenants" /> } />
                     <Route path=path!("tenants") view=pages::system::TenantsPage />
                     <Route path=path!("trustlist") view=pages::system::TrustlistPage />
+                    <Route path=path!("audit") view=pages::audit::SystemAuditPage />
                 </ParentRoute>
             </Routes>
         </Router>

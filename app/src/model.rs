@@ -444,3 +444,32 @@ pub struct Dashboard {
     pub accepted_24h: u64,
     pub refused_24h: u64,
 }
+
+/// One audit log entry as the audit pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// `YYYY-MM-DD HH:MM:SS UTC`
+    pub at: String,
+    /// The username (or, for a refused sign-in, the name that was typed).
+    pub actor: String,
+    /// "System administrator", "Tenant administrator", or empty when nobody was signed in.
+    pub role: String,
+    pub tenant: Option<String>,
+    pub client: String,
+    /// Its code (`AuditAction::as_str`) and label.
+    pub action: String,
+    pub action_label: String,
+    pub object_kind: String,
+    pub object_id: Option<i64>,
+    pub object_name: String,
+    pub changes: Vec<crate::domain::audit::FieldChange>,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// The `before` of the next (older) page, when there is one.
+    pub next_before: Option<i64>,
+}

@@ -1,12 +1,14 @@
 //! The traits the server implements (server builds only). Server functions reach the database
 //! through these, so `app` never depends on sea-orm and can be tested against fakes.
 
+use crate::domain::audit::{AuditAction, AuditQuery, ObjectKind};
 use crate::domain::channel::{ValidChannel, ValidationContext};
 use crate::domain::service_time::WeekdayRules;
 use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
 };
 use crate::domain::{CertificateKind, CertificateName};
+use crate::model::{AuditPage, Role};
 use crate::model::{
     CertificateSummary, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, Me,
     NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
@@ -58,6 +60,7 @@ pub trait Accounts: Send + Sync {
     /// Creates the first system administrator with a one-time setup token.
     async fn complete_setup(
         &self,
+        actor: &Actor,
         token: &str,
         username: &Username,
         password: &NewPassword,
@@ -70,6 +73,7 @@ pub trait Tenants: Send + Sync {
     /// Creates a tenant space and its first tenant administrator in one transaction.
     async fn create(
         &self,
+        actor: &Actor,
         name: &TenantName,
         admin: &Username,
         password: &NewPassword,
@@ -77,10 +81,16 @@ pub trait Tenants: Send + Sync {
     /// Sets a tenant administrator's password and ends that account's sessions.
     async fn reset_admin_password(
         &self,
+        actor: &Actor,
         user_id: i64,
         password: &NewPassword,
     ) -> Result<(), RepoError>;
-    async fn set_disabled(&self, tenant_id: i64, disabled: bool) -> Result<(), RepoError>;
+    async fn set_disabled(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        disabled: bool,
+    ) -> Result<(), RepoError>;
 }
 
 #[async_trait]
@@ -90,11 +100,12 @@ pub trait Trustlist: Send + Sync {
     /// private network addresses.
     async fn add(
         &self,
+        actor: &Actor,
         prefix: &TrustPrefix,
         tenant_id: Option<i64>,
         allow_private: bool,
     ) -> Result<i64, RepoError>;
-    async fn remove(&self, id: i64) -> Result<(), RepoError>;
+    async fn remove(&self, actor: &Actor, id: i64) -> Result<(), RepoError>;
 }
 
 /// A tenant's OUs. Every method takes the tenant: another tenant's id answers `NotFound`,
@@ -104,12 +115,13 @@ pub trait Ous: Send + Sync {
     async fn list(&self, tenant_id: i64) -> Result<Vec<Ou>, RepoError>;
     async fn create(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         name: &OuName,
         parent_id: Option<i64>,
     ) -> Result<i64, RepoError>;
     /// Refused while the OU has sub-OUs.
-    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError>;
 }
 
 /// A tenant's multimedia skill queues, scoped like `Ous`.
@@ -118,11 +130,12 @@ pub trait SkillQueues: Send + Sync {
     async fn list(&self, tenant_id: i64) -> Result<Vec<SkillQueue>, RepoError>;
     async fn create(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         name: &SkillQueueName,
         access_code: &AccessCode,
     ) -> Result<i64, RepoError>;
-    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError>;
 }
 
 /// A tenant's certificates, scoped like `Ous`.
@@ -134,30 +147,42 @@ pub trait Certificates: Send + Sync {
     /// that is not a certificate is a `Conflict` on `file`; a wrong password one on `password`.
     async fn upload(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         name: &CertificateName,
         kind: CertificateKind,
         bytes: &[u8],
         password: &str,
     ) -> Result<i64, RepoError>;
-    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError>;
 }
 
 /// A tenant's service time, scoped like `Ous`.
 #[async_trait]
 pub trait ServiceTimes: Send + Sync {
     async fn get(&self, tenant_id: i64) -> Result<ServiceTime, RepoError>;
-    async fn set_weekdays(&self, tenant_id: i64, rules: WeekdayRules) -> Result<(), RepoError>;
+    async fn set_weekdays(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        rules: WeekdayRules,
+    ) -> Result<(), RepoError>;
     /// `date` is a valid `YYYY-MM-DD`; a date already listed is a `Conflict` on `date`.
     async fn add_date(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         date: &str,
         name: &str,
     ) -> Result<NonWorkingDate, RepoError>;
-    async fn remove_date(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    async fn remove_date(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError>;
     /// `zone` is a valid IANA name.
-    async fn set_time_zone(&self, tenant_id: i64, zone: &str) -> Result<(), RepoError>;
+    async fn set_time_zone(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        zone: &str,
+    ) -> Result<(), RepoError>;
 }
 
 /// A tenant's channels, scoped like `Ous`.
@@ -172,10 +197,16 @@ pub trait Channels: Send + Sync {
         channel_id: Option<i64>,
     ) -> Result<ValidationContext, RepoError>;
     /// Saves a new channel; ids of OUs, queues and certificates must be the tenant's.
-    async fn create(&self, tenant_id: i64, channel: &ValidChannel) -> Result<i64, RepoError>;
+    async fn create(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        channel: &ValidChannel,
+    ) -> Result<i64, RepoError>;
     /// Saves over version `version`; a newer version in the database is a `Conflict`.
     async fn update(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         id: i64,
         version: i64,
@@ -184,9 +215,14 @@ pub trait Channels: Send + Sync {
     async fn for_edit(&self, tenant_id: i64, id: i64) -> Result<ChannelForEdit, RepoError>;
     /// Whether the tenant has a channel with this id (a page decides its status with it).
     async fn exists(&self, tenant_id: i64, id: i64) -> Result<bool, RepoError>;
-    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError>;
     async fn integration(&self, tenant_id: i64, id: i64) -> Result<ChannelIntegration, RepoError>;
-    async fn generate_scenario_key(&self, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+    async fn generate_scenario_key(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<(), RepoError>;
     /// The latest events the channel's webhooks received, 20 per page, newest first.
     async fn activity(
         &self,
@@ -210,7 +246,12 @@ pub trait Channels: Send + Sync {
 pub trait Exports: Send + Sync {
     /// Creates a task for the tenant's channels with these ids (all of them when `None`);
     /// more than the limit is a `Conflict` and creates nothing.
-    async fn start(&self, tenant_id: i64, ids: Option<Vec<i64>>) -> Result<i64, RepoError>;
+    async fn start(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        ids: Option<Vec<i64>>,
+    ) -> Result<i64, RepoError>;
     async fn list(&self, tenant_id: i64) -> Result<Vec<ExportTask>, RepoError>;
 }
 
@@ -218,17 +259,89 @@ pub trait Exports: Send + Sync {
 #[async_trait]
 pub trait Outbound: Send + Sync {
     /// One read-only authenticated request; the outcome is also stored on the channel.
-    async fn test_connection(&self, tenant_id: i64, id: i64) -> Result<ConnectionTest, RepoError>;
+    async fn test_connection(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<ConnectionTest, RepoError>;
     /// Sends `text` to `recipient` with the provider's send API and records the message, so
     /// its delivery reports form a timeline. A provider that refuses is a `Conflict` on `form`
     /// with the diagnosis.
     async fn send_test_message(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         id: i64,
         recipient: &str,
         text: &str,
     ) -> Result<SentMessage, RepoError>;
+}
+
+/// Who makes a change: what its audit entry names as the actor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `None` for a sign-in refused (nobody is signed in).
+    pub user_id: Option<i64>,
+    /// The account's username, or the name typed at a refused sign-in.
+    pub username: String,
+    pub role: Option<Role>,
+    /// The actor's own tenant (`None` for the system administrator).
+    pub tenant_id: Option<i64>,
+    pub client: Option<IpAddr>,
+}
+
+impl Actor {
+    pub fn of(me: &Me, client: Option<IpAddr>) -> Self {
+        Self {
+            user_id: Some(me.user_id),
+            username: me.username.clone(),
+            role: Some(me.role),
+            tenant_id: me.tenant_id,
+            client,
+        }
+    }
+
+    /// Whoever runs a server command on the host (`switchboard create-tenant`, `demo`): named
+    /// by the command, no account, no address.
+    pub fn operator(command: &str) -> Self {
+        Self::anonymous(command, None)
+    }
+
+    /// Someone not signed in (a refused sign-in: `typed` is the name they typed).
+    pub fn anonymous(typed: &str, client: Option<IpAddr>) -> Self {
+        Self {
+            user_id: None,
+            username: typed.trim().chars().take(64).collect(),
+            role: None,
+            tenant_id: None,
+            client,
+        }
+    }
+}
+
+/// An entry that is not written by a repository's own change: a sign-in, a sign-out, a refused
+/// sign-in, a download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub action: AuditAction,
+    /// The tenant space the entry belongs to (whose administrators see it).
+    pub tenant_id: Option<i64>,
+    pub object: ObjectKind,
+    pub object_id: Option<i64>,
+    pub object_name: String,
+}
+
+/// The audit log: append-only through the product.
+#[async_trait]
+pub trait Audit: Send + Sync {
+    async fn record(&self, actor: &Actor, event: AuditEvent) -> Result<(), RepoError>;
+    /// A page of entries, newest first: one tenant's (`Some`) or everyone's (`None`).
+    async fn list(
+        &self,
+        tenant_id: Option<i64>,
+        query: &AuditQuery,
+    ) -> Result<AuditPage, RepoError>;
 }
 
 /// One sign-in attempt, reserved before the password is checked.
@@ -280,6 +393,7 @@ pub struct Ports {
     pub exports: Arc<dyn Exports>,
     pub throttle: Arc<dyn LoginThrottle>,
     pub outbound: Arc<dyn Outbound>,
+    pub audit: Arc<dyn Audit>,
     /// The address people use (`SWITCHBOARD_PUBLIC_URL`): where a redirect may go.
     pub public_url: Arc<url::Url>,
 }

@@ -45,6 +45,7 @@ async fn main() {
         previous_master_keys: None,
         limits: server::config::Limits::default(),
         inspector: server::keystore::inspector_exe(),
+        audit_retention_days: 365,
         master_key: Some("42".repeat(32)),
         data_dir: dir.path().to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()
@@ -56,6 +57,7 @@ async fn main() {
     state
         .accounts
         .create(
+            &app::ports::Actor::operator("bench"),
             &TenantName::parse("Bench").expect("name"),
             &Username::parse("bench-admin").expect("user"),
             &NewPassword::parse("bench-password").expect("password"),

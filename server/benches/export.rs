@@ -38,6 +38,7 @@ async fn main() {
         previous_master_keys: None,
         limits: server::config::Limits::default(),
         inspector: server::keystore::inspector_exe(),
+        audit_retention_days: 365,
         master_key: Some("42".repeat(32)),
         data_dir: dir.path().to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()
@@ -48,6 +49,7 @@ async fn main() {
     let tenant = state
         .accounts
         .create(
+            &app::ports::Actor::operator("bench"),
             &TenantName::parse("Bench").expect("name"),
             &Username::parse("bench-admin").expect("user"),
             &NewPassword::parse("bench-password").expect("password"),
@@ -67,7 +69,11 @@ async fn main() {
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let before = status_kib("VmRSS:");
     let t = Instant::now();
-    let id = state.exports.start(tenant, None).await.expect("start");
+    let id = state
+        .exports
+        .start(&app::ports::Actor::anonymous("bench", None), tenant, None)
+        .await
+        .expect("start");
     let claimed = server::exports::worker::claim(&state.db.conn, "bench")
         .await
         .expect("claim")

@@ -81,6 +81,7 @@ async fn main() {
         previous_master_keys: None,
         limits: server::config::Limits::default(),
         inspector: server::keystore::inspector_exe(),
+        audit_retention_days: 365,
         master_key: Some("42".repeat(32)),
         data_dir: dir.path().to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()
@@ -92,6 +93,7 @@ async fn main() {
     let tenant = state
         .accounts
         .create(
+            &app::ports::Actor::operator("bench"),
             &TenantName::parse("Bench").expect("name"),
             &Username::parse("bench-admin").expect("user"),
             &NewPassword::parse("bench-password").expect("password"),
@@ -102,6 +104,7 @@ async fn main() {
         .ports
         .trustlist
         .add(
+            &app::ports::Actor::operator("bench"),
             &TrustPrefix::parse("https://api.infobip.com").expect("prefix"),
             None,
             false,
@@ -112,6 +115,7 @@ async fn main() {
         .ports
         .skill_queues
         .create(
+            &app::ports::Actor::operator("bench"),
             tenant,
             &SkillQueueName::parse("Care").expect("queue"),
             &AccessCode::parse("1").expect("code"),
@@ -142,7 +146,7 @@ async fn main() {
     let id = state
         .ports
         .channels
-        .create(tenant, &valid)
+        .create(&app::ports::Actor::operator("bench"), tenant, &valid)
         .await
         .expect("channel");
     let url = state

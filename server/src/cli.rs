@@ -132,7 +132,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let state = startup::build_state(&config).await?;
             let accounts: &SqlAccounts = &state.accounts;
             let id = accounts
-                .create(&name, &admin, &password)
+                .create(
+                    &app::ports::Actor::operator("switchboard create-tenant"),
+                    &name,
+                    &admin,
+                    &password,
+                )
                 .await
                 .map_err(repo_error)?;
             println!(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/switchboard.db";
+pub const DEFAULT_AUDIT_RETENTION_DAYS: u64 = 365;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -119,6 +120,8 @@ pub struct Config {
     /// The program that reads uploaded certificate files in a child process
     /// (`switchboard inspect-keystore`): this executable.
     pub inspector: PathBuf,
+    /// How long audit entries are kept: `SWITCHBOARD_AUDIT_RETENTION_DAYS` (default 365).
+    pub audit_retention_days: u64,
 }
 
 /// Never prints the master key or the database password.
@@ -135,6 +138,7 @@ impl std::fmt::Debug for Config {
             )
             .field("data_dir", &self.data_dir)
             .field("limits", &self.limits)
+            .field("audit_retention_days", &self.audit_retention_days)
             .finish_non_exhaustive()
     }
 }
@@ -174,6 +178,8 @@ impl Config {
             leptos,
             limits: Limits::from_env()?,
             inspector: crate::keystore::inspector_exe(),
+            audit_retention_days: number("SWITCHBOARD_AUDIT_RETENTION_DAYS")?
+                .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS),
         })
     }
 
@@ -270,6 +276,7 @@ mod tests {
             leptos: LeptosOptions::builder().output_name("switchboard").build(),
             limits: Limits::default(),
             inspector: PathBuf::from("switchboard"),
+            audit_retention_days: 365,
         };
         let printed = format!("{config:?}");
         assert!(!printed.contains("db-secret-canary"), "{printed}");

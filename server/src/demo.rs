@@ -113,6 +113,7 @@ pub async fn seed(state: &AppState, tenant_name: &str, count: usize) -> Result<i
         .ok_or_else(|| DemoError::NoTenant(tenant_name.to_owned()))?;
     let t = tenant.id;
     let ports = &state.ports;
+    let operator = app::ports::Actor::operator("switchboard demo");
 
     let existing: Vec<String> = ports
         .trustlist
@@ -128,7 +129,7 @@ pub async fn seed(state: &AppState, tenant_name: &str, count: usize) -> Result<i
             let p = TrustPrefix::parse(prefix).map_err(DemoError::Failed)?;
             ports
                 .trustlist
-                .add(&p, Some(t), false)
+                .add(&operator, &p, Some(t), false)
                 .await
                 .map_err(failed("trust prefix"))?;
         }
@@ -145,7 +146,7 @@ pub async fn seed(state: &AppState, tenant_name: &str, count: usize) -> Result<i
             let code = AccessCode::parse(code).map_err(DemoError::Failed)?;
             ports
                 .skill_queues
-                .create(t, &name, &code)
+                .create(&operator, t, &name, &code)
                 .await
                 .map_err(failed("skill queue"))?;
         }
@@ -160,6 +161,7 @@ pub async fn seed(state: &AppState, tenant_name: &str, count: usize) -> Result<i
         let top = ports
             .ous
             .create(
+                &operator,
                 t,
                 &OuName::parse("Demo Region").map_err(DemoError::Failed)?,
                 None,
@@ -169,6 +171,7 @@ pub async fn seed(state: &AppState, tenant_name: &str, count: usize) -> Result<i
         ports
             .ous
             .create(
+                &operator,
                 t,
                 &OuName::parse("Demo Team").map_err(DemoError::Failed)?,
                 Some(top),

@@ -109,11 +109,13 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
             db.conn.clone(),
             secrets.clone(),
         )),
+        audit: Arc::new(crate::db::audit::SqlAudit::new(db.conn.clone())),
         public_url: Arc::new(config.public_url.clone()),
     };
     let db_conn = db.conn.clone();
     // health that time alone changes (a token or certificate expiring)
     crate::db::health::spawn_sweeper(db.conn.clone());
+    crate::db::audit::spawn_purger(db.conn.clone(), config.audit_retention_days);
     Ok(AppState {
         leptos_options: config.leptos.clone(),
         db,
@@ -179,6 +181,8 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             "/config/exports/{id}/download",
             get(crate::exports::download::download),
         )
+        .route("/config/audit.csv", get(crate::http::audit_csv::tenant_csv))
+        .route("/system/audit.csv", get(crate::http::audit_csv::system_csv))
         .route(
             "/social/on/whatsapp/cloud-api/{key}",
             get(crate::webhooks::cloud_verify).post(crate::webhooks::cloud_post),

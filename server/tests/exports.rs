@@ -527,6 +527,7 @@ async fn the_record_limit_is_checked_again_when_the_task_runs() {
     let state = server::startup::build_state(&config).await.unwrap();
     let tenant = app::ports::Tenants::create(
         &state.accounts,
+        &app::ports::Actor::operator("test"),
         &app::domain::TenantName::parse("Acme").unwrap(),
         &app::domain::Username::parse("acme-admin").unwrap(),
         &app::domain::NewPassword::parse("acme-password").unwrap(),
@@ -534,7 +535,12 @@ async fn the_record_limit_is_checked_again_when_the_task_runs() {
     .await
     .unwrap();
     server::demo::seed(&state, "Acme", 2).await.unwrap();
-    let task = state.ports.exports.start(tenant, None).await.unwrap();
+    let task = state
+        .ports
+        .exports
+        .start(&app::ports::Actor::anonymous("test", None), tenant, None)
+        .await
+        .unwrap();
     server::demo::seed(&state, "Acme", 1).await.unwrap();
     let claimed = server::exports::worker::claim(&state.db.conn, "test")
         .await

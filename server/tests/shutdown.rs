@@ -159,6 +159,7 @@ async fn a_stopping_worker_gives_its_export_back_at_once() {
     let state = server::startup::build_state(&config).await.unwrap();
     let tenant = app::ports::Tenants::create(
         &state.accounts,
+        &app::ports::Actor::operator("test"),
         &app::domain::TenantName::parse("Acme").unwrap(),
         &app::domain::Username::parse("acme-admin").unwrap(),
         &app::domain::NewPassword::parse("acme-password").unwrap(),
@@ -166,7 +167,12 @@ async fn a_stopping_worker_gives_its_export_back_at_once() {
     .await
     .unwrap();
     server::demo::seed(&state, "Acme", 20_000).await.unwrap();
-    let task = state.ports.exports.start(tenant, None).await.unwrap();
+    let task = state
+        .ports
+        .exports
+        .start(&app::ports::Actor::anonymous("test", None), tenant, None)
+        .await
+        .unwrap();
 
     let worker = server::startup::spawn_export_worker(&state);
     let started = Instant::now();

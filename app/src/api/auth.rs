@@ -6,8 +6,24 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::ctx;
+#[cfg(feature = "ssr")]
+use crate::domain::audit::{AuditAction, ObjectKind};
+#[cfg(feature = "ssr")]
+use crate::ports::{Actor, AuditEvent};
 
 /// The signed-in account, or `None`. Never fails for a signed-out caller.
+/// The entry of a sign-in, sign-out or refused sign-in: about the account, in its tenant.
+#[cfg(feature = "ssr")]
+fn account_event(action: AuditAction, me: Option<&Me>, name: &str) -> AuditEvent {
+    AuditEvent {
+        action,
+        tenant_id: me.and_then(|m| m.tenant_id),
+        object: ObjectKind::Account,
+        object_id: me.map(|m| m.user_id),
+        object_name: name.to_owned(),
+    }
+}
+
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     Ok(ctx::current().await?.map(|p| p.me))
@@ -39,9 +55,27 @@ pub async fn login(
     let Some(principal) = principal else {
         ports.throttle.settle(attempt, false);
         tracing::info!(%client, "sign-in refused");
+        // the throttle above bounds how many of these one address can write
+        let actor = Actor::anonymous(&username, Some(client));
+        ports
+            .audit
+            .record(
+                &actor,
+                account_event(AuditAction::SignInRefused, None, &actor.username),
+            )
+            .await?;
         return Err(AppError::BadCredentials);
     };
     ports.throttle.settle(attempt, true);
+    // no sign-in without its entry
+    let me = &principal.me;
+    ports
+        .audit
+        .record(
+            &Actor::of(me, Some(client)),
+            account_event(AuditAction::SignIn, Some(me), &me.username),
+        )
+        .await?;
     ctx::sign_in(&principal).await?;
     // this browser is known for this account from now on: guesses at the account from
     // elsewhere do not lock it out
@@ -62,6 +96,16 @@ pub async fn login(
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
+    // who signs out is recorded only for a session that was still valid
+    if let Some(p) = ctx::current().await? {
+        ctx::ports()?
+            .audit
+            .record(
+                &ctx::actor_of(&p.me),
+                account_event(AuditAction::SignOut, Some(&p.me), &p.me.username),
+            )
+            .await?;
+    }
     let session = ctx::session()?;
     session.flush().await.map_err(ctx::session_error)?;
     ctx::redirect("/login");
@@ -95,9 +139,10 @@ pub async fn complete_setup(
     let (Some(username), Some(password)) = (username, password) else {
         return Err(AppError::Internal);
     };
+    let actor = Actor::anonymous(username.as_str(), ctx::client_addr().ok().map(|c| c.0));
     let principal = ctx::ports()?
         .accounts
-        .complete_setup(&token, &username, &password)
+        .complete_setup(&actor, &token, &username, &password)
         .await?;
     ctx::sign_in(&principal).await?;
     tracing::info!(

@@ -26,7 +26,7 @@ pub async fn upload_certificate(data: MultipartData) -> Result<i64, AppError> {
         MAX_CERT_BYTES, MAX_KEYSTORE_PASSWORD, check_certificate_size,
     };
     use crate::domain::{CertificateKind, CertificateName, FieldErrors};
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let mut form = data.into_inner().ok_or(AppError::BadRequest)?;
     let (mut name, mut kind, mut password, mut file) =
         (String::new(), String::new(), String::new(), Vec::new());
@@ -78,17 +78,17 @@ pub async fn upload_certificate(data: MultipartData) -> Result<i64, AppError> {
     };
     ctx::ports()?
         .certificates
-        .upload(tenant, &name, kind, &file, &password)
+        .upload(&actor, tenant, &name, kind, &file, &password)
         .await
         .map_err(AppError::from)
 }
 
 #[server(endpoint = "delete_certificate")]
 pub async fn delete_certificate(id: i64) -> Result<(), AppError> {
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     ctx::ports()?
         .certificates
-        .delete(tenant, id)
+        .delete(&actor, tenant, id)
         .await
         .map_err(AppError::from)
 }

@@ -43,11 +43,11 @@ pub async fn get_channel_options() -> Result<ChannelFormOptions, AppError> {
 /// Validates and saves a new channel; answers its id (Channel Integration comes next).
 #[server(endpoint = "create_channel", input = Json)]
 pub async fn create_channel(draft: ChannelDraft) -> Result<i64, AppError> {
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let channels = ctx::ports()?.channels;
     let context = channels.validation_context(tenant, None).await?;
     let valid = draft.validate(&context)?;
-    let id = channels.create(tenant, &valid).await?;
+    let id = channels.create(&actor, tenant, &valid).await?;
     tracing::info!(tenant_id = tenant, channel_id = id, "channel created");
     Ok(id)
 }
@@ -65,19 +65,19 @@ pub async fn get_channel(id: i64) -> Result<ChannelForEdit, AppError> {
 /// Saves an edit made on version `version`; empty secret fields keep their stored values.
 #[server(endpoint = "update_channel", input = Json)]
 pub async fn update_channel(id: i64, version: i64, draft: ChannelDraft) -> Result<(), AppError> {
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let channels = ctx::ports()?.channels;
     let context = channels.validation_context(tenant, Some(id)).await?;
     let valid = draft.validate(&context)?;
-    channels.update(tenant, id, version, &valid).await?;
+    channels.update(&actor, tenant, id, version, &valid).await?;
     tracing::info!(tenant_id = tenant, channel_id = id, "channel updated");
     Ok(())
 }
 
 #[server(endpoint = "delete_channel")]
 pub async fn delete_channel(id: i64) -> Result<(), AppError> {
-    let tenant = ctx::require_tenant().await?;
-    ctx::ports()?.channels.delete(tenant, id).await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
+    ctx::ports()?.channels.delete(&actor, tenant, id).await?;
     tracing::info!(tenant_id = tenant, channel_id = id, "channel deleted");
     Ok(())
 }
@@ -94,10 +94,10 @@ pub async fn get_channel_integration(id: i64) -> Result<ChannelIntegration, AppE
 
 #[server(endpoint = "generate_scenario_key")]
 pub async fn generate_scenario_key(id: i64) -> Result<(), AppError> {
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     ctx::ports()?
         .channels
-        .generate_scenario_key(tenant, id)
+        .generate_scenario_key(&actor, tenant, id)
         .await
         .map_err(AppError::from)
 }
@@ -119,8 +119,11 @@ pub async fn get_channel_activity(
 /// credentials and certificates; the outcome is stored on the channel too.
 #[server(endpoint = "test_channel_connection")]
 pub async fn test_channel_connection(id: i64) -> Result<crate::model::ConnectionTest, AppError> {
-    let tenant = ctx::require_tenant().await?;
-    Ok(ctx::ports()?.outbound.test_connection(tenant, id).await?)
+    let (tenant, actor) = ctx::tenant_actor().await?;
+    Ok(ctx::ports()?
+        .outbound
+        .test_connection(&actor, tenant, id)
+        .await?)
 }
 
 /// Send test message: the provider's send API, to `recipient`, with `text`.
@@ -132,7 +135,7 @@ pub async fn send_test_message(
 ) -> Result<crate::model::SentMessage, AppError> {
     use crate::domain::FieldErrors;
     use crate::domain::outbound::{parse_recipient, parse_test_text};
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let mut errors = FieldErrors::new();
     let recipient = errors.check("recipient", parse_recipient(&recipient));
     let text = errors.check("text", parse_test_text(&text));
@@ -142,7 +145,7 @@ pub async fn send_test_message(
     };
     Ok(ctx::ports()?
         .outbound
-        .send_test_message(tenant, id, &recipient, &text)
+        .send_test_message(&actor, tenant, id, &recipient, &text)
         .await?)
 }
 

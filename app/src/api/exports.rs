@@ -12,9 +12,9 @@ use super::ctx;
 /// Answers the new task's id; the work runs in the background.
 #[server(endpoint = "start_export", input = Json)]
 pub async fn start_export(ids: Vec<i64>) -> Result<i64, AppError> {
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let ids = (!ids.is_empty()).then_some(ids);
-    let id = ctx::ports()?.exports.start(tenant, ids).await?;
+    let id = ctx::ports()?.exports.start(&actor, tenant, ids).await?;
     tracing::info!(tenant_id = tenant, task_id = id, "export started");
     Ok(id)
 }

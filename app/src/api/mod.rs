@@ -6,6 +6,7 @@ pub const SESSION_EPOCH: &str = "epoch";
 /// The cookie of a browser that signed in before (see `ports::LoginThrottle`).
 pub const DEVICE_COOKIE: &str = "switchboard_device";
 
+pub mod audit;
 pub mod auth;
 pub mod certificates;
 pub mod channels;
@@ -46,7 +47,7 @@ pub(crate) mod ctx {
     //! HTTP statuses in one place (`AppError::ser`).
     use crate::error::AppError;
     use crate::model::{Me, Role};
-    use crate::ports::{ClientAddr, Ports, Principal};
+    use crate::ports::{Actor, ClientAddr, Ports, Principal};
     use http::request::Parts;
     use leptos::prelude::*;
     use tower_sessions::Session;
@@ -129,6 +130,30 @@ pub(crate) mod ctx {
             );
             AppError::Internal
         })
+    }
+
+    /// Who the caller is, for the audit entry of what they change.
+    pub fn actor_of(me: &Me) -> Actor {
+        Actor::of(me, client_addr().ok().map(|c| c.0))
+    }
+
+    /// A tenant administrator's tenant id and the caller as an actor.
+    pub async fn tenant_actor() -> Result<(i64, Actor), AppError> {
+        let me = require_role(Role::TenantAdmin).await?;
+        let actor = actor_of(&me);
+        let tenant = me.tenant_id.ok_or_else(|| {
+            tracing::error!(
+                user_id = me.user_id,
+                "tenant administrator without a tenant"
+            );
+            AppError::Internal
+        })?;
+        Ok((tenant, actor))
+    }
+
+    /// The system administrator as an actor.
+    pub async fn system_actor() -> Result<Actor, AppError> {
+        Ok(actor_of(&require_system().await?))
     }
 
     /// Starts a fresh session for `principal`: a new id, so a session id known before sign-in

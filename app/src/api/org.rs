@@ -17,7 +17,7 @@ pub async fn list_ous() -> Result<Vec<Ou>, AppError> {
 #[server(endpoint = "create_ou")]
 pub async fn create_ou(name: String, parent_id: String) -> Result<i64, AppError> {
     use crate::domain::{FieldErrors, OuName};
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let mut errors = FieldErrors::new();
     let name = errors.check("name", OuName::parse(&name));
     let parent = match parent_id.trim() {
@@ -35,17 +35,17 @@ pub async fn create_ou(name: String, parent_id: String) -> Result<i64, AppError>
     };
     ctx::ports()?
         .ous
-        .create(tenant, &name, parent)
+        .create(&actor, tenant, &name, parent)
         .await
         .map_err(AppError::from)
 }
 
 #[server(endpoint = "delete_ou")]
 pub async fn delete_ou(id: i64) -> Result<(), AppError> {
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     ctx::ports()?
         .ous
-        .delete(tenant, id)
+        .delete(&actor, tenant, id)
         .await
         .map_err(AppError::from)
 }
@@ -63,7 +63,7 @@ pub async fn list_skill_queues() -> Result<Vec<SkillQueue>, AppError> {
 #[server(endpoint = "create_skill_queue")]
 pub async fn create_skill_queue(name: String, access_code: String) -> Result<i64, AppError> {
     use crate::domain::{AccessCode, FieldErrors, SkillQueueName};
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let mut errors = FieldErrors::new();
     let name = errors.check("name", SkillQueueName::parse(&name));
     let code = errors.check("access_code", AccessCode::parse(&access_code));
@@ -73,17 +73,17 @@ pub async fn create_skill_queue(name: String, access_code: String) -> Result<i64
     };
     ctx::ports()?
         .skill_queues
-        .create(tenant, &name, &code)
+        .create(&actor, tenant, &name, &code)
         .await
         .map_err(AppError::from)
 }
 
 #[server(endpoint = "delete_skill_queue")]
 pub async fn delete_skill_queue(id: i64) -> Result<(), AppError> {
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     ctx::ports()?
         .skill_queues
-        .delete(tenant, id)
+        .delete(&actor, tenant, id)
         .await
         .map_err(AppError::from)
 }

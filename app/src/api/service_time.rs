@@ -30,14 +30,14 @@ pub async fn save_weekdays(
     sunday: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::service_time::WeekdayRules;
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let days = [
         monday, tuesday, wednesday, thursday, friday, saturday, sunday,
     ]
     .map(|d| d.is_some());
     ctx::ports()?
         .service_time
-        .set_weekdays(tenant, WeekdayRules(days))
+        .set_weekdays(&actor, tenant, WeekdayRules(days))
         .await
         .map_err(AppError::from)
 }
@@ -47,7 +47,7 @@ pub async fn add_non_working_date(date: String, name: String) -> Result<NonWorki
     use crate::domain::FieldErrors;
     use crate::domain::dates::parse_date;
     use crate::domain::service_time::parse_holiday_name;
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let mut errors = FieldErrors::new();
     let date = errors.check("date", parse_date(&date));
     let name = errors.check("name", parse_holiday_name(&name));
@@ -57,17 +57,17 @@ pub async fn add_non_working_date(date: String, name: String) -> Result<NonWorki
     };
     ctx::ports()?
         .service_time
-        .add_date(tenant, &date, &name)
+        .add_date(&actor, tenant, &date, &name)
         .await
         .map_err(AppError::from)
 }
 
 #[server(endpoint = "remove_non_working_date")]
 pub async fn remove_non_working_date(id: i64) -> Result<(), AppError> {
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     ctx::ports()?
         .service_time
-        .remove_date(tenant, id)
+        .remove_date(&actor, tenant, id)
         .await
         .map_err(AppError::from)
 }
@@ -77,7 +77,7 @@ pub async fn remove_non_working_date(id: i64) -> Result<(), AppError> {
 pub async fn save_time_zone(time_zone: String) -> Result<(), AppError> {
     use crate::domain::FieldErrors;
     use crate::domain::routing::zone::parse_zone;
-    let tenant = ctx::require_tenant().await?;
+    let (tenant, actor) = ctx::tenant_actor().await?;
     let mut errors = FieldErrors::new();
     let zone = errors.check("time_zone", parse_zone(&time_zone));
     errors.into_result()?;
@@ -86,7 +86,7 @@ pub async fn save_time_zone(time_zone: String) -> Result<(), AppError> {
     };
     ctx::ports()?
         .service_time
-        .set_time_zone(tenant, zone.name())
+        .set_time_zone(&actor, tenant, zone.name())
         .await
         .map_err(AppError::from)
 }

@@ -21,7 +21,7 @@ pub async fn create_tenant(
     admin_password: String,
 ) -> Result<i64, AppError> {
     use crate::domain::{FieldErrors, NewPassword, TenantName, Username};
-    ctx::require_system().await?;
+    let actor = ctx::system_actor().await?;
     let mut errors = FieldErrors::new();
     let name = errors.check("name", TenantName::parse(&name));
     let admin = errors.check("admin_username", Username::parse(&admin_username));
@@ -32,7 +32,7 @@ pub async fn create_tenant(
     };
     let id = ctx::ports()?
         .tenants
-        .create(&name, &admin, &password)
+        .create(&actor, &name, &admin, &password)
         .await?;
     tracing::info!(tenant_id = id, "tenant space created");
     Ok(id)
@@ -41,12 +41,12 @@ pub async fn create_tenant(
 #[server(endpoint = "reset_admin_password")]
 pub async fn reset_admin_password(user_id: i64, new_password: String) -> Result<(), AppError> {
     use crate::domain::NewPassword;
-    ctx::require_system().await?;
+    let actor = ctx::system_actor().await?;
     let password =
         NewPassword::parse(&new_password).map_err(|m| AppError::field("new_password", m))?;
     ctx::ports()?
         .tenants
-        .reset_admin_password(user_id, &password)
+        .reset_admin_password(&actor, user_id, &password)
         .await?;
     tracing::info!(user_id, "tenant administrator password reset");
     Ok(())
@@ -54,10 +54,10 @@ pub async fn reset_admin_password(user_id: i64, new_password: String) -> Result<
 
 #[server(endpoint = "set_tenant_disabled")]
 pub async fn set_tenant_disabled(tenant_id: i64, disabled: bool) -> Result<(), AppError> {
-    ctx::require_system().await?;
+    let actor = ctx::system_actor().await?;
     ctx::ports()?
         .tenants
-        .set_disabled(tenant_id, disabled)
+        .set_disabled(&actor, tenant_id, disabled)
         .await?;
     tracing::info!(tenant_id, disabled, "tenant space status changed");
     Ok(())
@@ -78,7 +78,7 @@ pub async fn add_trust_prefix(
     allow_private: Option<String>,
 ) -> Result<i64, AppError> {
     use crate::domain::{FieldErrors, TrustPrefix};
-    ctx::require_system().await?;
+    let actor = ctx::system_actor().await?;
     let mut errors = FieldErrors::new();
     let prefix = errors.check("prefix", TrustPrefix::parse(&prefix));
     let tenant_id = match scope.trim() {
@@ -97,6 +97,7 @@ pub async fn add_trust_prefix(
     ctx::ports()?
         .trustlist
         .add(
+            &actor,
             &prefix,
             tenant_id,
             allow_private.is_some_and(|v| matches!(v.as_str(), "on" | "true")),
@@ -107,10 +108,10 @@ pub async fn add_trust_prefix(
 
 #[server(endpoint = "remove_trust_prefix")]
 pub async fn remove_trust_prefix(id: i64) -> Result<(), AppError> {
-    ctx::require_system().await?;
+    let actor = ctx::system_actor().await?;
     ctx::ports()?
         .trustlist
-        .remove(id)
+        .remove(&actor, id)
         .await
         .map_err(AppError::from)
 }

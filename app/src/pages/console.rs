@@ -109,6 +109,7 @@ fn TenantNav() -> impl IntoView {
                 </ul>
             </li>
             <li><A href="/config/exports">"Export Tasks"</A></li>
+            <li><A href="/config/audit">"Audit Log"</A></li>
         </ul>
     }
 }
@@ -120,6 +121,7 @@ fn SystemNav() -> impl IntoView {
         <ul>
             <li><A href="/system/tenants">"Tenant Spaces"</A></li>
             <li><A href="/system/trustlist">"Address Trustlist"</A></li>
+            <li><A href="/system/audit">"Audit Log"</A></li>
         </ul>
     }
 }

@@ -1,11 +1,13 @@
 //! Accounts and tenant spaces: the `Accounts` and `Tenants` ports.
 
+use super::audit::{self, Entry};
 use super::entities::{setup_token, tenant, user};
 use super::{display_time, internal, is_unique_violation, now};
 use crate::crypto;
+use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
 use app::domain::{NewPassword, TenantName, Username};
 use app::model::{AdminSummary, Me, Role, SetupStatus, TenantSummary};
-use app::ports::{Accounts, Principal, RepoError, Tenants};
+use app::ports::{Accounts, Actor, Principal, RepoError, Tenants};
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -181,6 +183,7 @@ impl Accounts for SqlAccounts {
 
     async fn complete_setup(
         &self,
+        actor: &Actor,
         token: &str,
         username: &Username,
         password: &NewPassword,
@@ -206,6 +209,23 @@ impl Accounts for SqlAccounts {
             .exec(&txn)
             .await
             .map_err(internal("delete setup tokens"))?;
+        let actor = Actor {
+            user_id: Some(created.id),
+            role: Some(Role::SystemAdmin),
+            ..actor.clone()
+        };
+        audit::record(
+            &txn,
+            &actor,
+            Entry::new(
+                AuditAction::Setup,
+                None,
+                ObjectKind::Account,
+                Some(created.id),
+                username.as_str(),
+            ),
+        )
+        .await?;
         txn.commit().await.map_err(internal("commit setup"))?;
         Self::principal_of(created, None).ok_or(RepoError::Internal)
     }
@@ -282,6 +302,7 @@ impl Tenants for SqlAccounts {
 
     async fn create(
         &self,
+        actor: &Actor,
         name: &TenantName,
         admin: &Username,
         password: &NewPassword,
@@ -329,6 +350,22 @@ impl Tenants for SqlAccounts {
             },
             other => other,
         })?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::TenantCreated,
+                Some(tenant.id),
+                ObjectKind::Tenant,
+                Some(tenant.id),
+                name.as_str(),
+            )
+            .with(created_fields(&[
+                ("Name", name.as_str().to_owned()),
+                ("Tenant administrator", admin.as_str().to_owned()),
+            ])),
+        )
+        .await?;
         txn.commit()
             .await
             .map_err(internal("commit create tenant"))?;
@@ -337,10 +374,20 @@ impl Tenants for SqlAccounts {
 
     async fn reset_admin_password(
         &self,
+        actor: &Actor,
         user_id: i64,
         password: &NewPassword,
     ) -> Result<(), RepoError> {
         let hash = Self::hash(password).await?;
+        let Some(target) = user::Entity::find_by_id(user_id)
+            .filter(user::Column::Role.eq(Role::TenantAdmin.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(internal("find tenant admin"))?
+        else {
+            return Err(RepoError::NotFound);
+        };
+        let txn = self.db.begin().await.map_err(internal("begin reset"))?;
         let result = user::Entity::update_many()
             .col_expr(user::Column::PasswordHash, Expr::value(hash))
             .col_expr(
@@ -349,25 +396,74 @@ impl Tenants for SqlAccounts {
             )
             .filter(user::Column::Id.eq(user_id))
             .filter(user::Column::Role.eq(Role::TenantAdmin.as_str()))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("reset password"))?;
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::AdminPasswordReset,
+                target.tenant_id,
+                ObjectKind::Account,
+                Some(target.id),
+                target.username,
+            )
+            .with(vec![FieldChange::secret("Password", true, true)]),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit reset"))?;
         Ok(())
     }
 
-    async fn set_disabled(&self, tenant_id: i64, disabled: bool) -> Result<(), RepoError> {
+    async fn set_disabled(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        disabled: bool,
+    ) -> Result<(), RepoError> {
+        let Some(before) = tenant::Entity::find_by_id(tenant_id)
+            .one(&self.db)
+            .await
+            .map_err(internal("find tenant"))?
+        else {
+            return Err(RepoError::NotFound);
+        };
+        let txn = self.db.begin().await.map_err(internal("begin disable"))?;
         let result = tenant::Entity::update_many()
             .col_expr(tenant::Column::Disabled, Expr::value(disabled))
             .filter(tenant::Column::Id.eq(tenant_id))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("set tenant disabled"))?;
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        let state = |d: bool| if d { "Disabled" } else { "Enabled" }.to_owned();
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                if disabled {
+                    AuditAction::TenantDisabled
+                } else {
+                    AuditAction::TenantEnabled
+                },
+                Some(tenant_id),
+                ObjectKind::Tenant,
+                Some(tenant_id),
+                before.name,
+            )
+            .with(diff(
+                &[("Status", state(before.disabled))],
+                &[("Status", state(disabled))],
+            )),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit disable"))?;
         Ok(())
     }
 }

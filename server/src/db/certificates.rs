@@ -3,17 +3,20 @@
 //! certificates are kept as one entry, and an identity's private key is sealed like a provider
 //! secret, bound to the tenant, the certificate and the field.
 
+use super::audit::{self, Entry};
 use super::entities::certificate;
 use super::{display_time, internal, is_unique_violation, now};
 use crate::certs::{ParsedCertificate, parse_certificate};
 use crate::keystore::{self, InspectError, KeyDer};
 use crate::secrets::{SecretBox, SecretScope};
+use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::{CertificateKind, CertificateName};
 use app::model::{CertificateMember, CertificateSummary};
-use app::ports::{Certificates, RepoError};
+use app::ports::{Actor, Certificates, RepoError};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use std::path::PathBuf;
 
@@ -127,6 +130,7 @@ impl Certificates for SqlCertificates {
 
     async fn upload(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         name: &CertificateName,
         kind: CertificateKind,
@@ -181,6 +185,31 @@ impl Certificates for SqlCertificates {
             ),
             None => None,
         };
+        let fields = vec![
+            ("Name", name.as_str().to_owned()),
+            ("Kind", kind.as_str().to_owned()),
+            ("Subject", first.subject.clone()),
+            ("Issuer", first.issuer.clone()),
+            ("Fingerprint (SHA-256)", first.fingerprint.clone()),
+            (
+                "Private key",
+                if bundle.key.is_some() {
+                    "Included"
+                } else {
+                    "None"
+                }
+                .to_owned(),
+            ),
+            (
+                "Certificates in the file",
+                bundle.certificates.len().to_string(),
+            ),
+        ];
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin certificate"))?;
         let created = certificate::ActiveModel {
             tenant_id: Set(tenant_id),
             name: Set(name.as_str().to_owned()),
@@ -200,7 +229,7 @@ impl Certificates for SqlCertificates {
             key_enc: Set(key_enc),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -212,11 +241,33 @@ impl Certificates for SqlCertificates {
                 internal("insert certificate")(e)
             }
         })?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::CertificateUploaded,
+                Some(tenant_id),
+                ObjectKind::Certificate,
+                Some(created.id),
+                name.as_str(),
+            )
+            .with(created_fields(&fields)),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit certificate"))?;
         Ok(created.id)
     }
 
-    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+    async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
         use super::entities::channel::{Column as Ch, Entity as Channel};
+        let Some(found) = certificate::Entity::find_by_id(id)
+            .filter(certificate::Column::TenantId.eq(tenant_id))
+            .one(&self.db)
+            .await
+            .map_err(internal("find certificate"))?
+        else {
+            return Err(RepoError::NotFound);
+        };
         let user = Channel::find()
             .filter(Ch::TenantId.eq(tenant_id))
             .filter(
@@ -237,15 +288,41 @@ impl Certificates for SqlCertificates {
                 ),
             });
         }
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin certificate delete"))?;
         let result = certificate::Entity::delete_many()
             .filter(certificate::Column::TenantId.eq(tenant_id))
             .filter(certificate::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("delete certificate"))?;
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::CertificateDeleted,
+                Some(tenant_id),
+                ObjectKind::Certificate,
+                Some(id),
+                found.name,
+            )
+            .with(vec![app::domain::audit::FieldChange {
+                field: "Fingerprint (SHA-256)".into(),
+                before: found.fingerprint,
+                after: String::new(),
+                secret: false,
+            }]),
+        )
+        .await?;
+        txn.commit()
+            .await
+            .map_err(internal("commit certificate delete"))?;
         Ok(())
     }
 }

@@ -1,6 +1,8 @@
 //! Channels: the `Channels` port. Every query is scoped by tenant; secrets are sealed with the
 //! `SecretBox` before they reach a column and are never read back for a response.
 
+use super::audit::{self, Entry};
+use super::channel_fields::{self, Names};
 use super::entities::{
     certificate, channel, non_working_date, ou, service_weekdays, skill_queue, trust_prefix,
     webhook_count, webhook_event,
@@ -8,6 +10,7 @@ use super::entities::{
 use super::{display_time, internal, is_unique_violation, now};
 use crate::crypto::random_token;
 use crate::secrets::{SecretBox, SecretScope};
+use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
 use app::domain::channel::{
     ChannelDraft, Credentials, ProviderKind, SavedFor, SecretField, SecretValue, ValidChannel,
     ValidationContext, VerificationMethod,
@@ -22,12 +25,12 @@ use app::model::{
     ChannelPage, ChannelQuery, ChannelSort, ChannelSummary, Dashboard, EndpointActivity,
     ExpiringCertificate, LastTest, OutboundTimeline, RefusedDelivery,
 };
-use app::ports::{Channels, RepoError};
+use app::ports::{Actor, Channels, RepoError};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Alias, Expr, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -41,6 +44,14 @@ pub struct SqlChannels {
 /// 128 random bits, hex.
 fn random_key() -> String {
     random_token()[..32].to_owned()
+}
+
+/// The edit was made on a version someone else has saved over since.
+fn stale() -> RepoError {
+    conflict(
+        "form",
+        "Someone else saved this channel after you opened it. Your changes were not saved: reload the channel, then make them again.",
+    )
 }
 
 fn conflict(field: &'static str, message: &str) -> RepoError {
@@ -451,7 +462,6 @@ impl SqlChannels {
         tenant_id: i64,
         channels: &[ValidChannel],
     ) -> Result<(), RepoError> {
-        use sea_orm::TransactionTrait;
         for chunk in channels.chunks(500) {
             let mut models = Vec::with_capacity(chunk.len());
             for c in chunk {
@@ -644,7 +654,12 @@ impl Channels for SqlChannels {
         })
     }
 
-    async fn create(&self, tenant_id: i64, c: &ValidChannel) -> Result<i64, RepoError> {
+    async fn create(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        c: &ValidChannel,
+    ) -> Result<i64, RepoError> {
         self.check_references(tenant_id, c).await?;
         let uid = random_key();
         let mut am = channel::ActiveModel {
@@ -662,7 +677,8 @@ impl Channels for SqlChannels {
             ..Default::default()
         };
         self.apply(&mut am, tenant_id, &uid, c)?;
-        let created = am.insert(&self.db).await.map_err(|e| {
+        let txn = self.db.begin().await.map_err(internal("begin channel"))?;
+        let created = am.insert(&txn).await.map_err(|e| {
             if is_unique_violation(&e) {
                 conflict(
                     "name",
@@ -672,18 +688,42 @@ impl Channels for SqlChannels {
                 internal("insert channel")(e)
             }
         })?;
+        let names = Names::of_channels(&txn, tenant_id, &[&created])
+            .await
+            .map_err(internal("channel names"))?;
+        let mut changes = created_fields(&channel_fields::fields(&created, &names));
+        changes.extend(channel_fields::secret_changes(None, &created));
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::ChannelCreated,
+                Some(tenant_id),
+                ObjectKind::Channel,
+                Some(created.id),
+                created.name.clone(),
+            )
+            .with(changes),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit channel"))?;
         super::health::refresh_after(&self.db, &[created.id]).await;
         Ok(created.id)
     }
 
     async fn update(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         id: i64,
         version: i64,
         c: &ValidChannel,
     ) -> Result<(), RepoError> {
         let existing = self.find(tenant_id, id).await?;
+        // the entry's "before" is the version the edit was made on
+        if existing.version != version {
+            return Err(stale());
+        }
         self.check_references(tenant_id, c).await?;
         let mut am = channel::ActiveModel {
             updated_at: Set(now()),
@@ -691,7 +731,7 @@ impl Channels for SqlChannels {
         };
         self.apply(&mut am, tenant_id, &existing.uid, c)?;
         let provider = c.credentials.provider();
-        am.verification_code = Set(match (provider, existing.verification_code) {
+        am.verification_code = Set(match (provider, existing.verification_code.clone()) {
             (ProviderKind::CloudApi, Some(code)) => Some(code),
             (ProviderKind::CloudApi, None) => Some(random_key()),
             _ => None,
@@ -701,6 +741,11 @@ impl Channels for SqlChannels {
         }
         // the new version is counted by the database from the stored one (a version sent by
         // a client is only compared, never computed with)
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin channel update"))?;
         let result = channel::Entity::update_many()
             .set(am)
             .col_expr(
@@ -710,7 +755,7 @@ impl Channels for SqlChannels {
             .filter(channel::Column::Id.eq(id))
             .filter(channel::Column::TenantId.eq(tenant_id))
             .filter(channel::Column::Version.eq(version))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -723,11 +768,37 @@ impl Channels for SqlChannels {
                 }
             })?;
         if result.rows_affected == 0 {
-            return Err(conflict(
-                "form",
-                "Someone else saved this channel after you opened it. Your changes were not saved: reload the channel, then make them again.",
-            ));
+            return Err(stale());
         }
+        let after = channel::Entity::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(internal("read channel after update"))?
+            .ok_or(RepoError::Internal)?;
+        let names = Names::of_channels(&txn, tenant_id, &[&existing, &after])
+            .await
+            .map_err(internal("channel names"))?;
+        let mut changes = diff(
+            &channel_fields::fields(&existing, &names),
+            &channel_fields::fields(&after, &names),
+        );
+        changes.extend(channel_fields::secret_changes(Some(&existing), &after));
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::ChannelEdited,
+                Some(tenant_id),
+                ObjectKind::Channel,
+                Some(id),
+                after.name.clone(),
+            )
+            .with(changes),
+        )
+        .await?;
+        txn.commit()
+            .await
+            .map_err(internal("commit channel update"))?;
         super::health::refresh_after(&self.db, &[id]).await;
         Ok(())
     }
@@ -757,16 +828,37 @@ impl Channels for SqlChannels {
             > 0)
     }
 
-    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+    async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+        let existing = self.find(tenant_id, id).await?;
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin channel delete"))?;
         let result = channel::Entity::delete_many()
             .filter(channel::Column::TenantId.eq(tenant_id))
             .filter(channel::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("delete channel"))?;
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::ChannelDeleted,
+                Some(tenant_id),
+                ObjectKind::Channel,
+                Some(id),
+                existing.name,
+            ),
+        )
+        .await?;
+        txn.commit()
+            .await
+            .map_err(internal("commit channel delete"))?;
         Ok(())
     }
 
@@ -966,7 +1058,12 @@ impl Channels for SqlChannels {
         self.activity_of(tenant_id, id, page).await
     }
 
-    async fn generate_scenario_key(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+    async fn generate_scenario_key(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<(), RepoError> {
         let m = self.find(tenant_id, id).await?;
         if m.provider == ProviderKind::CloudApi.as_str() {
             return Err(conflict(
@@ -977,14 +1074,38 @@ impl Channels for SqlChannels {
         if m.scenario_key.is_some() {
             return Ok(());
         }
-        channel::Entity::update_many()
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin scenario key"))?;
+        let result = channel::Entity::update_many()
             .col_expr(channel::Column::ScenarioKey, Expr::value(random_key()))
             .filter(channel::Column::Id.eq(id))
             .filter(channel::Column::TenantId.eq(tenant_id))
             .filter(channel::Column::ScenarioKey.is_null())
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("generate scenario key"))?;
+        // a key made by a request at the same moment is that request's entry
+        if result.rows_affected > 0 {
+            audit::record(
+                &txn,
+                actor,
+                Entry::new(
+                    AuditAction::ScenarioKeyGenerated,
+                    Some(tenant_id),
+                    ObjectKind::Channel,
+                    Some(id),
+                    m.name,
+                )
+                .with(vec![FieldChange::secret("Scenario Key", false, true)]),
+            )
+            .await?;
+        }
+        txn.commit()
+            .await
+            .map_err(internal("commit scenario key"))?;
         Ok(())
     }
 }

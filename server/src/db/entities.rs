@@ -530,3 +530,32 @@ pub mod webhook_count {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod audit_entry {
+    use sea_orm::entity::prelude::*;
+
+    /// One audit log entry: inserted, never updated.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_log")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub at_ms: i64,
+        pub tenant_id: Option<i64>,
+        pub user_id: Option<i64>,
+        pub actor: String,
+        pub actor_key: String,
+        pub role: String,
+        pub client: String,
+        pub action: String,
+        pub object_kind: String,
+        pub object_id: Option<i64>,
+        pub object_name: String,
+        pub changes: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

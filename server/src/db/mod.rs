@@ -2,7 +2,9 @@
 //! store on the same pool, and the repositories that implement `app::ports`.
 
 pub mod accounts;
+pub mod audit;
 pub mod certificates;
+pub mod channel_fields;
 pub mod channels;
 pub mod entities;
 pub mod health;

@@ -1,14 +1,16 @@
 //! OUs and skill queues: the `Ous` and `SkillQueues` ports. Every query is scoped by tenant.
 
+use super::audit::{self, Entry};
 use super::entities::{channel, ou, skill_queue};
 use super::{display_time, internal, is_unique_violation, now};
+use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::{AccessCode, OuName, SkillQueueName};
 use app::model::{Ou, SkillQueue};
-use app::ports::{Ous, RepoError, SkillQueues};
+use app::ports::{Actor, Ous, RepoError, SkillQueues};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, Set, TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -85,10 +87,12 @@ impl Ous for SqlOrg {
 
     async fn create(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         name: &OuName,
         parent_id: Option<i64>,
     ) -> Result<i64, RepoError> {
+        let mut parent_name = String::new();
         if let Some(parent) = parent_id {
             let no_parent = || RepoError::Conflict {
                 field: "parent_id",
@@ -99,6 +103,7 @@ impl Ous for SqlOrg {
                 .find_ou(tenant_id, parent)
                 .await?
                 .ok_or_else(no_parent)?;
+            parent_name = cursor.name.clone();
             while let Some(up) = cursor.parent_id {
                 depth += 1;
                 cursor = self.find_ou(tenant_id, up).await?.ok_or_else(no_parent)?;
@@ -110,6 +115,7 @@ impl Ous for SqlOrg {
                 });
             }
         }
+        let txn = self.db.begin().await.map_err(internal("begin ou"))?;
         let created = ou::ActiveModel {
             tenant_id: Set(tenant_id),
             parent_id: Set(parent_id),
@@ -118,7 +124,7 @@ impl Ous for SqlOrg {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -130,10 +136,27 @@ impl Ous for SqlOrg {
                 internal("insert ou")(e)
             }
         })?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::OuCreated,
+                Some(tenant_id),
+                ObjectKind::Ou,
+                Some(created.id),
+                name.as_str(),
+            )
+            .with(created_fields(&[
+                ("Name", name.as_str().to_owned()),
+                ("Parent OU", parent_name),
+            ])),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit ou"))?;
         Ok(created.id)
     }
 
-    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+    async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
         let Some(found) = self.find_ou(tenant_id, id).await? else {
             return Err(RepoError::NotFound);
         };
@@ -164,12 +187,29 @@ impl Ous for SqlOrg {
                 ),
             });
         }
-        ou::Entity::delete_many()
+        let txn = self.db.begin().await.map_err(internal("begin ou delete"))?;
+        let result = ou::Entity::delete_many()
             .filter(ou::Column::TenantId.eq(tenant_id))
             .filter(ou::Column::Id.eq(found.id))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("delete ou"))?;
+        if result.rows_affected == 0 {
+            return Err(RepoError::NotFound);
+        }
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::OuDeleted,
+                Some(tenant_id),
+                ObjectKind::Ou,
+                Some(found.id),
+                found.name,
+            ),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit ou delete"))?;
         Ok(())
     }
 }
@@ -195,6 +235,7 @@ impl SkillQueues for SqlOrg {
 
     async fn create(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         name: &SkillQueueName,
         access_code: &AccessCode,
@@ -214,6 +255,7 @@ impl SkillQueues for SqlOrg {
                 ),
             });
         }
+        let txn = self.db.begin().await.map_err(internal("begin queue"))?;
         let created = skill_queue::ActiveModel {
             tenant_id: Set(tenant_id),
             name: Set(name.as_str().to_owned()),
@@ -222,7 +264,7 @@ impl SkillQueues for SqlOrg {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -234,10 +276,35 @@ impl SkillQueues for SqlOrg {
                 internal("insert skill queue")(e)
             }
         })?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::SkillQueueCreated,
+                Some(tenant_id),
+                ObjectKind::SkillQueue,
+                Some(created.id),
+                name.as_str(),
+            )
+            .with(created_fields(&[
+                ("Name", name.as_str().to_owned()),
+                ("Access code", access_code.as_str().to_owned()),
+            ])),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit queue"))?;
         Ok(created.id)
     }
 
-    async fn delete(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+    async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+        let Some(found) = skill_queue::Entity::find_by_id(id)
+            .filter(skill_queue::Column::TenantId.eq(tenant_id))
+            .one(&self.db)
+            .await
+            .map_err(internal("find skill queue"))?
+        else {
+            return Err(RepoError::NotFound);
+        };
         if let Some(c) = channel::Entity::find()
             .filter(channel::Column::TenantId.eq(tenant_id))
             .filter(
@@ -257,15 +324,35 @@ impl SkillQueues for SqlOrg {
                 ),
             });
         }
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin queue delete"))?;
         let result = skill_queue::Entity::delete_many()
             .filter(skill_queue::Column::TenantId.eq(tenant_id))
             .filter(skill_queue::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("delete skill queue"))?;
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::SkillQueueDeleted,
+                Some(tenant_id),
+                ObjectKind::SkillQueue,
+                Some(id),
+                found.name,
+            ),
+        )
+        .await?;
+        txn.commit()
+            .await
+            .map_err(internal("commit queue delete"))?;
         Ok(())
     }
 }

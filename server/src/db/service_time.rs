@@ -1,14 +1,17 @@
 //! Service time: the `ServiceTimes` port. Every query is scoped by tenant.
 
+use super::audit::{self, Entry};
 use super::entities::{non_working_date, service_weekdays};
 use super::{internal, is_unique_violation};
-use app::domain::service_time::WeekdayRules;
+use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
+use app::domain::service_time::{WEEKDAYS, WeekdayRules};
 use app::model::{NonWorkingDate, ServiceTime};
-use app::ports::{RepoError, ServiceTimes};
+use app::ports::{Actor, RepoError, ServiceTimes};
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 #[derive(Clone)]
@@ -20,6 +23,44 @@ impl SqlServiceTime {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
+
+    async fn stored(&self, tenant_id: i64) -> Result<Option<service_weekdays::Model>, RepoError> {
+        service_weekdays::Entity::find_by_id(tenant_id)
+            .one(&self.db)
+            .await
+            .map_err(internal("get weekdays"))
+    }
+}
+
+/// Each weekday as "Workday" or "Non-workday", for an entry's diff.
+fn weekday_fields(rules: WeekdayRules) -> Vec<(&'static str, String)> {
+    WEEKDAYS
+        .iter()
+        .zip(rules.0)
+        .map(|(day, work)| {
+            (
+                *day,
+                if work { "Workday" } else { "Non-workday" }.to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn record(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    tenant_id: i64,
+    action: AuditAction,
+    id: Option<i64>,
+    name: &str,
+    changes: Vec<FieldChange>,
+) -> Result<(), RepoError> {
+    audit::record(
+        txn,
+        actor,
+        Entry::new(action, Some(tenant_id), ObjectKind::ServiceTime, id, name).with(changes),
+    )
+    .await
 }
 
 #[async_trait]
@@ -55,7 +96,18 @@ impl ServiceTimes for SqlServiceTime {
         })
     }
 
-    async fn set_weekdays(&self, tenant_id: i64, rules: WeekdayRules) -> Result<(), RepoError> {
+    async fn set_weekdays(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        rules: WeekdayRules,
+    ) -> Result<(), RepoError> {
+        let before = self.stored(tenant_id).await?;
+        let old = before
+            .as_ref()
+            .and_then(|w| WeekdayRules::decode(&w.workdays))
+            .unwrap_or_default();
+        let txn = self.db.begin().await.map_err(internal("begin weekdays"))?;
         service_weekdays::Entity::insert(service_weekdays::ActiveModel {
             tenant_id: Set(tenant_id),
             workdays: Set(rules.encode()),
@@ -66,13 +118,34 @@ impl ServiceTimes for SqlServiceTime {
                 .update_column(service_weekdays::Column::Workdays)
                 .to_owned(),
         )
-        .exec(&self.db)
+        .exec(&txn)
         .await
         .map_err(internal("save weekdays"))?;
+        record(
+            &txn,
+            actor,
+            tenant_id,
+            AuditAction::WeekdaysSaved,
+            None,
+            "Weekdays",
+            diff(&weekday_fields(old), &weekday_fields(rules)),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit weekdays"))?;
         Ok(())
     }
 
-    async fn set_time_zone(&self, tenant_id: i64, zone: &str) -> Result<(), RepoError> {
+    async fn set_time_zone(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        zone: &str,
+    ) -> Result<(), RepoError> {
+        let old = self
+            .stored(tenant_id)
+            .await?
+            .map_or_else(|| "UTC".to_owned(), |w| w.time_zone);
+        let txn = self.db.begin().await.map_err(internal("begin time zone"))?;
         service_weekdays::Entity::insert(service_weekdays::ActiveModel {
             tenant_id: Set(tenant_id),
             workdays: Set(WeekdayRules::default().encode()),
@@ -83,25 +156,38 @@ impl ServiceTimes for SqlServiceTime {
                 .update_column(service_weekdays::Column::TimeZone)
                 .to_owned(),
         )
-        .exec(&self.db)
+        .exec(&txn)
         .await
         .map_err(internal("save time zone"))?;
+        record(
+            &txn,
+            actor,
+            tenant_id,
+            AuditAction::TimeZoneSaved,
+            None,
+            "Time zone",
+            diff(&[("Time zone", old)], &[("Time zone", zone.to_owned())]),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit time zone"))?;
         Ok(())
     }
 
     async fn add_date(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         date: &str,
         name: &str,
     ) -> Result<NonWorkingDate, RepoError> {
+        let txn = self.db.begin().await.map_err(internal("begin date"))?;
         let created = non_working_date::ActiveModel {
             tenant_id: Set(tenant_id),
             date: Set(date.to_owned()),
             name: Set(name.to_owned()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -113,6 +199,17 @@ impl ServiceTimes for SqlServiceTime {
                 internal("insert non-working date")(e)
             }
         })?;
+        record(
+            &txn,
+            actor,
+            tenant_id,
+            AuditAction::NonWorkingDateAdded,
+            Some(created.id),
+            date,
+            created_fields(&[("Date", date.to_owned()), ("Name", name.to_owned())]),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit date"))?;
         Ok(NonWorkingDate {
             id: created.id,
             date: created.date,
@@ -120,16 +217,43 @@ impl ServiceTimes for SqlServiceTime {
         })
     }
 
-    async fn remove_date(&self, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+    async fn remove_date(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
+        let Some(found) = non_working_date::Entity::find_by_id(id)
+            .filter(non_working_date::Column::TenantId.eq(tenant_id))
+            .one(&self.db)
+            .await
+            .map_err(internal("find non-working date"))?
+        else {
+            return Err(RepoError::NotFound);
+        };
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin date delete"))?;
         let result = non_working_date::Entity::delete_many()
             .filter(non_working_date::Column::TenantId.eq(tenant_id))
             .filter(non_working_date::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("delete non-working date"))?;
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        record(
+            &txn,
+            actor,
+            tenant_id,
+            AuditAction::NonWorkingDateRemoved,
+            Some(id),
+            &found.date,
+            diff(
+                &[("Date", found.date.clone()), ("Name", found.name.clone())],
+                &[],
+            ),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit date delete"))?;
         Ok(())
     }
 }

@@ -1,15 +1,30 @@
 //! The address trustlist: the `Trustlist` port.
 
+use super::audit::{self, Entry};
 use super::entities::{tenant, trust_prefix};
 use super::{display_time, internal, is_unique_violation, now};
 use app::domain::TrustPrefix;
+use app::domain::audit::{AuditAction, ObjectKind, created as created_fields, diff};
 use app::model::TrustEntry;
-use app::ports::{RepoError, Trustlist};
+use app::ports::{Actor, RepoError, Trustlist};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use std::collections::HashMap;
+
+/// A trustlist entry's fields as its audit entries name them.
+fn fields(prefix: &str, scope: &str, allow_private: bool) -> Vec<(&'static str, String)> {
+    vec![
+        ("Prefix", prefix.to_owned()),
+        ("Scope", scope.to_owned()),
+        (
+            "Allow private network addresses",
+            if allow_private { "Yes" } else { "No" }.to_owned(),
+        ),
+    ]
+}
 
 #[derive(Clone)]
 pub struct SqlTrustlist {
@@ -53,23 +68,26 @@ impl Trustlist for SqlTrustlist {
 
     async fn add(
         &self,
+        actor: &Actor,
         prefix: &TrustPrefix,
         tenant_id: Option<i64>,
         allow_private: bool,
     ) -> Result<i64, RepoError> {
+        let mut scope = "Global".to_owned();
         if let Some(t) = tenant_id {
-            let exists = tenant::Entity::find_by_id(t)
+            let found = tenant::Entity::find_by_id(t)
                 .one(&self.db)
                 .await
-                .map_err(internal("find tenant for trustlist"))?
-                .is_some();
-            if !exists {
+                .map_err(internal("find tenant for trustlist"))?;
+            let Some(found) = found else {
                 return Err(RepoError::Conflict {
                     field: "scope",
                     message: "That tenant space does not exist.".into(),
                 });
-            }
+            };
+            scope = found.name;
         }
+        let txn = self.db.begin().await.map_err(internal("begin trust add"))?;
         let created = trust_prefix::ActiveModel {
             prefix: Set(prefix.as_str().to_owned()),
             tenant_id: Set(tenant_id),
@@ -78,7 +96,7 @@ impl Trustlist for SqlTrustlist {
             allow_private: Set(allow_private),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -90,18 +108,76 @@ impl Trustlist for SqlTrustlist {
                 internal("insert trust prefix")(e)
             }
         })?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::TrustAdded,
+                tenant_id,
+                ObjectKind::TrustEntry,
+                Some(created.id),
+                prefix.as_str(),
+            )
+            .with(created_fields(&fields(
+                prefix.as_str(),
+                &scope,
+                allow_private,
+            ))),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit trust add"))?;
         Ok(created.id)
     }
 
-    async fn remove(&self, id: i64) -> Result<(), RepoError> {
+    async fn remove(&self, actor: &Actor, id: i64) -> Result<(), RepoError> {
+        let Some(found) = trust_prefix::Entity::find_by_id(id)
+            .one(&self.db)
+            .await
+            .map_err(internal("find trust prefix"))?
+        else {
+            return Err(RepoError::NotFound);
+        };
+        let scope = match found.tenant_id {
+            None => "Global".to_owned(),
+            Some(t) => tenant::Entity::find_by_id(t)
+                .one(&self.db)
+                .await
+                .map_err(internal("find tenant for trustlist"))?
+                .map(|t| t.name)
+                .unwrap_or_default(),
+        };
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin trust remove"))?;
         let result = trust_prefix::Entity::delete_many()
             .filter(trust_prefix::Column::Id.eq(id))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("delete trust prefix"))?;
         if result.rows_affected == 0 {
             return Err(RepoError::NotFound);
         }
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::TrustRemoved,
+                found.tenant_id,
+                ObjectKind::TrustEntry,
+                Some(id),
+                found.prefix.clone(),
+            )
+            .with(diff(
+                &fields(&found.prefix, &scope, found.allow_private),
+                &[],
+            )),
+        )
+        .await?;
+        txn.commit()
+            .await
+            .map_err(internal("commit trust remove"))?;
         Ok(())
     }
 }

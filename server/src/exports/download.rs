@@ -3,9 +3,11 @@
 
 use crate::db::entities::export_task;
 use crate::state::AppState;
-use app::model::Role;
+use app::domain::audit::{AuditAction, ObjectKind};
+use app::model::{Me, Role};
+use app::ports::{Actor, AuditEvent, ClientAddr};
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -20,23 +22,37 @@ fn not_found() -> Response {
         .into_response()
 }
 
-/// The tenant of the signed-in tenant administrator, if the session names a valid one (the
-/// same check every server function makes).
-async fn tenant_of(state: &AppState, session: &Session) -> Option<i64> {
+/// The signed-in account and its tenant, if the session names a valid account with the role
+/// `role` (the same check every server function makes).
+pub async fn signed_in_as(
+    state: &AppState,
+    session: &Session,
+    role: Role,
+) -> Option<(Me, Option<i64>)> {
     let p = app::api::signed_in(session, state.ports.accounts.as_ref())
         .await
         .ok()??;
-    (p.me.role == Role::TenantAdmin)
-        .then_some(p.me.tenant_id)
-        .flatten()
+    (p.me.role == role).then(|| {
+        let tenant = p.me.tenant_id;
+        (p.me, tenant)
+    })
+}
+
+fn internal_error() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side.",
+    )
+        .into_response()
 }
 
 pub async fn download(
     State(state): State<AppState>,
     session: Session,
+    client: Option<Extension<ClientAddr>>,
     Path(id): Path<i64>,
 ) -> Response {
-    let Some(tenant) = tenant_of(&state, &session).await else {
+    let Some((me, Some(tenant))) = signed_in_as(&state, &session, Role::TenantAdmin).await else {
         return not_found();
     };
     let task = match export_task::Entity::find_by_id(id)
@@ -49,13 +65,21 @@ pub async fn download(
         Ok(None) => return not_found(),
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "loading an export for download");
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong on our side.",
-            )
-                .into_response();
+            return internal_error();
         }
     };
+    let actor = Actor::of(&me, client.map(|Extension(c)| c.0));
+    let event = AuditEvent {
+        action: AuditAction::ExportDownloaded,
+        tenant_id: Some(tenant),
+        object: ObjectKind::Export,
+        object_id: Some(task.id),
+        object_name: task.file_name.clone().unwrap_or_default(),
+    };
+    // no entry, no file: a download that cannot be recorded does not happen
+    if state.ports.audit.record(&actor, event).await.is_err() {
+        return internal_error();
+    }
     let (Some(bytes), Some(name), Some(content_type)) =
         (task.artifact, task.file_name, task.content_type)
     else {

@@ -7,14 +7,16 @@ pub mod download;
 pub mod worker;
 pub mod writer;
 
+use crate::db::audit::{self, Entry};
 use crate::db::entities::{channel, export_task};
 use crate::db::{display_time, internal, now};
+use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::model::{ExportStatus, ExportTask};
-use app::ports::{Exports, RepoError};
+use app::ports::{Actor, Exports, RepoError};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -54,7 +56,12 @@ pub(crate) fn status_of(s: &str) -> ExportStatus {
 
 #[async_trait]
 impl Exports for SqlExports {
-    async fn start(&self, tenant_id: i64, ids: Option<Vec<i64>>) -> Result<i64, RepoError> {
+    async fn start(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        ids: Option<Vec<i64>>,
+    ) -> Result<i64, RepoError> {
         if ids.as_ref().is_some_and(|l| l.len() > MAX_SELECTED) {
             return Err(RepoError::Conflict {
                 field: "form",
@@ -103,6 +110,8 @@ impl Exports for SqlExports {
                 ),
             });
         }
+        let all = ids.is_none();
+        let txn = self.db.begin().await.map_err(internal("begin export"))?;
         let task = export_task::ActiveModel {
             tenant_id: Set(tenant_id),
             status: Set("running".into()),
@@ -113,9 +122,30 @@ impl Exports for SqlExports {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(internal("insert export task"))?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::ExportStarted,
+                Some(tenant_id),
+                ObjectKind::Export,
+                Some(task.id),
+                format!("Export {}", task.id),
+            )
+            .with(created_fields(&[(
+                "Channels",
+                if all {
+                    format!("All ({count})")
+                } else {
+                    format!("Selected ({count})")
+                },
+            )])),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit export"))?;
         self.wake.notify_one();
         Ok(task.id)
     }

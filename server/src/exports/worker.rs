@@ -4,14 +4,14 @@
 
 use super::writer::{self, ZipBuilder};
 use super::{MAX_RECORDS, PER_FILE, group};
-use crate::db::entities::{channel, export_task, ou, skill_queue};
+use crate::db::channel_fields::{Names, row};
+use crate::db::entities::{channel, export_task};
 use crate::db::now;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -287,57 +287,6 @@ pub async fn run_limited(db: &DatabaseConnection, id: i64, instance: &str, max_r
     }
 }
 
-fn yes_no(on: bool) -> String {
-    if on { "YES" } else { "NO" }.to_string()
-}
-
-fn num(v: Option<i32>) -> String {
-    v.map(|n| n.to_string()).unwrap_or_default()
-}
-
-/// One spreadsheet row: names resolved, work time readable, no secret read at all.
-fn row(
-    c: &channel::Model,
-    ous: &HashMap<i64, String>,
-    queues: &HashMap<i64, String>,
-) -> Vec<String> {
-    let keywords: Vec<String> = serde_json::from_str(&c.keywords).unwrap_or_default();
-    let readable = |w: &str| w.replace(',', ", ").replace('-', "–");
-    vec![
-        c.name.clone(),
-        "WhatsApp".into(),
-        match (&c.provider[..], c.verification_method.as_deref()) {
-            ("other", Some(m)) => format!("other ({m})"),
-            (p, _) => p.to_owned(),
-        },
-        c.ou_id
-            .and_then(|o| ous.get(&o).cloned())
-            .unwrap_or_default(),
-        queues.get(&c.skill_queue_id).cloned().unwrap_or_default(),
-        keywords.join(", "),
-        readable(&c.workday),
-        readable(&c.non_workday),
-        c.non_working_notification.clone(),
-        yes_no(c.last_agent_days.is_some()),
-        num(c.last_agent_days),
-        yes_no(c.no_reply_minutes.is_some()),
-        num(c.no_reply_minutes),
-        c.no_reply_message.clone().unwrap_or_default(),
-        yes_no(c.no_agent_seconds.is_some()),
-        num(c.no_agent_seconds),
-        c.no_agent_queue_id
-            .and_then(|q| queues.get(&q).cloned())
-            .unwrap_or_default(),
-        yes_no(c.session_transfer),
-        yes_no(c.offline_limit_minutes.is_some()),
-        c.offline_prompt.clone().unwrap_or_default(),
-        num(c.offline_limit_minutes),
-        yes_no(c.robot_access_code.is_some()),
-        c.robot_access_code.clone().unwrap_or_default(),
-        yes_no(c.robot_assistant),
-    ]
-}
-
 /// The columns an export reads: everything but the sealed secrets.
 fn select(tenant_id: i64) -> sea_orm::Select<channel::Entity> {
     use channel::Column as C;
@@ -406,20 +355,7 @@ async fn write(
     instance: &str,
 ) -> Result<(Vec<u8>, usize, usize), RunError> {
     let t = task.tenant_id;
-    let ous: HashMap<i64, String> = ou::Entity::find()
-        .filter(ou::Column::TenantId.eq(t))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect();
-    let queues: HashMap<i64, String> = skill_queue::Entity::find()
-        .filter(skill_queue::Column::TenantId.eq(t))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|q| (q.id, q.name))
-        .collect();
+    let names = Names::of_tenant(db, t).await?;
     let selected: Option<Vec<i64>> = task
         .channel_ids
         .as_deref()
@@ -462,7 +398,7 @@ async fn write(
         }
         last_id = batch.last().map(|c| c.id).unwrap_or(last_id);
         records += batch.len();
-        let rows: Vec<Vec<String>> = batch.iter().map(|c| row(c, &ous, &queues)).collect();
+        let rows: Vec<Vec<String>> = batch.iter().map(|c| row(c, &names)).collect();
         drop(batch);
         let bytes = tokio::task::spawn_blocking(move || writer::xlsx(&rows))
             .await

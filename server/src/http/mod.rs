@@ -1,6 +1,7 @@
 //! HTTP middleware and small routes: client address, origin check, security headers, sign-in
 //! throttle, health.
 
+pub mod audit_csv;
 pub mod client;
 pub mod guard;
 pub mod headers;

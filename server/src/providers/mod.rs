@@ -5,19 +5,24 @@
 pub mod calls;
 pub mod client;
 
+use crate::db::audit::{self, Entry};
 use crate::db::certificates::{members_of, open_key};
 use crate::db::entities::{certificate, channel, outbound_message, outbound_status};
 use crate::db::{display_time, internal, now};
 use crate::secrets::{SecretBox, SecretScope};
+use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::channel::{ProviderKind, VerificationMethod};
 use app::model::{ConnectionTest, SentMessage};
-use app::ports::{Outbound, RepoError};
+use app::ports::{Actor, Outbound, RepoError};
 use async_trait::async_trait;
 use calls::Creds;
 use client::{Endpoint, Failure};
 use rustls::pki_types::CertificateDer;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -215,7 +220,12 @@ fn millis(d: std::time::Duration) -> u64 {
 
 #[async_trait]
 impl Outbound for SqlOutbound {
-    async fn test_connection(&self, tenant_id: i64, id: i64) -> Result<ConnectionTest, RepoError> {
+    async fn test_connection(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<ConnectionTest, RepoError> {
         let c = self.channel(tenant_id, id).await?;
         let creds = self.creds(&c)?;
         let _permit = self.calls.enter(tenant_id)?;
@@ -239,6 +249,11 @@ impl Outbound for SqlOutbound {
             Err(why) => (false, why),
         };
         let at = now();
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin test result"))?;
         channel::Entity::update_many()
             .col_expr(channel::Column::LastTestAt, Expr::value(at))
             .col_expr(channel::Column::LastTestOk, Expr::value(ok))
@@ -248,9 +263,26 @@ impl Outbound for SqlOutbound {
             )
             .filter(channel::Column::Id.eq(c.id))
             .filter(channel::Column::TenantId.eq(tenant_id))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(internal("store a test result"))?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::ConnectionTested,
+                Some(tenant_id),
+                ObjectKind::Channel,
+                Some(c.id),
+                c.name.clone(),
+            )
+            .with(created_fields(&[(
+                "Result",
+                format!("{}: {summary}", if ok { "Passed" } else { "Failed" }),
+            )])),
+        )
+        .await?;
+        txn.commit().await.map_err(internal("commit test result"))?;
         crate::db::health::refresh_after(&self.db, &[c.id]).await;
         tracing::info!(
             tenant_id,
@@ -269,6 +301,7 @@ impl Outbound for SqlOutbound {
 
     async fn send_test_message(
         &self,
+        actor: &Actor,
         tenant_id: i64,
         id: i64,
         recipient: &str,
@@ -291,6 +324,11 @@ impl Outbound for SqlOutbound {
             .map_err(|f| refused(f.describe()))?;
         let provider_message_id = calls::interpret_send(&creds, &reply).map_err(refused)?;
         let sent_at = now();
+        let txn = self
+            .db
+            .begin()
+            .await
+            .map_err(internal("begin sent message"))?;
         let message = outbound_message::ActiveModel {
             channel_id: Set(c.id),
             tenant_id: Set(tenant_id),
@@ -300,7 +338,7 @@ impl Outbound for SqlOutbound {
             sent_at: Set(sent_at),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(internal("record a sent message"))?;
         outbound_status::ActiveModel {
@@ -311,9 +349,28 @@ impl Outbound for SqlOutbound {
             received_at: Set(sent_at),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
         .map_err(internal("record a sent message's status"))?;
+        audit::record(
+            &txn,
+            actor,
+            Entry::new(
+                AuditAction::TestMessageSent,
+                Some(tenant_id),
+                ObjectKind::Channel,
+                Some(c.id),
+                c.name.clone(),
+            )
+            .with(created_fields(&[
+                ("Recipient", recipient.to_owned()),
+                ("Provider message id", provider_message_id.clone()),
+            ])),
+        )
+        .await?;
+        txn.commit()
+            .await
+            .map_err(internal("commit sent message"))?;
         // a report that came before this record was written (a fast provider) still counts
         let early = crate::db::entities::webhook_event::Entity::find()
             .filter(crate::db::entities::webhook_event::Column::ChannelId.eq(c.id))

@@ -137,6 +137,7 @@ pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &
         leptos,
         limits: options.limits.clone().unwrap_or_default(),
         inspector: env!("CARGO_BIN_EXE_switchboard").into(),
+        audit_retention_days: 365,
     }
 }
 

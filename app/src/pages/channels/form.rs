@@ -92,6 +92,14 @@ pub fn EditChannelPage() -> impl IntoView {
         <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Edit Channel"] />
         <div class="page-head">
             <h1>"Edit Channel"</h1>
+            <div class="actions">
+                <leptos_router::components::A
+                    href=move || format!("/config/audit?object=channel&object_id={}", id())
+                    attr:class="button"
+                >
+                    "History"
+                </leptos_router::components::A>
+            </div>
         </div>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
