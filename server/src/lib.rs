@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod exports;
 pub mod http;
+pub mod imports;
 pub mod keystore;
 pub mod providers;
 pub mod rotation;

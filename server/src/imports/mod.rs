@@ -1,0 +1,3 @@
+//! Importing the exported spreadsheet back: reading it without trusting it (`sheet`).
+
+pub mod sheet;
