@@ -79,6 +79,8 @@ async fn every_change_leaves_its_entry_with_actor_diff_and_no_secret() {
     let root = app.setup_admin().await;
     // a refused sign-in names what was typed, with no role
     assert_eq!(app.login(ROOT_USER, "not-the-password").await.status, 401);
+    // what no database can store in text is recorded as a replacement character
+    assert_eq!(app.login("ro\u{0}ot", "x").await.status, 401);
     let root = {
         let _ = root;
         app.session(ROOT_USER, ROOT_PASSWORD).await
@@ -389,7 +391,13 @@ async fn every_change_leaves_its_entry_with_actor_diff_and_no_secret() {
     // the system administrator sees everything, the refused sign-in among it
     let all = entries(&app, &root, true, json!({})).await;
     assert!(all.len() > log.len());
-    let refused = find(&all, "sign_in_refused");
+    let refused: Vec<&Value> = all
+        .iter()
+        .filter(|e| e["action"] == "sign_in_refused")
+        .collect();
+    assert_eq!(refused.len(), 2);
+    assert_eq!(refused[0]["actor"], "ro\u{FFFD}ot");
+    let refused = refused[1];
     assert_eq!(refused["actor"], ROOT_USER);
     assert_eq!(refused["role"], "");
     assert_eq!(find(&all, "setup")["role"], "System administrator");

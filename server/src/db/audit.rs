@@ -55,8 +55,13 @@ fn now_ms() -> i64 {
     (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// At most `max` characters, control characters (NUL among them, which PostgreSQL cannot
+/// store in text) shown as U+FFFD: a refused sign-in records whatever was typed.
 fn clip(v: &str, max: usize) -> String {
-    v.chars().take(max).collect()
+    v.chars()
+        .take(max)
+        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .collect()
 }
 
 /// Writes one entry on `conn`: call it with the transaction of the change.
@@ -291,5 +296,6 @@ mod tests {
         assert_eq!(role_label("tenant_admin"), "Tenant administrator");
         assert_eq!(role_label(""), "");
         assert_eq!(clip("äöü", 2), "äö");
+        assert_eq!(clip("a\u{0}b\n", 10), "a\u{FFFD}b\u{FFFD}");
     }
 }
