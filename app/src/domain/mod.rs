@@ -8,6 +8,7 @@ pub mod channel;
 pub mod dates;
 pub mod fields;
 pub mod health;
+pub mod import;
 pub mod org;
 pub mod outbound;
 pub mod redirect;

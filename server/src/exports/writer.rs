@@ -4,34 +4,8 @@
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use std::io::{Cursor, Write};
 
-/// The columns, in order: Channel Type and Business Solution Provider, then everything of
-/// Basic Configuration and Robot Configuration. No password, key, secret or token.
-pub const COLUMNS: [&str; 24] = [
-    "Channel Name",
-    "Channel Type",
-    "Business Solution Provider",
-    "OU Configuration",
-    "Skill Queue",
-    "Keyword for Transfer to Agent",
-    "Agent Work Time (Workday)",
-    "Agent Work Time (Non-workday)",
-    "Non-Working Time Notification",
-    "Last Agent Mode",
-    "Last Agent Mode Period (days)",
-    "Session End Due to No Customer Reply",
-    "No Customer Reply Timeout (minutes)",
-    "Session End Message",
-    "Session Transfer Due to No Agent Reply",
-    "No Agent Reply Timeout (seconds)",
-    "Transfer Target Skill Queue",
-    "Session Transfer",
-    "Offline Messages",
-    "Offline Message Prompt",
-    "Offline Routing Time Limit (minutes)",
-    "Connecting to the Intelligent Robot",
-    "Chatbot Access Code",
-    "Access Robot Assistant",
-];
+/// The columns, in order (shared with the import, which reads them back).
+pub use app::domain::import::COLUMNS;
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub const ZIP: &str = "application/zip";
