@@ -57,6 +57,8 @@ pub trait Accounts: Send + Sync {
     /// disabled.
     async fn principal(&self, user_id: i64) -> Result<Option<Principal>, RepoError>;
     async fn setup_state(&self) -> Result<SetupStatus, RepoError>;
+    /// Whether an account has this username (for the entry of a refused sign-in).
+    async fn username_exists(&self, username: &str) -> Result<bool, RepoError>;
     /// Creates the first system administrator with a one-time setup token.
     async fn complete_setup(
         &self,

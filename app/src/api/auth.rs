@@ -11,7 +11,6 @@ use crate::domain::audit::{AuditAction, ObjectKind};
 #[cfg(feature = "ssr")]
 use crate::ports::{Actor, AuditEvent};
 
-/// The signed-in account, or `None`. Never fails for a signed-out caller.
 /// The entry of a sign-in, sign-out or refused sign-in: about the account, in its tenant.
 #[cfg(feature = "ssr")]
 fn account_event(action: AuditAction, me: Option<&Me>, name: &str) -> AuditEvent {
@@ -24,6 +23,7 @@ fn account_event(action: AuditAction, me: Option<&Me>, name: &str) -> AuditEvent
     }
 }
 
+/// The signed-in account, or `None`. Never fails for a signed-out caller.
 #[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<Me>, AppError> {
     Ok(ctx::current().await?.map(|p| p.me))
@@ -55,8 +55,15 @@ pub async fn login(
     let Some(principal) = principal else {
         ports.throttle.settle(attempt, false);
         tracing::info!(%client, "sign-in refused");
-        // the throttle above bounds how many of these one address can write
-        let actor = Actor::anonymous(&username, Some(client));
+        // the throttle above bounds how many of these one address can write; a name no
+        // account has is not kept (it may be a password typed into the wrong field)
+        let known = ports.accounts.username_exists(&username).await?;
+        let typed = if known {
+            username.as_str()
+        } else {
+            crate::domain::audit::UNKNOWN_USERNAME
+        };
+        let actor = Actor::anonymous(typed, Some(client));
         ports
             .audit
             .record(
@@ -96,18 +103,23 @@ pub async fn login(
 
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    // who signs out is recorded only for a session that was still valid
-    if let Some(p) = ctx::current().await? {
-        ctx::ports()?
+    // who signs out is recorded only for a session that was still valid; the session ends
+    // first, whatever happens to the entry
+    let signed_in = ctx::current().await?;
+    let session = ctx::session()?;
+    session.flush().await.map_err(ctx::session_error)?;
+    if let Some(p) = signed_in {
+        let recorded = ctx::ports()?
             .audit
             .record(
                 &ctx::actor_of(&p.me),
                 account_event(AuditAction::SignOut, Some(&p.me), &p.me.username),
             )
-            .await?;
+            .await;
+        if recorded.is_err() {
+            tracing::error!(user_id = p.me.user_id, "signed out without an audit entry");
+        }
     }
-    let session = ctx::session()?;
-    session.flush().await.map_err(ctx::session_error)?;
     ctx::redirect("/login");
     Ok(())
 }

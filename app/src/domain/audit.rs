@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The actor of a refused sign-in whose name no account has: what was typed is not kept.
+pub const UNKNOWN_USERNAME: &str = "(unknown username)";
+
 /// What an entry says a secret field became: never its value.
 pub const SECRET_CHANGED: &str = "changed";
 
@@ -143,17 +146,10 @@ impl AuditAction {
     }
 
     /// Whether a tenant administrator can do it (the tenant page's action filter lists these).
+    /// Whether it can be in a tenant space's log: everything done in it, and what the system
+    /// administrator did to it (its status, its administrator's password, its trustlist).
     pub fn is_tenant_action(self) -> bool {
-        !matches!(
-            self,
-            Self::Setup
-                | Self::TenantCreated
-                | Self::TenantDisabled
-                | Self::TenantEnabled
-                | Self::AdminPasswordReset
-                | Self::TrustAdded
-                | Self::TrustRemoved
-        )
+        !matches!(self, Self::Setup)
     }
 }
 
@@ -375,6 +371,10 @@ impl AuditFilter {
             ),
         };
         let object_id = id("object_id", &self.object_id, &mut errors);
+        // an id is looked up with its kind (that is the index)
+        if object_id.is_some() && object.is_none() && self.object.trim().is_empty() {
+            errors.add("object", "Choose the object type of this id.");
+        }
         let before = id("before", &self.before, &mut errors);
         let from_ms = match self.from.trim() {
             "" => None,
@@ -470,7 +470,8 @@ mod tests {
             assert_eq!(ObjectKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(AuditAction::parse("drop table"), None);
-        assert!(!AuditAction::TrustAdded.is_tenant_action());
+        assert!(AuditAction::TrustAdded.is_tenant_action());
+        assert!(!AuditAction::Setup.is_tenant_action());
         assert!(AuditAction::ChannelEdited.is_tenant_action());
     }
 

@@ -112,9 +112,7 @@ fn Filters(
     let actions = AuditAction::ALL
         .into_iter()
         .filter(move |a| system || a.is_tenant_action());
-    let kinds = ObjectKind::ALL
-        .into_iter()
-        .filter(move |k| system || !matches!(k, ObjectKind::Tenant | ObjectKind::TrustEntry));
+    let kinds = ObjectKind::ALL.into_iter();
     let one_object = (!filter.object_id.trim().is_empty()).then(|| filter.object_id.clone());
     let hidden_id = one_object.clone();
     view! {

@@ -181,6 +181,18 @@ impl Accounts for SqlAccounts {
         })
     }
 
+    async fn username_exists(&self, username: &str) -> Result<bool, RepoError> {
+        let Ok(name) = Username::parse(username) else {
+            return Ok(false);
+        };
+        Ok(user::Entity::find()
+            .filter(user::Column::Username.eq(name.as_str()))
+            .count(&self.db)
+            .await
+            .map_err(internal("find username"))?
+            > 0)
+    }
+
     async fn complete_setup(
         &self,
         actor: &Actor,
@@ -425,14 +437,24 @@ impl Tenants for SqlAccounts {
         tenant_id: i64,
         disabled: bool,
     ) -> Result<(), RepoError> {
+        let txn = self.db.begin().await.map_err(internal("begin disable"))?;
+        // a no-op write first: the row is locked before it is read (see service_time::locked)
+        tenant::Entity::update_many()
+            .col_expr(
+                tenant::Column::Disabled,
+                Expr::col(tenant::Column::Disabled).into(),
+            )
+            .filter(tenant::Column::Id.eq(tenant_id))
+            .exec(&txn)
+            .await
+            .map_err(internal("lock tenant"))?;
         let Some(before) = tenant::Entity::find_by_id(tenant_id)
-            .one(&self.db)
+            .one(&txn)
             .await
             .map_err(internal("find tenant"))?
         else {
             return Err(RepoError::NotFound);
         };
-        let txn = self.db.begin().await.map_err(internal("begin disable"))?;
         let result = tenant::Entity::update_many()
             .col_expr(tenant::Column::Disabled, Expr::value(disabled))
             .filter(tenant::Column::Id.eq(tenant_id))

@@ -79,7 +79,8 @@ pub async fn record<C: ConnectionTrait>(
         tenant_id: Set(entry.tenant_id),
         user_id: Set(actor.user_id),
         actor: Set(clip(&actor.username, 64)),
-        actor_key: Set(clip(&actor.username, 64).to_lowercase()),
+        // lower case first: lowercasing can make a name longer ('İ')
+        actor_key: Set(clip(&actor.username.to_lowercase(), 64)),
         role: Set(actor.role.map(Role::as_str).unwrap_or("").to_owned()),
         client: Set(actor.client.map(|c| c.to_string()).unwrap_or_default()),
         action: Set(entry.action.as_str().to_owned()),
@@ -104,6 +105,10 @@ pub fn select(tenant_id: Option<i64>, q: &AuditQuery) -> Select<audit_entry::Ent
     }
     if let Some(a) = &q.actor {
         s = s.filter(C::ActorKey.eq(a.as_str()));
+        // a tenant's log does not tell who the system administrator is
+        if tenant_id.is_some() {
+            s = s.filter(C::Role.ne(Role::SystemAdmin.as_str()));
+        }
     }
     if let Some(a) = q.action {
         s = s.filter(C::Action.eq(a.as_str()));
@@ -150,10 +155,15 @@ fn role_label(code: &str) -> String {
     .to_owned()
 }
 
-/// Entries as pages show them, with their tenant's name.
+/// Who a tenant's log names for what the system administrator did in it.
+pub const SYSTEM_ACTOR: &str = "System administrator";
+
+/// Entries as pages show them, with their tenant's name. `for_tenant`: a tenant's log, where
+/// the system administrator's name and address are not shown.
 pub async fn view<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<audit_entry::Model>,
+    for_tenant: bool,
 ) -> Result<Vec<AuditEntry>, RepoError> {
     let mut ids: Vec<i64> = rows.iter().filter_map(|r| r.tenant_id).collect();
     ids.sort_unstable();
@@ -172,23 +182,30 @@ pub async fn view<C: ConnectionTrait>(
     };
     Ok(rows
         .into_iter()
-        .map(|r| AuditEntry {
-            id: r.id,
-            at: display_ms(r.at_ms),
-            actor: r.actor,
-            role: role_label(&r.role),
-            tenant: r.tenant_id.and_then(|t| names.get(&t).cloned()),
-            client: r.client,
-            action_label: AuditAction::parse(&r.action)
-                .map(|a| a.label().to_owned())
-                .unwrap_or_else(|| r.action.clone()),
-            action: r.action,
-            object_kind: ObjectKind::parse(&r.object_kind)
-                .map(|k| k.label().to_owned())
-                .unwrap_or(r.object_kind),
-            object_id: r.object_id,
-            object_name: r.object_name,
-            changes: serde_json::from_str(&r.changes).unwrap_or_default(),
+        .map(|r| {
+            let masked = for_tenant && r.role == Role::SystemAdmin.as_str();
+            AuditEntry {
+                id: r.id,
+                at: display_ms(r.at_ms),
+                actor: if masked {
+                    SYSTEM_ACTOR.to_owned()
+                } else {
+                    r.actor
+                },
+                role: role_label(&r.role),
+                tenant: r.tenant_id.and_then(|t| names.get(&t).cloned()),
+                client: if masked { String::new() } else { r.client },
+                action_label: AuditAction::parse(&r.action)
+                    .map(|a| a.label().to_owned())
+                    .unwrap_or_else(|| r.action.clone()),
+                action: r.action,
+                object_kind: ObjectKind::parse(&r.object_kind)
+                    .map(|k| k.label().to_owned())
+                    .unwrap_or(r.object_kind),
+                object_id: r.object_id,
+                object_name: r.object_name,
+                changes: serde_json::from_str(&r.changes).unwrap_or_default(),
+            }
         })
         .collect())
 }
@@ -235,7 +252,7 @@ impl Audit for SqlAudit {
         rows.truncate(PAGE_SIZE as usize);
         let next_before = more.then(|| rows.last().map(|r| r.id)).flatten();
         Ok(AuditPage {
-            entries: view(&self.db, rows).await?,
+            entries: view(&self.db, rows, tenant_id.is_some()).await?,
             next_before,
         })
     }

@@ -23,13 +23,29 @@ impl SqlServiceTime {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
+}
 
-    async fn stored(&self, tenant_id: i64) -> Result<Option<service_weekdays::Model>, RepoError> {
-        service_weekdays::Entity::find_by_id(tenant_id)
-            .one(&self.db)
-            .await
-            .map_err(internal("get weekdays"))
-    }
+/// The tenant's stored service time row, read after a write that takes its lock (a no-op
+/// update): two saves at once then each diff against what the other left, and a SQLite
+/// transaction that starts with a write cannot fail with BUSY_SNAPSHOT when it writes again.
+async fn locked(
+    txn: &DatabaseTransaction,
+    tenant_id: i64,
+) -> Result<Option<service_weekdays::Model>, RepoError> {
+    use sea_orm::sea_query::Expr;
+    service_weekdays::Entity::update_many()
+        .col_expr(
+            service_weekdays::Column::TenantId,
+            Expr::col(service_weekdays::Column::TenantId).into(),
+        )
+        .filter(service_weekdays::Column::TenantId.eq(tenant_id))
+        .exec(txn)
+        .await
+        .map_err(internal("lock weekdays"))?;
+    service_weekdays::Entity::find_by_id(tenant_id)
+        .one(txn)
+        .await
+        .map_err(internal("get weekdays"))
 }
 
 /// Each weekday as "Workday" or "Non-workday", for an entry's diff.
@@ -102,12 +118,11 @@ impl ServiceTimes for SqlServiceTime {
         tenant_id: i64,
         rules: WeekdayRules,
     ) -> Result<(), RepoError> {
-        let before = self.stored(tenant_id).await?;
-        let old = before
-            .as_ref()
+        let txn = self.db.begin().await.map_err(internal("begin weekdays"))?;
+        let old = locked(&txn, tenant_id)
+            .await?
             .and_then(|w| WeekdayRules::decode(&w.workdays))
             .unwrap_or_default();
-        let txn = self.db.begin().await.map_err(internal("begin weekdays"))?;
         service_weekdays::Entity::insert(service_weekdays::ActiveModel {
             tenant_id: Set(tenant_id),
             workdays: Set(rules.encode()),
@@ -141,11 +156,10 @@ impl ServiceTimes for SqlServiceTime {
         tenant_id: i64,
         zone: &str,
     ) -> Result<(), RepoError> {
-        let old = self
-            .stored(tenant_id)
+        let txn = self.db.begin().await.map_err(internal("begin time zone"))?;
+        let old = locked(&txn, tenant_id)
             .await?
             .map_or_else(|| "UTC".to_owned(), |w| w.time_zone);
-        let txn = self.db.begin().await.map_err(internal("begin time zone"))?;
         service_weekdays::Entity::insert(service_weekdays::ActiveModel {
             tenant_id: Set(tenant_id),
             workdays: Set(WeekdayRules::default().encode()),

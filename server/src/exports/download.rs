@@ -68,23 +68,24 @@ pub async fn download(
             return internal_error();
         }
     };
+
+    let (Some(bytes), Some(name), Some(content_type)) =
+        (task.artifact, task.file_name, task.content_type)
+    else {
+        return not_found();
+    };
     let actor = Actor::of(&me, client.map(|Extension(c)| c.0));
     let event = AuditEvent {
         action: AuditAction::ExportDownloaded,
         tenant_id: Some(tenant),
         object: ObjectKind::Export,
         object_id: Some(task.id),
-        object_name: task.file_name.clone().unwrap_or_default(),
+        object_name: name.clone(),
     };
     // no entry, no file: a download that cannot be recorded does not happen
     if state.ports.audit.record(&actor, event).await.is_err() {
         return internal_error();
     }
-    let (Some(bytes), Some(name), Some(content_type)) =
-        (task.artifact, task.file_name, task.content_type)
-    else {
-        return not_found();
-    };
     let disposition = format!("attachment; filename=\"{name}\"; filename*=UTF-8''{name}");
     let mut res = Response::new(Body::from(bytes));
     let h = res.headers_mut();

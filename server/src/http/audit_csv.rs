@@ -81,7 +81,7 @@ async fn next_chunk(mut c: Cursor) -> Option<(Result<Bytes, std::io::Error>, Cur
     };
     let last = rows.last().map(|r| r.id);
     let n = rows.len() as u64;
-    let entries = match view(&c.db, rows).await {
+    let entries = match view(&c.db, rows, c.tenant.is_some()).await {
         Ok(v) => v,
         Err(_) => {
             return Some((
@@ -118,7 +118,10 @@ async fn csv(state: AppState, session: Session, filter: AuditFilter, role: Role)
         Role::SystemAdmin => None,
     };
     query.before = None;
-    let first = futures::stream::once(async { Ok::<_, std::io::Error>(Bytes::from(HEADER)) });
+    // the byte order mark tells Excel the file is UTF-8
+    let first = futures::stream::once(async {
+        Ok::<_, std::io::Error>(Bytes::from(format!("\u{FEFF}{HEADER}")))
+    });
     let rest = futures::stream::unfold(
         Cursor {
             db: state.db.conn.clone(),
