@@ -1,7 +1,7 @@
 //! The traits the server implements (server builds only). Server functions reach the database
 //! through these, so `app` never depends on sea-orm and can be tested against fakes.
 
-use crate::domain::audit::{AuditAction, AuditQuery, ObjectKind};
+use crate::domain::audit::{AuditAction, AuditQuery, FieldChange, ObjectKind};
 use crate::domain::channel::{ValidChannel, ValidationContext};
 use crate::domain::service_time::WeekdayRules;
 use crate::domain::{
@@ -322,8 +322,9 @@ impl Actor {
     }
 }
 
-/// An entry that is not written by a repository's own change: a sign-in, a sign-out, a refused
-/// sign-in, a download.
+/// What an audit entry says besides its actor and time. Repositories write one in the
+/// transaction of their change; `Audit::record` writes those that are no change of their own
+/// (a sign-in, a sign-out, a refused sign-in, a download).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub action: AuditAction,
@@ -332,6 +333,32 @@ pub struct AuditEvent {
     pub object: ObjectKind,
     pub object_id: Option<i64>,
     pub object_name: String,
+    /// For an edit, the fields that changed.
+    pub changes: Vec<FieldChange>,
+}
+
+impl AuditEvent {
+    pub fn new(
+        action: AuditAction,
+        tenant_id: Option<i64>,
+        object: ObjectKind,
+        object_id: Option<i64>,
+        object_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            action,
+            tenant_id,
+            object,
+            object_id,
+            object_name: object_name.into(),
+            changes: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, changes: Vec<FieldChange>) -> Self {
+        self.changes = changes;
+        self
+    }
 }
 
 /// The audit log: append-only through the product.

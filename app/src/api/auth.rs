@@ -14,13 +14,13 @@ use crate::ports::{Actor, AuditEvent};
 /// The entry of a sign-in, sign-out or refused sign-in: about the account, in its tenant.
 #[cfg(feature = "ssr")]
 fn account_event(action: AuditAction, me: Option<&Me>, name: &str) -> AuditEvent {
-    AuditEvent {
+    AuditEvent::new(
         action,
-        tenant_id: me.and_then(|m| m.tenant_id),
-        object: ObjectKind::Account,
-        object_id: me.map(|m| m.user_id),
-        object_name: name.to_owned(),
-    }
+        me.and_then(|m| m.tenant_id),
+        ObjectKind::Account,
+        me.map(|m| m.user_id),
+        name,
+    )
 }
 
 /// The signed-in account, or `None`. Never fails for a signed-out caller.

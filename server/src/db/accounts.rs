@@ -1,13 +1,13 @@
 //! Accounts and tenant spaces: the `Accounts` and `Tenants` ports.
 
-use super::audit::{self, Entry};
+use super::audit;
 use super::entities::{setup_token, tenant, user};
 use super::{display_time, internal, is_unique_violation, now};
 use crate::crypto;
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
 use app::domain::{NewPassword, TenantName, Username};
 use app::model::{AdminSummary, Me, Role, SetupStatus, TenantSummary};
-use app::ports::{Accounts, Actor, Principal, RepoError, Tenants};
+use app::ports::{Accounts, Actor, AuditEvent, Principal, RepoError, Tenants};
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -229,7 +229,7 @@ impl Accounts for SqlAccounts {
         audit::record(
             &txn,
             &actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::Setup,
                 None,
                 ObjectKind::Account,
@@ -365,7 +365,7 @@ impl Tenants for SqlAccounts {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::TenantCreated,
                 Some(tenant.id),
                 ObjectKind::Tenant,
@@ -417,7 +417,7 @@ impl Tenants for SqlAccounts {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::AdminPasswordReset,
                 target.tenant_id,
                 ObjectKind::Account,
@@ -468,7 +468,7 @@ impl Tenants for SqlAccounts {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 if disabled {
                     AuditAction::TenantDisabled
                 } else {

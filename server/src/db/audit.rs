@@ -4,7 +4,7 @@
 
 use super::entities::{audit_entry, tenant};
 use super::internal;
-use app::domain::audit::{AuditAction, AuditQuery, FieldChange, ObjectKind, PAGE_SIZE};
+use app::domain::audit::{AuditAction, AuditQuery, ObjectKind, PAGE_SIZE};
 use app::model::{AuditEntry, AuditPage, Role};
 use app::ports::{Actor, Audit, AuditEvent, RepoError};
 use async_trait::async_trait;
@@ -16,43 +16,8 @@ use sea_orm::{
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// What a change writes into its entry besides the actor.
-pub struct Entry {
-    pub action: AuditAction,
-    /// The tenant space whose administrators see the entry.
-    pub tenant_id: Option<i64>,
-    pub object: ObjectKind,
-    pub object_id: Option<i64>,
-    pub object_name: String,
-    pub changes: Vec<FieldChange>,
-}
-
-impl Entry {
-    pub fn new(
-        action: AuditAction,
-        tenant_id: Option<i64>,
-        object: ObjectKind,
-        object_id: Option<i64>,
-        object_name: impl Into<String>,
-    ) -> Self {
-        Self {
-            action,
-            tenant_id,
-            object,
-            object_id,
-            object_name: object_name.into(),
-            changes: Vec::new(),
-        }
-    }
-
-    pub fn with(mut self, changes: Vec<FieldChange>) -> Self {
-        self.changes = changes;
-        self
-    }
-}
-
 fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+    super::unix_millis(super::now())
 }
 
 /// At most `max` characters, control characters (NUL among them, which PostgreSQL cannot
@@ -68,7 +33,7 @@ fn clip(v: &str, max: usize) -> String {
 pub async fn record<C: ConnectionTrait>(
     conn: &C,
     actor: &Actor,
-    entry: Entry,
+    entry: AuditEvent,
 ) -> Result<(), RepoError> {
     let changes = serde_json::to_string(&entry.changes).map_err(|e| {
         tracing::error!(error = %e, "encoding an audit entry");
@@ -224,18 +189,7 @@ impl SqlAudit {
 #[async_trait]
 impl Audit for SqlAudit {
     async fn record(&self, actor: &Actor, event: AuditEvent) -> Result<(), RepoError> {
-        record(
-            &self.db,
-            actor,
-            Entry::new(
-                event.action,
-                event.tenant_id,
-                event.object,
-                event.object_id,
-                event.object_name,
-            ),
-        )
-        .await
+        record(&self.db, actor, event).await
     }
 
     async fn list(

@@ -3,7 +3,7 @@
 //! certificates are kept as one entry, and an identity's private key is sealed like a provider
 //! secret, bound to the tenant, the certificate and the field.
 
-use super::audit::{self, Entry};
+use super::audit;
 use super::entities::certificate;
 use super::{display_time, internal, is_unique_violation, now};
 use crate::certs::{ParsedCertificate, parse_certificate};
@@ -12,7 +12,7 @@ use crate::secrets::{SecretBox, SecretScope};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::{CertificateKind, CertificateName};
 use app::model::{CertificateMember, CertificateSummary};
-use app::ports::{Actor, Certificates, RepoError};
+use app::ports::{Actor, AuditEvent, Certificates, RepoError};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -244,7 +244,7 @@ impl Certificates for SqlCertificates {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::CertificateUploaded,
                 Some(tenant_id),
                 ObjectKind::Certificate,
@@ -305,7 +305,7 @@ impl Certificates for SqlCertificates {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::CertificateDeleted,
                 Some(tenant_id),
                 ObjectKind::Certificate,

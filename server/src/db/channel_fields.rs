@@ -15,24 +15,50 @@ pub struct Names {
     pub certificates: HashMap<i64, String>,
 }
 
+/// `(id, name)` of the tenant's rows of `E`, all of them or those with these ids.
+async fn id_names<E, C>(
+    conn: &C,
+    tenant: E::Column,
+    id: E::Column,
+    name: E::Column,
+    tenant_id: i64,
+    ids: Option<Vec<i64>>,
+) -> Result<HashMap<i64, String>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut q = E::find()
+        .select_only()
+        .column(id)
+        .column(name)
+        .filter(tenant.eq(tenant_id));
+    if let Some(ids) = ids {
+        q = q.filter(id.is_in(ids));
+    }
+    Ok(q.into_tuple::<(i64, String)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
 impl Names {
     /// Every OU's and skill queue's name of a tenant (no certificates: the export's need).
     pub async fn of_tenant<C: ConnectionTrait>(conn: &C, tenant_id: i64) -> Result<Self, DbErr> {
+        use {ou::Column as O, skill_queue::Column as Q};
         Ok(Self {
-            ous: ou::Entity::find()
-                .filter(ou::Column::TenantId.eq(tenant_id))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|o| (o.id, o.name))
-                .collect(),
-            queues: skill_queue::Entity::find()
-                .filter(skill_queue::Column::TenantId.eq(tenant_id))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|q| (q.id, q.name))
-                .collect(),
+            ous: id_names::<ou::Entity, _>(conn, O::TenantId, O::Id, O::Name, tenant_id, None)
+                .await?,
+            queues: id_names::<skill_queue::Entity, _>(
+                conn,
+                Q::TenantId,
+                Q::Id,
+                Q::Name,
+                tenant_id,
+                None,
+            )
+            .await?,
             certificates: HashMap::new(),
         })
     }
@@ -43,6 +69,7 @@ impl Names {
         tenant_id: i64,
         models: &[&channel::Model],
     ) -> Result<Self, DbErr> {
+        use {certificate::Column as Ce, ou::Column as O, skill_queue::Column as Q};
         let mut ous = Vec::new();
         let mut queues = Vec::new();
         let mut certs = Vec::new();
@@ -55,33 +82,26 @@ impl Names {
             certs.extend(m.identity_certificate_id);
         }
         Ok(Self {
-            ous: ou::Entity::find()
-                .filter(ou::Column::TenantId.eq(tenant_id))
-                .filter(ou::Column::Id.is_in(ous))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|o| (o.id, o.name))
-                .collect(),
-            queues: skill_queue::Entity::find()
-                .filter(skill_queue::Column::TenantId.eq(tenant_id))
-                .filter(skill_queue::Column::Id.is_in(queues))
-                .all(conn)
-                .await?
-                .into_iter()
-                .map(|q| (q.id, q.name))
-                .collect(),
-            certificates: certificate::Entity::find()
-                .select_only()
-                .column(certificate::Column::Id)
-                .column(certificate::Column::Name)
-                .filter(certificate::Column::TenantId.eq(tenant_id))
-                .filter(certificate::Column::Id.is_in(certs))
-                .into_tuple::<(i64, String)>()
-                .all(conn)
-                .await?
-                .into_iter()
-                .collect(),
+            ous: id_names::<ou::Entity, _>(conn, O::TenantId, O::Id, O::Name, tenant_id, Some(ous))
+                .await?,
+            queues: id_names::<skill_queue::Entity, _>(
+                conn,
+                Q::TenantId,
+                Q::Id,
+                Q::Name,
+                tenant_id,
+                Some(queues),
+            )
+            .await?,
+            certificates: id_names::<certificate::Entity, _>(
+                conn,
+                Ce::TenantId,
+                Ce::Id,
+                Ce::Name,
+                tenant_id,
+                Some(certs),
+            )
+            .await?,
         })
     }
 }

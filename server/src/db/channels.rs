@@ -1,7 +1,7 @@
 //! Channels: the `Channels` port. Every query is scoped by tenant; secrets are sealed with the
 //! `SecretBox` before they reach a column and are never read back for a response.
 
-use super::audit::{self, Entry};
+use super::audit;
 use super::channel_fields::{self, Names};
 use super::entities::{
     certificate, channel, non_working_date, ou, service_weekdays, skill_queue, trust_prefix,
@@ -25,7 +25,7 @@ use app::model::{
     ChannelPage, ChannelQuery, ChannelSort, ChannelSummary, Dashboard, EndpointActivity,
     ExpiringCertificate, LastTest, OutboundTimeline, RefusedDelivery,
 };
-use app::ports::{Actor, Channels, RepoError};
+use app::ports::{Actor, AuditEvent, Channels, RepoError};
 use async_trait::async_trait;
 use sea_orm::sea_query::{Alias, Expr, LikeExpr};
 use sea_orm::{
@@ -696,7 +696,7 @@ impl Channels for SqlChannels {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::ChannelCreated,
                 Some(tenant_id),
                 ObjectKind::Channel,
@@ -786,7 +786,7 @@ impl Channels for SqlChannels {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::ChannelEdited,
                 Some(tenant_id),
                 ObjectKind::Channel,
@@ -847,7 +847,7 @@ impl Channels for SqlChannels {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::ChannelDeleted,
                 Some(tenant_id),
                 ObjectKind::Channel,
@@ -1092,7 +1092,7 @@ impl Channels for SqlChannels {
             audit::record(
                 &txn,
                 actor,
-                Entry::new(
+                AuditEvent::new(
                     AuditAction::ScenarioKeyGenerated,
                     Some(tenant_id),
                     ObjectKind::Channel,

@@ -24,10 +24,6 @@ fn unix(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
-fn millis(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
 fn at(secs: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
@@ -108,8 +104,8 @@ pub async fn facts_of<C: ConnectionTrait>(
             ];
             let facts = HealthFacts {
                 created_at: unix(c.created_at),
-                last_accepted_at: c.last_accepted_at.map(millis),
-                last_refused_at: c.last_refused_at.map(millis),
+                last_accepted_at: c.last_accepted_at.map(super::unix_millis),
+                last_refused_at: c.last_refused_at.map(super::unix_millis),
                 last_refused_reason: c
                     .last_refused_reason
                     .as_deref()

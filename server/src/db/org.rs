@@ -1,12 +1,12 @@
 //! OUs and skill queues: the `Ous` and `SkillQueues` ports. Every query is scoped by tenant.
 
-use super::audit::{self, Entry};
+use super::audit;
 use super::entities::{channel, ou, skill_queue};
 use super::{display_time, internal, is_unique_violation, now};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::{AccessCode, OuName, SkillQueueName};
 use app::model::{Ou, SkillQueue};
-use app::ports::{Actor, Ous, RepoError, SkillQueues};
+use app::ports::{Actor, AuditEvent, Ous, RepoError, SkillQueues};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -139,7 +139,7 @@ impl Ous for SqlOrg {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::OuCreated,
                 Some(tenant_id),
                 ObjectKind::Ou,
@@ -200,7 +200,7 @@ impl Ous for SqlOrg {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::OuDeleted,
                 Some(tenant_id),
                 ObjectKind::Ou,
@@ -279,7 +279,7 @@ impl SkillQueues for SqlOrg {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::SkillQueueCreated,
                 Some(tenant_id),
                 ObjectKind::SkillQueue,
@@ -341,7 +341,7 @@ impl SkillQueues for SqlOrg {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::SkillQueueDeleted,
                 Some(tenant_id),
                 ObjectKind::SkillQueue,

@@ -1,12 +1,12 @@
 //! Service time: the `ServiceTimes` port. Every query is scoped by tenant.
 
-use super::audit::{self, Entry};
+use super::audit;
 use super::entities::{non_working_date, service_weekdays};
 use super::{internal, is_unique_violation};
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
 use app::domain::service_time::{WEEKDAYS, WeekdayRules};
 use app::model::{NonWorkingDate, ServiceTime};
-use app::ports::{Actor, RepoError, ServiceTimes};
+use app::ports::{Actor, AuditEvent, RepoError, ServiceTimes};
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -74,7 +74,7 @@ async fn record(
     audit::record(
         txn,
         actor,
-        Entry::new(action, Some(tenant_id), ObjectKind::ServiceTime, id, name).with(changes),
+        AuditEvent::new(action, Some(tenant_id), ObjectKind::ServiceTime, id, name).with(changes),
     )
     .await
 }

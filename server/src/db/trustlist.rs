@@ -1,12 +1,12 @@
 //! The address trustlist: the `Trustlist` port.
 
-use super::audit::{self, Entry};
+use super::audit;
 use super::entities::{tenant, trust_prefix};
 use super::{display_time, internal, is_unique_violation, now};
 use app::domain::TrustPrefix;
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields, diff};
 use app::model::TrustEntry;
-use app::ports::{Actor, RepoError, Trustlist};
+use app::ports::{Actor, AuditEvent, RepoError, Trustlist};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -111,7 +111,7 @@ impl Trustlist for SqlTrustlist {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::TrustAdded,
                 tenant_id,
                 ObjectKind::TrustEntry,
@@ -162,7 +162,7 @@ impl Trustlist for SqlTrustlist {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::TrustRemoved,
                 found.tenant_id,
                 ObjectKind::TrustEntry,

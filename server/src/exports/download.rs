@@ -75,13 +75,13 @@ pub async fn download(
         return not_found();
     };
     let actor = Actor::of(&me, client.map(|Extension(c)| c.0));
-    let event = AuditEvent {
-        action: AuditAction::ExportDownloaded,
-        tenant_id: Some(tenant),
-        object: ObjectKind::Export,
-        object_id: Some(task.id),
-        object_name: name.clone(),
-    };
+    let event = AuditEvent::new(
+        AuditAction::ExportDownloaded,
+        Some(tenant),
+        ObjectKind::Export,
+        Some(task.id),
+        name.clone(),
+    );
     // no entry, no file: a download that cannot be recorded does not happen
     if state.ports.audit.record(&actor, event).await.is_err() {
         return internal_error();

@@ -7,12 +7,12 @@ pub mod download;
 pub mod worker;
 pub mod writer;
 
-use crate::db::audit::{self, Entry};
+use crate::db::audit;
 use crate::db::entities::{channel, export_task};
 use crate::db::{display_time, internal, now};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::model::{ExportStatus, ExportTask};
-use app::ports::{Actor, Exports, RepoError};
+use app::ports::{Actor, AuditEvent, Exports, RepoError};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -128,7 +128,7 @@ impl Exports for SqlExports {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::ExportStarted,
                 Some(tenant_id),
                 ObjectKind::Export,

@@ -126,25 +126,41 @@ impl<R: Read> Read for Capped<'_, R> {
 
 const INFLATED: &str = "inflated past the cap";
 
-fn io_error(file: &str, e: &std::io::Error) -> SheetError {
+fn io_error(file: Option<&str>, e: &std::io::Error) -> SheetError {
     if e.to_string() == INFLATED {
         SheetError::Inflated
     } else {
         SheetError::Damaged {
-            file: file.to_owned(),
+            file: prefix(file),
             what: "a part cannot be unpacked".into(),
         }
     }
 }
 
-fn xml_error(file: &str, e: quick_xml::Error) -> SheetError {
+fn xml_error(file: Option<&str>, e: quick_xml::Error) -> SheetError {
     match e {
         quick_xml::Error::Io(io) => io_error(file, &io),
         _ => SheetError::Damaged {
-            file: file.to_owned(),
+            file: prefix(file),
             what: "its XML is not well-formed".into(),
         },
     }
+}
+
+/// Adds a text node to `text`, or answers `too_long` when that would pass what any cell may
+/// hold (a bound in bytes, checked as it grows; the limit in characters is checked per cell).
+fn append(
+    text: &mut String,
+    node: &quick_xml::events::BytesText,
+    file: Option<&str>,
+    too_long: impl FnOnce() -> SheetError,
+) -> Result<(), SheetError> {
+    let piece = node.unescape().map_err(|e| xml_error(file, e))?;
+    if text.len() + piece.len() > MAX_CELL_CHARS * 4 {
+        return Err(too_long());
+    }
+    text.push_str(&piece);
+    Ok(())
 }
 
 /// What a message says before its text: the file inside a zip, if any.
@@ -228,7 +244,7 @@ pub fn read_capped<E>(
                 left: &mut budget,
             }
             .read_to_end(&mut inner)
-            .map_err(|e| io_error(&name, &e))?;
+            .map_err(|e| io_error(Some(&name), &e))?;
         }
         if !inner.starts_with(b"PK\x03\x04") {
             return Err(SheetError::NotASpreadsheet);
@@ -276,11 +292,11 @@ fn attr(e: &BytesStart, key: &[u8]) -> Option<String> {
 /// The path of the workbook's first sheet.
 fn first_sheet<R: Read + Seek>(
     book: &mut zip::ZipArchive<R>,
-    file: &str,
+    file: Option<&str>,
     budget: &mut u64,
 ) -> Result<String, SheetError> {
     let damaged = |what: &str| SheetError::Damaged {
-        file: file.to_owned(),
+        file: prefix(file),
         what: what.to_owned(),
     };
     let mut rid = None;
@@ -336,7 +352,7 @@ fn first_sheet<R: Read + Seek>(
 /// The shared strings table (each `<si>`'s text, rich text runs joined).
 fn shared_strings<R: Read + Seek>(
     book: &mut zip::ZipArchive<R>,
-    file: &str,
+    file: Option<&str>,
     budget: &mut u64,
 ) -> Result<Vec<String>, SheetError> {
     let Some(reader) = member(book, "xl/sharedStrings.xml", budget) else {
@@ -366,14 +382,10 @@ fn shared_strings<R: Read + Seek>(
             },
             Event::Empty(e) if e.local_name().as_ref() == b"si" => out.push(String::new()),
             Event::Text(t) if in_t => {
-                let text = t.unescape().map_err(|e| xml_error(file, e))?;
-                if current.len() + text.len() > MAX_CELL_CHARS * 4 {
-                    return Err(SheetError::CellTooLong {
-                        file: prefix(Some(file)),
-                        cell: "in the shared strings".into(),
-                    });
-                }
-                current.push_str(&text);
+                append(&mut current, &t, file, || SheetError::CellTooLong {
+                    file: prefix(file),
+                    cell: "in the shared strings".into(),
+                })?;
             }
             Event::End(e) => match e.local_name().as_ref() {
                 b"t" => in_t = false,
@@ -402,9 +414,8 @@ fn read_book<R: Read + Seek, E>(
     (budget, rows, row_cap): Counters<'_>,
     visit: &mut impl FnMut(&Layout, SheetRow) -> Result<(), E>,
 ) -> Result<Result<(), E>, SheetError> {
-    let name = file.unwrap_or_default();
-    let sheet = first_sheet(book, name, budget)?;
-    let strings = shared_strings(book, name, budget)?;
+    let sheet = first_sheet(book, file, budget)?;
+    let strings = shared_strings(book, file, budget)?;
     let reader = member(book, &sheet, budget).ok_or_else(|| SheetError::Damaged {
         file: prefix(file),
         what: "the first sheet is missing".into(),
@@ -485,6 +496,22 @@ fn read_book<R: Read + Seek, E>(
     Ok(Ok(()))
 }
 
+/// A cell over `MAX_CELL_CHARS`, named by its reference (`B3`).
+fn too_long(
+    file: Option<&str>,
+    row: &Option<(u32, Vec<String>)>,
+    col: Option<usize>,
+) -> SheetError {
+    SheetError::CellTooLong {
+        file: prefix(file),
+        cell: format!(
+            "{}{}",
+            col.map(column_letters).unwrap_or_default(),
+            row.as_ref().map(|(r, _)| *r).unwrap_or_default()
+        ),
+    }
+}
+
 /// Streams a sheet's rows: each as its row number and the text of its cells by column.
 struct RowReader<'s, B: BufRead> {
     xml: quick_xml::Reader<B>,
@@ -507,8 +534,8 @@ impl<'s, B: BufRead> RowReader<'s, B> {
 
     fn next_row(&mut self) -> Result<Option<(u32, Vec<String>)>, SheetError> {
         let mut row: Option<(u32, Vec<String>)> = None;
-        // the cell being read: column, type, text so far
-        let mut cell: Option<(usize, String)> = None;
+        // the column of the cell being read, its type and its text so far
+        let mut cell: Option<usize> = None;
         let mut kind = String::new();
         let mut text = String::new();
         let mut in_value = false;
@@ -519,9 +546,9 @@ impl<'s, B: BufRead> RowReader<'s, B> {
             let event = self
                 .xml
                 .read_event_into(&mut self.buf)
-                .map_err(|e| xml_error(self.file.unwrap_or_default(), e))?;
+                .map_err(|e| xml_error(self.file, e))?;
             let empty = matches!(event, Event::Empty(_));
-            let file = self.file.unwrap_or_default();
+            let file = self.file;
             match event {
                 Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == b"row" => {
                     let number = attr(&e, b"r")
@@ -539,7 +566,7 @@ impl<'s, B: BufRead> RowReader<'s, B> {
                         .unwrap_or_else(|| row.as_ref().map_or(0, |(_, v)| v.len()));
                     kind = attr(&e, b"t").unwrap_or_default();
                     text.clear();
-                    cell = Some((col, String::new()));
+                    cell = Some(col);
                 }
                 Event::Start(e) => match e.local_name().as_ref() {
                     b"v" => in_value = true,
@@ -549,18 +576,14 @@ impl<'s, B: BufRead> RowReader<'s, B> {
                     _ => {}
                 },
                 Event::Text(t) if cell.is_some() && !in_formula && (in_value || in_inline) => {
-                    let piece = t.unescape().map_err(|e| xml_error(file, e))?;
-                    if text.len() + piece.len() > MAX_CELL_CHARS * 4 {
-                        return Err(self.too_long(&row, &cell));
-                    }
-                    text.push_str(&piece);
+                    append(&mut text, &t, file, || too_long(file, &row, cell))?;
                 }
                 Event::End(e) => match e.local_name().as_ref() {
                     b"v" => in_value = false,
                     b"is" => in_inline = false,
                     b"f" => in_formula = false,
                     b"c" => {
-                        if let (Some((_, values)), Some((col, _))) = (row.as_mut(), cell.take()) {
+                        if let (Some((_, values)), Some(col)) = (row.as_mut(), cell.take()) {
                             let value = match kind.as_str() {
                                 "s" => text
                                     .trim()
@@ -573,7 +596,7 @@ impl<'s, B: BufRead> RowReader<'s, B> {
                                 _ => std::mem::take(&mut text),
                             };
                             if value.chars().count() > MAX_CELL_CHARS {
-                                return Err(self.too_long(&row, &Some((col, String::new()))));
+                                return Err(too_long(file, &row, Some(col)));
                             }
                             if values.len() <= col {
                                 values.resize(col + 1, String::new());
@@ -588,23 +611,6 @@ impl<'s, B: BufRead> RowReader<'s, B> {
                 Event::Eof => return Ok(row),
                 _ => {}
             }
-        }
-    }
-
-    fn too_long(
-        &self,
-        row: &Option<(u32, Vec<String>)>,
-        cell: &Option<(usize, String)>,
-    ) -> SheetError {
-        SheetError::CellTooLong {
-            file: prefix(self.file),
-            cell: format!(
-                "{}{}",
-                cell.as_ref()
-                    .map(|(c, _)| column_letters(*c))
-                    .unwrap_or_default(),
-                row.as_ref().map(|(r, _)| *r).unwrap_or_default()
-            ),
         }
     }
 }
@@ -823,6 +829,54 @@ mod tests {
         );
     }
 
+    /// `bytes` (an xlsx) with its first sheet's XML changed by `change`.
+    fn with_sheet(bytes: &[u8], change: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
+        for i in 0..archive.len() {
+            let mut f = archive.by_index(i).unwrap();
+            let mut b = Vec::new();
+            f.read_to_end(&mut b).unwrap();
+            if f.name() == "xl/worksheets/sheet1.xml" {
+                change(&mut b);
+            }
+            parts.push((f.name().to_owned(), b));
+        }
+        let members: Vec<(&str, &[u8], zip::CompressionMethod)> = parts
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice(), zip::CompressionMethod::Deflated))
+            .collect();
+        zip_of(&members)
+    }
+
+    #[test]
+    fn a_cell_longer_than_a_spreadsheet_allows_is_refused_by_its_reference() {
+        let wb = book(&[&["Channel Name", "Channel Type"], &["a", "x"]]);
+        let cell = |n: usize| {
+            with_sheet(&wb, move |xml| {
+                let text = String::from_utf8(xml.clone()).unwrap();
+                let inline = format!(
+                    r#"<row r="3"><c r="B3" t="inlineStr"><is><t>{}</t></is></c></row></sheetData>"#,
+                    "é".repeat(n)
+                );
+                *xml = text.replacen("</sheetData>", &inline, 1).into_bytes();
+            })
+        };
+        let rows = all(&cell(MAX_CELL_CHARS), Caps::default()).unwrap();
+        assert_eq!(rows[1].cells[1].chars().count(), MAX_CELL_CHARS);
+        let e = all(&cell(MAX_CELL_CHARS + 1), Caps::default()).unwrap_err();
+        assert_eq!(e.to_string(), "Cell B3 has more than 32,767 characters.");
+        // broken XML inside a zip member names the member
+        let broken = with_sheet(&wb, |xml| xml.truncate(xml.len() / 2));
+        let nested = zip_of(&[("channels-001.xlsx", &broken, zip::CompressionMethod::Stored)]);
+        let e = all(&nested, Caps::default()).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("channels-001.xlsx: The spreadsheet is damaged"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn a_zip_bomb_stops_at_the_inflate_cap() {
         // 8 MiB of zeros deflates to a few KiB; the cap here is 1 MiB
@@ -841,27 +895,10 @@ mod tests {
         )]);
         assert!(nested.len() < 64 * 1024);
         assert_eq!(all(&nested, caps), Err(SheetError::Inflated));
-        let mut archive = zip::ZipArchive::new(Cursor::new(wb.as_slice())).unwrap();
-        let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
-        for i in 0..archive.len() {
-            let mut f = archive.by_index(i).unwrap();
-            let mut b = Vec::new();
-            f.read_to_end(&mut b).unwrap();
-            parts.push((f.name().to_owned(), b));
-        }
-        for (name, b) in parts.iter_mut() {
-            if name == "xl/worksheets/sheet1.xml" {
-                let mut huge = b.clone();
-                let at = huge.len() - "</worksheet>".len();
-                huge.splice(at..at, std::iter::repeat_n(b' ', 8 * 1024 * 1024));
-                *b = huge;
-            }
-        }
-        let members: Vec<(&str, &[u8], zip::CompressionMethod)> = parts
-            .iter()
-            .map(|(n, b)| (n.as_str(), b.as_slice(), zip::CompressionMethod::Deflated))
-            .collect();
-        wb = zip_of(&members);
+        wb = with_sheet(&wb, |xml| {
+            let at = xml.len() - "</worksheet>".len();
+            xml.splice(at..at, std::iter::repeat_n(b' ', 8 * 1024 * 1024));
+        });
         assert!(wb.len() < 256 * 1024);
         assert_eq!(all(&wb, caps), Err(SheetError::Inflated));
     }

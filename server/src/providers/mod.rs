@@ -5,7 +5,7 @@
 pub mod calls;
 pub mod client;
 
-use crate::db::audit::{self, Entry};
+use crate::db::audit;
 use crate::db::certificates::{members_of, open_key};
 use crate::db::entities::{certificate, channel, outbound_message, outbound_status};
 use crate::db::{display_time, internal, now};
@@ -13,7 +13,7 @@ use crate::secrets::{SecretBox, SecretScope};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::channel::{ProviderKind, VerificationMethod};
 use app::model::{ConnectionTest, SentMessage};
-use app::ports::{Actor, Outbound, RepoError};
+use app::ports::{Actor, AuditEvent, Outbound, RepoError};
 use async_trait::async_trait;
 use calls::Creds;
 use client::{Endpoint, Failure};
@@ -269,7 +269,7 @@ impl Outbound for SqlOutbound {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::ConnectionTested,
                 Some(tenant_id),
                 ObjectKind::Channel,
@@ -355,7 +355,7 @@ impl Outbound for SqlOutbound {
         audit::record(
             &txn,
             actor,
-            Entry::new(
+            AuditEvent::new(
                 AuditAction::TestMessageSent,
                 Some(tenant_id),
                 ObjectKind::Channel,
