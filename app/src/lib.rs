@@ -85,6 +85,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::dashboard::DashboardPage />
                     <Route path=path!("channels") view=pages::channels::list::ChannelsPage />
                     <Route path=path!("channels/new") view=pages::channels::form::NewChannelPage />
+                    <Route path=path!("channels/import") view=pages::imports::ImportsPage />
+                    <Route path=path!("channels/import/:id") view=pages::imports::ImportPage />
                     <Route path=path!("channels/:id/edit") view=pages::channels::form::EditChannelPage />
                     <Route
                         path=path!("channels/:id/activity")

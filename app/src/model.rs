@@ -473,3 +473,45 @@ pub struct AuditPage {
     /// The `before` of the next (older) page, when there is one.
     pub next_before: Option<i64>,
 }
+
+/// An import as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub id: i64,
+    pub status: crate::domain::import::ImportStatus,
+    pub file_name: String,
+    /// Rows the dry run has read so far.
+    pub rows_read: i64,
+    pub counts: crate::domain::import::RowCounts,
+    pub created: String,
+    pub finished: Option<String>,
+    /// Why the file was refused or Apply failed.
+    pub error: Option<String>,
+}
+
+/// One row of a dry run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRowView {
+    pub seq: i64,
+    /// The zip member, for a zip of exports.
+    pub file: Option<String>,
+    /// The row number as the sheet shows it.
+    pub row: i64,
+    pub channel_name: String,
+    pub channel_id: Option<i64>,
+    pub outcome: crate::domain::import::RowOutcome,
+    pub changes: Vec<crate::domain::audit::FieldChange>,
+    pub errors: Vec<crate::domain::import::RowError>,
+}
+
+/// An import and one page of its dry run's rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportView {
+    pub summary: ImportSummary,
+    /// The rows shown: of one outcome, or all of them.
+    pub outcome: Option<crate::domain::import::RowOutcome>,
+    pub rows: Vec<ImportRowView>,
+    pub page: u64,
+    /// Rows of the chosen outcome (all rows without one).
+    pub total: i64,
+}

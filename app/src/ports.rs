@@ -3,6 +3,7 @@
 
 use crate::domain::audit::{AuditAction, AuditQuery, FieldChange, ObjectKind};
 use crate::domain::channel::{ValidChannel, ValidationContext};
+use crate::domain::import::RowOutcome;
 use crate::domain::service_time::WeekdayRules;
 use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
@@ -14,6 +15,7 @@ use crate::model::{
     NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
 };
 use crate::model::{ChannelActivity, ConnectionTest, ExportTask, SentMessage};
+use crate::model::{ImportSummary, ImportView};
 use async_trait::async_trait;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -257,6 +259,32 @@ pub trait Exports: Send + Sync {
     async fn list(&self, tenant_id: i64) -> Result<Vec<ExportTask>, RepoError>;
 }
 
+/// Imports of an edited export: a dry run checks every row in the background; Apply saves the
+/// changes all or nothing.
+#[async_trait]
+pub trait Imports: Send + Sync {
+    /// Stores the upload and starts its dry run; answers the import's id.
+    async fn start(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        file_name: &str,
+        file: Vec<u8>,
+    ) -> Result<i64, RepoError>;
+    /// The tenant's latest imports, newest first.
+    async fn list(&self, tenant_id: i64) -> Result<Vec<ImportSummary>, RepoError>;
+    /// One import and a page of its rows (of one outcome, or all).
+    async fn view(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        outcome: Option<RowOutcome>,
+        page: u64,
+    ) -> Result<ImportView, RepoError>;
+    /// Asks for the checked import to be applied; the worker saves it.
+    async fn apply(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError>;
+}
+
 /// Calls to a channel's provider with the channel's own credentials and certificates.
 #[async_trait]
 pub trait Outbound: Send + Sync {
@@ -281,7 +309,7 @@ pub trait Outbound: Send + Sync {
 }
 
 /// Who makes a change: what its audit entry names as the actor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Actor {
     /// `None` for a sign-in refused (nobody is signed in).
     pub user_id: Option<i64>,
@@ -420,6 +448,7 @@ pub struct Ports {
     pub service_time: Arc<dyn ServiceTimes>,
     pub channels: Arc<dyn Channels>,
     pub exports: Arc<dyn Exports>,
+    pub imports: Arc<dyn Imports>,
     pub throttle: Arc<dyn LoginThrottle>,
     pub outbound: Arc<dyn Outbound>,
     pub audit: Arc<dyn Audit>,

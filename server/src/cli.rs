@@ -198,7 +198,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
         tracing::info!("first run: create the system administrator at {link}");
     }
     startup::spawn_session_cleanup(&state);
-    let worker = startup::spawn_export_worker(&state);
+    let worker = startup::spawn_workers(&state);
     let addr = config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

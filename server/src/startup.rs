@@ -86,6 +86,12 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     let accounts = SqlAccounts::new(db.conn.clone());
     let org = SqlOrg::new(db.conn.clone());
     let exports = SqlExports::new(db.conn.clone());
+    let channels = SqlChannels::new(db.conn.clone(), secrets.clone(), config.public_base());
+    let imports = crate::imports::SqlImports::new(
+        db.conn.clone(),
+        channels.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+    );
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
         tenants: Arc::new(accounts.clone()),
@@ -98,12 +104,9 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
             config.inspector.clone(),
         )),
         service_time: Arc::new(SqlServiceTime::new(db.conn.clone())),
-        channels: Arc::new(SqlChannels::new(
-            db.conn.clone(),
-            secrets.clone(),
-            config.public_base(),
-        )),
+        channels: Arc::new(channels),
         exports: Arc::new(exports.clone()),
+        imports: Arc::new(imports.clone()),
         throttle: Arc::new(SlidingWindowThrottle::default()),
         outbound: Arc::new(crate::providers::SqlOutbound::new(
             db.conn.clone(),
@@ -123,6 +126,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         accounts,
         secrets,
         exports,
+        imports,
         webhook_writer: crate::webhooks::WebhookWriter::spawn(db_conn),
     })
 }
@@ -239,14 +243,16 @@ pub async fn serve(
     crate::http::serve::serve(listener, router, limits.clone(), signal).await
 }
 
-/// Starts this instance's export worker.
-pub fn spawn_export_worker(state: &AppState) -> WorkerHandle {
+/// Starts this instance's export and import workers (stopped together).
+pub fn spawn_workers(state: &AppState) -> WorkerHandle {
+    let imports = state.imports.clone();
     crate::exports::worker::spawn(state.db.conn.clone(), state.exports.wake.clone())
+        .also(|stopped| crate::imports::worker::spawn(imports, stopped))
 }
 
 /// What follows the HTTP server's stop: every webhook delivery that was queued is committed
-/// (each was answered only after its commit), and the export worker gives back the task it
-/// was running, so another instance takes it over at once. Bounded by `grace` (a database
+/// (each was answered only after its commit), and the export and import workers give back the
+/// tasks they were running, so another instance takes them over at once. Bounded by `grace` (a database
 /// that does not answer must not keep the process from ending; nothing unanswered is lost).
 pub async fn finish(state: &AppState, worker: WorkerHandle, grace: std::time::Duration) {
     let stop = async {
@@ -256,7 +262,7 @@ pub async fn finish(state: &AppState, worker: WorkerHandle, grace: std::time::Du
     match tokio::time::timeout(grace, stop).await {
         Ok(()) => tracing::info!("stopped: every accepted webhook delivery is committed"),
         Err(_) => tracing::error!(
-            "stopped before the webhook writer and the export worker finished (database unavailable?); deliveries not yet answered will be retried by their providers"
+            "stopped before the webhook writer and the export and import workers finished (database unavailable?); deliveries not yet answered will be retried by their providers"
         ),
     }
 }

@@ -22,5 +22,7 @@ pub struct AppState {
     #[from_ref(skip)]
     pub exports: SqlExports,
     #[from_ref(skip)]
+    pub imports: crate::imports::SqlImports,
+    #[from_ref(skip)]
     pub webhook_writer: WebhookWriter,
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod certificates;
 pub mod channels;
 pub mod exports;
+pub mod imports;
 pub mod org;
 pub mod service_time;
 pub mod system;

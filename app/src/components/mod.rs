@@ -260,3 +260,32 @@ pub fn HealthPanel(channel_id: i64, health: crate::domain::health::Health) -> im
         </section>
     }
 }
+
+/// A field-level diff: Field / Before / After, secret rows (no values, only "set" or
+/// "changed") in italics.
+#[component]
+pub fn DiffTable(changes: Vec<crate::domain::audit::FieldChange>) -> impl IntoView {
+    view! {
+        <table class="diff">
+            <thead>
+                <tr>
+                    <th scope="col">"Field"</th>
+                    <th scope="col">"Before"</th>
+                    <th scope="col">"After"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {changes
+                    .into_iter()
+                    .map(|c| view! {
+                        <tr class:secret=c.secret>
+                            <th scope="row">{c.field}</th>
+                            <td class="before">{c.before}</td>
+                            <td class="after">{c.after}</td>
+                        </tr>
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

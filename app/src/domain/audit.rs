@@ -40,10 +40,13 @@ pub enum AuditAction {
     TimeZoneSaved,
     ExportStarted,
     ExportDownloaded,
+    ImportStarted,
+    ImportApplied,
+    ChannelImported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 28] = [
+    pub const ALL: [AuditAction; 31] = [
         Self::SignIn,
         Self::SignInRefused,
         Self::SignOut,
@@ -72,6 +75,9 @@ impl AuditAction {
         Self::TimeZoneSaved,
         Self::ExportStarted,
         Self::ExportDownloaded,
+        Self::ImportStarted,
+        Self::ImportApplied,
+        Self::ChannelImported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +110,9 @@ impl AuditAction {
             Self::TimeZoneSaved => "time_zone_saved",
             Self::ExportStarted => "export_started",
             Self::ExportDownloaded => "export_downloaded",
+            Self::ImportStarted => "import_started",
+            Self::ImportApplied => "import_applied",
+            Self::ChannelImported => "channel_imported",
         }
     }
 
@@ -142,6 +151,9 @@ impl AuditAction {
             Self::TimeZoneSaved => "Time zone saved",
             Self::ExportStarted => "Export started",
             Self::ExportDownloaded => "Export downloaded",
+            Self::ImportStarted => "Import checked (dry run)",
+            Self::ImportApplied => "Import applied",
+            Self::ChannelImported => "Channel changed by import",
         }
     }
 
@@ -165,10 +177,11 @@ pub enum ObjectKind {
     SkillQueue,
     ServiceTime,
     Export,
+    Import,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 9] = [
+    pub const ALL: [ObjectKind; 10] = [
         Self::Account,
         Self::Tenant,
         Self::TrustEntry,
@@ -178,6 +191,7 @@ impl ObjectKind {
         Self::SkillQueue,
         Self::ServiceTime,
         Self::Export,
+        Self::Import,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -191,6 +205,7 @@ impl ObjectKind {
             Self::SkillQueue => "skill_queue",
             Self::ServiceTime => "service_time",
             Self::Export => "export",
+            Self::Import => "import",
         }
     }
 
@@ -209,6 +224,7 @@ impl ObjectKind {
             Self::SkillQueue => "Skill queue",
             Self::ServiceTime => "Service time",
             Self::Export => "Export task",
+            Self::Import => "Import",
         }
     }
 }

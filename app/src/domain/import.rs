@@ -4,8 +4,9 @@
 //! are resolved in the tenant, and every cell that cannot be read is one error naming its
 //! column. The result is then checked by `ChannelDraft::validate`, like a saved form.
 
-use super::channel::ChannelDraft;
+use super::channel::{ChannelDraft, ValidChannel, ValidationContext};
 use super::worktime::SegmentInput;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// The columns an export writes, in order: Channel Type and Business Solution Provider, then
@@ -47,6 +48,167 @@ pub fn provider_label(provider: &str, verification_method: &str) -> String {
     } else {
         provider.to_owned()
     }
+}
+
+/// The largest upload (the reader refuses more too).
+pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
+/// The most channel rows one import reads.
+pub const MAX_IMPORT_ROWS: usize = 100_000;
+
+/// Preview rows per page.
+pub const PREVIEW_PAGE: u64 = 50;
+
+/// Where an import is: a dry run reads and checks every row (`Checking` → `Checked`); Apply
+/// saves the changes in one transaction (`Applying` → `Applied`). A file that cannot be read,
+/// or an Apply refused because channels moved since the dry run, ends in `Failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ImportStatus {
+    Checking,
+    Checked,
+    Applying,
+    Applied,
+    Failed,
+}
+
+impl ImportStatus {
+    pub const ALL: [ImportStatus; 5] = [
+        Self::Checking,
+        Self::Checked,
+        Self::Applying,
+        Self::Applied,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Checking => "checking",
+            Self::Checked => "checked",
+            Self::Applying => "applying",
+            Self::Applied => "applied",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Checking => "Checking",
+            Self::Checked => "Checked",
+            Self::Applying => "Applying",
+            Self::Applied => "Applied",
+            Self::Failed => "Failed",
+        }
+    }
+
+    /// The worker still has something to do.
+    pub fn is_running(self) -> bool {
+        matches!(self, Self::Checking | Self::Applying)
+    }
+}
+
+/// What the dry run found for one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RowOutcome {
+    Unchanged,
+    Changed,
+    Error,
+    Unknown,
+}
+
+impl RowOutcome {
+    pub const ALL: [RowOutcome; 4] = [Self::Changed, Self::Error, Self::Unknown, Self::Unchanged];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unchanged => "unchanged",
+            Self::Changed => "changed",
+            Self::Error => "error",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unchanged => "Unchanged",
+            Self::Changed => "Changed",
+            Self::Error => "Error",
+            Self::Unknown => "Unknown channel",
+        }
+    }
+}
+
+/// How many rows of a dry run came out each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    pub unchanged: i64,
+    pub changed: i64,
+    pub errors: i64,
+    pub unknown: i64,
+}
+
+impl RowCounts {
+    pub fn add(&mut self, outcome: RowOutcome) {
+        match outcome {
+            RowOutcome::Unchanged => self.unchanged += 1,
+            RowOutcome::Changed => self.changed += 1,
+            RowOutcome::Error => self.errors += 1,
+            RowOutcome::Unknown => self.unknown += 1,
+        }
+    }
+
+    pub fn of(&self, outcome: RowOutcome) -> i64 {
+        match outcome {
+            RowOutcome::Unchanged => self.unchanged,
+            RowOutcome::Changed => self.changed,
+            RowOutcome::Error => self.errors,
+            RowOutcome::Unknown => self.unknown,
+        }
+    }
+}
+
+/// Whether Apply may run now; otherwise why not. Apply is all or nothing: a row in error or
+/// naming no channel (a mistyped name would otherwise be skipped silently) stops it.
+pub fn can_apply(status: ImportStatus, counts: &RowCounts) -> Result<(), String> {
+    match status {
+        ImportStatus::Checking => {
+            return Err("The dry run is still checking the file: wait for it to finish.".into());
+        }
+        ImportStatus::Applying => return Err("This import is being applied.".into()),
+        ImportStatus::Applied => return Err("This import has been applied already.".into()),
+        ImportStatus::Failed => {
+            return Err("This import failed: upload the file again.".into());
+        }
+        ImportStatus::Checked => {}
+    }
+    let blocking = counts.errors + counts.unknown;
+    if blocking > 0 {
+        return Err(format!(
+            "{blocking} row{} cannot be imported (errors or unknown channels): correct the file and import it again. Nothing was changed.",
+            if blocking == 1 { "" } else { "s" }
+        ));
+    }
+    if counts.changed == 0 {
+        return Err("No row changes a channel: there is nothing to apply.".into());
+    }
+    Ok(())
+}
+
+/// One cell the dry run refused, named as in the sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    /// The column's header (`Channel Name`), or the field of the channel when the sheet has
+    /// no column for it (a stored value that no longer passes the rules).
+    pub column: String,
+    /// `D7`, when the sheet has the column.
+    pub cell: Option<String>,
+    pub message: String,
 }
 
 /// A cell that cannot be read, by the column's header.
@@ -217,6 +379,61 @@ pub fn overlay(
     errors
 }
 
+/// Checks one row laid over the stored channel's draft, as a saved form would be: the draft
+/// to save and its checked channel, or every error named by its cell (`letters[i]` is the
+/// sheet column of `COLUMNS[i]`, `row` the row number as the sheet shows it).
+pub fn check_row(
+    mut draft: ChannelDraft,
+    cells: &[Option<&str>],
+    letters: &[Option<String>],
+    row: u32,
+    names: &NameIds,
+    ctx: &ValidationContext,
+) -> Result<(ChannelDraft, ValidChannel), Vec<RowError>> {
+    let index_of = |column: &str| COLUMNS.iter().position(|c| *c == column);
+    let cell_of = |column: &str| {
+        index_of(column)
+            .and_then(|i| letters.get(i).cloned().flatten())
+            .map(|l| format!("{l}{row}"))
+    };
+    let mut errors: Vec<RowError> = overlay(&mut draft, cells, names)
+        .into_iter()
+        .map(|e| RowError {
+            column: e.column.to_owned(),
+            cell: cell_of(e.column),
+            message: e.message,
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    match draft.validate(ctx) {
+        Ok(valid) => Ok((draft, valid)),
+        Err(fields) => {
+            for e in fields.0 {
+                let base = e.field.split(['.', '[']).next().unwrap_or(&e.field);
+                match column_of_field(base) {
+                    Some(column) => errors.push(RowError {
+                        column: column.to_owned(),
+                        cell: cell_of(column),
+                        message: e.message,
+                    }),
+                    // a stored value the file does not hold (a credential, a certificate)
+                    None => errors.push(RowError {
+                        column: "Channel settings".to_owned(),
+                        cell: None,
+                        message: format!(
+                            "{} This is not in the file: correct it on the channel's Edit page.",
+                            e.message
+                        ),
+                    }),
+                }
+            }
+            Err(errors)
+        }
+    }
+}
+
 /// The column of a field `ChannelDraft::validate` names, for its message in an import.
 pub fn column_of_field(field: &str) -> Option<&'static str> {
     let i = match field {
@@ -340,6 +557,116 @@ mod tests {
         assert_eq!(errors[5].message, "Write YES or NO, not 'MAYBE'.");
         // nothing that failed was changed
         assert_eq!(d.skill_queue_id, "3");
+    }
+
+    #[test]
+    fn apply_needs_a_finished_dry_run_with_changes_and_no_blocking_row() {
+        let ok = RowCounts {
+            changed: 2,
+            unchanged: 5,
+            ..Default::default()
+        };
+        assert_eq!(can_apply(ImportStatus::Checked, &ok), Ok(()));
+        for s in [
+            ImportStatus::Checking,
+            ImportStatus::Applying,
+            ImportStatus::Applied,
+            ImportStatus::Failed,
+        ] {
+            assert!(can_apply(s, &ok).is_err(), "{s:?}");
+        }
+        let unknown = RowCounts { unknown: 1, ..ok };
+        assert_eq!(
+            can_apply(ImportStatus::Checked, &unknown).unwrap_err(),
+            "1 row cannot be imported (errors or unknown channels): correct the file and import it again. Nothing was changed."
+        );
+        let errors = RowCounts { errors: 2, ..ok };
+        assert!(
+            can_apply(ImportStatus::Checked, &errors)
+                .unwrap_err()
+                .starts_with("2 rows")
+        );
+        let nothing = RowCounts {
+            unchanged: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            can_apply(ImportStatus::Checked, &nothing).unwrap_err(),
+            "No row changes a channel: there is nothing to apply."
+        );
+        let mut counts = RowCounts::default();
+        for o in RowOutcome::ALL {
+            counts.add(o);
+            assert_eq!(RowOutcome::parse(o.as_str()), Some(o));
+            assert_eq!(counts.of(o), 1);
+        }
+        for s in ImportStatus::ALL {
+            assert_eq!(ImportStatus::parse(s.as_str()), Some(s));
+        }
+    }
+
+    #[test]
+    fn a_checked_row_names_each_error_by_its_cell_or_sends_to_the_edit_page() {
+        use crate::domain::TrustPrefix;
+        use crate::domain::channel::SecretField;
+        let stored = ChannelDraft {
+            provider: "infobip".into(),
+            phone_number: "+4915112345678".into(),
+            username: "acme".into(),
+            base_url: "https://api.infobip.com/whatsapp".into(),
+            name: "wa_1".into(),
+            skill_queue_id: "3".into(),
+            workday: vec![SegmentInput::new("09:00", "18:00")],
+            non_workday: vec![SegmentInput::new("10:00", "16:00")],
+            ..Default::default()
+        };
+        let ctx = ValidationContext {
+            trust: vec![TrustPrefix::parse("https://api.infobip.com").unwrap()],
+            configured: vec![
+                SecretField::Password,
+                SecretField::AccountKey,
+                SecretField::WebhookPassword,
+            ],
+            today: "2026-11-28".into(),
+            saved_for: Some(crate::domain::channel::SavedFor::of(&stored)),
+        };
+        // the sheet has its columns in the export's order, A to X
+        let letters: Vec<Option<String>> = (0..COLUMNS.len())
+            .map(|i| Some(((b'A' + i as u8) as char).to_string()))
+            .collect();
+        let ok = row(&[(5, "human"), (2, "infobip")]);
+        let (draft, valid) = check_row(stored.clone(), &ok, &letters, 2, &names(), &ctx).unwrap();
+        assert_eq!(draft.keywords, "human");
+        assert_eq!(valid.name.as_str(), "wa_1");
+        // an unreadable cell, then a rule of the form, each at its cell
+        let bad = row(&[(17, "maybe")]);
+        assert_eq!(
+            check_row(stored.clone(), &bad, &letters, 7, &names(), &ctx).unwrap_err(),
+            vec![RowError {
+                column: "Session Transfer".into(),
+                cell: Some("R7".into()),
+                message: "Write YES or NO, not 'MAYBE'.".into()
+            }]
+        );
+        let zero = row(&[(11, "YES"), (12, "0")]);
+        let e = check_row(stored.clone(), &zero, &letters, 9, &names(), &ctx).unwrap_err();
+        assert_eq!(e[0].column, "No Customer Reply Timeout (minutes)");
+        assert_eq!(e[0].cell.as_deref(), Some("M9"));
+        // a stored value that no longer passes (the BaseUrl left the trustlist): not in the
+        // sheet, so the channel's Edit page is where to correct it
+        let untrusted = ValidationContext {
+            trust: vec![],
+            ..ctx
+        };
+        let e = check_row(stored, &ok, &letters, 2, &names(), &untrusted).unwrap_err();
+        assert_eq!(e[0].column, "Channel settings");
+        assert_eq!(e[0].cell, None);
+        assert!(
+            e[0].message
+                .ends_with("This is not in the file: correct it on the channel's Edit page."),
+            "{}",
+            e[0].message
+        );
     }
 
     #[test]

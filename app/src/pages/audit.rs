@@ -3,7 +3,9 @@
 //! newest first, each entry's field diff behind a disclosure, and the filtered log as `.csv`.
 
 use crate::api::audit::{list_system_audit, list_tenant_audit};
-use crate::components::{Breadcrumbs, EmptyState, ErrorPanel, Field, FormAlert, SelectField};
+use crate::components::{
+    Breadcrumbs, DiffTable, EmptyState, ErrorPanel, Field, FormAlert, SelectField,
+};
 use crate::domain::audit::{AuditAction, AuditFilter, ObjectKind};
 use crate::error::AppError;
 use crate::model::{AuditEntry, AuditPage};
@@ -238,27 +240,7 @@ fn Row(entry: AuditEntry, system: bool) -> impl IntoView {
                     view! {
                         <details>
                             <summary>{if count == 1 { "1 field".to_string() } else { format!("{count} fields") }}</summary>
-                            <table class="diff">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Field"</th>
-                                        <th scope="col">"Before"</th>
-                                        <th scope="col">"After"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {e.changes
-                                        .into_iter()
-                                        .map(|c| view! {
-                                            <tr class:secret=c.secret>
-                                                <th scope="row">{c.field}</th>
-                                                <td class="before">{c.before}</td>
-                                                <td class="after">{c.after}</td>
-                                            </tr>
-                                        })
-                                        .collect_view()}
-                                </tbody>
-                            </table>
+                            <DiffTable changes=e.changes />
                         </details>
                     }.into_any()
                 }}

@@ -7,6 +7,7 @@ pub mod console;
 pub mod dashboard;
 pub mod exports;
 pub mod home;
+pub mod imports;
 pub mod login;
 pub mod not_found;
 pub mod org;

@@ -29,18 +29,18 @@ fn clip(v: &str, max: usize) -> String {
         .collect()
 }
 
-/// Writes one entry on `conn`: call it with the transaction of the change.
-pub async fn record<C: ConnectionTrait>(
-    conn: &C,
+/// The row of one entry.
+fn entry_row(
     actor: &Actor,
     entry: AuditEvent,
-) -> Result<(), RepoError> {
+    at_ms: i64,
+) -> Result<audit_entry::ActiveModel, RepoError> {
     let changes = serde_json::to_string(&entry.changes).map_err(|e| {
         tracing::error!(error = %e, "encoding an audit entry");
         RepoError::Internal
     })?;
-    audit_entry::ActiveModel {
-        at_ms: Set(now_ms()),
+    Ok(audit_entry::ActiveModel {
+        at_ms: Set(at_ms),
         tenant_id: Set(entry.tenant_id),
         user_id: Set(actor.user_id),
         actor: Set(clip(&actor.username, 64)),
@@ -54,10 +54,42 @@ pub async fn record<C: ConnectionTrait>(
         object_name: Set(clip(&entry.object_name, 256)),
         changes: Set(changes),
         ..Default::default()
+    })
+}
+
+/// Writes one entry on `conn`: call it with the transaction of the change.
+pub async fn record<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    entry: AuditEvent,
+) -> Result<(), RepoError> {
+    entry_row(actor, entry, now_ms())?
+        .insert(conn)
+        .await
+        .map_err(internal("record audit entry"))?;
+    Ok(())
+}
+
+/// Entries written together (an import's channels), 1,000 to a statement (13 values each:
+/// inside every database's limit of bound parameters).
+pub async fn record_many<C: ConnectionTrait>(
+    conn: &C,
+    actor: &Actor,
+    entries: Vec<AuditEvent>,
+) -> Result<(), RepoError> {
+    let at = now_ms();
+    let mut rows = Vec::with_capacity(entries.len().min(1_000));
+    let mut entries = entries.into_iter().peekable();
+    while entries.peek().is_some() {
+        rows.clear();
+        for entry in entries.by_ref().take(1_000) {
+            rows.push(entry_row(actor, entry, at)?);
+        }
+        audit_entry::Entity::insert_many(rows.drain(..))
+            .exec_without_returning(conn)
+            .await
+            .map_err(internal("record audit entries"))?;
     }
-    .insert(conn)
-    .await
-    .map_err(internal("record audit entry"))?;
     Ok(())
 }
 

@@ -317,6 +317,31 @@ impl SqlChannels {
     }
 }
 
+impl SqlChannels {
+    /// What saving `c` over `existing` writes (an import's change: the provider and its
+    /// credentials stay, so the verification code and scenario key stay too), and the channel
+    /// as it will read afterwards, for the diff.
+    pub(crate) fn edited(
+        &self,
+        existing: &channel::Model,
+        c: &ValidChannel,
+    ) -> Result<(channel::ActiveModel, channel::Model), RepoError> {
+        use sea_orm::{Iterable, ModelTrait};
+        let mut am = channel::ActiveModel {
+            updated_at: Set(now()),
+            ..Default::default()
+        };
+        self.apply(&mut am, existing.tenant_id, &existing.uid, c)?;
+        let mut after = existing.clone();
+        for column in channel::Column::iter() {
+            if let ActiveValue::Set(v) = am.get(column) {
+                after.set(column, v);
+            }
+        }
+        Ok((am, after))
+    }
+}
+
 /// The certificates a channel names, the form field of each and the kind it must be.
 fn certificate_refs(c: &Credentials) -> Vec<(i64, &'static str, CertificateKind)> {
     let (auth, trust, identity) = match c {
@@ -372,7 +397,7 @@ fn decode_work_time(s: &str) -> Vec<SegmentInput> {
         .collect()
 }
 
-fn configured(m: &channel::Model) -> Vec<SecretField> {
+pub(crate) fn configured(m: &channel::Model) -> Vec<SecretField> {
     SecretField::ALL
         .into_iter()
         .filter(|f| {
@@ -391,7 +416,7 @@ fn configured(m: &channel::Model) -> Vec<SecretField> {
 }
 
 /// The form as it was saved; secret fields empty.
-fn draft_of(m: &channel::Model) -> ChannelDraft {
+pub(crate) fn draft_of(m: &channel::Model) -> ChannelDraft {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let id = |v: Option<i64>| v.map(|i| i.to_string()).unwrap_or_default();
     let num = |v: Option<i32>| v.map(|i| i.to_string()).unwrap_or_default();

@@ -559,3 +559,65 @@ pub mod audit_entry {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod import_task {
+    use sea_orm::entity::prelude::*;
+
+    /// An uploaded edited export: checked by a dry run, applied on request.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "import_tasks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        /// `checking`, `checked`, `applying`, `applied`, `failed`
+        pub status: String,
+        pub file_name: String,
+        pub file: Option<Vec<u8>>,
+        pub rows_read: i64,
+        pub unchanged: i64,
+        pub changed: i64,
+        pub errors: i64,
+        pub unknown: i64,
+        pub error: Option<String>,
+        pub applied_by: Option<String>,
+        pub attempts: i32,
+        pub claimed_by: Option<String>,
+        pub claimed_until: Option<TimeDateTimeWithTimeZone>,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub finished_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod import_row {
+    use sea_orm::entity::prelude::*;
+
+    /// One row of an import's dry run.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "import_rows")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        pub seq: i64,
+        pub file: Option<String>,
+        pub row_number: i64,
+        pub channel_name: String,
+        pub channel_id: Option<i64>,
+        pub version: Option<i64>,
+        /// `unchanged`, `changed`, `error`, `unknown`
+        pub outcome: String,
+        pub details: String,
+        pub draft: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

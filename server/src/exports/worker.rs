@@ -50,7 +50,7 @@ enum RunError {
 #[must_use = "the worker stops when its handle is dropped"]
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
-    done: tokio::task::JoinHandle<()>,
+    done: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl WorkerHandle {
@@ -58,7 +58,18 @@ impl WorkerHandle {
     /// another instance takes it over at once (not after the lease runs out).
     pub async fn stop(self) {
         let _ = self.stop.send(true);
-        let _ = self.done.await;
+        for done in self.done {
+            let _ = done.await;
+        }
+    }
+
+    /// Another loop that stops with this one (the import worker).
+    pub fn also(
+        mut self,
+        spawn: impl FnOnce(watch::Receiver<bool>) -> tokio::task::JoinHandle<()>,
+    ) -> Self {
+        self.done.push(spawn(self.stop.subscribe()));
+        self
     }
 }
 
@@ -99,7 +110,10 @@ pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
             }
         }
     });
-    WorkerHandle { stop, done }
+    WorkerHandle {
+        stop,
+        done: vec![done],
+    }
 }
 
 /// Gives a claimed task back (this instance is stopping): it becomes claimable at once, and

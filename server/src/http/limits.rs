@@ -6,6 +6,7 @@
 //! | route | body at most |
 //! |---|---|
 //! | `POST /api/upload_certificate` | 136 KiB (the file, at most 128 KiB, and the form around it) |
+//! | `POST /api/import_channels` | 20 MiB + 64 KiB (the file, at most 20 MiB, and the form around it) |
 //! | other server functions `/api/…` | 256 KiB |
 //! | webhooks `/social/…` | 1 MiB |
 //! | everything else | 16 KiB |
@@ -30,6 +31,7 @@ const BUDGET_WAIT: Duration = Duration::from_secs(1);
 
 pub const SERVER_FN_BODY: usize = 256 * 1024;
 pub const CERTIFICATE_BODY: usize = 136 * 1024;
+pub const IMPORT_BODY: usize = app::domain::import::MAX_IMPORT_BYTES + 64 * 1024;
 pub const WEBHOOK_BODY: usize = crate::webhooks::MAX_BODY;
 pub const OTHER_BODY: usize = 16 * 1024;
 
@@ -37,6 +39,8 @@ pub const OTHER_BODY: usize = 16 * 1024;
 pub fn body_limit(path: &str) -> usize {
     if path == "/api/upload_certificate" {
         CERTIFICATE_BODY
+    } else if path == "/api/import_channels" {
+        IMPORT_BODY
     } else if path.starts_with("/api/") {
         SERVER_FN_BODY
     } else if path.starts_with("/social/") {
@@ -48,7 +52,7 @@ pub fn body_limit(path: &str) -> usize {
 
 /// The server functions that take `multipart/form-data` (their codec cannot take anything
 /// else, and panics on a body without a boundary: such a request is refused here first).
-pub const MULTIPART_FNS: &[&str] = &["/api/upload_certificate"];
+pub const MULTIPART_FNS: &[&str] = &["/api/upload_certificate", "/api/import_channels"];
 
 /// The routes anyone may call without a sign-in (health checks excepted: a load balancer
 /// calls them from one address, and they cost nothing).
@@ -330,6 +334,10 @@ mod tests {
     fn limits_by_route() {
         assert_eq!(body_limit("/api/login"), 256 * 1024);
         assert_eq!(body_limit("/api/upload_certificate"), 136 * 1024);
+        assert_eq!(
+            body_limit("/api/import_channels"),
+            20 * 1024 * 1024 + 64 * 1024
+        );
         assert_eq!(
             body_limit("/social/on/whatsapp/infobip/message/k"),
             1024 * 1024

@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Cursor, Read, Seek};
 
 /// The largest file accepted.
-pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+pub const MAX_FILE_BYTES: usize = app::domain::import::MAX_IMPORT_BYTES;
 /// Rows (after the header) in all files of one upload together.
-pub const MAX_ROWS: usize = 100_000;
+pub const MAX_ROWS: usize = app::domain::import::MAX_IMPORT_ROWS;
 /// Bytes the whole upload may inflate to (every zip member read, nested ones included).
 pub const MAX_UNZIPPED: u64 = 512 * 1024 * 1024;
 /// The longest cell text kept (longer text is refused, not cut).
@@ -24,6 +24,8 @@ pub enum SheetError {
         "This file is not a spreadsheet: upload the .xlsx (or the .zip of .xlsx files) that Export produced."
     )]
     NotASpreadsheet,
+    #[error("The file has a header row but no channel rows: there is nothing to import.")]
+    NoRows,
     #[error("The file is larger than 20 MiB.")]
     TooLarge,
     #[error(
@@ -31,6 +33,10 @@ pub enum SheetError {
         MAX_UNZIPPED / 1024 / 1024
     )]
     Inflated,
+    #[error(
+        "{file} unpacks to more than 20 MiB, more than a file of an export can: it was not read."
+    )]
+    MemberTooLarge { file: String },
     #[error("The file has more than {} channel rows: import at most {} at a time.", group(*.max), group(*.max))]
     TooManyRows { max: usize },
     #[error(
@@ -239,12 +245,18 @@ pub fn read_capped<E>(
             let member = archive
                 .by_name(&name)
                 .map_err(|_| SheetError::NotASpreadsheet)?;
+            // one file of an export is far smaller than a whole upload may be: a member that
+            // inflates to more is not held in memory
             Capped {
                 inner: member,
                 left: &mut budget,
             }
+            .take(MAX_FILE_BYTES as u64 + 1)
             .read_to_end(&mut inner)
             .map_err(|e| io_error(Some(&name), &e))?;
+        }
+        if inner.len() > MAX_FILE_BYTES {
+            return Err(SheetError::MemberTooLarge { file: name });
         }
         if !inner.starts_with(b"PK\x03\x04") {
             return Err(SheetError::NotASpreadsheet);
@@ -901,6 +913,18 @@ mod tests {
         });
         assert!(wb.len() < 256 * 1024);
         assert_eq!(all(&wb, caps), Err(SheetError::Inflated));
+        // a member bigger than any file of an export is not held in memory at all
+        let big = zip_of(&[(
+            "channels-001.xlsx",
+            &vec![0u8; MAX_FILE_BYTES + 1],
+            zip::CompressionMethod::Deflated,
+        )]);
+        assert_eq!(
+            all(&big, Caps::default()),
+            Err(SheetError::MemberTooLarge {
+                file: "channels-001.xlsx".into()
+            })
+        );
     }
 
     #[test]

@@ -153,7 +153,7 @@ pub async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -
         .await
         .expect("setup link");
     // the worker runs until the test's runtime ends
-    std::mem::forget(startup::spawn_export_worker(&state));
+    std::mem::forget(startup::spawn_workers(&state));
     let router = startup::build_router(state.clone(), &config);
     let limits = config.limits.clone();
     tokio::spawn(async move {

@@ -49,6 +49,7 @@ pub fn ChannelsPage() -> impl IntoView {
                 >
                     "Export"
                 </button>
+                <A href="/config/channels/import" attr:class="button">"Import"</A>
             </div>
         </div>
         <form class="toolbar" role="search" on:submit=|ev| ev.prevent_default()>

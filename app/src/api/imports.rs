@@ -1,0 +1,85 @@
+//! Imports of an edited export into the signed-in tenant administrator's tenant space.
+
+use crate::error::AppError;
+use crate::model::{ImportSummary, ImportView};
+use leptos::prelude::*;
+use leptos::server_fn::codec::{Json, MultipartData, MultipartFormData};
+
+#[cfg(feature = "ssr")]
+use super::ctx;
+
+/// A multipart form with `file`: the `.xlsx` or `.zip` that Export produced, at most 20 MiB.
+/// Answers the import's id; its dry run runs in the background.
+#[server(endpoint = "import_channels", input = MultipartFormData)]
+pub async fn import_channels(data: MultipartData) -> Result<i64, AppError> {
+    use crate::domain::FieldErrors;
+    use crate::domain::import::MAX_IMPORT_BYTES;
+    let (tenant, actor) = ctx::tenant_actor().await?;
+    let mut form = data.into_inner().ok_or(AppError::BadRequest)?;
+    let mut file = Vec::new();
+    let mut file_name = String::new();
+    let mut seen = false;
+    while let Some(mut field) = form.next_field().await.map_err(|_| AppError::BadRequest)? {
+        if field.name() != Some("file") || seen {
+            continue;
+        }
+        seen = true;
+        file_name = field.file_name().unwrap_or_default().to_owned();
+        while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
+            if file.len() + chunk.len() > MAX_IMPORT_BYTES {
+                return Err(FieldErrors::single(
+                    "file",
+                    "The file is larger than 20 MiB: import at most 100,000 channels at a time.",
+                )
+                .into());
+            }
+            file.extend_from_slice(&chunk);
+        }
+    }
+    let id = ctx::ports()?
+        .imports
+        .start(&actor, tenant, &file_name, file)
+        .await?;
+    tracing::info!(tenant_id = tenant, import_id = id, "import started");
+    Ok(id)
+}
+
+#[server(endpoint = "list_imports")]
+pub async fn list_imports() -> Result<Vec<ImportSummary>, AppError> {
+    let tenant = ctx::require_tenant().await?;
+    ctx::ports()?
+        .imports
+        .list(tenant)
+        .await
+        .map_err(AppError::from)
+}
+
+/// One import and a page of its dry run: rows of `outcome` (a `RowOutcome` code) or all rows.
+#[server(endpoint = "get_import", input = Json)]
+pub async fn get_import(id: i64, outcome: String, page: u64) -> Result<ImportView, AppError> {
+    use crate::domain::FieldErrors;
+    use crate::domain::import::RowOutcome;
+    let tenant = ctx::require_tenant().await?;
+    let outcome = match outcome.as_str() {
+        "" => None,
+        code => Some(RowOutcome::parse(code).ok_or_else(|| {
+            AppError::from(FieldErrors::single("outcome", "Choose which rows to show."))
+        })?),
+    };
+    ctx::ports()?
+        .imports
+        .view(tenant, id, outcome, page)
+        .await
+        .map_err(AppError::from)
+}
+
+/// Asks for a checked import to be applied (in the background, all or nothing).
+#[server(endpoint = "apply_import", input = Json)]
+pub async fn apply_import(id: i64) -> Result<(), AppError> {
+    let (tenant, actor) = ctx::tenant_actor().await?;
+    ctx::ports()?
+        .imports
+        .apply(&actor, tenant, id)
+        .await
+        .map_err(AppError::from)
+}

@@ -1,0 +1,415 @@
+//! `/config/channels/import`: upload an edited export and see the latest imports;
+//! `/config/channels/import/:id`: one import's dry run (progress while it runs, then the rows
+//! by outcome, paged) and Apply.
+
+use crate::api::imports::{apply_import, get_import, import_channels, list_imports};
+use crate::components::{Breadcrumbs, DiffTable, EmptyState, ErrorPanel, FormAlert, action_error};
+use crate::domain::import::{ImportStatus, RowOutcome, can_apply};
+use crate::model::{ImportRowView, ImportSummary, ImportView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use wasm_bindgen::JsCast;
+use web_sys::{FormData, HtmlFormElement, SubmitEvent};
+
+/// Looks again every second while `running` says so (in the browser only).
+fn poll_while(running: impl Fn() -> bool + Copy + 'static, tick: RwSignal<u32>) {
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if running() {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
+fn status_badge(status: ImportStatus) -> impl IntoView {
+    let class = match status {
+        ImportStatus::Checking | ImportStatus::Applying => "badge running",
+        ImportStatus::Failed => "badge failed",
+        ImportStatus::Checked | ImportStatus::Applied => "badge",
+    };
+    view! { <span class=class>{status.label()}</span> }
+}
+
+#[component]
+pub fn ImportsPage() -> impl IntoView {
+    let upload = Action::new_local(|data: &FormData| import_channels(data.clone().into()));
+    let upload_error = action_error(upload.value());
+    let tick = RwSignal::new(0u32);
+    let imports = Resource::new(move || tick.get(), |_| list_imports());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = upload.value().get() {
+            navigate(&format!("/config/channels/import/{id}"), Default::default());
+        }
+    });
+    poll_while(
+        move || {
+            imports
+                .get_untracked()
+                .and_then(Result::ok)
+                .is_some_and(|l| l.iter().any(|i| i.status.is_running()))
+        },
+        tick,
+    );
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if let Ok(data) = FormData::new_with_form(&target) {
+            upload.dispatch_local(data);
+        }
+    };
+    let file_error =
+        Signal::derive(move || upload_error.get().and_then(|e| e.field_message("file")));
+    view! {
+        <Title text="Import Channels" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Import"] />
+        <div class="page-head">
+            <h1>"Import Channels"</h1>
+            <div class="actions">
+                <A href="/config/channels" attr:class="button">"Back to channels"</A>
+            </div>
+        </div>
+        <p class="page-help">
+            "Change many channels at once: export them, edit the Basic Configuration and Robot Configuration columns in Excel or LibreOffice, and import the file here. Rows are matched to channels by Channel Name. A dry run shows every change first; nothing is saved until you apply it, and Apply saves all of the changes or none. Provider credentials are not in the file and never change."
+        </p>
+        <section class="panel" aria-labelledby="import-title">
+            <h2 id="import-title">"Check a file"</h2>
+            <form
+                class="stack"
+                novalidate=true
+                method="post"
+                action="/api/import_channels"
+                enctype="multipart/form-data"
+                on:submit=on_submit
+            >
+                <FormAlert error=upload_error />
+                <div class="field" class:invalid=move || file_error.get().is_some()>
+                    <div class="label-row">
+                        <label for="import-file">"Edited export"</label>
+                        <span class="required" aria-hidden="true">"*"</span>
+                    </div>
+                    <p class="hint" id="import-file-hint">
+                        "The .xlsx (or the .zip of .xlsx files) that Export produced: at most 20 MiB and 100,000 channels."
+                    </p>
+                    <input
+                        id="import-file"
+                        name="file"
+                        type="file"
+                        accept=".xlsx,.zip"
+                        required=true
+                        aria-invalid=move || if file_error.get().is_some() { "true" } else { "false" }
+                        aria-describedby=move || {
+                            if file_error.get().is_some() {
+                                "import-file-hint import-file-error"
+                            } else {
+                                "import-file-hint"
+                            }
+                        }
+                    />
+                    <p class="field-error" id="import-file-error" role="alert">{move || file_error.get()}</p>
+                </div>
+                <button type="submit" class="button primary" disabled=move || upload.pending().get()>
+                    "Check (dry run)"
+                </button>
+            </form>
+        </section>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match imports.await {
+                    Ok(list) => view! { <ImportList imports=list /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ImportList(imports: Vec<ImportSummary>) -> impl IntoView {
+    if imports.is_empty() {
+        return view! {
+            <EmptyState heading="No imports yet" detail="Check a file above to see what it would change." />
+        }
+        .into_any();
+    }
+    view! {
+        <h2 class="list-title">"Latest imports"</h2>
+        <div class="table-wrap">
+            <table class="data">
+                <caption class="visually-hidden">"Latest imports, newest first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Import"</th>
+                        <th scope="col">"File"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Rows"</th>
+                        <th scope="col">"Changed"</th>
+                        <th scope="col">"Errors"</th>
+                        <th scope="col">"Unknown"</th>
+                        <th scope="col">"Created"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {imports
+                        .into_iter()
+                        .map(|i| view! {
+                            <tr>
+                                <th scope="row">
+                                    <A href=format!("/config/channels/import/{}", i.id)>{format!("Import #{}", i.id)}</A>
+                                </th>
+                                <td>{i.file_name.clone()}</td>
+                                <td>{status_badge(i.status)}</td>
+                                <td>{i.rows_read}</td>
+                                <td>{i.counts.changed}</td>
+                                <td>{i.counts.errors}</td>
+                                <td>{i.counts.unknown}</td>
+                                <td class="nowrap">{i.created.clone()}</td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Memo::new(move |_| {
+        params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
+    });
+    let filter = Memo::new(move |_| {
+        query.with(|q| {
+            (
+                q.get("outcome").unwrap_or_default(),
+                q.get("page")
+                    .and_then(|p| p.parse::<u64>().ok())
+                    .unwrap_or(1),
+            )
+        })
+    });
+    let tick = RwSignal::new(0u32);
+    let apply = Action::new(|id: &i64| apply_import(*id));
+    let apply_error = action_error(apply.value());
+    let view_of = Resource::new(
+        move || (id.get(), filter.get(), tick.get(), apply.version().get()),
+        |(id, (outcome, page), _, _)| get_import(id, outcome, page),
+    );
+    poll_while(
+        move || {
+            view_of
+                .get_untracked()
+                .and_then(Result::ok)
+                .is_some_and(|v| v.summary.status.is_running())
+        },
+        tick,
+    );
+    view! {
+        <Title text="Import" />
+        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Import"] />
+        <div class="page-head">
+            <h1>{move || format!("Import #{}", id.get())}</h1>
+            <div class="actions">
+                <A href="/config/channels/import" attr:class="button">"All imports"</A>
+            </div>
+        </div>
+        <FormAlert error=apply_error />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match view_of.await {
+                    Ok(v) => view! { <ImportDetail view=v apply=apply /> }.into_any(),
+                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ImportDetail(
+    view: ImportView,
+    apply: Action<i64, Result<(), crate::error::AppError>>,
+) -> impl IntoView {
+    let s = view.summary.clone();
+    let id = s.id;
+    let base = format!("/config/channels/import/{id}");
+    let progress = match s.status {
+        ImportStatus::Checking => Some(format!(
+            "Checking the file… {} rows read so far.",
+            s.rows_read
+        )),
+        ImportStatus::Applying => Some(format!(
+            "Applying {} changes in one transaction…",
+            s.counts.changed
+        )),
+        _ => None,
+    };
+    let verdict = can_apply(s.status, &s.counts);
+    let outcome_code = view.outcome.map(|o| o.as_str()).unwrap_or("");
+    let tabs = std::iter::once((None, "All rows".to_string(), s.rows_read))
+        .chain(
+            RowOutcome::ALL
+                .into_iter()
+                .map(|o| (Some(o), o.label().to_string(), s.counts.of(o))),
+        )
+        .map(|(o, label, n)| {
+            let code = o.map(|o| o.as_str()).unwrap_or("");
+            let current = code == outcome_code;
+            let href = if code.is_empty() {
+                base.clone()
+            } else {
+                format!("{base}?outcome={code}")
+            };
+            view! {
+                <A href=href attr:class=if current { "tab current" } else { "tab" } attr:aria-current=current.then_some("page")>
+                    {format!("{label} ({n})")}
+                </A>
+            }
+        })
+        .collect_view();
+    let pages = (view.total.max(0) as u64)
+        .div_ceil(crate::domain::import::PREVIEW_PAGE)
+        .max(1);
+    let page_link = move |p: u64| {
+        if outcome_code.is_empty() {
+            format!("/config/channels/import/{id}?page={p}")
+        } else {
+            format!("/config/channels/import/{id}?outcome={outcome_code}&page={p}")
+        }
+    };
+    let previous = (view.page > 1).then(|| page_link(view.page - 1));
+    let next = (view.page < pages).then(|| page_link(view.page + 1));
+    view! {
+        <section class="panel import-summary" aria-labelledby="summary-title">
+            <h2 id="summary-title">
+                {s.file_name.clone()} " " {status_badge(s.status)}
+            </h2>
+            <dl class="facts">
+                <dt>"Rows read"</dt><dd>{s.rows_read}</dd>
+                <dt>"Changed"</dt><dd>{s.counts.changed}</dd>
+                <dt>"Unchanged"</dt><dd>{s.counts.unchanged}</dd>
+                <dt>"Errors"</dt><dd>{s.counts.errors}</dd>
+                <dt>"Unknown channels"</dt><dd>{s.counts.unknown}</dd>
+                <dt>"Uploaded"</dt><dd>{s.created.clone()}</dd>
+            </dl>
+            {progress.map(|p| view! { <p class="notice visible" role="status">{p}</p> })}
+            {s.error.clone().map(|e| view! { <p class="form-alert" role="alert">{e}</p> })}
+            {match (s.status, verdict) {
+                (ImportStatus::Applied, _) => view! {
+                    <p class="notice visible" role="status">
+                        {format!("Applied: {} channels changed. ", s.counts.changed)}
+                        <A href="/config/audit?action=channel_imported">"See them in the audit log"</A>
+                    </p>
+                }.into_any(),
+                (_, Ok(())) => view! {
+                    <div class="actions">
+                        <button
+                            type="button"
+                            class="button primary"
+                            disabled=move || apply.pending().get()
+                            on:click=move |_| { apply.dispatch(id); }
+                        >
+                            {format!("Apply {} changes", s.counts.changed)}
+                        </button>
+                        <span class="muted">"All of them are saved in one transaction, or none."</span>
+                    </div>
+                }.into_any(),
+                (ImportStatus::Checked, Err(why)) => view! { <p class="muted">{why}</p> }.into_any(),
+                _ => ().into_any(),
+            }}
+        </section>
+        <nav class="tabs" aria-label="Rows by outcome">{tabs}</nav>
+        {if view.rows.is_empty() {
+            view! { <EmptyState heading="No rows" detail="No row of this file has this outcome." /> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="data import-rows">
+                        <caption class="visually-hidden">"Rows of the file, in sheet order"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Row"</th>
+                                <th scope="col">"Channel"</th>
+                                <th scope="col">"Outcome"</th>
+                                <th scope="col">"Details"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {view.rows.into_iter().map(|r| view! { <Row row=r /> }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+                <nav class="pager" aria-label="Pages">
+                    {previous.map(|h| view! { <A href=h attr:class="button">"Previous page"</A> })}
+                    <span class="muted">{format!("Page {} of {pages}", view.page)}</span>
+                    {next.map(|h| view! { <A href=h attr:class="button">"Next page"</A> })}
+                </nav>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn Row(row: ImportRowView) -> impl IntoView {
+    let place = match &row.file {
+        Some(f) => format!("{f}, row {}", row.row),
+        None => format!("Row {}", row.row),
+    };
+    let channel = match row.channel_id {
+        Some(id) => {
+            view! { <A href=format!("/config/channels/{id}/edit")>{row.channel_name.clone()}</A> }
+                .into_any()
+        }
+        None => view! { <span>{row.channel_name.clone()}</span> }.into_any(),
+    };
+    let class = match row.outcome {
+        RowOutcome::Changed => "badge running",
+        RowOutcome::Error | RowOutcome::Unknown => "badge failed",
+        RowOutcome::Unchanged => "badge muted",
+    };
+    let details = match row.outcome {
+        RowOutcome::Changed => view! { <DiffTable changes=row.changes /> }.into_any(),
+        RowOutcome::Error => view! {
+            <ul class="cell-errors">
+                {row.errors
+                    .into_iter()
+                    .map(|e| {
+                        let at = match e.cell {
+                            Some(cell) => format!("{cell} ({})", e.column),
+                            None => e.column,
+                        };
+                        view! { <li><strong>{at}</strong>": "{e.message}</li> }
+                    })
+                    .collect_view()}
+            </ul>
+        }.into_any(),
+        RowOutcome::Unknown => view! {
+            <span>"No channel of this tenant space has this name: an import changes existing channels only."</span>
+        }.into_any(),
+        RowOutcome::Unchanged => view! { <span class="muted">"Nothing to change."</span> }.into_any(),
+    };
+    view! {
+        <tr>
+            <td class="nowrap">{place}</td>
+            <th scope="row">{channel}</th>
+            <td><span class=class>{row.outcome.label()}</span></td>
+            <td>{details}</td>
+        </tr>
+    }
+}

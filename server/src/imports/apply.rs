@@ -1,0 +1,257 @@
+//! Apply: every change of a checked import is saved in one transaction, or none is. Each
+//! channel must still be at the version the dry run saw (someone who saved it since would be
+//! overwritten otherwise) and still pass the rules; its version goes up (an open Edit form
+//! then sees a conflict) and it gets one audit entry with its diff. The import's own entry and
+//! its status commit in the same transaction: a server that stops in the middle leaves nothing
+//! half applied, and the next claim applies it whole.
+
+use super::SqlImports;
+use super::worker::{APPLY_LEASE, fail};
+use crate::db::audit;
+use crate::db::channel_fields::{self, Names};
+use crate::db::channels::{configured, draft_of};
+use crate::db::entities::{channel, import_row, import_task};
+use crate::db::now;
+use app::domain::audit::{AuditAction, FieldChange, ObjectKind, diff};
+use app::domain::channel::{ChannelDraft, SavedFor, ValidationContext};
+use app::domain::import::{ImportStatus, RowOutcome};
+use app::ports::{Actor, AuditEvent, Channels, RepoError};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+use std::collections::HashMap;
+
+/// Changed rows read (and channels written) at a time, inside the one transaction.
+const BATCH: u64 = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+enum ApplyError {
+    /// Why nothing was applied, for the person who asked.
+    #[error("{0}")]
+    Refused(String),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("repository: {0}")]
+    Repo(#[from] RepoError),
+    #[error("another instance took the import over")]
+    Lost,
+}
+
+/// Applies a claimed import to Applied, or to Failed with nothing changed.
+pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str) {
+    let db = &imports.db;
+    let id = task.id;
+    let started = std::time::Instant::now();
+    match apply(imports, &task, instance).await {
+        Ok(n) => tracing::info!(
+            task_id = id,
+            channels = n,
+            ms = started.elapsed().as_millis() as u64,
+            "import applied"
+        ),
+        Err(ApplyError::Lost) => {
+            tracing::warn!(task_id = id, "import taken over by another instance")
+        }
+        Err(ApplyError::Refused(reason)) => {
+            tracing::info!(task_id = id, %reason, "import not applied");
+            fail(db, id, &reason).await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, task_id = id, "import apply failed");
+            fail(
+                db,
+                id,
+                "The import could not be applied: nothing was changed. Import the file again; if it fails again, contact support.",
+            )
+            .await;
+        }
+    }
+}
+
+/// Refreshes the claim (`claimed_by` is still this instance and the import still applying).
+async fn keep_claim<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    id: i64,
+    instance: &str,
+    until: Option<time::OffsetDateTime>,
+) -> Result<(), ApplyError> {
+    let kept = import_task::Entity::update_many()
+        .col_expr(import_task::Column::ClaimedUntil, Expr::value(until))
+        .filter(import_task::Column::Id.eq(id))
+        .filter(import_task::Column::ClaimedBy.eq(instance))
+        .filter(import_task::Column::Status.eq(ImportStatus::Applying.as_str()))
+        .exec(conn)
+        .await?;
+    if kept.rows_affected == 0 {
+        return Err(ApplyError::Lost);
+    }
+    Ok(())
+}
+
+async fn apply(
+    imports: &SqlImports,
+    task: &import_task::Model,
+    instance: &str,
+) -> Result<usize, ApplyError> {
+    let db = &imports.db;
+    let tenant = task.tenant_id;
+    let actor: Actor = task
+        .applied_by
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok())
+        .ok_or_else(|| ApplyError::Refused("Nobody asked for this import to be applied.".into()))?;
+    keep_claim(db, task.id, instance, Some(now() + APPLY_LEASE)).await?;
+    let ctx = imports.channels.validation_context(tenant, None).await?;
+    let names = Names::of_tenant(db, tenant).await?;
+
+    let txn = db.begin().await?;
+    // a write first: on SQLite the transaction takes the write lock now (one that reads first
+    // may find it cannot write later)
+    keep_claim(&txn, task.id, instance, Some(now() + APPLY_LEASE)).await?;
+    let mut applied = 0usize;
+    let mut last_seq = 0i64;
+    loop {
+        let rows: Vec<import_row::Model> = import_row::Entity::find()
+            .filter(import_row::Column::TaskId.eq(task.id))
+            .filter(import_row::Column::Outcome.eq(RowOutcome::Changed.as_str()))
+            .filter(import_row::Column::Seq.gt(last_seq))
+            .order_by_asc(import_row::Column::Seq)
+            .limit(BATCH)
+            .all(&txn)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        last_seq = last.seq;
+        let entries = apply_batch(imports, &txn, tenant, &ctx, &names, &rows).await?;
+        applied += entries.len();
+        audit::record_many(&txn, &actor, entries).await?;
+    }
+    if applied as i64 != task.changed {
+        return Err(ApplyError::Refused(format!(
+            "The dry run found {} changed channels, but {applied} were found to apply: nothing was applied. Import the file again.",
+            task.changed
+        )));
+    }
+    audit::record(
+        &txn,
+        &actor,
+        AuditEvent::new(
+            AuditAction::ImportApplied,
+            Some(tenant),
+            ObjectKind::Import,
+            Some(task.id),
+            format!("Import {} ({})", task.id, task.file_name),
+        )
+        .with(vec![FieldChange {
+            field: "Channels changed".into(),
+            before: String::new(),
+            after: applied.to_string(),
+            secret: false,
+        }]),
+    )
+    .await?;
+    let done = import_task::Entity::update_many()
+        .col_expr(
+            import_task::Column::Status,
+            Expr::value(ImportStatus::Applied.as_str()),
+        )
+        .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
+        .col_expr(
+            import_task::Column::ClaimedUntil,
+            Expr::value(Option::<time::OffsetDateTime>::None),
+        )
+        .filter(import_task::Column::Id.eq(task.id))
+        .filter(import_task::Column::ClaimedBy.eq(instance))
+        .filter(import_task::Column::Status.eq(ImportStatus::Applying.as_str()))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(ApplyError::Lost);
+    }
+    txn.commit().await?;
+    Ok(applied)
+}
+
+/// Saves one batch of changed rows on `txn`; answers their audit entries.
+async fn apply_batch(
+    imports: &SqlImports,
+    txn: &DatabaseTransaction,
+    tenant: i64,
+    ctx: &ValidationContext,
+    names: &Names,
+    rows: &[import_row::Model],
+) -> Result<Vec<AuditEvent>, ApplyError> {
+    let ids: Vec<i64> = rows.iter().filter_map(|r| r.channel_id).collect();
+    let stored: HashMap<i64, channel::Model> = channel::Entity::find()
+        .filter(channel::Column::TenantId.eq(tenant))
+        .filter(channel::Column::Id.is_in(ids))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let moved = |r: &import_row::Model| {
+        ApplyError::Refused(format!(
+            "The channel '{}' ({}) was changed or deleted after the dry run: nothing was applied. Import the file again to check it against the channels as they are now.",
+            r.channel_name,
+            match &r.file {
+                Some(f) => format!("{f}, row {}", r.row_number),
+                None => format!("row {}", r.row_number),
+            }
+        ))
+    };
+    let mut entries = Vec::with_capacity(rows.len());
+    for r in rows {
+        let m = match (r.channel_id.and_then(|id| stored.get(&id)), r.version) {
+            (Some(m), Some(v)) if m.version == v => m,
+            _ => return Err(moved(r)),
+        };
+        let draft: ChannelDraft = r
+            .draft
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .ok_or_else(|| moved(r))?;
+        let ctx = ValidationContext {
+            configured: configured(m),
+            saved_for: Some(SavedFor::of(&draft_of(m))),
+            ..ctx.clone()
+        };
+        let valid = draft.validate(&ctx).map_err(|e| {
+            ApplyError::Refused(format!(
+                "The channel '{}' no longer passes the rules ({}): nothing was applied. Import the file again.",
+                r.channel_name,
+                e.0.first().map(|f| f.message.as_str()).unwrap_or("")
+            ))
+        })?;
+        let (am, after) = imports.channels.edited(m, &valid)?;
+        let result = channel::Entity::update_many()
+            .set(am)
+            .col_expr(
+                channel::Column::Version,
+                Expr::col(channel::Column::Version).add(1),
+            )
+            .filter(channel::Column::Id.eq(m.id))
+            .filter(channel::Column::TenantId.eq(tenant))
+            .filter(channel::Column::Version.eq(m.version))
+            .exec(txn)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(moved(r));
+        }
+        entries.push(
+            AuditEvent::new(
+                AuditAction::ChannelImported,
+                Some(tenant),
+                ObjectKind::Channel,
+                Some(m.id),
+                m.name.clone(),
+            )
+            .with(diff(
+                &channel_fields::fields(m, names),
+                &channel_fields::fields(&after, names),
+            )),
+        );
+    }
+    Ok(entries)
+}

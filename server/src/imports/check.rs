@@ -1,0 +1,396 @@
+//! The dry run: the upload is read on a blocking thread (`sheet`, streamed), handed over in
+//! batches of 1,000 rows, and every row is matched to the tenant's channel of that name, laid
+//! over its stored draft and checked by the channel rules; what it would change is the diff of
+//! the channel's fields before and after. Each row's outcome is stored for the preview, and
+//! the changed rows' drafts for Apply. Nothing of a channel is written.
+
+use super::SqlImports;
+use super::sheet::{self, SheetError, SheetRow};
+use super::worker::{LEASE, fail};
+use crate::db::channel_fields::{self, Names};
+use crate::db::channels::{configured, draft_of};
+use crate::db::entities::{channel, import_row, import_task};
+use crate::db::now;
+use app::domain::audit::diff;
+use app::domain::channel::{SavedFor, ValidationContext};
+use app::domain::import::{
+    COLUMNS, ImportStatus, NameIds, REQUIRED, RowCounts, RowError, RowOutcome, check_row,
+};
+use app::ports::{Channels, RepoError};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use std::collections::HashMap;
+
+/// Rows handed from the reader to the checker at a time (and written in one statement).
+pub const BATCH: usize = 1_000;
+
+#[derive(Debug, thiserror::Error)]
+enum CheckError {
+    #[error("{0}")]
+    Sheet(#[from] SheetError),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("repository: {0}")]
+    Repo(#[from] RepoError),
+    #[error("{0}")]
+    Other(String),
+    #[error("another instance took the import over")]
+    Lost,
+}
+
+/// Rows of one zip member (or the one file) with the sheet columns of `COLUMNS`.
+struct Batch {
+    letters: Vec<Option<String>>,
+    rows: Vec<SheetRow>,
+}
+
+/// Runs the dry run of a claimed import to Checked or Failed.
+pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str) {
+    let db = &imports.db;
+    let id = task.id;
+    let started = std::time::Instant::now();
+    match check(imports, task, instance).await {
+        Ok(counts) => tracing::info!(
+            task_id = id,
+            changed = counts.changed,
+            unchanged = counts.unchanged,
+            errors = counts.errors,
+            unknown = counts.unknown,
+            ms = started.elapsed().as_millis() as u64,
+            "import checked"
+        ),
+        Err(CheckError::Lost) => {
+            tracing::warn!(task_id = id, "import taken over by another instance")
+        }
+        Err(CheckError::Sheet(e)) => {
+            if let Err(e) = clear_rows(db, id).await {
+                tracing::error!(error = %e, task_id = id, "dropping the rows of a refused import");
+            }
+            fail(db, id, &e.to_string()).await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, task_id = id, "import check failed");
+            fail(
+                db,
+                id,
+                "The file could not be checked: nothing was changed. Import it again; if it fails again, contact support.",
+            )
+            .await;
+        }
+    }
+}
+
+async fn clear_rows(db: &DatabaseConnection, id: i64) -> Result<(), DbErr> {
+    import_row::Entity::delete_many()
+        .filter(import_row::Column::TaskId.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+async fn check(
+    imports: &SqlImports,
+    task: import_task::Model,
+    instance: &str,
+) -> Result<RowCounts, CheckError> {
+    let db = &imports.db;
+    let tenant = task.tenant_id;
+    let Some(file) = task.file else {
+        return Err(CheckError::Other("the upload is gone".into()));
+    };
+    // an earlier attempt's rows
+    clear_rows(db, task.id).await?;
+    let names = Names::of_tenant(db, tenant).await?;
+    let name_ids = NameIds {
+        ous: names
+            .ous
+            .iter()
+            .map(|(id, n)| (n.to_lowercase(), *id))
+            .collect(),
+        queues: names
+            .queues
+            .iter()
+            .map(|(id, n)| (n.to_lowercase(), *id))
+            .collect(),
+    };
+    let ctx = imports.channels.validation_context(tenant, None).await?;
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut batch: Option<Batch> = None;
+        let mut file_of_batch: Option<Option<String>> = None;
+        let result = sheet::read(&file, &COLUMNS, &REQUIRED, |layout, row| {
+            let same_file = file_of_batch.as_ref() == Some(&row.file);
+            if !same_file || batch.as_ref().is_some_and(|b| b.rows.len() >= BATCH) {
+                if let Some(full) = batch.take() {
+                    tx.blocking_send(full).map_err(|_| ())?;
+                }
+                file_of_batch = Some(row.file.clone());
+            }
+            batch
+                .get_or_insert_with(|| Batch {
+                    letters: layout.letters.clone(),
+                    rows: Vec::with_capacity(BATCH),
+                })
+                .rows
+                .push(row);
+            Ok(())
+        });
+        if let (Ok(Ok(())), Some(last)) = (&result, batch.take()) {
+            // the checker stopped early only when it failed: that failure is reported
+            let _ = tx.blocking_send(last);
+        }
+        result
+    });
+
+    let mut state = State {
+        counts: RowCounts::default(),
+        seen: HashMap::new(),
+        seq: 0,
+    };
+    let mut failure = None;
+    while let Some(batch) = rx.recv().await {
+        if let Err(e) = check_batch(
+            imports,
+            &TaskId {
+                id: task.id,
+                tenant,
+            },
+            &names,
+            &name_ids,
+            &ctx,
+            &mut state,
+            batch,
+        )
+        .await
+        {
+            failure = Some(e);
+            break;
+        }
+        let renewed = import_task::Entity::update_many()
+            .col_expr(import_task::Column::RowsRead, Expr::value(state.seq))
+            .col_expr(
+                import_task::Column::Unchanged,
+                Expr::value(state.counts.unchanged),
+            )
+            .col_expr(
+                import_task::Column::Changed,
+                Expr::value(state.counts.changed),
+            )
+            .col_expr(
+                import_task::Column::Errors,
+                Expr::value(state.counts.errors),
+            )
+            .col_expr(
+                import_task::Column::Unknown,
+                Expr::value(state.counts.unknown),
+            )
+            .col_expr(
+                import_task::Column::ClaimedUntil,
+                Expr::value(now() + LEASE),
+            )
+            .filter(import_task::Column::Id.eq(task.id))
+            .filter(import_task::Column::ClaimedBy.eq(instance))
+            .exec(db)
+            .await?;
+        if renewed.rows_affected == 0 {
+            failure = Some(CheckError::Lost);
+            break;
+        }
+    }
+    drop(rx);
+    let read = reader
+        .await
+        .map_err(|e| CheckError::Other(format!("reader: {e}")))?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    match read {
+        Err(e) => return Err(e.into()),
+        Ok(Err(())) => return Err(CheckError::Other("the checker stopped".into())),
+        Ok(Ok(())) => {}
+    }
+    if state.seq == 0 {
+        return Err(CheckError::Sheet(SheetError::NoRows));
+    }
+    let done = import_task::Entity::update_many()
+        .col_expr(
+            import_task::Column::Status,
+            Expr::value(ImportStatus::Checked.as_str()),
+        )
+        .col_expr(import_task::Column::RowsRead, Expr::value(state.seq))
+        .col_expr(
+            import_task::Column::Unchanged,
+            Expr::value(state.counts.unchanged),
+        )
+        .col_expr(
+            import_task::Column::Changed,
+            Expr::value(state.counts.changed),
+        )
+        .col_expr(
+            import_task::Column::Errors,
+            Expr::value(state.counts.errors),
+        )
+        .col_expr(
+            import_task::Column::Unknown,
+            Expr::value(state.counts.unknown),
+        )
+        .col_expr(
+            import_task::Column::File,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
+        .col_expr(
+            import_task::Column::ClaimedUntil,
+            Expr::value(Option::<time::OffsetDateTime>::None),
+        )
+        .filter(import_task::Column::Id.eq(task.id))
+        .filter(import_task::Column::ClaimedBy.eq(instance))
+        .filter(import_task::Column::Status.eq(ImportStatus::Checking.as_str()))
+        .exec(db)
+        .await?;
+    if done.rows_affected == 0 {
+        return Err(CheckError::Lost);
+    }
+    Ok(state.counts)
+}
+
+/// The task a batch belongs to.
+struct TaskId {
+    id: i64,
+    tenant: i64,
+}
+
+/// What the dry run has seen so far.
+struct State {
+    counts: RowCounts,
+    /// Channel names (lower case) already on a row: where.
+    seen: HashMap<String, String>,
+    seq: i64,
+}
+
+/// `row 7` or `channels-002.xlsx, row 7`.
+fn place(file: &Option<String>, row: u32) -> String {
+    match file {
+        Some(f) => format!("{f}, row {row}"),
+        None => format!("row {row}"),
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+async fn check_batch(
+    imports: &SqlImports,
+    task: &TaskId,
+    names: &Names,
+    name_ids: &NameIds,
+    ctx: &ValidationContext,
+    state: &mut State,
+    batch: Batch,
+) -> Result<(), CheckError> {
+    let db = &imports.db;
+    let name_column = batch.letters.first().cloned().flatten().unwrap_or_default();
+    let keys: Vec<String> = batch
+        .rows
+        .iter()
+        .map(|r| r.cells[0].trim().to_lowercase())
+        .filter(|k| !k.is_empty())
+        .collect();
+    let stored: HashMap<String, channel::Model> = channel::Entity::find()
+        .filter(channel::Column::TenantId.eq(task.tenant))
+        .filter(channel::Column::NameKey.is_in(keys))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.name_key.clone(), m))
+        .collect();
+    let mut rows = Vec::with_capacity(batch.rows.len());
+    for r in &batch.rows {
+        state.seq += 1;
+        let name = r.cells[0].trim();
+        let key = name.to_lowercase();
+        let mut out = import_row::ActiveModel {
+            task_id: Set(task.id),
+            seq: Set(state.seq),
+            file: Set(r.file.clone()),
+            row_number: Set(i64::from(r.row)),
+            channel_name: Set(name.chars().take(256).collect()),
+            channel_id: Set(None),
+            version: Set(None),
+            outcome: Set(String::new()),
+            details: Set("[]".into()),
+            draft: Set(None),
+            ..Default::default()
+        };
+        let refuse = |message: String| {
+            vec![RowError {
+                column: COLUMNS[0].to_owned(),
+                cell: Some(format!("{name_column}{}", r.row)),
+                message,
+            }]
+        };
+        let outcome = if name.is_empty() {
+            out.details = Set(json(&refuse(
+                "The Channel Name is empty: every row names the channel it changes.".into(),
+            )));
+            RowOutcome::Error
+        } else if let Some(earlier) = state.seen.get(&key) {
+            out.details = Set(json(&refuse(format!(
+                "'{name}' is on {earlier} too: change a channel on one row only."
+            ))));
+            RowOutcome::Error
+        } else {
+            state.seen.insert(key.clone(), place(&r.file, r.row));
+            match stored.get(&key) {
+                None => RowOutcome::Unknown,
+                Some(m) => {
+                    out.channel_id = Set(Some(m.id));
+                    out.version = Set(Some(m.version));
+                    let draft = draft_of(m);
+                    let ctx = ValidationContext {
+                        configured: configured(m),
+                        saved_for: Some(SavedFor::of(&draft)),
+                        ..ctx.clone()
+                    };
+                    let cells: Vec<Option<&str>> = batch
+                        .letters
+                        .iter()
+                        .zip(&r.cells)
+                        .map(|(letter, v)| letter.as_ref().map(|_| v.as_str()))
+                        .collect();
+                    match check_row(draft, &cells, &batch.letters, r.row, name_ids, &ctx) {
+                        Err(errors) => {
+                            out.details = Set(json(&errors));
+                            RowOutcome::Error
+                        }
+                        Ok((draft, valid)) => {
+                            let (_, after) = imports.channels.edited(m, &valid)?;
+                            let changes = diff(
+                                &channel_fields::fields(m, names),
+                                &channel_fields::fields(&after, names),
+                            );
+                            if changes.is_empty() {
+                                RowOutcome::Unchanged
+                            } else {
+                                out.details = Set(json(&changes));
+                                out.draft = Set(Some(json(&draft)));
+                                RowOutcome::Changed
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        out.outcome = Set(outcome.as_str().to_owned());
+        state.counts.add(outcome);
+        rows.push(out);
+    }
+    if !rows.is_empty() {
+        import_row::Entity::insert_many(rows)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
