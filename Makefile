@@ -43,10 +43,11 @@ integration-postgres:
 e2e:
 	end2end/run.sh
 
-## Benchmarks (not tests): channel-list latency and export time/memory with 100,000 channels
+## Benchmarks (not tests): channel-list latency, export and import time/memory with 100,000 channels
 ## on SQLite, and webhook throughput under wrk beside /healthz.
 bench:
 	command -v wrk >/dev/null || apt-get install -y wrk
 	cargo bench -p server --bench channel_list
 	cargo bench -p server --bench export
+	cargo bench -p server --bench import
 	cargo bench -p server --bench webhooks

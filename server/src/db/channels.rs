@@ -319,25 +319,30 @@ impl SqlChannels {
 
 impl SqlChannels {
     /// What saving `c` over `existing` writes (an import's change: the provider and its
-    /// credentials stay, so the verification code and scenario key stay too), and the channel
-    /// as it will read afterwards, for the diff.
+    /// credentials stay, so the verification code and scenario key stay too): the columns
+    /// that change and `updated_at`; and the channel as it will read afterwards, for the diff.
     pub(crate) fn edited(
         &self,
         existing: &channel::Model,
         c: &ValidChannel,
     ) -> Result<(channel::ActiveModel, channel::Model), RepoError> {
         use sea_orm::{Iterable, ModelTrait};
-        let mut am = channel::ActiveModel {
-            updated_at: Set(now()),
-            ..Default::default()
-        };
+        let mut am = <channel::ActiveModel as Default>::default();
         self.apply(&mut am, existing.tenant_id, &existing.uid, c)?;
+        // only what changes is written: an UPDATE that sets an indexed column rewrites its
+        // index entries even when the value is the same
         let mut after = existing.clone();
         for column in channel::Column::iter() {
             if let ActiveValue::Set(v) = am.get(column) {
-                after.set(column, v);
+                if existing.get(column) == v {
+                    am.not_set(column);
+                } else {
+                    after.set(column, v);
+                }
             }
         }
+        am.updated_at = Set(now());
+        after.updated_at = now();
         Ok((am, after))
     }
 }
