@@ -52,6 +52,10 @@ async fn run_import(state: &server::state::AppState, id: i64) -> (f64, u64) {
 
 #[tokio::main]
 async fn main() {
+    // the worker's own figures (the apply's time inside its transaction)
+    tracing_subscriber::fmt()
+        .with_env_filter("server::imports=info")
+        .init();
     let channels: usize = std::env::var("BENCH_CHANNELS")
         .ok()
         .and_then(|v| v.parse().ok())

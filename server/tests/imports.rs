@@ -452,6 +452,35 @@ async fn a_channel_saved_after_the_dry_run_makes_apply_change_nothing() {
     }
     assert!(audit(app, a, "channel_imported").await.is_empty());
     assert!(audit(app, a, "import_applied").await.is_empty());
+
+    // a skill queue the file names, deleted between the dry run and Apply
+    let mut rows = rows_of(&export(app, a).await);
+    rows[0][col("Skill Queue")] = "Sales".into();
+    let (id, v) = import(app, a, writer::xlsx(&rows).unwrap()).await;
+    assert_eq!(counts(&v), (1, 2, 0, 0), "{v}");
+    let options = app.call("get_channel_options", &[], Some(a)).await.json();
+    let sales = options["skill_queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "Sales")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .call("delete_skill_queue", &[("id", &sales.to_string())], Some(a))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .call_json("apply_import", json!({"id": id}), Some(a))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = settled(app, a, id, "").await;
+    assert_eq!(
+        v["summary"]["error"],
+        "The skill queue of the channel 'wa_1' (row 2) was deleted after the dry run: nothing was applied. Import the file again."
+    );
+    assert!(audit(app, a, "channel_imported").await.is_empty());
 }
 
 /// A zip holding `members`.
@@ -700,4 +729,37 @@ async fn only_tenant_administrators_import() {
     let list = app.call("list_imports", &[], Some(&w.a)).await.json();
     assert_eq!(list.as_array().unwrap().len(), 20);
     assert_eq!(view(app, &w.a, first.unwrap(), "").await.status, 404);
+}
+
+#[tokio::test]
+async fn two_uploads_are_read_at_once_and_a_third_waits_its_turn() {
+    use tokio::io::AsyncWriteExt;
+    let w = world(1).await;
+    let app = &w.app;
+    let file = export(app, &w.a).await;
+    // two senders that declare 20 MiB and send a little of it (signed in or not: the bound
+    // comes before the session)
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        s.write_all(
+            format!(
+                "POST /api/import_channels HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n--x\r\n",
+                app.addr,
+                20 * 1024 * 1024
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        slow.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = upload(app, &w.a, "c.xlsx", file.clone()).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    // their turn over, the next upload is read
+    drop(slow);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = upload(app, &w.a, "c.xlsx", file).await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }

@@ -225,13 +225,23 @@ pub struct NameIds {
     pub queues: HashMap<String, i64>,
 }
 
+/// A typed value as a message repeats it: at most 80 characters (a cell may hold 32,767).
+pub fn shown(v: &str) -> String {
+    let v = v.trim();
+    if v.chars().count() <= 80 {
+        v.to_owned()
+    } else {
+        format!("{}…", v.chars().take(80).collect::<String>())
+    }
+}
+
 /// `YES` / `NO` as written by the export; `TRUE` / `FALSE` and `1` / `0` as a spreadsheet may
 /// turn them into.
 fn yes_no(v: &str) -> Result<bool, String> {
     match v.trim().to_ascii_uppercase().as_str() {
         "YES" | "TRUE" | "1" => Ok(true),
         "NO" | "FALSE" | "0" => Ok(false),
-        other => Err(format!("Write YES or NO, not '{other}'.")),
+        other => Err(format!("Write YES or NO, not '{}'.", shown(other))),
     }
 }
 
@@ -254,7 +264,7 @@ pub fn parse_work_time(v: &str) -> Result<Vec<SegmentInput>, String> {
             seg.split_once(['–', '-'])
                 .map(|(a, b)| SegmentInput::new(a.trim(), b.trim()))
                 .ok_or_else(|| {
-                    format!("'{seg}' is not a time range: write it as 09:00–18:00, ranges separated by commas.")
+                    format!("'{}' is not a time range: write it as 09:00–18:00, ranges separated by commas.", shown(seg))
                 })
         })
         .collect()
@@ -285,7 +295,7 @@ pub fn overlay(
     {
         fail(
             1,
-            format!("The Channel Type is WhatsApp, not '{}'.", t.trim()),
+            format!("The Channel Type is WhatsApp, not '{}'.", shown(t)),
         );
     }
     if let Some(p) = cell(2) {
@@ -305,7 +315,7 @@ pub fn overlay(
             "" => draft.ou_id.clear(),
             name => match by_name(&names.ous, name) {
                 Some(id) => draft.ou_id = id.to_string(),
-                None => fail(3, format!("There is no OU named '{name}'.")),
+                None => fail(3, format!("There is no OU named '{}'.", shown(name))),
             },
         }
     }
@@ -316,7 +326,10 @@ pub fn overlay(
                 name => match by_name(&names.queues, name) {
                     Some(id) => Some(id.to_string()),
                     None => {
-                        fail(i, format!("There is no skill queue named '{name}'."));
+                        fail(
+                            i,
+                            format!("There is no skill queue named '{}'.", shown(name)),
+                        );
                         None
                     }
                 },
@@ -676,6 +689,8 @@ mod tests {
         assert_eq!(column_of_field("skill_queue_id"), Some("Skill Queue"));
         assert_eq!(column_of_field("password"), None);
         assert_eq!(parse_work_time("").unwrap(), vec![]);
+        assert_eq!(shown(&"y".repeat(81)), format!("{}…", "y".repeat(80)));
+        assert_eq!(shown(" short "), "short");
         assert!(parse_work_time("9 to 5").is_err());
         for r in REQUIRED {
             assert!(COLUMNS.contains(&r));

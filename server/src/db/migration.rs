@@ -2202,35 +2202,52 @@ mod m20261128_000014_imports {
                         .to_owned(),
                 )
                 .await?;
-            for (name, table, cols) in [
+            for (name, table, cols, unique) in [
                 (
                     "idx_import_tasks_tenant",
                     T::Table.to_string(),
                     vec!["tenant_id", "id"],
+                    false,
                 ),
                 (
                     "idx_import_tasks_status",
                     T::Table.to_string(),
                     vec!["status", "id"],
+                    false,
                 ),
+                // a row is written once: a second writer of the same task fails
                 (
                     "idx_import_rows_task",
                     R::Table.to_string(),
                     vec!["task_id", "seq"],
+                    true,
                 ),
                 (
                     "idx_import_rows_outcome",
                     R::Table.to_string(),
                     vec!["task_id", "outcome", "seq"],
+                    false,
                 ),
             ] {
                 let mut i = Index::create();
                 i.name(name).table(Alias::new(table));
+                if unique {
+                    i.unique();
+                }
                 for c in cols {
                     i.col(Alias::new(c));
                 }
                 manager.create_index(i.to_owned()).await?;
             }
+            // one import per tenant space checked or applied at a time, even when two uploads
+            // arrive together (the same statement on SQLite and PostgreSQL)
+            manager
+                .get_connection()
+                .execute_unprepared(
+                    "CREATE UNIQUE INDEX idx_import_tasks_running ON import_tasks (tenant_id) \
+                     WHERE status IN ('checking', 'applying')",
+                )
+                .await?;
             Ok(())
         }
 

@@ -6,7 +6,7 @@
 //! | route | body at most |
 //! |---|---|
 //! | `POST /api/upload_certificate` | 136 KiB (the file, at most 128 KiB, and the form around it) |
-//! | `POST /api/import_channels` | 20 MiB + 64 KiB (the file, at most 20 MiB, and the form around it) |
+//! | `POST /api/import_channels` | 20 MiB + 64 KiB (the file, at most 20 MiB, and the form around it); two at once server-wide, 120 s to arrive |
 //! | other server functions `/api/…` | 256 KiB |
 //! | webhooks `/social/…` | 1 MiB |
 //! | everything else | 16 KiB |
@@ -32,6 +32,11 @@ const BUDGET_WAIT: Duration = Duration::from_secs(1);
 pub const SERVER_FN_BODY: usize = 256 * 1024;
 pub const CERTIFICATE_BODY: usize = 136 * 1024;
 pub const IMPORT_BODY: usize = app::domain::import::MAX_IMPORT_BYTES + 64 * 1024;
+/// Import uploads read at once, server-wide: each may reserve 20 MiB of the body budget
+/// before its sender is known, so a few cannot take all of it.
+pub const IMPORT_UPLOADS: usize = 2;
+/// How long an import upload's body may take to arrive (20 MiB over a slow uplink).
+pub const IMPORT_BODY_READ: Duration = Duration::from_secs(120);
 pub const WEBHOOK_BODY: usize = crate::webhooks::MAX_BODY;
 pub const OTHER_BODY: usize = 16 * 1024;
 
@@ -143,6 +148,8 @@ pub struct Bounds {
     pub in_flight: Arc<InFlight>,
     /// Bytes of bodies being read at once.
     pub bodies: Arc<Semaphore>,
+    /// Import uploads being read at once.
+    pub uploads: Arc<Semaphore>,
     pub on_webhook_too_large: Option<TooLargeHook>,
 }
 
@@ -151,6 +158,7 @@ impl Bounds {
         Self {
             in_flight: InFlight::new(limits.public_requests_per_client),
             bodies: Arc::new(Semaphore::new(limits.body_budget.max(1))),
+            uploads: Arc::new(Semaphore::new(IMPORT_UPLOADS)),
             limits,
             on_webhook_too_large: None,
         }
@@ -258,6 +266,18 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
             return refuse(&path, StatusCode::BAD_REQUEST, AppError::BadRequest);
         }
     }
+    let import = path == "/api/import_channels";
+    let _upload = if import {
+        match bounds.uploads.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                tracing::warn!(%path, "too many import uploads at once");
+                return refuse(&path, StatusCode::SERVICE_UNAVAILABLE, AppError::Busy);
+            }
+        }
+    } else {
+        None
+    };
     let limit = body_limit(&path);
     let declared = req
         .headers()
@@ -295,8 +315,12 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
         None
     };
     let (parts, body) = req.into_parts();
-    let collected =
-        tokio::time::timeout(bounds.limits.body_read, Limited::new(body, limit).collect()).await;
+    let read_time = if import {
+        bounds.limits.body_read.max(IMPORT_BODY_READ)
+    } else {
+        bounds.limits.body_read
+    };
+    let collected = tokio::time::timeout(read_time, Limited::new(body, limit).collect()).await;
     let bytes = match collected {
         Ok(Ok(c)) => c.to_bytes(),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {

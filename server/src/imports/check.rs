@@ -14,15 +14,19 @@ use crate::db::now;
 use app::domain::audit::diff;
 use app::domain::channel::{SavedFor, ValidationContext};
 use app::domain::import::{
-    COLUMNS, ImportStatus, NameIds, REQUIRED, RowCounts, RowError, RowOutcome, check_row,
+    COLUMNS, ImportStatus, NameIds, REQUIRED, RowCounts, RowError, RowOutcome, check_row, shown,
 };
 use app::ports::{Channels, RepoError};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
 use std::collections::HashMap;
 
-/// Rows handed from the reader to the checker at a time (and written in one statement).
+/// Rows handed from the reader to the checker at a time (and written in one statement)...
 pub const BATCH: usize = 1_000;
+/// ...or fewer, when their text is more than this (a batch's memory is bounded either way).
+pub const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 enum CheckError {
@@ -118,15 +122,21 @@ async fn check(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
     let reader = tokio::task::spawn_blocking(move || {
         let mut batch: Option<Batch> = None;
+        let mut bytes = 0usize;
         let mut file_of_batch: Option<Option<String>> = None;
         let result = sheet::read(&file, &COLUMNS, &REQUIRED, |layout, row| {
             let same_file = file_of_batch.as_ref() == Some(&row.file);
-            if !same_file || batch.as_ref().is_some_and(|b| b.rows.len() >= BATCH) {
+            let full = batch
+                .as_ref()
+                .is_some_and(|b| b.rows.len() >= BATCH || bytes >= BATCH_BYTES);
+            if !same_file || full {
                 if let Some(full) = batch.take() {
                     tx.blocking_send(full).map_err(|_| ())?;
                 }
+                bytes = 0;
                 file_of_batch = Some(row.file.clone());
             }
+            bytes += row.cells.iter().map(String::len).sum::<usize>();
             batch
                 .get_or_insert_with(|| Batch {
                     letters: layout.letters.clone(),
@@ -150,7 +160,7 @@ async fn check(
     };
     let mut failure = None;
     while let Some(batch) = rx.recv().await {
-        if let Err(e) = check_batch(
+        let rows = match check_batch(
             imports,
             &TaskId {
                 id: task.id,
@@ -164,9 +174,15 @@ async fn check(
         )
         .await
         {
-            failure = Some(e);
-            break;
-        }
+            Ok(rows) => rows,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        // the claim first, then the rows, together: an instance that lost the import (its
+        // lease ran out and another took it over) writes nothing more
+        let txn = db.begin().await?;
         let renewed = import_task::Entity::update_many()
             .col_expr(import_task::Column::RowsRead, Expr::value(state.seq))
             .col_expr(
@@ -191,12 +207,18 @@ async fn check(
             )
             .filter(import_task::Column::Id.eq(task.id))
             .filter(import_task::Column::ClaimedBy.eq(instance))
-            .exec(db)
+            .exec(&txn)
             .await?;
         if renewed.rows_affected == 0 {
             failure = Some(CheckError::Lost);
             break;
         }
+        if !rows.is_empty() {
+            import_row::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
     }
     drop(rx);
     let read = reader
@@ -281,6 +303,7 @@ fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
+/// Checks one batch; answers its rows (written by the caller with the claim renewed).
 async fn check_batch(
     imports: &SqlImports,
     task: &TaskId,
@@ -289,7 +312,7 @@ async fn check_batch(
     ctx: &ValidationContext,
     state: &mut State,
     batch: Batch,
-) -> Result<(), CheckError> {
+) -> Result<Vec<import_row::ActiveModel>, CheckError> {
     let db = &imports.db;
     let name_column = batch.letters.first().cloned().flatten().unwrap_or_default();
     let keys: Vec<String> = batch
@@ -338,7 +361,8 @@ async fn check_batch(
             RowOutcome::Error
         } else if let Some(earlier) = state.seen.get(&key) {
             out.details = Set(json(&refuse(format!(
-                "'{name}' is on {earlier} too: change a channel on one row only."
+                "'{}' is on {earlier} too: change a channel on one row only.",
+                shown(name)
             ))));
             RowOutcome::Error
         } else {
@@ -387,10 +411,5 @@ async fn check_batch(
         state.counts.add(outcome);
         rows.push(out);
     }
-    if !rows.is_empty() {
-        import_row::Entity::insert_many(rows)
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
+    Ok(rows)
 }

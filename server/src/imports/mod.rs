@@ -11,7 +11,7 @@ pub mod worker;
 use crate::db::audit;
 use crate::db::channels::SqlChannels;
 use crate::db::entities::{import_row, import_task};
-use crate::db::{display_time, internal, now};
+use crate::db::{display_time, internal, is_unique_violation, now};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::import::{ImportStatus, PREVIEW_PAGE, RowCounts, RowOutcome, can_apply};
 use app::model::{ImportRowView, ImportSummary, ImportView};
@@ -40,6 +40,14 @@ impl SqlImports {
     pub fn new(db: DatabaseConnection, channels: SqlChannels, wake: Arc<Notify>) -> Self {
         Self { db, channels, wake }
     }
+}
+
+/// Another import of the tenant is being checked or applied.
+fn busy_error(field: &'static str) -> RepoError {
+    conflict(
+        field,
+        "Another import of this tenant space is being checked or applied: wait for it to finish.",
+    )
 }
 
 fn conflict(field: &'static str, message: impl Into<String>) -> RepoError {
@@ -165,10 +173,7 @@ impl Imports for SqlImports {
             .await
             .map_err(internal("running imports"))?;
         if busy > 0 {
-            return Err(conflict(
-                "file",
-                "Another import of this tenant space is being checked or applied: wait for it to finish.",
-            ));
+            return Err(busy_error("file"));
         }
         // keep the newest KEPT - 1 and this one (a tenant has at most KEPT)
         let kept: Vec<i64> = import_task::Entity::find()
@@ -202,7 +207,14 @@ impl Imports for SqlImports {
         }
         .insert(&txn)
         .await
-        .map_err(internal("insert import task"))?;
+        // two uploads at once: the index of running imports lets one in
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                busy_error("file")
+            } else {
+                internal("insert import task")(e)
+            }
+        })?;
         audit::record(
             &txn,
             actor,
@@ -357,7 +369,13 @@ impl Imports for SqlImports {
             .filter(import_task::Column::Status.eq(ImportStatus::Checked.as_str()))
             .exec(&self.db)
             .await
-            .map_err(internal("request apply"))?;
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    busy_error("form")
+                } else {
+                    internal("request apply")(e)
+                }
+            })?;
         if result.rows_affected == 0 {
             return Err(conflict("form", "This import is being applied already."));
         }

@@ -216,6 +216,9 @@ pub fn read_capped<E>(
         return Err(SheetError::NotASpreadsheet);
     }
     let mut budget = caps.unzipped;
+    // a shared string is stored once and may be named by every cell: its copies are counted
+    // against a budget of their own, so a small file cannot fill memory with them
+    let mut copies = caps.unzipped;
     let row_cap = caps.rows;
     let mut rows = 0usize;
     let mut archive =
@@ -226,7 +229,7 @@ pub fn read_capped<E>(
             None,
             known,
             required,
-            (&mut budget, &mut rows, row_cap),
+            (&mut budget, &mut copies, &mut rows, row_cap),
             &mut visit,
         );
     }
@@ -271,7 +274,7 @@ pub fn read_capped<E>(
             Some(&name),
             known,
             required,
-            (&mut budget, &mut rows, row_cap),
+            (&mut budget, &mut copies, &mut rows, row_cap),
             &mut visit,
         )? {
             Ok(()) => {}
@@ -415,15 +418,15 @@ fn shared_strings<R: Read + Seek>(
     }
 }
 
-/// `(inflate budget left, rows so far, row cap)`
-type Counters<'a> = (&'a mut u64, &'a mut usize, usize);
+/// `(inflate budget left, shared-string copy budget left, rows so far, row cap)`
+type Counters<'a> = (&'a mut u64, &'a mut u64, &'a mut usize, usize);
 
 fn read_book<R: Read + Seek, E>(
     book: &mut zip::ZipArchive<R>,
     file: Option<&str>,
     known: &[&str],
     required: &[&str],
-    (budget, rows, row_cap): Counters<'_>,
+    (budget, copies, rows, row_cap): Counters<'_>,
     visit: &mut impl FnMut(&Layout, SheetRow) -> Result<(), E>,
 ) -> Result<Result<(), E>, SheetError> {
     let sheet = first_sheet(book, file, budget)?;
@@ -432,14 +435,14 @@ fn read_book<R: Read + Seek, E>(
         file: prefix(file),
         what: "the first sheet is missing".into(),
     })?;
-    let mut cells = RowReader::new(reader, &strings, file);
+    let mut cells = RowReader::new(reader, &strings, file, copies);
     // the header: the first row with anything in it
     let header = loop {
         match cells.next_row()? {
             None => {
                 return Err(SheetError::NoHeader { file: prefix(file) });
             }
-            Some((_, values)) if values.iter().all(|v| v.trim().is_empty()) => continue,
+            Some((_, values)) if values.iter().all(|(_, v)| v.trim().is_empty()) => continue,
             Some((_, values)) => break values,
         }
     };
@@ -450,7 +453,8 @@ fn read_book<R: Read + Seek, E>(
         .collect();
     // where each known column is in the sheet
     let mut at: Vec<Option<usize>> = vec![None; known.len()];
-    for (col, title) in header.iter().enumerate() {
+    for (col, title) in &header {
+        let col = *col;
         let key = title.trim().to_lowercase();
         if let Some(&k) = wanted.get(&key) {
             if let Some(first) = at[k] {
@@ -483,16 +487,21 @@ fn read_book<R: Read + Seek, E>(
         letters: at.iter().map(|c| c.map(column_letters)).collect(),
     };
     while let Some((row, values)) = cells.next_row()? {
-        if values.iter().all(|v| v.trim().is_empty()) {
+        if values.iter().all(|(_, v)| v.trim().is_empty()) {
             continue;
         }
         *rows += 1;
         if *rows > row_cap {
             return Err(SheetError::TooManyRows { max: row_cap });
         }
+        let mut values = values;
         let cells = at
             .iter()
-            .map(|c| c.and_then(|c| values.get(c).cloned()).unwrap_or_default())
+            .map(|c| {
+                c.and_then(|c| values.iter_mut().find(|(col, _)| *col == c))
+                    .map(|(_, v)| std::mem::take(v))
+                    .unwrap_or_default()
+            })
             .collect();
         if let Err(e) = visit(
             &layout,
@@ -509,11 +518,7 @@ fn read_book<R: Read + Seek, E>(
 }
 
 /// A cell over `MAX_CELL_CHARS`, named by its reference (`B3`).
-fn too_long(
-    file: Option<&str>,
-    row: &Option<(u32, Vec<String>)>,
-    col: Option<usize>,
-) -> SheetError {
+fn too_long(file: Option<&str>, row: &Option<RawRow>, col: Option<usize>) -> SheetError {
     SheetError::CellTooLong {
         file: prefix(file),
         cell: format!(
@@ -524,28 +529,35 @@ fn too_long(
     }
 }
 
-/// Streams a sheet's rows: each as its row number and the text of its cells by column.
+/// A row as read: its number and its non-empty cells as (column, text), in sheet order
+/// (sparse: a cell far to the right costs what its XML costs, not a cell per column before it).
+type RawRow = (u32, Vec<(usize, String)>);
+
+/// Streams a sheet's rows.
 struct RowReader<'s, B: BufRead> {
     xml: quick_xml::Reader<B>,
     buf: Vec<u8>,
     strings: &'s [String],
     file: Option<&'s str>,
     next_row_number: u32,
+    /// Bytes of shared strings that may still be copied into cells.
+    copies: &'s mut u64,
 }
 
 impl<'s, B: BufRead> RowReader<'s, B> {
-    fn new(reader: B, strings: &'s [String], file: Option<&'s str>) -> Self {
+    fn new(reader: B, strings: &'s [String], file: Option<&'s str>, copies: &'s mut u64) -> Self {
         Self {
             xml: quick_xml::Reader::from_reader(reader),
             buf: Vec::new(),
             strings,
             file,
             next_row_number: 1,
+            copies,
         }
     }
 
-    fn next_row(&mut self) -> Result<Option<(u32, Vec<String>)>, SheetError> {
-        let mut row: Option<(u32, Vec<String>)> = None;
+    fn next_row(&mut self) -> Result<Option<RawRow>, SheetError> {
+        let mut row: Option<RawRow> = None;
         // the column of the cell being read, its type and its text so far
         let mut cell: Option<usize> = None;
         let mut kind = String::new();
@@ -597,12 +609,20 @@ impl<'s, B: BufRead> RowReader<'s, B> {
                     b"c" => {
                         if let (Some((_, values)), Some(col)) = (row.as_mut(), cell.take()) {
                             let value = match kind.as_str() {
-                                "s" => text
-                                    .trim()
-                                    .parse::<usize>()
-                                    .ok()
-                                    .and_then(|i| self.strings.get(i).cloned())
-                                    .unwrap_or_default(),
+                                "s" => {
+                                    let shared = text
+                                        .trim()
+                                        .parse::<usize>()
+                                        .ok()
+                                        .and_then(|i| self.strings.get(i))
+                                        .map_or("", String::as_str);
+                                    let cost = shared.len() as u64;
+                                    if cost > *self.copies {
+                                        return Err(SheetError::Inflated);
+                                    }
+                                    *self.copies -= cost;
+                                    shared.to_owned()
+                                }
                                 "b" => if text.trim() == "1" { "TRUE" } else { "FALSE" }.into(),
                                 // an error value (#REF!, #DIV/0!) reads as itself
                                 _ => std::mem::take(&mut text),
@@ -610,10 +630,10 @@ impl<'s, B: BufRead> RowReader<'s, B> {
                             if value.chars().count() > MAX_CELL_CHARS {
                                 return Err(too_long(file, &row, Some(col)));
                             }
-                            if values.len() <= col {
-                                values.resize(col + 1, String::new());
+                            if !value.is_empty() {
+                                // a column named twice in a row: the first is read
+                                values.push((col, value));
                             }
-                            values[col] = value;
                         }
                         text.clear();
                     }
@@ -925,6 +945,49 @@ mod tests {
                 file: "channels-001.xlsx".into()
             })
         );
+    }
+
+    #[test]
+    fn copies_of_one_shared_string_count_against_the_cap() {
+        // one 10,000-character string, stored once, named by 300 cells: 3 MB of copies
+        let long = "x".repeat(10_000);
+        let mut rows: Vec<Vec<&str>> = vec![vec!["Channel Name", "Channel Type", "Skill Queue"]];
+        for _ in 0..100 {
+            rows.push(vec![long.as_str(); 3]);
+        }
+        let refs: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        let wb = book(&refs);
+        assert!(wb.len() < 64 * 1024, "{}", wb.len());
+        let caps = Caps {
+            unzipped: 1024 * 1024,
+            rows: 1_000,
+        };
+        assert_eq!(all(&wb, caps), Err(SheetError::Inflated));
+        let roomy = Caps {
+            unzipped: 8 * 1024 * 1024,
+            rows: 1_000,
+        };
+        assert_eq!(all(&wb, roomy).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn a_cell_far_to_the_right_costs_what_its_xml_costs() {
+        let wb = with_sheet(
+            &book(&[&["Channel Name", "Channel Type"], &["a", "x"]]),
+            |xml| {
+                let text = String::from_utf8(xml.clone()).unwrap();
+                let far = text.replacen(
+                    "</row></sheetData>",
+                    r#"<c r="XFD2" t="inlineStr"><is><t>far</t></is></c></row></sheetData>"#,
+                    1,
+                );
+                assert_ne!(far, text, "the cell was added");
+                *xml = far.into_bytes();
+            },
+        );
+        let rows = all(&wb, Caps::default()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].cells[..2], ["a".to_string(), "x".to_string()]);
     }
 
     #[test]
