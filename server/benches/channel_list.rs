@@ -8,9 +8,10 @@
 //!
 //! `cargo bench -p server --bench channel_list` (or `make bench`).
 
+mod common;
+
 use app::domain::{NewPassword, TenantName, Username};
 use app::ports::Tenants;
-use server::config::{Config, parse_public_url};
 use server::startup;
 use std::time::{Duration, Instant};
 
@@ -38,21 +39,7 @@ async fn main() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
-    let config = Config {
-        database_url: format!("sqlite://{}/bench.db", dir.path().display()),
-        public_url: parse_public_url(&base).expect("url"),
-        trust_forwarded_for: false,
-        previous_master_keys: None,
-        limits: server::config::Limits::default(),
-        inspector: server::keystore::inspector_exe(),
-        audit_retention_days: 365,
-        master_key: Some("42".repeat(32)),
-        data_dir: dir.path().to_path_buf(),
-        leptos: leptos::config::LeptosOptions::builder()
-            .output_name("switchboard")
-            .site_addr(addr)
-            .build(),
-    };
+    let config = common::config(dir.path(), Some(addr));
     let state = startup::build_state(&config).await.expect("state");
     state
         .accounts

@@ -4,25 +4,14 @@
 //!
 //! `cargo bench -p server --bench export` (or `make bench`).
 
+mod common;
+
 use app::domain::{NewPassword, TenantName, Username};
 use app::ports::{Exports, Tenants};
 use sea_orm::EntityTrait;
-use server::config::{Config, parse_public_url};
 use server::db::entities::export_task;
 use server::startup;
 use std::time::Instant;
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
 
 #[tokio::main]
 async fn main() {
@@ -31,20 +20,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        database_url: format!("sqlite://{}/bench.db", dir.path().display()),
-        public_url: parse_public_url("http://127.0.0.1:3000").expect("url"),
-        trust_forwarded_for: false,
-        previous_master_keys: None,
-        limits: server::config::Limits::default(),
-        inspector: server::keystore::inspector_exe(),
-        audit_retention_days: 365,
-        master_key: Some("42".repeat(32)),
-        data_dir: dir.path().to_path_buf(),
-        leptos: leptos::config::LeptosOptions::builder()
-            .output_name("switchboard")
-            .build(),
-    };
+    let config = common::config(dir.path(), None);
     let state = startup::build_state(&config).await.expect("state");
     let tenant = state
         .accounts
@@ -66,8 +42,8 @@ async fn main() {
     );
 
     // measure the export alone: reset the peak-RSS mark (Linux: clear_refs 5)
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
-    let before = status_kib("VmRSS:");
+    let reset = common::reset_peak();
+    let before = common::status_kib("VmRSS:");
     let t = Instant::now();
     let id = state
         .exports
@@ -81,7 +57,7 @@ async fn main() {
     assert_eq!(claimed, id);
     server::exports::worker::run(&state.db.conn, id, "bench").await;
     let wall = t.elapsed();
-    let peak = status_kib("VmHWM:");
+    let peak = common::status_kib("VmHWM:");
     let task = export_task::Entity::find_by_id(id)
         .one(&state.db.conn)
         .await

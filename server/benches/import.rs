@@ -6,40 +6,24 @@
 //!
 //! `cargo bench -p server --bench import` (or `make bench`).
 
+mod common;
+
 use app::domain::import::COLUMNS;
 use app::domain::{NewPassword, TenantName, Username};
 use app::ports::{Actor, Exports, Imports, Tenants};
 use sea_orm::EntityTrait;
-use server::config::{Config, parse_public_url};
 use server::db::entities::{export_task, import_task};
 use server::exports::writer::{self, ZipBuilder};
 use server::imports::sheet;
 use server::startup;
 use std::time::Instant;
 
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
-        })
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// Resets the peak-RSS mark (Linux: clear_refs 5); answers whether it could.
-fn reset_peak() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
 fn mb(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
 async fn run_import(state: &server::state::AppState, id: i64) -> (f64, u64) {
-    reset_peak();
+    common::reset_peak();
     let t = Instant::now();
     let claimed = server::imports::worker::claim(&state.db.conn, "bench")
         .await
@@ -47,7 +31,7 @@ async fn run_import(state: &server::state::AppState, id: i64) -> (f64, u64) {
         .expect("an import");
     assert_eq!(claimed, id);
     server::imports::worker::run(&state.imports, id, "bench").await;
-    (t.elapsed().as_secs_f64(), status_kib("VmHWM:"))
+    (t.elapsed().as_secs_f64(), common::status_kib("VmHWM:"))
 }
 
 #[tokio::main]
@@ -61,20 +45,7 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        database_url: format!("sqlite://{}/bench.db", dir.path().display()),
-        public_url: parse_public_url("http://127.0.0.1:3000").expect("url"),
-        trust_forwarded_for: false,
-        previous_master_keys: None,
-        limits: server::config::Limits::default(),
-        inspector: server::keystore::inspector_exe(),
-        audit_retention_days: 365,
-        master_key: Some("42".repeat(32)),
-        data_dir: dir.path().to_path_buf(),
-        leptos: leptos::config::LeptosOptions::builder()
-            .output_name("switchboard")
-            .build(),
-    };
+    let config = common::config(dir.path(), None);
     let state = startup::build_state(&config).await.expect("state");
     let actor = Actor::operator("bench");
     let tenant = state
@@ -146,8 +117,8 @@ async fn main() {
     );
 
     // floor: the same file read by the import's reader, rows counted and dropped
-    reset_peak();
-    let before = status_kib("VmRSS:");
+    common::reset_peak();
+    let before = common::status_kib("VmRSS:");
     let t = Instant::now();
     let mut counted = 0usize;
     sheet::read(&edited, &COLUMNS, &[], |_, _| {
@@ -157,7 +128,7 @@ async fn main() {
     .expect("readable")
     .expect("read");
     let floor = t.elapsed().as_secs_f64();
-    let floor_peak = status_kib("VmHWM:");
+    let floor_peak = common::status_kib("VmHWM:");
     assert_eq!(counted, channels);
 
     let id = state

@@ -5,12 +5,13 @@
 //!
 //! Needs `wrk` on PATH (`apt-get install wrk`). `cargo bench -p server --bench webhooks`.
 
+mod common;
+
 use app::domain::channel::{ChannelDraft, ValidationContext};
 use app::domain::worktime::SegmentInput;
 use app::domain::{AccessCode, NewPassword, SkillQueueName, TenantName, TrustPrefix, Username};
 use app::ports::Tenants;
 use sea_orm::{EntityTrait, PaginatorTrait};
-use server::config::{Config, parse_public_url};
 use server::db::entities::webhook_event;
 use server::startup;
 use std::process::Command;
@@ -74,21 +75,7 @@ async fn main() {
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
-    let config = Config {
-        database_url: format!("sqlite://{}/bench.db", dir.path().display()),
-        public_url: parse_public_url(&base).expect("url"),
-        trust_forwarded_for: false,
-        previous_master_keys: None,
-        limits: server::config::Limits::default(),
-        inspector: server::keystore::inspector_exe(),
-        audit_retention_days: 365,
-        master_key: Some("42".repeat(32)),
-        data_dir: dir.path().to_path_buf(),
-        leptos: leptos::config::LeptosOptions::builder()
-            .output_name("switchboard")
-            .site_addr(addr)
-            .build(),
-    };
+    let config = common::config(dir.path(), Some(addr));
     let state = startup::build_state(&config).await.expect("state");
     let tenant = state
         .accounts

@@ -289,3 +289,87 @@ pub fn DiffTable(changes: Vec<crate::domain::audit::FieldChange>) -> impl IntoVi
         </table>
     }
 }
+
+/// Bumps `tick` every `every` while `running` says so (in the browser only): a page whose
+/// resource reads `tick` refreshes itself while its task runs.
+pub fn poll_while(
+    running: impl Fn() -> bool + Copy + 'static,
+    tick: RwSignal<u32>,
+    every: std::time::Duration,
+) {
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                if running() {
+                    tick.update(|t| *t += 1);
+                }
+            },
+            every,
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+}
+
+/// A required file input named `file` with its hint and inline error (`{id}-hint`,
+/// `{id}-error`), for multipart uploads.
+#[component]
+pub fn FileField(
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    accept: &'static str,
+    #[prop(into)] error: Signal<Option<String>>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            if error.get().is_some() {
+                format!("{hint_id} {error_id}")
+            } else {
+                hint_id.clone()
+            }
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <div class="label-row">
+                <label for=id>{label}</label>
+                <span class="required" aria-hidden="true">"*"</span>
+            </div>
+            <p class="hint" id=hint_id>{hint}</p>
+            <input
+                id=id
+                name="file"
+                type="file"
+                accept=accept
+                required=true
+                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-describedby=described
+            />
+            <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
+        </div>
+    }
+}
+
+/// The submit handler of a multipart form: the browser's `FormData` goes to `action` as it is
+/// (a file upload), instead of the browser's own submission.
+pub fn submit_multipart<O: 'static>(
+    action: Action<web_sys::FormData, O>,
+) -> impl Fn(web_sys::SubmitEvent) + Copy + 'static {
+    use wasm_bindgen::JsCast;
+    move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
+        let Some(form) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        if let Ok(data) = web_sys::FormData::new_with_form(&form) {
+            action.dispatch_local(data);
+        }
+    }
+}

@@ -2,15 +2,14 @@
 
 use crate::api::certificates::{DeleteCertificate, list_certificates, upload_certificate};
 use crate::components::{
-    Breadcrumbs, EmptyState, ErrorPanel, FormAlert, Notice, SelectField, action_error,
-    success_notice,
+    Breadcrumbs, EmptyState, ErrorPanel, FileField, FormAlert, Notice, SelectField, action_error,
+    submit_multipart, success_notice,
 };
 use crate::domain::CertificateKind;
 use crate::model::{CertificateMember, CertificateSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use wasm_bindgen::JsCast;
-use web_sys::{FormData, HtmlFormElement, SubmitEvent};
+use web_sys::FormData;
 
 #[component]
 pub fn CertificatesPage() -> impl IntoView {
@@ -31,18 +30,7 @@ pub fn CertificatesPage() -> impl IntoView {
             form.reset();
         }
     });
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let Some(target) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        if let Ok(data) = FormData::new_with_form(&target) {
-            upload.dispatch_local(data);
-        }
-    };
+    let on_submit = submit_multipart(upload);
     let file_error =
         Signal::derive(move || upload_error.get().and_then(|e| e.field_message("file")));
     let name_error =
@@ -100,31 +88,13 @@ pub fn CertificatesPage() -> impl IntoView {
                         .map(|k| view! { <option value=k.as_str()>{k.label()}</option> })
                         .collect_view()}
                 </SelectField>
-                <div class="field" class:invalid=move || file_error.get().is_some()>
-                    <div class="label-row">
-                        <label for="cert-file">"Certificate file"</label>
-                        <span class="required" aria-hidden="true">"*"</span>
-                    </div>
-                    <p class="hint" id="cert-file-hint">
-                        "DER or PEM (.der, .cer, .crt, .pem), or a keystore: JKS (.jks) or PKCS#12 (.p12, .pfx); at most 128 KiB."
-                    </p>
-                    <input
-                        id="cert-file"
-                        name="file"
-                        type="file"
-                        accept=".der,.cer,.crt,.pem,.key,.jks,.p12,.pfx"
-                        required=true
-                        aria-invalid=move || if file_error.get().is_some() { "true" } else { "false" }
-                        aria-describedby=move || {
-                            if file_error.get().is_some() {
-                                "cert-file-hint cert-file-error"
-                            } else {
-                                "cert-file-hint"
-                            }
-                        }
-                    />
-                    <p class="field-error" id="cert-file-error" role="alert">{move || file_error.get()}</p>
-                </div>
+                <FileField
+                    id="cert-file"
+                    label="Certificate file"
+                    hint="DER or PEM (.der, .cer, .crt, .pem), or a keystore: JKS (.jks) or PKCS#12 (.p12, .pfx); at most 128 KiB."
+                    accept=".der,.cer,.crt,.pem,.key,.jks,.p12,.pfx"
+                    error=file_error
+                />
                 <div class="field" class:invalid=move || password_error.get().is_some()>
                     <div class="label-row">
                         <label for="cert-password">"Keystore Password"</label>

@@ -1,7 +1,7 @@
 //! `/config/exports`: the tenant's export tasks; refreshes itself while a task runs.
 
 use crate::api::exports::list_exports;
-use crate::components::{Breadcrumbs, EmptyState, ErrorPanel};
+use crate::components::{Breadcrumbs, EmptyState, ErrorPanel, poll_while};
 use crate::model::{ExportStatus, ExportTask};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,25 +10,17 @@ use leptos_meta::Title;
 pub fn ExportsPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let tasks = Resource::new(move || tick.get(), |_| list_exports());
-    let running = move || {
-        tasks
-            .get_untracked()
-            .and_then(Result::ok)
-            .is_some_and(|list| list.iter().any(|t| t.status == ExportStatus::Running))
-    };
     // in the browser: look again every two seconds while a task runs
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if running() {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_secs(2),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
+    poll_while(
+        move || {
+            tasks
+                .get_untracked()
+                .and_then(Result::ok)
+                .is_some_and(|list| list.iter().any(|t| t.status == ExportStatus::Running))
+        },
+        tick,
+        std::time::Duration::from_secs(2),
+    );
     view! {
         <Title text="Export Tasks" />
         <Breadcrumbs items=&["Configuration Center", "Export Tasks"] />

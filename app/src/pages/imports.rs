@@ -3,31 +3,17 @@
 //! by outcome, paged) and Apply.
 
 use crate::api::imports::{apply_import, get_import, import_channels, list_imports};
-use crate::components::{Breadcrumbs, DiffTable, EmptyState, ErrorPanel, FormAlert, action_error};
+use crate::components::{
+    Breadcrumbs, DiffTable, EmptyState, ErrorPanel, FileField, FormAlert, action_error, poll_while,
+    submit_multipart,
+};
 use crate::domain::import::{ImportStatus, RowOutcome, can_apply};
 use crate::model::{ImportRowView, ImportSummary, ImportView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use wasm_bindgen::JsCast;
-use web_sys::{FormData, HtmlFormElement, SubmitEvent};
-
-/// Looks again every second while `running` says so (in the browser only).
-fn poll_while(running: impl Fn() -> bool + Copy + 'static, tick: RwSignal<u32>) {
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                if running() {
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_secs(1),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-}
+use web_sys::FormData;
 
 fn status_badge(status: ImportStatus) -> impl IntoView {
     let class = match status {
@@ -58,19 +44,9 @@ pub fn ImportsPage() -> impl IntoView {
                 .is_some_and(|l| l.iter().any(|i| i.status.is_running()))
         },
         tick,
+        std::time::Duration::from_secs(1),
     );
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let Some(target) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
-        else {
-            return;
-        };
-        if let Ok(data) = FormData::new_with_form(&target) {
-            upload.dispatch_local(data);
-        }
-    };
+    let on_submit = submit_multipart(upload);
     let file_error =
         Signal::derive(move || upload_error.get().and_then(|e| e.field_message("file")));
     view! {
@@ -96,31 +72,13 @@ pub fn ImportsPage() -> impl IntoView {
                 on:submit=on_submit
             >
                 <FormAlert error=upload_error />
-                <div class="field" class:invalid=move || file_error.get().is_some()>
-                    <div class="label-row">
-                        <label for="import-file">"Edited export"</label>
-                        <span class="required" aria-hidden="true">"*"</span>
-                    </div>
-                    <p class="hint" id="import-file-hint">
-                        "The .xlsx (or the .zip of .xlsx files) that Export produced: at most 20 MiB and 100,000 channels."
-                    </p>
-                    <input
-                        id="import-file"
-                        name="file"
-                        type="file"
-                        accept=".xlsx,.zip"
-                        required=true
-                        aria-invalid=move || if file_error.get().is_some() { "true" } else { "false" }
-                        aria-describedby=move || {
-                            if file_error.get().is_some() {
-                                "import-file-hint import-file-error"
-                            } else {
-                                "import-file-hint"
-                            }
-                        }
-                    />
-                    <p class="field-error" id="import-file-error" role="alert">{move || file_error.get()}</p>
-                </div>
+                <FileField
+                    id="import-file"
+                    label="Edited export"
+                    hint="The .xlsx (or the .zip of .xlsx files) that Export produced: at most 20 MiB and 100,000 channels."
+                    accept=".xlsx,.zip"
+                    error=file_error
+                />
                 <button type="submit" class="button primary" disabled=move || upload.pending().get()>
                     "Check (dry run)"
                 </button>
@@ -219,6 +177,7 @@ pub fn ImportPage() -> impl IntoView {
                 .is_some_and(|v| v.summary.status.is_running())
         },
         tick,
+        std::time::Duration::from_secs(1),
     );
     view! {
         <Title text="Import" />

@@ -73,23 +73,45 @@ impl WorkerHandle {
     }
 }
 
-/// Claims and runs tasks until stopped, waking on `wake` or every two seconds.
-pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
-    let instance = format!(
+/// A kind of background task that instances claim with a lease: exports, imports.
+#[async_trait::async_trait]
+pub trait Jobs: Send + Sync + 'static {
+    /// For logs: "an export task", "an import".
+    const WHAT: &'static str;
+    /// Wakes the loop when a task is created.
+    fn wake(&self) -> Arc<Notify>;
+    async fn claim(&self, instance: &str) -> Result<Option<i64>, DbErr>;
+    async fn run(&self, id: i64, instance: &str);
+    /// Gives a claimed task back (this instance is stopping).
+    async fn release(&self, id: i64, instance: &str);
+}
+
+/// An id for this instance's claims.
+fn instance_name() -> String {
+    format!(
         "{}-{}",
         std::process::id(),
         &crate::crypto::random_token()[..8]
-    );
-    let (stop, mut stopped) = watch::channel(false);
-    let done = tokio::spawn(async move {
+    )
+}
+
+/// Claims and runs `jobs` until `stopped`, waking on their notifier or every two seconds; a
+/// task running when it stops is given back.
+pub fn run_jobs<J: Jobs>(
+    jobs: J,
+    mut stopped: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    let instance = instance_name();
+    let wake = jobs.wake();
+    tokio::spawn(async move {
         while !*stopped.borrow() {
-            match claim(&db, &instance).await {
+            match jobs.claim(&instance).await {
                 Ok(Some(task)) => {
                     tokio::select! {
-                        () = run(&db, task, &instance) => {}
+                        () = jobs.run(task, &instance) => {}
                         // stopped, or the handle dropped
                         _ = stopped.changed() => {
-                            release(&db, task, &instance).await;
+                            jobs.release(task, &instance).await;
                             break;
                         }
                     }
@@ -101,7 +123,7 @@ pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "claiming an export task");
+                    tracing::error!(error = %e, "claiming {}", J::WHAT);
                     tokio::select! {
                         () = tokio::time::sleep(POLL) => {}
                         _ = stopped.changed() => break,
@@ -109,7 +131,36 @@ pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
                 }
             }
         }
-    });
+    })
+}
+
+/// The export tasks of one database.
+struct ExportJobs {
+    db: DatabaseConnection,
+    wake: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl Jobs for ExportJobs {
+    const WHAT: &'static str = "an export task";
+    fn wake(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+    async fn claim(&self, instance: &str) -> Result<Option<i64>, DbErr> {
+        claim(&self.db, instance).await
+    }
+    async fn run(&self, id: i64, instance: &str) {
+        run(&self.db, id, instance).await
+    }
+    async fn release(&self, id: i64, instance: &str) {
+        release(&self.db, id, instance).await
+    }
+}
+
+/// Claims and runs export tasks until stopped, waking on `wake` or every two seconds.
+pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
+    let (stop, stopped) = watch::channel(false);
+    let done = run_jobs(ExportJobs { db, wake }, stopped);
     WorkerHandle {
         stop,
         done: vec![done],
@@ -143,25 +194,34 @@ pub async fn release(db: &DatabaseConnection, id: i64, instance: &str) {
     }
 }
 
-/// Takes one running task whose lease is free (or expired). Safe with several instances:
-/// PostgreSQL skips rows another transaction holds; SQLite runs the statement alone.
+/// Takes one running task whose lease is free (or expired).
 pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64>, DbErr> {
+    claim_in(db, "export_tasks", "'running'", instance, lease()).await
+}
+
+/// Takes the oldest row of `table` (a constant) whose status is one of `statuses` (a constant
+/// SQL list) and whose lease is free or expired, for `lease`. Safe with several instances:
+/// PostgreSQL skips rows another transaction holds; SQLite runs the statement alone.
+pub(crate) async fn claim_in(
+    db: &DatabaseConnection,
+    table: &'static str,
+    statuses: &'static str,
+    instance: &str,
+    lease: Duration,
+) -> Result<Option<i64>, DbErr> {
     let backend = db.get_database_backend();
     let t = now();
-    let until = t + lease();
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            "UPDATE export_tasks SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM export_tasks WHERE status = 'running' \
-             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY id LIMIT 1 \
-             FOR UPDATE SKIP LOCKED) RETURNING id"
-        }
-        _ => {
-            "UPDATE export_tasks SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM export_tasks WHERE status = 'running' \
-             AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT 1) RETURNING id"
-        }
+    let until = t + lease;
+    let (p1, p2, p3, lock) = match backend {
+        DatabaseBackend::Postgres => ("$1", "$2", "$3", " FOR UPDATE SKIP LOCKED"),
+        _ => ("?", "?", "?", ""),
     };
+    let sql = format!(
+        "UPDATE {table} SET claimed_by = {p1}, claimed_until = {p2}, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM {table} WHERE status IN ({statuses}) \
+         AND (claimed_until IS NULL OR claimed_until < {p3}) ORDER BY id LIMIT 1{lock}) \
+         RETURNING id"
+    );
     let row = db
         .query_one(Statement::from_sql_and_values(
             backend,

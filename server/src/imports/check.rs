@@ -183,24 +183,7 @@ async fn check(
         // the claim first, then the rows, together: an instance that lost the import (its
         // lease ran out and another took it over) writes nothing more
         let txn = db.begin().await?;
-        let renewed = import_task::Entity::update_many()
-            .col_expr(import_task::Column::RowsRead, Expr::value(state.seq))
-            .col_expr(
-                import_task::Column::Unchanged,
-                Expr::value(state.counts.unchanged),
-            )
-            .col_expr(
-                import_task::Column::Changed,
-                Expr::value(state.counts.changed),
-            )
-            .col_expr(
-                import_task::Column::Errors,
-                Expr::value(state.counts.errors),
-            )
-            .col_expr(
-                import_task::Column::Unknown,
-                Expr::value(state.counts.unknown),
-            )
+        let renewed = progress(&state)
             .col_expr(
                 import_task::Column::ClaimedUntil,
                 Expr::value(now() + LEASE),
@@ -235,27 +218,10 @@ async fn check(
     if state.seq == 0 {
         return Err(CheckError::Sheet(SheetError::NoRows));
     }
-    let done = import_task::Entity::update_many()
+    let done = progress(&state)
         .col_expr(
             import_task::Column::Status,
             Expr::value(ImportStatus::Checked.as_str()),
-        )
-        .col_expr(import_task::Column::RowsRead, Expr::value(state.seq))
-        .col_expr(
-            import_task::Column::Unchanged,
-            Expr::value(state.counts.unchanged),
-        )
-        .col_expr(
-            import_task::Column::Changed,
-            Expr::value(state.counts.changed),
-        )
-        .col_expr(
-            import_task::Column::Errors,
-            Expr::value(state.counts.errors),
-        )
-        .col_expr(
-            import_task::Column::Unknown,
-            Expr::value(state.counts.unknown),
         )
         .col_expr(
             import_task::Column::File,
@@ -281,6 +247,18 @@ async fn check(
 struct TaskId {
     id: i64,
     tenant: i64,
+}
+
+/// An update of the task that writes what the dry run has seen so far.
+fn progress(state: &State) -> sea_orm::UpdateMany<import_task::Entity> {
+    use import_task::Column as T;
+    let c = &state.counts;
+    import_task::Entity::update_many()
+        .col_expr(T::RowsRead, Expr::value(state.seq))
+        .col_expr(T::Unchanged, Expr::value(c.unchanged))
+        .col_expr(T::Changed, Expr::value(c.changed))
+        .col_expr(T::Errors, Expr::value(c.errors))
+        .col_expr(T::Unknown, Expr::value(c.unknown))
 }
 
 /// What the dry run has seen so far.

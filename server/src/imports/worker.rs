@@ -4,12 +4,10 @@
 use super::SqlImports;
 use crate::db::entities::import_task;
 use crate::db::now;
+use crate::exports::worker::{Jobs, claim_in, run_jobs};
 use app::domain::import::ImportStatus;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Statement,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -20,34 +18,17 @@ pub const LEASE: Duration = Duration::from_secs(60);
 pub const APPLY_LEASE: Duration = Duration::from_secs(15 * 60);
 /// An import whose instance stopped this many times fails instead of looping.
 pub const MAX_ATTEMPTS: i32 = 3;
-const POLL: Duration = Duration::from_secs(2);
 
 /// Takes one import to check or apply whose lease is free (or expired).
 pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64>, DbErr> {
-    let backend = db.get_database_backend();
-    let t = now();
-    let until = t + LEASE;
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            "UPDATE import_tasks SET claimed_by = $1, claimed_until = $2, attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM import_tasks WHERE status IN ('checking', 'applying') \
-             AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY id LIMIT 1 \
-             FOR UPDATE SKIP LOCKED) RETURNING id"
-        }
-        _ => {
-            "UPDATE import_tasks SET claimed_by = ?, claimed_until = ?, attempts = attempts + 1 \
-             WHERE id = (SELECT id FROM import_tasks WHERE status IN ('checking', 'applying') \
-             AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT 1) RETURNING id"
-        }
-    };
-    let row = db
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [instance.into(), until.into(), t.into()],
-        ))
-        .await?;
-    row.map(|r| r.try_get::<i64>("", "id")).transpose()
+    claim_in(
+        db,
+        "import_tasks",
+        "'checking', 'applying'",
+        instance,
+        LEASE,
+    )
+    .await
 }
 
 /// Ends an import as Failed with a reason people read.
@@ -126,43 +107,25 @@ pub async fn run(imports: &SqlImports, id: i64, instance: &str) {
     }
 }
 
+#[async_trait::async_trait]
+impl Jobs for SqlImports {
+    const WHAT: &'static str = "an import";
+    fn wake(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.wake.clone()
+    }
+    async fn claim(&self, instance: &str) -> Result<Option<i64>, DbErr> {
+        claim(&self.db, instance).await
+    }
+    async fn run(&self, id: i64, instance: &str) {
+        run(self, id, instance).await
+    }
+    async fn release(&self, id: i64, instance: &str) {
+        release(&self.db, id, instance).await
+    }
+}
+
 /// Claims and runs imports until `stopped`, waking on the imports' notifier or every two
 /// seconds.
-pub fn spawn(
-    imports: SqlImports,
-    mut stopped: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    let instance = format!(
-        "{}-{}",
-        std::process::id(),
-        &crate::crypto::random_token()[..8]
-    );
-    tokio::spawn(async move {
-        while !*stopped.borrow() {
-            match claim(&imports.db, &instance).await {
-                Ok(Some(task)) => {
-                    tokio::select! {
-                        () = run(&imports, task, &instance) => {}
-                        _ = stopped.changed() => {
-                            release(&imports.db, task, &instance).await;
-                            break;
-                        }
-                    }
-                }
-                Ok(None) => {
-                    tokio::select! {
-                        _ = tokio::time::timeout(POLL, imports.wake.notified()) => {}
-                        _ = stopped.changed() => break,
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "claiming an import");
-                    tokio::select! {
-                        () = tokio::time::sleep(POLL) => {}
-                        _ = stopped.changed() => break,
-                    }
-                }
-            }
-        }
-    })
+pub fn spawn(imports: SqlImports, stopped: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    run_jobs(imports, stopped)
 }
