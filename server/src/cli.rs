@@ -48,6 +48,14 @@ pub enum Command {
         #[arg(long, default_value_t = 50)]
         channels: usize,
     },
+    /// Write brotli and gzip twins (`.br`, `.gz`) of the built site's wasm, JS and CSS, which
+    /// the server then sends to browsers that accept them. Run after `cargo leptos build`.
+    Precompress {
+        /// The directory to compress (default: the site's pkg directory, from `LEPTOS_SITE_ROOT`
+        /// and `LEPTOS_SITE_PKG_DIR`).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
     /// Re-encrypt every stored secret under a new master key while servers keep running.
     /// With a key file: makes the new key, keeps the old one beside it until every secret is
     /// moved, then drops it. With SWITCHBOARD_MASTER_KEY: set it to the new key and
@@ -83,6 +91,27 @@ pub async fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// With hashed file names, every page names its files from `hash.txt` beside the binary
+/// (Leptos panics on each page without it): refuse to start instead.
+fn check_site(config: &Config) -> Result<(), CliError> {
+    if !config.leptos.hash_files {
+        return Ok(());
+    }
+    let hash_file = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(&*config.leptos.hash_file)));
+    match hash_file {
+        Some(path) if path.is_file() => Ok(()),
+        Some(path) => Err(CliError(format!(
+            "this build names its files by their hash, but {} is missing: deploy the hash.txt that `cargo leptos build` wrote beside the binary (or set LEPTOS_HASH_FILES=false for a build without hashed names)",
+            path.display()
+        ))),
+        None => Err(CliError(
+            "cannot tell where this binary is (for hash.txt)".into(),
+        )),
     }
 }
 
@@ -152,6 +181,47 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 .await
                 .map_err(|e| CliError(e.to_string()))
         }
+        Command::Precompress { dir } => {
+            let dir = dir.unwrap_or_else(|| {
+                std::path::Path::new(&*config.leptos.site_root).join(&*config.leptos.site_pkg_dir)
+            });
+            let started = std::time::Instant::now();
+            if config.leptos.hash_files {
+                let hash_file = std::env::current_exe()?
+                    .parent()
+                    .map(|d| d.join(&*config.leptos.hash_file))
+                    .ok_or_else(|| CliError("cannot tell where this binary is".into()))?;
+                if let Some(name) = crate::http::assets::settle_main_wasm(
+                    &dir,
+                    &hash_file,
+                    &config.leptos.output_name,
+                )
+                .map_err(|e| CliError(format!("{}: {e}", hash_file.display())))?
+                {
+                    println!("renamed the main wasm to {name} (the hash of its bytes)");
+                }
+            }
+            let report = crate::http::assets::precompress(&dir)
+                .map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
+            let kb = |n: Option<u64>| {
+                n.map_or("-".to_owned(), |n| format!("{:.1} KB", n as f64 / 1000.0))
+            };
+            for f in &report.files {
+                println!(
+                    "{:<60} {:>10.1} KB  br {:>10}  gz {:>10}",
+                    f.path.strip_prefix(&dir).unwrap_or(&f.path).display(),
+                    f.raw as f64 / 1000.0,
+                    kb(f.br),
+                    kb(f.gz)
+                );
+            }
+            println!(
+                "precompressed {} files in {:.1}s",
+                report.files.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::SeedDemo { tenant, channels } => {
             if channels > 1_000_000 {
                 return Err(CliError("at most 1,000,000 channels at a time".into()));
@@ -190,6 +260,7 @@ fn read_password() -> Result<NewPassword, CliError> {
 }
 
 async fn serve(config: Config) -> Result<(), CliError> {
+    check_site(&config)?;
     let state = startup::build_state(&config).await?;
     if let Some(link) = startup::first_run_link(&state, &config)
         .await

@@ -212,8 +212,14 @@ fn leptos_options_from_env() -> Result<LeptosOptions, ConfigError> {
         Some("PROD" | "prod" | "production") => leptos::config::Env::PROD,
         _ => leptos::config::Env::DEV,
     };
+    // cargo-leptos names the built files by their content (`hash-files`) and says so at build
+    // time; the names are then read from `hash.txt` beside the executable
+    let hash_files = var("LEPTOS_HASH_FILES")
+        .or_else(|| option_env!("LEPTOS_HASH_FILES").map(str::to_owned))
+        .is_some_and(|v| v == "true");
     Ok(LeptosOptions::builder()
         .output_name(output_name)
+        .hash_files(hash_files)
         .site_root(var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".to_owned()))
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".to_owned()))
         .site_addr(site_addr)

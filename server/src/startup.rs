@@ -161,8 +161,10 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// Every route and, outermost first: security headers, panic catcher, tracing, origin check,
-/// client address, request bounds (in-flight cap, body limit, timeouts), session, page guard.
+/// Every route and, outermost first: security headers, panic catcher, tracing, compression
+/// (not for answers holding webhook secrets), origin check, client address, request bounds
+/// (in-flight cap, body limit, timeouts), session, page guard. The site's built files are
+/// served under `/pkg`, precompressed and cached by name.
 pub fn build_router(state: AppState, config: &Config) -> Router {
     let options = state.leptos_options.clone();
     let routes = route_list();
@@ -177,7 +179,16 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
 
+    let pkg_dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let pkg = Router::new()
+        .fallback_service(crate::http::assets::pkg_service(&pkg_dir))
+        .layer(from_fn_with_state(
+            crate::http::assets::Immutable::scan(&pkg_dir),
+            crate::http::assets::cache_policy,
+        ));
+
     Router::new()
+        .nest_service(&format!("/{}", options.site_pkg_dir), pkg)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/api/{*fn_name}", post(server_fn_handler))
@@ -220,6 +231,10 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             Arc::new(OriginPolicy::new(&config.public_url)),
             origin_guard,
         ))
+        .layer(axum::middleware::from_fn(
+            crate::http::compression::mark_secret_bearing,
+        ))
+        .layer(crate::http::compression::layer())
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(
             crate::http::headers::panic_response,

@@ -85,6 +85,7 @@ pub async fn delete_channel(id: i64) -> Result<(), AppError> {
 #[server(endpoint = "get_channel_integration")]
 pub async fn get_channel_integration(id: i64) -> Result<ChannelIntegration, AppError> {
     let tenant = ctx::require_tenant().await?;
+    ctx::holds_secrets();
     ctx::ports()?
         .channels
         .integration(tenant, id)

@@ -201,6 +201,18 @@ pub(crate) mod ctx {
             .map(|(_, v)| v.to_owned()))
     }
 
+    /// Marks the answer as holding secrets: never stored, never compressed (a compressed
+    /// secret beside attacker-chosen text gives itself away by its length: BREACH). The
+    /// server also marks these answers by path; this holds however the path was spelled.
+    pub fn holds_secrets() {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.insert_header(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store, no-transform"),
+            );
+        }
+    }
+
     /// Adds a `Set-Cookie` to the answer: HttpOnly, SameSite=Lax, for the whole site.
     pub fn set_cookie(name: &str, value: &str, max_age_secs: u64, secure: bool) {
         let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {

@@ -1,8 +1,10 @@
 //! HTTP middleware and small routes: client address, origin check, security headers, sign-in
-//! throttle, health.
+//! throttle, health, static files and compression.
 
+pub mod assets;
 pub mod audit_csv;
 pub mod client;
+pub mod compression;
 pub mod guard;
 pub mod headers;
 pub mod health;

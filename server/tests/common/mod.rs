@@ -99,6 +99,8 @@ pub struct Options {
     pub master_key: Option<String>,
     pub previous_master_keys: Option<String>,
     pub key_dir: Option<std::path::PathBuf>,
+    /// The built site to serve (default: the checkout's `target/site`).
+    pub site_root: Option<std::path::PathBuf>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -119,7 +121,10 @@ pub async fn spawn_on(db: TestDb, database_url: String) -> TestApp {
 pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &Options) -> Config {
     let leptos = leptos::config::LeptosOptions::builder()
         .output_name("switchboard")
-        .site_root(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site"))
+        .site_root(options.site_root.as_ref().map_or_else(
+            || concat!(env!("CARGO_MANIFEST_DIR"), "/../target/site").to_owned(),
+            |p| p.display().to_string(),
+        ))
         .site_addr(addr)
         .build();
     Config {
