@@ -7,13 +7,16 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 .PHONY: run run-release test tools test-tools lint unit integration-sqlite integration-postgres e2e bench
 
 ## Build and start Switchboard on SQLite (./data/switchboard.db); prints the URL and, on the
-## first start, the one-time setup link.
+## first start, the one-time setup link. A quick debug build.
 run: tools
-	cargo leptos serve
+	cargo leptos serve --split
 
-## The same with optimized builds (slower to build, faster to run).
+## The same as production serves it: optimized builds, the wasm split into lazily loaded
+## chunks, every file named by its content and precompressed (brotli, gzip).
 run-release: tools
-	cargo leptos serve --release
+	cargo leptos build --release --split
+	$(CARGO_TARGET_DIR)/release/switchboard precompress
+	$(CARGO_TARGET_DIR)/release/switchboard serve
 
 ## Everything CI runs: formatting, lints, unit tests, integration tests on SQLite and on
 ## PostgreSQL, and the Playwright end-to-end suite.

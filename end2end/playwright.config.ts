@@ -1,10 +1,16 @@
 import { defineConfig } from "@playwright/test";
 
-// The server is started by run.sh (fresh SQLite database, freshly built binary); it passes its
-// address in BASE_URL. global-setup.ts makes the system administrator; every spec file then
-// makes its own tenant spaces and data, so the files do not depend on each other.
+// The server is started by run.sh (fresh SQLite database, freshly built binary: the optimized,
+// split and precompressed build unless E2E_PROFILE=debug); it passes its address in BASE_URL.
+// global-setup.ts makes the system administrator; every spec file then makes its own tenant
+// spaces and data, so the files do not depend on each other.
 export default defineConfig({
-  testDir: "./tests",
+  // "functional": every page a person uses; "perf": the first-load budget (perf/), which only
+  // means something against the optimized build (run.sh leaves it out with SKIP_PERF=1).
+  projects: [
+    { name: "functional", testDir: "./tests" },
+    { name: "perf", testDir: "./perf" },
+  ],
   globalSetup: "./global-setup.ts",
   fullyParallel: false,
   workers: 1,

@@ -1,14 +1,32 @@
 #!/usr/bin/env bash
 # Runs the Playwright suite against a freshly built server on a fresh SQLite database.
 # Usage: end2end/run.sh [playwright args…]   (from anywhere; builds with cargo-leptos first)
+#   E2E_PROFILE=release (default): the optimized build, split into lazily loaded chunks and
+#     precompressed, as in production; the functional specs and the first-load budget (perf/).
+#   E2E_PROFILE=debug: a quicker debug build, functional specs only.
+#   SKIP_PERF=1: leave out the first-load budget.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}"
+profile="${E2E_PROFILE:-release}"
 
-echo "==> building the site and server (cargo leptos build)"
-cargo leptos build
+case "$profile" in
+  release)
+    echo "==> building the optimized, split site and server (cargo leptos build --release --split)"
+    cargo leptos build --release --split
+    echo "==> precompressing the site's files (switchboard precompress)"
+    "$CARGO_TARGET_DIR/release/switchboard" precompress >/dev/null
+    ;;
+  debug)
+    echo "==> building the site and server (cargo leptos build --split)"
+    cargo leptos build --split
+    SKIP_PERF=1
+    ;;
+  *) echo "E2E_PROFILE must be release or debug"; exit 2 ;;
+esac
+bin="$CARGO_TARGET_DIR/$profile/switchboard"
 echo "==> building the fake provider the outbound specs call (cargo build --example fake_provider)"
 cargo build -p server --example fake_provider
 
@@ -27,7 +45,7 @@ LEPTOS_SITE_ADDR="127.0.0.1:$port" \
 LEPTOS_SITE_ROOT="$root/target/site" \
 SWITCHBOARD_PUBLIC_URL="http://127.0.0.1:$port" \
 RUST_LOG="${RUST_LOG:-info}" \
-  "$CARGO_TARGET_DIR/debug/switchboard" serve >"$log" 2>&1 &
+  "$bin" serve >"$log" 2>&1 &
 server_pid=$!
 
 for _ in $(seq 1 120); do
@@ -47,8 +65,8 @@ status=0
 # installation starts a server of its own with the same binary and site
 BASE_URL="http://127.0.0.1:$port" LEPTOS_SITE_ROOT="$root/target/site" \
 FAKE_PROVIDER_BIN="$CARGO_TARGET_DIR/debug/examples/fake_provider" \
-SWITCHBOARD_BIN="$CARGO_TARGET_DIR/debug/switchboard" E2E_DATABASE_URL="sqlite://$work/e2e.db" \
-  npx playwright test "$@" || status=$?
+SWITCHBOARD_BIN="$bin" E2E_DATABASE_URL="sqlite://$work/e2e.db" \
+  npx playwright test ${SKIP_PERF:+--project=functional} "$@" || status=$?
 if [[ $status -ne 0 ]]; then
   echo "==> server log (last 80 lines)"; tail -80 "$log"
 fi

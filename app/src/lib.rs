@@ -12,12 +12,13 @@ pub mod pages;
 pub mod ports;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
+    Lazy,
     components::{ParentRoute, Redirect, Route, Router, Routes},
     path,
 };
-use pages::console::{Area, Console};
+use pages::lazy;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -30,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -69,7 +71,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/switchboard.css" />
         <Title formatter=|title: String| {
             if title.is_empty() { "Switchboard".to_string() } else { format!("{title} · Switchboard") }
         } />
@@ -77,40 +78,31 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/") view=pages::home::Home />
                 <Route path=path!("/login") view=pages::login::LoginPage />
-                <Route path=path!("/setup") view=pages::setup::SetupPage />
-                <ParentRoute
-                    path=path!("/config")
-                    view=|| view! { <Console area=Area::Tenant /> }
-                >
-                    <Route path=path!("") view=pages::dashboard::DashboardPage />
-                    <Route path=path!("channels") view=pages::channels::list::ChannelsPage />
-                    <Route path=path!("channels/new") view=pages::channels::form::NewChannelPage />
-                    <Route path=path!("channels/import") view=pages::imports::ImportsPage />
-                    <Route path=path!("channels/import/:id") view=pages::imports::ImportPage />
-                    <Route path=path!("channels/:id/edit") view=pages::channels::form::EditChannelPage />
-                    <Route
-                        path=path!("channels/:id/activity")
-                        view=pages::channels::activity::ActivityPage
-                    />
+                <Route path=path!("/setup") view={Lazy::<lazy::Setup>::new()} />
+                <ParentRoute path=path!("/config") view={Lazy::<lazy::TenantConsole>::new()}>
+                    <Route path=path!("") view={Lazy::<lazy::Dashboard>::new()} />
+                    <Route path=path!("channels") view={Lazy::<lazy::Channels>::new()} />
+                    <Route path=path!("channels/new") view={Lazy::<lazy::NewChannel>::new()} />
+                    <Route path=path!("channels/import") view={Lazy::<lazy::Imports>::new()} />
+                    <Route path=path!("channels/import/:id") view={Lazy::<lazy::Import>::new()} />
+                    <Route path=path!("channels/:id/edit") view={Lazy::<lazy::EditChannel>::new()} />
+                    <Route path=path!("channels/:id/activity") view={Lazy::<lazy::Activity>::new()} />
                     <Route
                         path=path!("channels/:id/integration")
-                        view=pages::channels::integration::IntegrationPage
+                        view={Lazy::<lazy::Integration>::new()}
                     />
-                    <Route path=path!("certificates") view=pages::certificates::CertificatesPage />
-                    <Route path=path!("ous") view=pages::org::OusPage />
-                    <Route path=path!("skill-queues") view=pages::org::SkillQueuesPage />
-                    <Route path=path!("service-time") view=pages::service_time::ServiceTimePage />
-                    <Route path=path!("exports") view=pages::exports::ExportsPage />
-                    <Route path=path!("audit") view=pages::audit::TenantAuditPage />
+                    <Route path=path!("certificates") view={Lazy::<lazy::Certificates>::new()} />
+                    <Route path=path!("ous") view={Lazy::<lazy::Ous>::new()} />
+                    <Route path=path!("skill-queues") view={Lazy::<lazy::SkillQueues>::new()} />
+                    <Route path=path!("service-time") view={Lazy::<lazy::ServiceTime>::new()} />
+                    <Route path=path!("exports") view={Lazy::<lazy::Exports>::new()} />
+                    <Route path=path!("audit") view={Lazy::<lazy::TenantAudit>::new()} />
                 </ParentRoute>
-                <ParentRoute
-                    path=path!("/system")
-                    view=|| view! { <Console area=Area::System /> }
-                >
+                <ParentRoute path=path!("/system") view={Lazy::<lazy::SystemConsole>::new()}>
                     <Route path=path!("") view=|| view! { <Redirect path="/system/tenants" /> } />
-                    <Route path=path!("tenants") view=pages::system::TenantsPage />
-                    <Route path=path!("trustlist") view=pages::system::TrustlistPage />
-                    <Route path=path!("audit") view=pages::audit::SystemAuditPage />
+                    <Route path=path!("tenants") view={Lazy::<lazy::Tenants>::new()} />
+                    <Route path=path!("trustlist") view={Lazy::<lazy::Trustlist>::new()} />
+                    <Route path=path!("audit") view={Lazy::<lazy::SystemAudit>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -3,6 +3,7 @@
 
 use crate::api::auth::{Logout, current_user};
 use crate::model::Role;
+use crate::pages::lazy::{self, Preload};
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
@@ -97,19 +98,19 @@ fn TenantNav() -> impl IntoView {
     view! {
         <p class="nav-title">"Configuration Center"</p>
         <ul>
-            <li><A href="/config" exact=true>"Overview"</A></li>
+            <li><NavLink href="/config" exact=true preload=lazy::Dashboard::PRELOAD>"Overview"</NavLink></li>
             <li>
                 <span class="nav-group">"Access Configuration"</span>
                 <ul>
-                    <li><A href="/config/channels">"Channel Configuration"</A></li>
-                    <li><A href="/config/certificates">"Certificates"</A></li>
-                    <li><A href="/config/ous">"OUs"</A></li>
-                    <li><A href="/config/skill-queues">"Skill Queues"</A></li>
-                    <li><A href="/config/service-time">"Service Time"</A></li>
+                    <li><NavLink href="/config/channels" preload=lazy::Channels::PRELOAD>"Channel Configuration"</NavLink></li>
+                    <li><NavLink href="/config/certificates" preload=lazy::Certificates::PRELOAD>"Certificates"</NavLink></li>
+                    <li><NavLink href="/config/ous" preload=lazy::Ous::PRELOAD>"OUs"</NavLink></li>
+                    <li><NavLink href="/config/skill-queues" preload=lazy::SkillQueues::PRELOAD>"Skill Queues"</NavLink></li>
+                    <li><NavLink href="/config/service-time" preload=lazy::ServiceTime::PRELOAD>"Service Time"</NavLink></li>
                 </ul>
             </li>
-            <li><A href="/config/exports">"Export Tasks"</A></li>
-            <li><A href="/config/audit">"Audit Log"</A></li>
+            <li><NavLink href="/config/exports" preload=lazy::Exports::PRELOAD>"Export Tasks"</NavLink></li>
+            <li><NavLink href="/config/audit" preload=lazy::TenantAudit::PRELOAD>"Audit Log"</NavLink></li>
         </ul>
     }
 }
@@ -119,10 +120,25 @@ fn SystemNav() -> impl IntoView {
     view! {
         <p class="nav-title">"System"</p>
         <ul>
-            <li><A href="/system/tenants">"Tenant Spaces"</A></li>
-            <li><A href="/system/trustlist">"Address Trustlist"</A></li>
-            <li><A href="/system/audit">"Audit Log"</A></li>
+            <li><NavLink href="/system/tenants" preload=lazy::Tenants::PRELOAD>"Tenant Spaces"</NavLink></li>
+            <li><NavLink href="/system/trustlist" preload=lazy::Trustlist::PRELOAD>"Address Trustlist"</NavLink></li>
+            <li><NavLink href="/system/audit" preload=lazy::SystemAudit::PRELOAD>"Audit Log"</NavLink></li>
         </ul>
+    }
+}
+
+/// A navigation link to a lazily loaded page: its code starts loading on hover or focus.
+#[component]
+fn NavLink(
+    href: &'static str,
+    preload: Preload,
+    #[prop(optional)] exact: bool,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <A href exact on:mouseenter=preload.on() on:focus=preload.on()>
+            {children()}
+        </A>
     }
 }
 

@@ -1,5 +1,6 @@
 use crate::api::auth::{Login, current_user};
 use crate::components::{Field, FormAlert, action_error};
+use crate::pages::lazy;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -27,7 +28,16 @@ pub fn LoginPage() -> impl IntoView {
                             .map(|me| view! { <Redirect path=me.role.home() /> })
                     })}
                 </Suspense>
-                <ActionForm action=login attr:class="stack" attr:novalidate=true>
+                // what a tenant administrator sees next starts loading while they type
+                <ActionForm
+                    action=login
+                    attr:class="stack"
+                    attr:novalidate=true
+                    on:focusin=move |_| {
+                        lazy::TenantConsole::PRELOAD.start();
+                        lazy::Channels::PRELOAD.start();
+                    }
+                >
                     <FormAlert error />
                     <Field label="Username" name="username" error autocomplete="username" required=true />
                     <Field

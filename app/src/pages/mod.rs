@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod exports;
 pub mod home;
 pub mod imports;
+pub mod lazy;
 pub mod login;
 pub mod not_found;
 pub mod org;

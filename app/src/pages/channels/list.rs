@@ -7,6 +7,7 @@ use crate::components::{
 };
 use crate::domain::channel::ProviderKind;
 use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
+use crate::pages::lazy;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -37,7 +38,14 @@ pub fn ChannelsPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Channel Configuration"</h1>
             <div class="actions">
-                <A href="/config/channels/new" attr:class="button primary">"Newly created"</A>
+                <A
+                    href="/config/channels/new"
+                    attr:class="button primary"
+                    on:mouseenter=lazy::NewChannel::PRELOAD.on()
+                    on:focus=lazy::NewChannel::PRELOAD.on()
+                >
+                    "Newly created"
+                </A>
                 <button
                     type="button"
                     class="button"
@@ -49,7 +57,14 @@ pub fn ChannelsPage() -> impl IntoView {
                 >
                     "Export"
                 </button>
-                <A href="/config/channels/import" attr:class="button">"Import"</A>
+                <A
+                    href="/config/channels/import"
+                    attr:class="button"
+                    on:mouseenter=lazy::Imports::PRELOAD.on()
+                    on:focus=lazy::Imports::PRELOAD.on()
+                >
+                    "Import"
+                </A>
             </div>
         </div>
         <form class="toolbar" role="search" on:submit=|ev| ev.prevent_default()>
@@ -282,7 +297,9 @@ fn ChannelTable(
                         <th scope="col">"Operation"</th>
                     </tr>
                 </thead>
-                <tbody>
+                // a row's Edit, Integration and Activity pages start loading when the pointer or
+                // the focus reaches the rows (one listener for all of them)
+                <tbody on:mouseover=preload_row_pages on:focusin=preload_row_pages>
                     {page
                         .rows
                         .into_iter()
@@ -401,4 +418,11 @@ fn ChannelTable(
         </nav>
     }
     .into_any()
+}
+
+/// Starts loading the pages a row links to (free after the first time).
+fn preload_row_pages<E>(_: E) {
+    lazy::EditChannel::PRELOAD.start();
+    lazy::Integration::PRELOAD.start();
+    lazy::Activity::PRELOAD.start();
 }

@@ -1,0 +1,147 @@
+//! The pages whose code is loaded on demand. The first load carries only the shell and sign-in;
+//! the console frame, the channel list and every other page are routes here, in five groups
+//! that cargo-leptos' `--split` puts in separate wasm chunks. (The channel list was first kept
+//! in the main module; that made the main module 382 KB brotli, over the sign-in page's budget
+//! of 250 KB on the wire, so it is lazy too, and sign-in prefetches it with the console.) A direct load of such a page gets its chunk preloaded by the
+//! server (`<link rel="preload">`); a link to one starts loading it on hover or focus
+//! (`Preload`), so that the click finds it loaded.
+//!
+//! On the server nothing is lazy: the same pages render at once.
+
+use leptos::prelude::*;
+use leptos_router::LazyRoute;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Starts loading a lazy page's code, once per page load (hover events come by the dozen; a
+/// navigation loads the code anyway if this one failed).
+#[derive(Clone, Copy)]
+pub struct Preload(fn() -> Pin<Box<dyn Future<Output = ()>>>);
+
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    static STARTED: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Preload {
+    pub fn start(self) {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let key = self.0 as usize;
+            let first = STARTED.with_borrow_mut(|started| {
+                let first = !started.contains(&key);
+                if first {
+                    started.push(key);
+                }
+                first
+            });
+            if first {
+                leptos::task::spawn_local((self.0)());
+            }
+        }
+        // on the server there is nothing to load
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = self.0;
+    }
+
+    /// An event handler that starts loading: `on:mouseenter=Route::PRELOAD.on()`.
+    pub fn on<E>(self) -> impl Fn(E) + Copy + 'static {
+        move |_| self.start()
+    }
+}
+
+fn preload<R: LazyRoute>() -> Pin<Box<dyn Future<Output = ()>>> {
+    Box::pin(R::preload())
+}
+
+/// One route type per page (`Lazy::<Route>::new()` in the router, `Route::PRELOAD` on links),
+/// the pages of a group sharing one split point: a group is one download. (One split point per
+/// page made wasm-split cut the code into ~300 files, 17 to 66 of them per page: too many
+/// requests for a page, and minutes of wasm-opt per build.)
+macro_rules! lazy_group {
+    ($view:ident, $preload_view:ident, $which:ident { $($route:ident => $page:path),* $(,)? }) => {
+        #[derive(Clone, Copy)]
+        enum $which {
+            $($route),*
+        }
+
+        #[leptos::lazy]
+        fn $view(which: $which) -> AnyView {
+            match which {
+                $($which::$route => untrack(|| $page().into_any()),)*
+            }
+        }
+
+        $(
+            #[doc = concat!("The lazily loaded route of `", stringify!($page), "`.")]
+            pub struct $route;
+
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+
+                async fn view(_this: Self) -> AnyView {
+                    $view($which::$route).await
+                }
+
+                async fn preload() {
+                    #[cfg(target_arch = "wasm32")]
+                    $preload_view().await;
+                }
+            }
+
+            impl $route {
+                pub const PRELOAD: Preload = Preload(preload::<$route>);
+            }
+        )*
+    };
+}
+
+/// The console frame around the tenant administrator's pages.
+#[component]
+fn TenantConsolePage() -> impl IntoView {
+    view! { <super::console::Console area=super::console::Area::Tenant /> }
+}
+
+/// The console frame around the system administrator's pages.
+#[component]
+fn SystemConsolePage() -> impl IntoView {
+    view! { <super::console::Console area=super::console::Area::System /> }
+}
+
+// where a tenant administrator lands after signing in
+lazy_group!(console_view, __preload_console_view, ConsolePages {
+    TenantConsole => TenantConsolePage,
+    Channels => super::channels::list::ChannelsPage,
+    Dashboard => super::dashboard::DashboardPage,
+});
+
+lazy_group!(channel_form_view, __preload_channel_form_view, ChannelFormPages {
+    NewChannel => super::channels::form::NewChannelPage,
+    EditChannel => super::channels::form::EditChannelPage,
+});
+
+lazy_group!(channel_view, __preload_channel_view, ChannelPages {
+    Integration => super::channels::integration::IntegrationPage,
+    Activity => super::channels::activity::ActivityPage,
+    Imports => super::imports::ImportsPage,
+    Import => super::imports::ImportPage,
+});
+
+lazy_group!(settings_view, __preload_settings_view, SettingsPages {
+    Certificates => super::certificates::CertificatesPage,
+    Ous => super::org::OusPage,
+    SkillQueues => super::org::SkillQueuesPage,
+    ServiceTime => super::service_time::ServiceTimePage,
+    Exports => super::exports::ExportsPage,
+    TenantAudit => super::audit::TenantAuditPage,
+});
+
+lazy_group!(system_view, __preload_system_view, SystemPages {
+    SystemConsole => SystemConsolePage,
+    Tenants => super::system::TenantsPage,
+    Trustlist => super::system::TrustlistPage,
+    SystemAudit => super::audit::SystemAuditPage,
+    Setup => super::setup::SetupPage,
+});
