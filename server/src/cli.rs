@@ -196,7 +196,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     &hash_file,
                     &config.leptos.output_name,
                 )
-                .map_err(|e| CliError(format!("{}: {e}", hash_file.display())))?
+                .map_err(|e| CliError(e.to_string()))?
                 {
                     println!("renamed the main wasm to {name} (the hash of its bytes)");
                 }

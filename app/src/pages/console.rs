@@ -127,16 +127,17 @@ fn SystemNav() -> impl IntoView {
     }
 }
 
-/// A navigation link to a lazily loaded page: its code starts loading on hover or focus.
+/// A link to a lazily loaded page: its code starts loading on hover or focus.
 #[component]
-fn NavLink(
+pub fn NavLink(
     href: &'static str,
     preload: Preload,
     #[prop(optional)] exact: bool,
+    #[prop(optional)] class: Option<&'static str>,
     children: Children,
 ) -> impl IntoView {
     view! {
-        <A href exact on:mouseenter=preload.on() on:focus=preload.on()>
+        <A href exact attr:class=class on:mouseenter=preload.on() on:focus=preload.on()>
             {children()}
         </A>
     }

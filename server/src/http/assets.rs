@@ -66,46 +66,30 @@ impl Immutable {
     /// debug build over a release one) must not leave the old bytes in front of the new.
     pub fn scan(dir: &Path) -> Self {
         let mut names = HashSet::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let Ok(kind) = entry.file_type() else {
-                    continue;
-                };
-                if kind.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                if !kind.is_file() {
-                    continue;
-                }
-                if is_twin(&path) {
-                    if stale_twin(&path) {
-                        match std::fs::remove_file(&path) {
-                            Ok(()) => {
-                                tracing::warn!(file = %path.display(), "removed a precompressed file older than its original")
-                            }
-                            Err(e) => {
-                                tracing::error!(file = %path.display(), error = %e, "a precompressed file is older than its original and could not be removed; it is served in its place")
-                            }
+        // an unreadable directory leaves its files out: they are then served to be revalidated
+        for path in regular_files(dir).unwrap_or_default() {
+            if is_twin(&path) {
+                if stale_twin(&path) {
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => {
+                            tracing::warn!(file = %path.display(), "removed a precompressed file older than its original")
+                        }
+                        Err(e) => {
+                            tracing::error!(file = %path.display(), error = %e, "a precompressed file is older than its original and could not be removed; it is served in its place")
                         }
                     }
-                    continue;
                 }
-                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                    continue;
-                };
-                let Some(hash) = name_hash(name) else {
-                    continue;
-                };
-                if std::fs::read(&path).is_ok_and(|bytes| content_hash(&bytes) == hash) {
-                    let rel = path.strip_prefix(dir).unwrap_or(&path);
-                    names.insert(rel.to_string_lossy().replace('\\', "/"));
-                }
+                continue;
+            }
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Some(hash) = name_hash(name) else {
+                continue;
+            };
+            if std::fs::read(&path).is_ok_and(|bytes| content_hash(&bytes) == hash) {
+                let rel = path.strip_prefix(dir).unwrap_or(&path);
+                names.insert(rel.to_string_lossy().replace('\\', "/"));
             }
         }
         Self(Arc::new(names))
@@ -122,6 +106,24 @@ impl Immutable {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// Every regular file under `dir`, at any depth; symbolic links are not followed.
+fn regular_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    Ok(files)
 }
 
 fn is_twin(path: &Path) -> bool {
@@ -181,29 +183,15 @@ pub struct CompressedFile {
 /// are not followed.
 pub fn precompress(dir: &Path) -> io::Result<Precompressed> {
     let mut report = Precompressed::default();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let path = entry.path();
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                stack.push(path);
-                continue;
+    for path in regular_files(dir)? {
+        if is_twin(&path) {
+            if !path.with_extension("").exists() {
+                std::fs::remove_file(&path)?;
             }
-            if !kind.is_file() {
-                continue;
-            }
-            if is_twin(&path) {
-                if !path.with_extension("").exists() {
-                    std::fs::remove_file(&path)?;
-                }
-                continue;
-            }
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if !COMPRESSIBLE.contains(&ext) {
-                continue;
-            }
+            continue;
+        }
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if COMPRESSIBLE.contains(&ext) {
             report.files.push(compress_file(&path)?);
         }
     }
@@ -254,7 +242,12 @@ pub fn settle_main_wasm(
     hash_file: &Path,
     output_name: &str,
 ) -> io::Result<Option<String>> {
-    let hashes = std::fs::read_to_string(hash_file)?;
+    // every error names the file it is about
+    let at = |path: &Path| {
+        let path = path.display().to_string();
+        move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
+    };
+    let hashes = std::fs::read_to_string(hash_file).map_err(at(hash_file))?;
     let Some(old) = hashes
         .lines()
         .find_map(|l| l.trim().strip_prefix("wasm:").map(|h| h.trim().to_owned()))
@@ -262,12 +255,12 @@ pub fn settle_main_wasm(
         return Ok(None);
     };
     let old_path = pkg.join(format!("{output_name}.{old}.wasm"));
-    let new = content_hash(&std::fs::read(&old_path)?);
+    let new = content_hash(&std::fs::read(&old_path).map_err(at(&old_path))?);
     if new == old {
         return Ok(None);
     }
     let new_name = format!("{output_name}.{new}.wasm");
-    std::fs::rename(&old_path, pkg.join(&new_name))?;
+    std::fs::rename(&old_path, pkg.join(&new_name)).map_err(at(&old_path))?;
     let updated: String = hashes
         .lines()
         .map(|l| {
@@ -278,9 +271,10 @@ pub fn settle_main_wasm(
             }
         })
         .collect();
-    let mut tmp = tempfile::NamedTempFile::new_in(hash_file.parent().unwrap_or(Path::new(".")))?;
-    tmp.write_all(updated.as_bytes())?;
-    tmp.persist(hash_file).map_err(|e| e.error)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(hash_file.parent().unwrap_or(Path::new(".")))
+        .map_err(at(hash_file))?;
+    tmp.write_all(updated.as_bytes()).map_err(at(hash_file))?;
+    tmp.persist(hash_file).map_err(|e| at(hash_file)(e.error))?;
     Ok(Some(new_name))
 }
 
@@ -379,6 +373,20 @@ mod tests {
             settle_main_wasm(dir.path(), &hash_file, "app").expect("again"),
             None
         );
+    }
+
+    #[test]
+    fn settling_names_the_file_that_is_missing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let hash_file = dir.path().join("hash.txt");
+        let no_hashes = settle_main_wasm(dir.path(), &hash_file, "app").expect_err("no hash.txt");
+        assert!(no_hashes.to_string().contains("hash.txt"), "{no_hashes}");
+        // hash.txt is there, the wasm it names is not (a pkg directory from another build, or
+        // none): the error is about the wasm
+        std::fs::write(&hash_file, "wasm: abc\n").expect("write");
+        let no_wasm = settle_main_wasm(dir.path(), &hash_file, "app").expect_err("no wasm");
+        assert!(no_wasm.to_string().contains("app.abc.wasm"), "{no_wasm}");
+        assert!(!no_wasm.to_string().contains("hash.txt"), "{no_wasm}");
     }
 
     #[test]

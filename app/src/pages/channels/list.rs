@@ -7,6 +7,7 @@ use crate::components::{
 };
 use crate::domain::channel::ProviderKind;
 use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
+use crate::pages::console::NavLink;
 use crate::pages::lazy;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,14 +39,13 @@ pub fn ChannelsPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Channel Configuration"</h1>
             <div class="actions">
-                <A
+                <NavLink
                     href="/config/channels/new"
-                    attr:class="button primary"
-                    on:mouseenter=lazy::NewChannel::PRELOAD.on()
-                    on:focus=lazy::NewChannel::PRELOAD.on()
+                    class="button primary"
+                    preload=lazy::NewChannel::PRELOAD
                 >
                     "Newly created"
-                </A>
+                </NavLink>
                 <button
                     type="button"
                     class="button"
@@ -57,14 +57,9 @@ pub fn ChannelsPage() -> impl IntoView {
                 >
                     "Export"
                 </button>
-                <A
-                    href="/config/channels/import"
-                    attr:class="button"
-                    on:mouseenter=lazy::Imports::PRELOAD.on()
-                    on:focus=lazy::Imports::PRELOAD.on()
-                >
+                <NavLink href="/config/channels/import" class="button" preload=lazy::Imports::PRELOAD>
                     "Import"
-                </A>
+                </NavLink>
             </div>
         </div>
         <form class="toolbar" role="search" on:submit=|ev| ev.prevent_default()>
