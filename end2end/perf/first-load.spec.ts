@@ -1,6 +1,6 @@
 import { execFileSync } from "child_process";
 import { BrowserContext, CDPSession, Page } from "@playwright/test";
-import { test, expect, unique, ROOT, apiAs } from "../tests/fixtures";
+import { test, expect, unique, ROOT, apiAs, watch } from "../tests/fixtures";
 
 // The first load on a laptop over a real network: each page loaded cold (a new browser context,
 // so an empty cache) under Chromium's CPU throttling x4 and 10 Mbit/s with 40 ms latency. Prints
@@ -8,14 +8,17 @@ import { test, expect, unique, ROOT, apiAs } from "../tests/fixtures";
 // (end2end/run.sh); skipped with SKIP_PERF=1.
 
 const THROTTLE = { cpu: 4, latencyMs: 40, bitsPerSecond: 10_000_000 };
-// Issue 12 asks for 250 KB / 1.0 s / 1.5 s; this build is not there yet (its figures: 295 KB,
-// ~1.9 s and ~1.7-2.1 s). These budgets stop it from getting worse, with room for the noise of a
-// throttled CPU on a shared machine; tighten them as the main module shrinks.
+// Issue 12 asks for 250 KB / 1.0 s / 1.5 s. Each page is loaded cold three times and judged by
+// the median: a single throttled load on a shared 2-core machine varies by a few hundred
+// milliseconds. Sign-in hydrates in 0.8-1.0 s here (a cold renderer alone takes 0.25-0.35 s
+// to show a plain-text page under the same throttling, printed as the floor), too close to
+// 1.0 s for a test that must not flake: its budget is 1.2 s until the main module shrinks.
 const BUDGET = {
-  loginTransferBytes: 300_000,
-  loginHydratedMs: 3_500,
-  listHydratedMs: 3_500,
+  loginTransferBytes: 250_000,
+  loginHydratedMs: 1_200,
+  listHydratedMs: 1_500,
 };
+const RUNS = 3;
 
 type Figures = { transferBytes: number; requests: number; hydratedMs: number; lcpMs: number };
 
@@ -87,12 +90,26 @@ async function coldPage(context: BrowserContext): Promise<Page> {
   return context.newPage();
 }
 
-function report(name: string, f: Figures, wire: Wire) {
+function report(name: string, f: Figures, wire: Wire, perRequest: boolean) {
   console.log(
     `${name}: ${(f.transferBytes / 1000).toFixed(1)} KB in ${f.requests} requests, ` +
       `hydrated ${f.hydratedMs.toFixed(0)} ms, LCP ${f.lcpMs.toFixed(0)} ms`,
   );
-  wire.lines().forEach((l) => console.log(l));
+  if (perRequest) wire.lines().forEach((l) => console.log(l));
+}
+
+/** Each figure's median over the runs. */
+function median(runs: Figures[]): Figures {
+  const mid = (pick: (f: Figures) => number) => {
+    const sorted = runs.map(pick).sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+  };
+  return {
+    transferBytes: mid((f) => f.transferBytes),
+    requests: mid((f) => f.requests),
+    hydratedMs: mid((f) => f.hydratedMs),
+    lcpMs: mid((f) => f.lcpMs),
+  };
 }
 
 test("first load: sign-in and the channel list within budget, the wizard loads on demand", async ({ browser, errors }) => {
@@ -109,33 +126,58 @@ test("first load: sign-in and the channel list within budget, the wizard loads o
     env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL, RUST_LOG: "error" },
   });
 
-  const watchErrors = (p: Page) => {
-    p.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-    p.on("console", (m) => {
-      if (m.type() === "error") errors.push(`console: ${m.text()}`);
-    });
-  };
+  // the floor: a cold renderer showing a plain-text answer (/healthz) under the same throttling
+  const floors: number[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await throttled(page);
+    await page.goto("/healthz");
+    floors.push(await page.evaluate(() => (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).loadEventEnd));
+    await context.close();
+  }
+  const floorMs = floors.sort((a, b) => a - b)[Math.floor(RUNS / 2)];
+  console.log(`floor: /healthz loaded in ${floors.map((f) => f.toFixed(0)).join(", ")} ms (median ${floorMs.toFixed(0)} ms)`);
 
-  // /login, cold
-  const loginContext = await browser.newContext();
-  const loginPage = await coldPage(loginContext);
-  watchErrors(loginPage);
-  const loginWire = await throttled(loginPage);
-  const login = await load(loginPage, loginWire, "/login");
-  report("/login", login, loginWire);
-  await expect(loginPage.getByLabel("Username")).toBeEditable();
-  await loginContext.close();
+  // /login, cold (a new browser context each time: an empty cache)
+  const logins: Figures[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const context = await browser.newContext();
+    const page = await coldPage(context);
+    watch(page, errors);
+    const wire = await throttled(page);
+    const figures = await load(page, wire, "/login");
+    report(`/login, cold load ${run}`, figures, wire, run === 1);
+    await expect(page.getByLabel("Username")).toBeEditable();
+    // the chunk loader, a static import of the main script, is fetched beside it, not after it
+    await expect(page.locator('head link[rel="modulepreload"][href*="/__wasm_split."]')).toHaveCount(1);
+    logins.push(figures);
+    await context.close();
+  }
 
   // /config/channels with 100 channels, cold: signed in through the API first (no page load)
-  const listContext = await browser.newContext();
-  const signedIn = await listContext.request.post("/api/login", { form: { username: admin, password } });
-  expect(signedIn.status()).toBe(200);
-  const listPage = await coldPage(listContext);
-  watchErrors(listPage);
-  const listWire = await throttled(listPage);
-  const list = await load(listPage, listWire, "/config/channels");
-  report("/config/channels (100 channels, the first 20 shown)", list, listWire);
-  await expect(listPage.getByText("100 channels")).toBeVisible();
+  const lists: Figures[] = [];
+  let listContext: BrowserContext | undefined;
+  let listPage: Page | undefined;
+  let listWire: Wire | undefined;
+  for (let run = 1; run <= RUNS; run++) {
+    await listContext?.close();
+    listContext = await browser.newContext();
+    const signedIn = await listContext.request.post("/api/login", { form: { username: admin, password } });
+    expect(signedIn.status()).toBe(200);
+    listPage = await coldPage(listContext);
+    watch(listPage, errors);
+    listWire = await throttled(listPage);
+    const figures = await load(listPage, listWire, "/config/channels");
+    report(`/config/channels (100 channels, the first 20 shown), cold load ${run}`, figures, listWire, run === 1);
+    await expect(listPage.getByText("100 channels")).toBeVisible();
+    lists.push(figures);
+  }
+  if (!listContext || !listPage || !listWire) throw new Error("no list page loaded");
+  const login = median(logins);
+  const list = median(lists);
+  console.log(`median of ${RUNS} (floor ${floorMs.toFixed(0)} ms): /login ${(login.transferBytes / 1000).toFixed(1)} KB, hydrated ${login.hydratedMs.toFixed(0)} ms, LCP ${login.lcpMs.toFixed(0)} ms; ` +
+    `/config/channels ${(list.transferBytes / 1000).toFixed(1)} KB, hydrated ${list.hydratedMs.toFixed(0)} ms, LCP ${list.lcpMs.toFixed(0)} ms`);
 
   // Newly created, from the list: the wizard's chunk arrives on demand
   listWire.reset();
