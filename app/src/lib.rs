@@ -33,7 +33,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
-                <SplitLoaderPreload />
                 <MetaTags />
             </head>
             <body>
@@ -41,20 +40,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// The loader of the lazily loaded chunks (`__wasm_split.js`, a static import of the main
-/// script) is otherwise found only when the main script runs: a round trip after everything
-/// else, on the way to hydration. Preloaded, it arrives with the main script and module.
-/// (Leptos adds the same link on pages that preload a chunk; the browser fetches it once.)
-#[component]
-fn SplitLoaderPreload() -> impl IntoView {
-    let manifest = use_context::<leptos::WasmSplitManifest>()?;
-    let href = manifest
-        .0
-        .try_read_value()
-        .map(|m| format!("{}/{}", m.0, m.2))?;
-    Some(view! { <link rel="modulepreload" href=href /> })
 }
 
 /// Scripts only with this response's nonce (Leptos puts it on its hydration scripts), no inline

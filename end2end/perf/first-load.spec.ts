@@ -8,14 +8,13 @@ import { test, expect, unique, ROOT, apiAs, watch } from "../tests/fixtures";
 // (end2end/run.sh); skipped with SKIP_PERF=1.
 
 const THROTTLE = { cpu: 4, latencyMs: 40, bitsPerSecond: 10_000_000 };
-// Issue 12 asks for 250 KB / 1.0 s / 1.5 s. Each page is loaded cold three times and judged by
-// the median: a single throttled load on a shared 2-core machine varies by a few hundred
-// milliseconds. Sign-in hydrates in 0.8-1.0 s here (a cold renderer alone takes 0.25-0.35 s
-// to show a plain-text page under the same throttling, printed as the floor), too close to
-// 1.0 s for a test that must not flake: its budget is 1.2 s until the main module shrinks.
+// Issue 12's budget. Each page is loaded cold three times and judged by the median: a single
+// throttled load on a shared 2-core machine varies by a few hundred milliseconds. The floor
+// printed beside the figures is a cold renderer showing a plain-text answer under the same
+// throttling.
 const BUDGET = {
   loginTransferBytes: 250_000,
-  loginHydratedMs: 1_200,
+  loginHydratedMs: 1_000,
   listHydratedMs: 1_500,
 };
 const RUNS = 3;
@@ -121,10 +120,19 @@ test("first load: sign-in and the channel list within budget, the wizard loads o
   const root = await apiAs(ROOT.username, ROOT.password);
   const created = await root.post("/api/create_tenant", { form: { name: tenant, admin_username: admin, admin_password: password } });
   expect(created.status(), await created.text()).toBe(200);
-  await root.dispose();
   execFileSync(process.env.SWITCHBOARD_BIN!, ["seed-demo", "--tenant", tenant, "--channels", "100"], {
     env: { ...process.env, DATABASE_URL: process.env.E2E_DATABASE_URL, RUST_LOG: "error" },
   });
+
+  // a page names the files every page needs in its headers, so they are fetched before the
+  // <head> is parsed
+  const head = await root.get("/login");
+  const link = head.headers()["link"] ?? "";
+  expect(link).toMatch(/\/pkg\/switchboard\.[\w-]+\.wasm>; rel=preload; as=fetch/);
+  // the chunk loader, a static import of the main script, would otherwise be found only when
+  // that script runs: a round trip after everything else
+  expect(link).toMatch(/\/pkg\/__wasm_split\.[\w-]+\.js>; rel=modulepreload/);
+  await root.dispose();
 
   // the floor: a cold renderer showing a plain-text answer (/healthz) under the same throttling
   const floors: number[] = [];
@@ -149,8 +157,6 @@ test("first load: sign-in and the channel list within budget, the wizard loads o
     const figures = await load(page, wire, "/login");
     report(`/login, cold load ${run}`, figures, wire, run === 1);
     await expect(page.getByLabel("Username")).toBeEditable();
-    // the chunk loader, a static import of the main script, is fetched beside it, not after it
-    await expect(page.locator('head link[rel="modulepreload"][href*="/__wasm_split."]')).toHaveCount(1);
     logins.push(figures);
     await context.close();
   }

@@ -162,6 +162,78 @@ pub async fn cache_policy(
     res
 }
 
+/// The files every page loads, as a `Link` header on pages: the browser starts fetching them as
+/// soon as the headers arrive, instead of once it has parsed the `<head>` (under a throttled
+/// CPU, well over 100 ms later). Made from `hash.txt`, so only for a build with hashed names.
+#[derive(Debug, Clone, Default)]
+pub struct PagePreloads(Option<HeaderValue>);
+
+impl PagePreloads {
+    /// From the contents of `hash.txt` (`js: …`, `wasm: …`, `css: …`, `split: …`), for files
+    /// named `{output_name}.{hash}.{ext}` (the split loader `__wasm_split.{hash}.js`) under
+    /// `pkg_url`. Attributes match the `<link>`s Leptos writes, so each file is fetched once.
+    pub fn from_hashes(hashes: &str, pkg_url: &str, output_name: &str) -> Self {
+        let hash = |key: &str| {
+            hashes.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                let v = v.trim();
+                let safe = !v.is_empty()
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                (k.trim() == key && safe).then(|| v.to_owned())
+            })
+        };
+        let mut links = Vec::new();
+        if let Some(h) = hash("css") {
+            links.push(format!(
+                "<{pkg_url}/{output_name}.{h}.css>; rel=preload; as=style"
+            ));
+        }
+        if let Some(h) = hash("js") {
+            links.push(format!(
+                "<{pkg_url}/{output_name}.{h}.js>; rel=modulepreload"
+            ));
+        }
+        if let Some(h) = hash("wasm") {
+            links.push(format!(
+                "<{pkg_url}/{output_name}.{h}.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"
+            ));
+        }
+        if let Some(h) = hash("split") {
+            links.push(format!(
+                "<{pkg_url}/__wasm_split.{h}.js>; rel=modulepreload"
+            ));
+        }
+        Self(
+            HeaderValue::from_str(&links.join(", "))
+                .ok()
+                .filter(|_| !links.is_empty()),
+        )
+    }
+
+    pub fn header(&self) -> Option<&HeaderValue> {
+        self.0.as_ref()
+    }
+}
+
+/// Middleware: the `Link` header of [`PagePreloads`] on every HTML answer.
+pub async fn preload_on_pages(
+    State(preloads): State<PagePreloads>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if let (true, Some(link)) = (html, preloads.header()) {
+        res.headers_mut().append(header::LINK, link.clone());
+    }
+    res
+}
+
 /// What `precompress` did, for its report.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Precompressed {
@@ -373,6 +445,70 @@ mod tests {
             settle_main_wasm(dir.path(), &hash_file, "app").expect("again"),
             None
         );
+    }
+
+    #[test]
+    fn pages_preload_the_files_hash_txt_names_and_nothing_else() {
+        let links = PagePreloads::from_hashes(
+            "js: JsHash_1\nwasm: Wasm-Hash\ncss: CssHash\nmanifest: M\nsplit: SplitHash\n",
+            "/pkg",
+            "app",
+        );
+        assert_eq!(
+            links.header().and_then(|v| v.to_str().ok()),
+            Some(
+                "</pkg/app.CssHash.css>; rel=preload; as=style, \
+                 </pkg/app.JsHash_1.js>; rel=modulepreload, \
+                 </pkg/app.Wasm-Hash.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin, \
+                 </pkg/__wasm_split.SplitHash.js>; rel=modulepreload"
+            )
+        );
+        // a hash that is not one (a hand-edited file) is left out rather than put in a header
+        let odd = PagePreloads::from_hashes("js: a>; rel=x\nwasm: ok\n", "/pkg", "app");
+        assert_eq!(
+            odd.header().and_then(|v| v.to_str().ok()),
+            Some(
+                "</pkg/app.ok.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"
+            )
+        );
+        assert!(
+            PagePreloads::from_hashes("", "/pkg", "app")
+                .header()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn only_html_answers_carry_the_preloads() {
+        use axum::{Router, middleware::from_fn_with_state, routing::get};
+        use tower::ServiceExt;
+        let preloads = PagePreloads::from_hashes("wasm: W\n", "/pkg", "app");
+        let app = Router::new()
+            .route("/page", get(|| async { axum::response::Html("<p>hi</p>") }))
+            .route("/json", get(|| async { axum::Json(1) }))
+            .layer(from_fn_with_state(preloads, preload_on_pages));
+        let get = |uri: &'static str| {
+            let app = app.clone();
+            async move {
+                app.oneshot(
+                    axum::http::Request::get(uri)
+                        .body(axum::body::Body::empty())
+                        .expect("request"),
+                )
+                .await
+                .expect("response")
+            }
+        };
+        let page = get("/page").await;
+        assert_eq!(
+            page.headers()
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok()),
+            Some(
+                "</pkg/app.W.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"
+            )
+        );
+        assert!(get("/json").await.headers().get(header::LINK).is_none());
     }
 
     #[test]
