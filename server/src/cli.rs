@@ -100,10 +100,7 @@ fn check_site(config: &Config) -> Result<(), CliError> {
     if !config.leptos.hash_files {
         return Ok(());
     }
-    let hash_file = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(&*config.leptos.hash_file)));
-    match hash_file {
+    match crate::http::assets::hash_file_path(&config.leptos) {
         Some(path) if path.is_file() => Ok(()),
         Some(path) => Err(CliError(format!(
             "this build names its files by their hash, but {} is missing: deploy the hash.txt that `cargo leptos build` wrote beside the binary (or set LEPTOS_HASH_FILES=false for a build without hashed names)",
@@ -187,9 +184,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             });
             let started = std::time::Instant::now();
             if config.leptos.hash_files {
-                let hash_file = std::env::current_exe()?
-                    .parent()
-                    .map(|d| d.join(&*config.leptos.hash_file))
+                let hash_file = crate::http::assets::hash_file_path(&config.leptos)
                     .ok_or_else(|| CliError("cannot tell where this binary is".into()))?;
                 if let Some(name) = crate::http::assets::settle_main_wasm(
                     &dir,

@@ -165,24 +165,6 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 /// (not for answers holding webhook secrets), origin check, client address, request bounds
 /// (in-flight cap, body limit, timeouts), session, page guard. The site's built files are
 /// served under `/pkg`, precompressed and cached by name.
-/// The `Link` preloads of every page, from the `hash.txt` beside the binary (a build with
-/// hashed names; the server refuses to start without it). None otherwise.
-fn page_preloads(options: &leptos::config::LeptosOptions) -> crate::http::assets::PagePreloads {
-    let hashes = options
-        .hash_files
-        .then(|| std::env::current_exe().ok())
-        .flatten()
-        .and_then(|exe| exe.parent().map(|d| d.join(&*options.hash_file)))
-        .and_then(|path| std::fs::read_to_string(path).ok());
-    hashes.map_or_else(Default::default, |h| {
-        crate::http::assets::PagePreloads::from_hashes(
-            &h,
-            &format!("/{}", options.site_pkg_dir),
-            &options.output_name,
-        )
-    })
-}
-
 pub fn build_router(state: AppState, config: &Config) -> Router {
     let options = state.leptos_options.clone();
     let routes = route_list();
@@ -234,7 +216,7 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
         >(context, shell))
         .layer(from_fn_with_state(state.clone(), page_guard))
         .layer(from_fn_with_state(
-            page_preloads(&options),
+            crate::http::assets::PagePreloads::load(&options),
             crate::http::assets::preload_on_pages,
         ))
         .layer(sessions)

@@ -12,6 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine;
+use leptos::config::LeptosOptions;
 use md5::{Digest, Md5};
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
@@ -162,6 +163,21 @@ pub async fn cache_policy(
     res
 }
 
+/// `hash.txt`, which cargo-leptos writes beside the binary of a build with hashed names.
+pub fn hash_file_path(options: &LeptosOptions) -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    Some(exe.parent()?.join(&*options.hash_file))
+}
+
+/// One entry of `hash.txt` (`wasm: …`), non-empty.
+fn hash_entry<'a>(hashes: &'a str, key: &str) -> Option<&'a str> {
+    hashes.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        let v = v.trim();
+        (k.trim() == key && !v.is_empty()).then_some(v)
+    })
+}
+
 /// The files every page loads, as a `Link` header on pages: the browser starts fetching them as
 /// soon as the headers arrive, instead of once it has parsed the `<head>` (under a throttled
 /// CPU, well over 100 ms later). Made from `hash.txt`, so only for a build with hashed names.
@@ -173,42 +189,48 @@ impl PagePreloads {
     /// named `{output_name}.{hash}.{ext}` (the split loader `__wasm_split.{hash}.js`) under
     /// `pkg_url`. Attributes match the `<link>`s Leptos writes, so each file is fetched once.
     pub fn from_hashes(hashes: &str, pkg_url: &str, output_name: &str) -> Self {
-        let hash = |key: &str| {
-            hashes.lines().find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                let v = v.trim();
-                let safe = !v.is_empty()
-                    && v.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-                (k.trim() == key && safe).then(|| v.to_owned())
+        let files = [
+            ("css", output_name, "css", "rel=preload; as=style"),
+            ("js", output_name, "js", "rel=modulepreload"),
+            (
+                "wasm",
+                output_name,
+                "wasm",
+                "rel=preload; as=fetch; type=\"application/wasm\"; crossorigin",
+            ),
+            ("split", "__wasm_split", "js", "rel=modulepreload"),
+        ];
+        let links: Vec<String> = files
+            .into_iter()
+            .filter_map(|(key, stem, ext, attrs)| {
+                let h = hash_entry(hashes, key).filter(|h| {
+                    h.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                })?;
+                Some(format!("<{pkg_url}/{stem}.{h}.{ext}>; {attrs}"))
             })
-        };
-        let mut links = Vec::new();
-        if let Some(h) = hash("css") {
-            links.push(format!(
-                "<{pkg_url}/{output_name}.{h}.css>; rel=preload; as=style"
-            ));
-        }
-        if let Some(h) = hash("js") {
-            links.push(format!(
-                "<{pkg_url}/{output_name}.{h}.js>; rel=modulepreload"
-            ));
-        }
-        if let Some(h) = hash("wasm") {
-            links.push(format!(
-                "<{pkg_url}/{output_name}.{h}.wasm>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"
-            ));
-        }
-        if let Some(h) = hash("split") {
-            links.push(format!(
-                "<{pkg_url}/__wasm_split.{h}.js>; rel=modulepreload"
-            ));
-        }
+            .collect();
         Self(
             HeaderValue::from_str(&links.join(", "))
                 .ok()
                 .filter(|_| !links.is_empty()),
         )
+    }
+
+    /// From the `hash.txt` of this binary's build; none for a build without hashed names.
+    pub fn load(options: &LeptosOptions) -> Self {
+        let hashes = options
+            .hash_files
+            .then(|| hash_file_path(options))
+            .flatten()
+            .and_then(|path| std::fs::read_to_string(path).ok());
+        hashes.map_or_else(Self::default, |h| {
+            Self::from_hashes(
+                &h,
+                &format!("/{}", options.site_pkg_dir),
+                &options.output_name,
+            )
+        })
     }
 
     pub fn header(&self) -> Option<&HeaderValue> {
@@ -320,10 +342,7 @@ pub fn settle_main_wasm(
         move |e: io::Error| io::Error::new(e.kind(), format!("{path}: {e}"))
     };
     let hashes = std::fs::read_to_string(hash_file).map_err(at(hash_file))?;
-    let Some(old) = hashes
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("wasm:").map(|h| h.trim().to_owned()))
-    else {
+    let Some(old) = hash_entry(&hashes, "wasm") else {
         return Ok(None);
     };
     let old_path = pkg.join(format!("{output_name}.{old}.wasm"));
