@@ -740,3 +740,93 @@ async fn a_csv_export_stops_at_its_cap() {
     // the header and exactly `cap` entries, though more are stored
     assert_eq!(body.matches("\r\n").count() as u64, cap + 1);
 }
+
+/// Splits a `.csv` line as a spreadsheet does with separator `sep`: quotes count only at the
+/// start of a cell.
+fn spreadsheet_cells(line: &str, sep: char) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cell = String::new();
+    let (mut quoted, mut start) = (false, true);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if start && c == '"' {
+            (quoted, start) = (true, false);
+            continue;
+        }
+        start = false;
+        if quoted {
+            match (c, chars.peek()) {
+                ('"', Some('"')) => {
+                    chars.next();
+                    cell.push('"');
+                }
+                ('"', _) => quoted = false,
+                _ => cell.push(c),
+            }
+        } else if c == sep {
+            out.push(std::mem::take(&mut cell));
+            start = true;
+        } else {
+            cell.push(c);
+        }
+    }
+    out.push(cell);
+    out
+}
+
+/// Names a user typed with `;`, `,` and tabs before formula starts: whether a spreadsheet
+/// reads the `.csv` with `,` (as written) or with `;` (Excel in many European locales) or
+/// tabs, no cell starts with `= + - @` (or a tab or carriage return).
+#[tokio::test]
+async fn the_audit_csv_has_no_formula_whichever_separator_it_is_read_with() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
+        .await;
+    let a = app.session("alpha-admin", "alpha-password").await;
+    let pem = include_bytes!("fixtures/infobip.pem").to_vec();
+    for name in [
+        "h2;=1+1",
+        "x, @SUM(1)",
+        "t;\t-2+3",
+        "q;\"+cmd|' /C calc'!A0",
+    ] {
+        let r = app
+            .upload_certificate(&a, name, "trust", pem.clone(), "")
+            .await;
+        assert_eq!(r.status, 200, "{name}: {}", r.body);
+    }
+    let r = app
+        .call(
+            "create_ou",
+            &[("name", "North; =HYPERLINK(1)"), ("parent_id", "")],
+            Some(&a),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let res = app
+        .http
+        .get(format!("{}/config/audit.csv", app.base))
+        .header("Cookie", &a)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("h2;'=1+1"), "{body}");
+    // line breaks inside quoted fields: the lines as a reader of each separator sees them
+    let mut read = 0;
+    for sep in [',', ';', '\t'] {
+        for line in body.trim_start_matches('\u{FEFF}').split(['\n', '\r']) {
+            for cell in spreadsheet_cells(line, sep) {
+                read += 1;
+                let shown = cell.trim_start_matches(' ');
+                assert!(
+                    !shown.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "read with {sep:?}: the cell {cell:?} of {line:?}"
+                );
+            }
+        }
+    }
+    assert!(read > 30, "{read}");
+}

@@ -452,15 +452,41 @@ fn encode(v: &str) -> String {
     out
 }
 
-/// One `.csv` field: quoted when it needs to be, and a leading `= + - @` (or tab / CR) made
-/// harmless so a spreadsheet never evaluates text a user typed as a formula.
+/// Characters after which a spreadsheet may start a new cell, whichever separator it reads
+/// the file with (`,` here, but `;` in many European locales, a tab, a line break).
+const CELL_BREAKS: [char; 5] = [',', ';', '\t', '\n', '\r'];
+/// What a cell must not start with: a spreadsheet would run it as a formula (a tab or carriage
+/// return in front is skipped by some).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Text a user typed, made harmless in a spreadsheet however it splits the line into cells: a
+/// formula start at the beginning of the text, or after any character that can end a cell
+/// (spaces and quotes between skipped), gets a `'` in front.
+pub fn formula_safe(v: &str) -> String {
+    let mut out = String::with_capacity(v.len() + 1);
+    let mut at_cell_start = true;
+    for c in v.chars() {
+        if at_cell_start && FORMULA_STARTS.contains(&c) {
+            out.push('\'');
+        }
+        out.push(c);
+        if CELL_BREAKS.contains(&c) {
+            at_cell_start = true;
+        } else if c != ' ' && c != '"' {
+            // spaces, and quotes (a reader may take them as its own and drop them), leave
+            // the next character at the start of the cell
+            at_cell_start = false;
+        }
+    }
+    out
+}
+
+/// One `.csv` field: formula-safe (`formula_safe`), and quoted when it holds a quote or
+/// anything that may separate cells or lines (`,`, `;`, tab, line breaks), so a spreadsheet
+/// reading it with `,` or `;` keeps it one cell.
 pub fn csv_field(v: &str) -> String {
-    let guarded = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
-    } else {
-        v.to_owned()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
+    let guarded = formula_safe(v);
+    if guarded.contains(['"']) || guarded.contains(CELL_BREAKS) {
         format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
         guarded
@@ -609,5 +635,80 @@ mod tests {
         assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(csv_field("-1"), "'-1");
         assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
+        // every separator a spreadsheet may read the line with makes the field quoted
+        assert_eq!(csv_field("a;b"), "\"a;b\"");
+        assert_eq!(csv_field("a\tb"), "\"a\tb\"");
+        // a formula start after any possible cell break, spaces between or not
+        assert_eq!(csv_field("h2;=1+1"), "\"h2;'=1+1\"");
+        assert_eq!(csv_field("a; @SUM(1)"), "\"a; '@SUM(1)\"");
+        assert_eq!(csv_field("x,+1"), "\"x,'+1\"");
+        assert_eq!(csv_field("x;\t=1"), "\"x;'\t'=1\"");
+        assert_eq!(
+            csv_field("Name: a → b; Kind: -"),
+            "\"Name: a → b; Kind: -\""
+        );
+        assert_eq!(
+            csv_field("08:00-12:00"),
+            "08:00-12:00",
+            "a dash inside a cell is text"
+        );
+        assert_eq!(csv_field(";\"+"), "\";\"\"'+\"");
+    }
+
+    /// Splits a CSV line the way a spreadsheet does with separator `sep`: quotes only count at
+    /// the start of a cell.
+    fn cells(line: &str, sep: char) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cell = String::new();
+        let mut quoted = false;
+        let mut start = true;
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            if start && c == '"' {
+                quoted = true;
+                start = false;
+                continue;
+            }
+            start = false;
+            if quoted {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        chars.next();
+                        cell.push('"');
+                    } else {
+                        quoted = false;
+                    }
+                } else {
+                    cell.push(c);
+                }
+            } else if c == sep || c == '\n' || c == '\r' {
+                out.push(std::mem::take(&mut cell));
+                start = true;
+            } else {
+                cell.push(c);
+            }
+        }
+        out.push(cell);
+        out
+    }
+
+    proptest::proptest! {
+        /// Whatever a user types, a line of such fields read with `,`, `;` or a tab as the
+        /// separator has no cell a spreadsheet would run as a formula.
+        #[test]
+        fn no_cell_of_a_line_starts_a_formula(
+            fields in proptest::collection::vec("[=+@a-c;,\t\r\n \"'-]{0,12}", 1..5)
+        ) {
+            let line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+            for sep in [',', ';', '\t'] {
+                for cell in cells(&line, sep) {
+                    let trimmed = cell.trim_start_matches(' ');
+                    proptest::prop_assert!(
+                        !trimmed.starts_with(FORMULA_STARTS),
+                        "{cell:?} of {line:?} read with {sep:?}"
+                    );
+                }
+            }
+        }
     }
 }
