@@ -933,3 +933,63 @@ async fn an_answer_is_read_up_to_one_mib_and_no_further() {
     assert!(summary.starts_with("Connected. ("), "{summary}");
     assert!(!summary.contains("Beyond the cut"), "{summary}");
 }
+
+/// An IPv6 address that carries a link-local (cloud metadata) IPv4 address inside — NAT64,
+/// 6to4, IPv4-compatible, Teredo — is never called, even where private addresses are allowed.
+#[tokio::test]
+async fn embedded_metadata_addresses_are_never_called() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let id = app
+        .create_tenant(&root, "Embedded", "embedded-admin", "embedded-password")
+        .await;
+    let cookie = app.session("embedded-admin", "embedded-password").await;
+    let queue = app
+        .call(
+            "create_skill_queue",
+            &[("name", "Care"), ("access_code", "1")],
+            Some(&cookie),
+        )
+        .await
+        .json()
+        .as_i64()
+        .unwrap()
+        .to_string();
+    for (i, host) in [
+        "[64:ff9b::a9fe:a9fe]",
+        "[64:ff9b:1::a9fe:a9fe]",
+        "[2002:a9fe:a9fe::1]",
+        "[::a9fe:a9fe]",
+        "[2001:0:a9fe:a9fe::1]",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let prefix = format!("https://{host}:8443");
+        let scope = id.to_string();
+        let r = app
+            .call(
+                "add_trust_prefix",
+                &[
+                    ("prefix", prefix.as_str()),
+                    ("scope", scope.as_str()),
+                    ("allow_private", "on"),
+                ],
+                Some(&root),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{host}: {}", r.body);
+        let draft = with(
+            base(&queue, &format!("wa_embedded_{i}")),
+            json!({"provider": "infobip", "phone_number": "+4915112345678", "username": "acme", "password": "p",
+                   "base_url": prefix, "account_key": "k", "webhook_password": "infobip-hook-1"}),
+        );
+        let channel = channel(&app, &cookie, draft).await;
+        let r = test_connection(&app, &cookie, channel).await;
+        assert_eq!(r["ok"], false, "{host}: {r}");
+        assert!(
+            r["summary"].as_str().unwrap().contains("never called"),
+            "{host}: {r}"
+        );
+    }
+}

@@ -17,7 +17,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use url::Url;
@@ -153,6 +153,49 @@ impl Reply {
     }
 }
 
+/// The IPv4 addresses an IPv6 address carries inside it, by every form that reaches an IPv4
+/// host: IPv4-mapped `::ffff:0:0/96` and IPv4-compatible `::/96` (the last 32 bits), NAT64
+/// `64:ff9b::/96` (the last 32 bits) and the local-use NAT64 prefix `64:ff9b:1::/48` (at each
+/// place RFC 6052 allows for its /48 to /96 lengths), 6to4 `2002::/16` (bits 16 to 47), Teredo
+/// `2001::/32` (the server, bits 32 to 63, and the client, the last 32 bits inverted) and
+/// ISATAP (an interface id of `0:5efe` or `200:5efe` before the last 32 bits).
+pub fn embedded_ipv4(v6: Ipv6Addr) -> Vec<Ipv4Addr> {
+    let o = v6.octets();
+    let s = v6.segments();
+    let v4 = |b: [u8; 4]| Ipv4Addr::from(b);
+    let last = v4([o[12], o[13], o[14], o[15]]);
+    let mut out = Vec::new();
+    if s[0..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0) {
+        // ::1 and :: are not IPv4 addresses (judged as themselves)
+        if !(s[5] == 0 && s[6] == 0) {
+            out.push(last);
+        }
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b {
+        if s[2..6] == [0, 0, 0, 0] {
+            out.push(last);
+        }
+        if s[2] == 1 {
+            // RFC 6052 §2.2: the IPv4 address around the reserved octet 8 (bits 64 to 71)
+            out.push(v4([o[6], o[7], o[9], o[10]])); // /48
+            out.push(v4([o[7], o[9], o[10], o[11]])); // /56
+            out.push(v4([o[9], o[10], o[11], o[12]])); // /64
+            out.push(last); // /96
+        }
+    }
+    if s[0] == 0x2002 {
+        out.push(v4([o[2], o[3], o[4], o[5]]));
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        out.push(v4([o[4], o[5], o[6], o[7]]));
+        out.push(v4([!o[12], !o[13], !o[14], !o[15]]));
+    }
+    if (s[4] == 0 || s[4] == 0x0200) && s[5] == 0x5efe {
+        out.push(last);
+    }
+    out
+}
+
 /// Addresses a call may reach only with the trustlist entry's permission.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
@@ -174,9 +217,6 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || o[0] >= 240
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private(IpAddr::V4(v4));
-            }
             let s = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
@@ -185,17 +225,21 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || (s[0] & 0xFE00) == 0xFC00
                 || (s[0] & 0xFFC0) == 0xFE80
                 || (s[0] & 0xFFC0) == 0xFEC0
-                // IPv4-compatible ::/96, NAT64 64:ff9b::/96 and local NAT64 64:ff9b:1::/48,
-                // 6to4 2002::/16 (an IPv4 address inside) may reach inside
+                // the translation and tunnel forms (an IPv4 address inside) may reach inside,
+                // whichever IPv4 address they carry: IPv4-compatible ::/96, NAT64 64:ff9b::/96
+                // and local NAT64 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32
                 || (s[0..6] == [0, 0, 0, 0, 0, 0])
                 || (s[0] == 0x64 && s[1] == 0xff9b)
                 || s[0] == 0x2002
+                || (s[0] == 0x2001 && s[1] == 0)
+                || embedded_ipv4(v6).into_iter().any(|v4| is_private(IpAddr::V4(v4)))
         }
     }
 }
 
 /// Addresses no call reaches, whatever the trustlist says: link-local (where cloud metadata
-/// services answer), unspecified, broadcast and multicast.
+/// services answer), unspecified, broadcast and multicast — also when an IPv6 address carries
+/// such an IPv4 address inside (`embedded_ipv4`).
 pub fn is_never_allowed(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -205,12 +249,14 @@ pub fn is_never_allowed(ip: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.octets()[0] == 0
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_never_allowed(IpAddr::V4(v4)),
-            None => {
-                v6.is_unspecified() || v6.is_multicast() || (v6.segments()[0] & 0xFFC0) == 0xFE80
-            }
-        },
+        IpAddr::V6(v6) => {
+            v6.is_unspecified()
+                || v6.is_multicast()
+                || (v6.segments()[0] & 0xFFC0) == 0xFE80
+                || embedded_ipv4(v6)
+                    .into_iter()
+                    .any(|v4| is_never_allowed(IpAddr::V4(v4)))
+        }
     }
 }
 
@@ -580,6 +626,47 @@ mod tests {
         for ip in ["127.0.0.1", "10.1.2.3", "::1", "fd00::1", "8.8.8.8"] {
             assert!(!is_never_allowed(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn an_ipv6_address_is_judged_by_the_ipv4_address_inside_it_too() {
+        // 169.254.169.254 (cloud metadata) = a9fe:a9fe, 0.0.0.0, 224.0.0.1 = e000:1
+        for ip in [
+            "::ffff:169.254.169.254",
+            "::169.254.169.254",
+            "64:ff9b::169.254.169.254",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a9fe:a9fe",
+            // 64:ff9b:1::/48 with the IPv4 address where a /48, /56 or /64 prefix puts it
+            "64:ff9b:1:a9fe:a9:fe00::",
+            "64:ff9b:1:a9:fe:a9fe::",
+            "64:ff9b:1:0:a9:fea9:fe00:0",
+            "2002:a9fe:a9fe::1",
+            "2002:e000:1::1",
+            // Teredo: server 169.254.169.254, or client 169.254.169.254 (inverted bits)
+            "2001:0:a9fe:a9fe::1",
+            "2001:0:4136:e378:8000:63bf:5601:5601",
+            // ISATAP
+            "2001:db8::5efe:a9fe:a9fe",
+            "2001:db8::200:5efe:a9fe:a9fe",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(is_never_allowed(ip), "{ip}");
+            assert!(is_private(ip), "{ip}");
+        }
+        // the same forms of a public address are not refused outright (they are private:
+        // they may reach inside)
+        for ip in ["64:ff9b::8.8.8.8", "2002:808:808::1", "2001:0:808:808::1"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!is_never_allowed(ip), "{ip}");
+            assert!(is_private(ip), "{ip}");
+        }
+        // a private IPv4 address inside an otherwise public-looking form is private
+        assert!(is_private("2001:db8::5efe:a00:1".parse().unwrap()));
+        // plain global IPv6 addresses carry nothing
+        assert!(embedded_ipv4("2606:4700::1111".parse().unwrap()).is_empty());
+        assert!(embedded_ipv4("::1".parse().unwrap()).is_empty());
+        assert!(embedded_ipv4("::".parse().unwrap()).is_empty());
     }
 
     #[tokio::test]
