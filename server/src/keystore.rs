@@ -6,15 +6,20 @@
 //! A keystore is untrusted input whose parsers allocate what its headers declare and derive
 //! keys as often as it asks: `inspect` runs in a child process (`switchboard inspect-keystore`)
 //! with limits on its CPU time and memory, so a file made to exhaust the parser costs the
-//! server a bounded moment of one core and nothing of its own memory (`isolated`).
+//! server a bounded moment of one core and nothing of its own memory (`Inspectors::inspect`).
+//! A PKCS#12 file that declares more key derivation than any real keystore needs is refused
+//! before any is done (`pbe_work`). The inspections are shared fairly: one at a time per
+//! tenant space, two at once in all, the tenant spaces taking turns; a tenant space whose files
+//! keep ending "too costly" waits before its next one, and only it.
 
 use base64::Engine;
 use rustls_pki_types::pem::{PemObject, SectionKind};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 /// The largest certificate or keystore file.
@@ -28,6 +33,17 @@ const INSPECT_WAIT: Duration = Duration::from_secs(8);
 const INSPECT_RUN: Duration = Duration::from_secs(CHILD_CPU_SECS + 3);
 /// The most certificates one file may hold.
 pub const MAX_CERTIFICATES: usize = 16;
+/// Key derivation rounds a PKCS#12 file may declare in all (its MAC's and every encrypted
+/// part's): keytool writes 10,000 per part, OpenSSL 2,048; a file asking for more is refused
+/// before one round is run.
+pub const MAX_PBE_ITERATIONS: u64 = 2_000_000;
+/// Inspections running at once, all tenant spaces together (each a child process).
+const INSPECTORS: usize = 2;
+/// "Too costly" results in a row after which a tenant space waits before its next inspection.
+const STRIKES_BEFORE_PAUSE: u32 = 3;
+/// The first pause, doubled for every further "too costly" result, up to `LONGEST_PAUSE`.
+const FIRST_PAUSE: Duration = Duration::from_secs(15);
+const LONGEST_PAUSE: Duration = Duration::from_secs(10 * 60);
 
 /// A private key as a file held it (PKCS#8, or the older RSA / EC forms of PEM files).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +170,10 @@ pub enum InspectError {
     TooCostly,
     #[error("Too many certificates are being read right now. Try again in a moment.")]
     Busy,
+    #[error(
+        "The last files uploaded in this tenant space were too costly to read: certificate uploads here are paused for {seconds} more seconds."
+    )]
+    Paused { seconds: u64 },
 }
 
 const JKS_MAGIC: [u8; 4] = [0xFE, 0xED, 0xFE, 0xED];
@@ -343,6 +363,9 @@ fn jks_bundle(bytes: &[u8], password: &str) -> Result<Bundle, InspectError> {
 
 fn p12_bundle(bytes: &[u8], password: &str) -> Result<Bundle, InspectError> {
     use p12_keystore::error::Error;
+    if pbe_work(bytes) > MAX_PBE_ITERATIONS {
+        return Err(InspectError::TooCostly);
+    }
     let archive = match p12_keystore::Pkcs12Archive::from_pkcs12(bytes, password) {
         Ok(a) => a,
         Err(Error::MacError(_) | Error::UnpadError | Error::Pkcs5Error(_))
@@ -369,6 +392,117 @@ fn p12_bundle(bytes: &[u8], password: &str) -> Result<Bundle, InspectError> {
         der: k.key.as_der().to_vec(),
     });
     Ok(Bundle { certificates, key })
+}
+
+/// The key derivation rounds `bytes` (a PKCS#12 file) declares: the iteration count of every
+/// password-based algorithm it names (PBKDF2 and the PKCS#5 v1 and PKCS#12 schemes; the
+/// PKCS#12 one derives a key and an IV, so twice) and of its MAC, wherever they are — also
+/// inside the octet strings that carry its parts. What is encrypted cannot be seen before it
+/// is decrypted: the child's CPU limit bounds that. A structure too deep or too large to walk
+/// counts as too costly (`u64::MAX`).
+pub fn pbe_work(bytes: &[u8]) -> u64 {
+    use x509_parser::asn1_rs::{Any, Class, FromBer, Tag};
+    /// OID prefixes (DER content): pkcs-5 (PBES1, PBES2, PBKDF2) and pkcs-12 PBE ids.
+    const PKCS5: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x05];
+    const PKCS12_PBE: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x0C, 0x01];
+    const MAX_NODES: usize = 100_000;
+    const MAX_DEPTH: usize = 48;
+
+    struct Walk {
+        work: u64,
+        nodes: usize,
+    }
+
+    fn children(data: &[u8]) -> Vec<Any<'_>> {
+        let mut out = Vec::new();
+        let mut rest = data;
+        while !rest.is_empty() {
+            match Any::from_ber(rest) {
+                Ok((r, any)) => {
+                    out.push(any);
+                    rest = r;
+                }
+                Err(_) => break,
+            }
+        }
+        out
+    }
+
+    fn integer(any: &Any<'_>) -> u64 {
+        any.data.iter().fold(0u64, |n, b| {
+            n.saturating_mul(256).saturating_add(u64::from(*b))
+        })
+    }
+
+    fn is(any: &Any<'_>, tag: Tag) -> bool {
+        any.header.class() == Class::Universal && any.header.tag() == tag
+    }
+
+    fn walk(any: &Any<'_>, depth: usize, w: &mut Walk) -> Result<(), ()> {
+        w.nodes += 1;
+        if w.nodes > MAX_NODES || depth > MAX_DEPTH {
+            return Err(());
+        }
+        if is(any, Tag::OctetString) && !any.header.is_constructed() {
+            // a part carried as DER inside an octet string
+            if let Ok((rest, inner)) = Any::from_ber(any.data)
+                && rest.is_empty()
+                && is(&inner, Tag::Sequence)
+            {
+                walk(&inner, depth + 1, w)?;
+            }
+            return Ok(());
+        }
+        if !any.header.is_constructed() {
+            return Ok(());
+        }
+        let kids = children(any.data);
+        if is(any, Tag::Sequence) {
+            match kids.as_slice() {
+                // AlgorithmIdentifier { pbe OID, { salt, iterations, … } }
+                [oid, params, ..]
+                    if is(oid, Tag::Oid)
+                        && (oid.data.starts_with(PKCS5) || oid.data.starts_with(PKCS12_PBE)) =>
+                {
+                    let inner = children(params.data);
+                    if let [salt, count, ..] = inner.as_slice()
+                        && is(salt, Tag::OctetString)
+                        && is(count, Tag::Integer)
+                    {
+                        let rounds = integer(count);
+                        let times = if oid.data.starts_with(PKCS12_PBE) {
+                            2
+                        } else {
+                            1
+                        };
+                        w.work = w.work.saturating_add(rounds.saturating_mul(times));
+                    }
+                }
+                // MacData { DigestInfo, salt, iterations }
+                [digest, salt, count]
+                    if is(digest, Tag::Sequence)
+                        && is(salt, Tag::OctetString)
+                        && is(count, Tag::Integer) =>
+                {
+                    w.work = w.work.saturating_add(integer(count));
+                }
+                _ => {}
+            }
+        }
+        for kid in &kids {
+            walk(kid, depth + 1, w)?;
+        }
+        Ok(())
+    }
+
+    let mut w = Walk { work: 0, nodes: 0 };
+    match Any::from_ber(bytes) {
+        Ok((_, top)) => match walk(&top, 0, &mut w) {
+            Ok(()) => w.work,
+            Err(()) => u64::MAX,
+        },
+        Err(_) => 0,
+    }
 }
 
 fn dedup(certificates: &mut Vec<Vec<u8>>) {
@@ -430,22 +564,140 @@ pub fn child_main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
 
-/// Inspections running at once (each a child process).
-fn inspectors() -> &'static Arc<Semaphore> {
-    static INSPECTORS: OnceLock<Arc<Semaphore>> = OnceLock::new();
-    INSPECTORS.get_or_init(|| Arc::new(Semaphore::new(2)))
+/// A tenant space's place in the inspections: its turn (one inspection at a time) and its
+/// recent "too costly" results.
+struct Lane {
+    turn: Arc<Semaphore>,
+    strikes: u32,
+    paused_until: Option<Instant>,
+}
+
+impl Lane {
+    /// Whole seconds of the tenant space's pause still to wait, if it is paused.
+    fn pause_left(&self) -> Option<u64> {
+        let left = self.paused_until?.checked_duration_since(Instant::now())?;
+        Some(left.as_secs().max(1))
+    }
+}
+
+/// The keystore inspections of one server: at most `INSPECTORS` child processes at once, one
+/// per tenant space. A tenant space waits for its own turn first, so at most one of its uploads
+/// is ever queued for a child process: the queue for those (first come, first served) holds
+/// each tenant space at most once, and the tenant spaces take turns.
+pub struct Inspectors {
+    exe: PathBuf,
+    all: Arc<Semaphore>,
+    lanes: Mutex<HashMap<i64, Lane>>,
+}
+
+impl Inspectors {
+    /// Inspections with `exe` (this program, see `inspector_exe`).
+    pub fn new(exe: PathBuf) -> Self {
+        Self {
+            exe,
+            all: Arc::new(Semaphore::new(INSPECTORS)),
+            lanes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lanes(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Lane>> {
+        self.lanes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn paused(&self, tenant: i64) -> Result<(), InspectError> {
+        match self.lanes().get(&tenant).and_then(Lane::pause_left) {
+            Some(seconds) => Err(InspectError::Paused { seconds }),
+            None => Ok(()),
+        }
+    }
+
+    /// What `bytes` holds, read in a child process in `tenant`'s turn.
+    pub async fn inspect(
+        &self,
+        tenant: i64,
+        bytes: &[u8],
+        password: &str,
+    ) -> Result<Bundle, InspectError> {
+        let turn = {
+            let mut lanes = self.lanes();
+            let lane = lanes.entry(tenant).or_insert_with(|| Lane {
+                turn: Arc::new(Semaphore::new(1)),
+                strikes: 0,
+                paused_until: None,
+            });
+            if let Some(seconds) = lane.pause_left() {
+                return Err(InspectError::Paused { seconds });
+            }
+            lane.turn.clone()
+        };
+        let started = Instant::now();
+        let outcome = async {
+            let _mine = tokio::time::timeout(INSPECT_WAIT, turn.acquire_owned())
+                .await
+                .map_err(|_| InspectError::Busy)?
+                .map_err(|_| InspectError::Busy)?;
+            // the files before this one in the tenant space's line may have paused it
+            self.paused(tenant)?;
+            let left = INSPECT_WAIT.saturating_sub(started.elapsed());
+            let _child = tokio::time::timeout(left, self.all.clone().acquire_owned())
+                .await
+                .map_err(|_| InspectError::Busy)?
+                .map_err(|_| InspectError::Busy)?;
+            isolated(&self.exe, bytes, password).await
+        }
+        .await;
+        self.record(tenant, &outcome);
+        outcome
+    }
+
+    /// Counts a "too costly" result against the tenant space (a pause after a few in a row);
+    /// any other answer clears its record.
+    fn record(&self, tenant: i64, outcome: &Result<Bundle, InspectError>) {
+        let mut lanes = self.lanes();
+        let Some(lane) = lanes.get_mut(&tenant) else {
+            return;
+        };
+        match outcome {
+            Err(InspectError::TooCostly) => {
+                lane.strikes += 1;
+                if lane.strikes >= STRIKES_BEFORE_PAUSE {
+                    let doublings = (lane.strikes - STRIKES_BEFORE_PAUSE).min(16);
+                    let pause = FIRST_PAUSE
+                        .saturating_mul(1 << doublings)
+                        .min(LONGEST_PAUSE);
+                    lane.paused_until = Some(Instant::now() + pause);
+                    tracing::warn!(
+                        tenant_id = tenant,
+                        strikes = lane.strikes,
+                        pause_secs = pause.as_secs(),
+                        "certificate files too costly to read: this tenant space waits"
+                    );
+                }
+            }
+            Err(InspectError::Busy) | Err(InspectError::Paused { .. }) => {}
+            _ => {
+                lane.strikes = 0;
+                lane.paused_until = None;
+            }
+        }
+        // a lane nobody uses and nothing holds against is not kept
+        let idle = lane.strikes == 0 && Arc::strong_count(&lane.turn) == 1;
+        if idle {
+            lanes.remove(&tenant);
+        }
+    }
+
+    /// Tenant spaces with a lane (in use, or with "too costly" results against them).
+    pub fn lanes_kept(&self) -> usize {
+        self.lanes().len()
+    }
 }
 
 /// `inspect` in a child process of `exe` (this program): a file that makes the parser run
-/// out of time or memory is refused, the server unharmed.
+/// out of time or memory is refused, the server unharmed. Takes no turn: see `Inspectors`.
 pub async fn isolated(exe: &Path, bytes: &[u8], password: &str) -> Result<Bundle, InspectError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let permit = tokio::time::timeout(INSPECT_WAIT, inspectors().clone().acquire_owned())
-        .await
-        .map_err(|_| InspectError::Busy)?
-        .map_err(|_| InspectError::Busy)?;
     let run = async {
-        let _permit = permit;
         let mut child = tokio::process::Command::new(exe)
             .arg("inspect-keystore")
             .env_clear()
@@ -563,6 +815,58 @@ mod tests {
             })
             .collect();
         assert_eq!(inspect(&many, ""), Err(InspectError::TooManyCertificates));
+    }
+
+    /// A PKCS#12 file of `keys` keys, each encrypted with `rounds` rounds, its MAC with `mac`.
+    fn p12(keys: u8, rounds: u32, mac: u32) -> Vec<u8> {
+        use p12_keystore::{KeyStore, KeyStoreEntry, PrivateKeyChain};
+        let mut ks = KeyStore::new();
+        for i in 0..keys {
+            let key = rcgen::KeyPair::generate().unwrap();
+            let cert = rcgen::CertificateParams::new(vec![format!("k{i}.test")])
+                .unwrap()
+                .self_signed(&key)
+                .unwrap();
+            let chain = PrivateKeyChain::new(
+                vec![i],
+                p12_keystore::PrivateKey::from_der(&key.serialize_der()).unwrap(),
+                [p12_keystore::Certificate::from_der(cert.der()).unwrap()],
+            );
+            ks.add_entry(&format!("k{i}"), KeyStoreEntry::PrivateKeyChain(chain));
+        }
+        ks.writer("pw")
+            .encryption_iterations(rounds)
+            .mac_iterations(mac)
+            .write()
+            .unwrap()
+    }
+
+    #[test]
+    fn the_key_derivation_a_pkcs12_file_declares_is_counted_before_any_is_done() {
+        // as keytool writes them: 10,000 rounds for the key, the certificates and the MAC
+        let usual = p12(1, 10_000, 10_000);
+        let work = pbe_work(&usual);
+        assert!((30_000..=60_000).contains(&work), "{work}");
+        assert_eq!(inspect(&usual, "pw").unwrap().certificates.len(), 1);
+        // many keys at a million rounds each: refused at once, before a round is run
+        let costly = p12(3, 700_000, 1);
+        assert!(
+            pbe_work(&costly) > MAX_PBE_ITERATIONS,
+            "{}",
+            pbe_work(&costly)
+        );
+        let started = std::time::Instant::now();
+        assert_eq!(inspect(&costly, "pw").unwrap_err(), InspectError::TooCostly);
+        assert!(
+            started.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            started.elapsed()
+        );
+        // a MAC alone can ask for too much
+        assert!(pbe_work(&p12(1, 1, 3_000_000)) > MAX_PBE_ITERATIONS);
+        // what is not DER declares nothing
+        assert_eq!(pbe_work(b"junk"), 0);
+        assert_eq!(pbe_work(&[]), 0);
     }
 
     #[test]

@@ -214,3 +214,108 @@ async fn certificates_are_tenant_scoped_and_for_tenant_admins_only() {
         0
     );
 }
+
+/// A certificate deleted while a channel is saved with it: one of the two wins, the other is
+/// told why in words (never a 500), and no channel ever names a certificate that is gone.
+#[tokio::test]
+async fn a_delete_racing_a_channel_save_leaves_no_channel_naming_a_deleted_certificate() {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use server::db::entities::{certificate, channel};
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("error")
+        .try_init();
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let made = app
+        .infobip_channel(&root, "Racing", "racing-admin", "racing-hook-1")
+        .await;
+    let cookie = made.cookie;
+    let queue = app
+        .call(
+            "create_skill_queue",
+            &[("name", "Race"), ("access_code", "2")],
+            Some(&cookie),
+        )
+        .await
+        .json()
+        .as_i64()
+        .unwrap()
+        .to_string();
+    const PAIRS: usize = 24;
+    let mut certs = Vec::new();
+    for i in 0..PAIRS {
+        let r = upload(
+            &app,
+            Some(&cookie),
+            &format!("race {i}"),
+            "authentication",
+            DER,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        certs.push(r.json().as_i64().unwrap().to_string());
+    }
+    let app = &app;
+    let outcomes = futures::future::join_all(certs.iter().enumerate().map(|(i, cert)| {
+        let (cookie, queue, cert) = (cookie.clone(), queue.clone(), cert.clone());
+        async move {
+            let draft = serde_json::json!({
+                "provider": "infobip", "name": format!("wa_race_{i}"), "phone_number": "+4915112345678",
+                "username": "u", "password": "p", "base_url": "https://api.infobip.com",
+                "account_key": "k", "webhook_password": "race-hook-1", "skill_queue_id": queue,
+                "auth_certificate_id": cert,
+                "workday": [{"start": "09:00", "end": "18:00"}],
+                "non_workday": [{"start": "09:00", "end": "18:00"}],
+            });
+            let save = app.call_json(
+                "create_channel",
+                serde_json::json!({ "draft": draft }),
+                Some(&cookie),
+            );
+            let form = [("id", cert.as_str())];
+            let delete = app.call("delete_certificate", &form, Some(&cookie));
+            let (save, delete) = tokio::join!(save, delete);
+            (save, delete)
+        }
+    }))
+    .await;
+    let (mut saved, mut deleted) = (0, 0);
+    for (save, delete) in outcomes {
+        assert_ne!(save.status, 500, "{}", save.body);
+        assert_ne!(delete.status, 500, "{}", delete.body);
+        match (save.status, delete.status) {
+            (200, 200) => panic!("both the save and the delete succeeded"),
+            (200, _) => {
+                saved += 1;
+                assert!(
+                    delete.body.contains("uses this certificate"),
+                    "{}",
+                    delete.body
+                );
+            }
+            (_, 200) => {
+                deleted += 1;
+                assert!(save.body.contains("Choose a certificate"), "{}", save.body);
+            }
+            other => panic!("neither succeeded: {other:?} {} {}", save.body, delete.body),
+        }
+    }
+    assert_eq!(saved + deleted, PAIRS);
+    eprintln!("{saved} saved first, {deleted} deleted first");
+    // whatever the order, every certificate a channel names is there
+    let db = &app.state.db.conn;
+    for c in channel::Entity::find().all(db).await.unwrap() {
+        if let Some(cert) = c.auth_certificate_id {
+            assert_eq!(
+                certificate::Entity::find()
+                    .filter(certificate::Column::Id.eq(cert))
+                    .count(db)
+                    .await
+                    .unwrap(),
+                1,
+                "{} names certificate {cert}, which is gone",
+                c.name
+            );
+        }
+    }
+}

@@ -334,3 +334,135 @@ fn the_inspector_stops_at_its_cpu_limit() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// A PKCS#12 keystore of one key whose parts each take `rounds` key derivation rounds.
+fn costly_p12(pki: &Pki, rounds: u32) -> Vec<u8> {
+    use p12_keystore::{KeyStore, KeyStoreEntry, PrivateKeyChain};
+    let leaf = pki.leaf("costly", &["costly.test"]);
+    let chain = PrivateKeyChain::new(
+        vec![1],
+        p12_keystore::PrivateKey::from_der(&leaf.key_der).unwrap(),
+        [p12_keystore::Certificate::from_der(&leaf.der).unwrap()],
+    );
+    let mut ks = KeyStore::new();
+    ks.add_entry("costly", KeyStoreEntry::PrivateKeyChain(chain));
+    ks.writer("pw")
+        .encryption_iterations(rounds)
+        .mac_iterations(1)
+        .write()
+        .unwrap()
+}
+
+/// One tenant space uploading many keystores that take the inspector seconds each does not
+/// keep another's certificate waiting: inspections are one at a time per tenant space, and
+/// the tenant spaces take turns for the two child processes.
+#[tokio::test]
+async fn a_flood_of_costly_keystores_does_not_keep_another_tenant_waiting() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
+        .await;
+    app.create_tenant(&root, "Beta", "beta-admin", "beta-password1")
+        .await;
+    let alpha = app.session("alpha-admin", "alpha-password").await;
+    let beta = app.session("beta-admin", "beta-password1").await;
+    let pki = Pki::new("Flood CA");
+    // within what a file may declare (100,000 rounds for the key and again for its
+    // certificate), so each is really read: about a second in the inspector
+    let costly = costly_p12(&pki, 100_000);
+    assert!(server::keystore::pbe_work(&costly) <= server::keystore::MAX_PBE_ITERATIONS);
+    let app = &app;
+    let flood = futures::future::join_all((0..10).map(|i| {
+        let (alpha, costly) = (alpha.clone(), costly.clone());
+        async move {
+            app.upload_certificate(&alpha, &format!("flood {i}"), "identity", costly, "pw")
+                .await
+        }
+    }));
+    let other = async {
+        // the flood is under way
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        let r = app
+            .upload_certificate(&beta, "beta ca", "trust", pki.ca_pem().into_bytes(), "")
+            .await;
+        (r, started.elapsed())
+    };
+    let (flood, (r, took)) = tokio::join!(flood, other);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(took < Duration::from_secs(3), "Beta waited {took:?}");
+    // the flood itself was served one at a time: what did not fit in its 8 s wait was told to
+    // try again
+    for a in &flood {
+        assert!(
+            matches!(a.status, 200 | 422 | 429),
+            "{}: {}",
+            a.status,
+            a.body
+        );
+    }
+    eprintln!(
+        "Beta's certificate took {took:?}; Alpha's flood: {} read, {} told to wait",
+        flood.iter().filter(|a| a.status == 200).count(),
+        flood.iter().filter(|a| a.status == 429).count()
+    );
+}
+
+/// A tenant space whose files keep ending "too costly" waits before its next one (told so
+/// next to the file), and only it; files that declare more key derivation than any keystore
+/// needs are refused before any is done.
+#[tokio::test]
+async fn a_tenant_whose_files_keep_being_too_costly_waits_and_only_it() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
+        .await;
+    app.create_tenant(&root, "Beta", "beta-admin", "beta-password1")
+        .await;
+    let alpha = app.session("alpha-admin", "alpha-password").await;
+    let beta = app.session("beta-admin", "beta-password1").await;
+    let pki = Pki::new("Pause CA");
+    let declared = costly_p12(&pki, 1_100_000);
+    assert!(server::keystore::pbe_work(&declared) > server::keystore::MAX_PBE_ITERATIONS);
+    for i in 0..3 {
+        let started = Instant::now();
+        let r = app
+            .upload_certificate(
+                &alpha,
+                &format!("costly {i}"),
+                "identity",
+                declared.clone(),
+                "pw",
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert!(
+            r.body
+                .contains("needs more time or memory than any real keystore"),
+            "{}",
+            r.body
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "refused before any work"
+        );
+    }
+    let r = app
+        .upload_certificate(&alpha, "after", "trust", pki.ca_pem().into_bytes(), "")
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["Invalid"][0]["field"], "file");
+    assert!(
+        r.body.contains("certificate uploads here are paused for"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .upload_certificate(&beta, "beta ca", "trust", pki.ca_pem().into_bytes(), "")
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "another tenant space is not paused: {}",
+        r.body
+    );
+}

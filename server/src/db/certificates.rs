@@ -1,13 +1,14 @@
 //! Certificates: the `Certificates` port. Every query is scoped by tenant. An uploaded file
-//! (DER, PEM, JKS, PKCS#12) is read in a child process (`keystore::isolated`); all its
+//! (DER, PEM, JKS, PKCS#12) is read in a child process, in its tenant space's turn
+//! (`keystore::Inspectors`); all its
 //! certificates are kept as one entry, and an identity's private key is sealed like a provider
 //! secret, bound to the tenant, the certificate and the field.
 
 use super::audit;
 use super::entities::certificate;
-use super::{display_time, internal, is_unique_violation, now};
+use super::{display_time, internal, is_foreign_key_violation, is_unique_violation, now};
 use crate::certs::{ParsedCertificate, parse_certificate};
-use crate::keystore::{self, InspectError, KeyDer};
+use crate::keystore::{self, InspectError, Inspectors, KeyDer};
 use crate::secrets::{SecretBox, SecretScope};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::{CertificateKind, CertificateName};
@@ -19,6 +20,7 @@ use sea_orm::{
     TransactionTrait,
 };
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The field a certificate's private key is sealed under.
 pub const KEY_FIELD: &str = "private_key";
@@ -32,7 +34,7 @@ pub fn key_owner(uid: &str) -> String {
 pub struct SqlCertificates {
     db: DatabaseConnection,
     secrets: SecretBox,
-    inspector: PathBuf,
+    inspectors: Arc<Inspectors>,
 }
 
 impl SqlCertificates {
@@ -40,7 +42,7 @@ impl SqlCertificates {
         Self {
             db,
             secrets,
-            inspector,
+            inspectors: Arc::new(Inspectors::new(inspector)),
         }
     }
 }
@@ -84,6 +86,37 @@ fn conflict(field: &'static str, message: impl Into<String>) -> RepoError {
 
 pub(crate) fn day(t: time::OffsetDateTime) -> String {
     display_time(t)[..10].to_string()
+}
+
+impl SqlCertificates {
+    /// Why a certificate cannot be deleted: the channel that names it.
+    async fn in_use(&self, tenant_id: i64, id: i64) -> RepoError {
+        use super::entities::channel::{Column as Ch, Entity as Channel};
+        let user = Channel::find()
+            .filter(Ch::TenantId.eq(tenant_id))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(Ch::AuthCertificateId.eq(id))
+                    .add(Ch::TrustCertificateId.eq(id))
+                    .add(Ch::IdentityCertificateId.eq(id)),
+            )
+            .one(&self.db)
+            .await;
+        let message = match user {
+            Ok(Some(c)) => format!(
+                "The channel '{}' uses this certificate: choose another one there first.",
+                c.name
+            ),
+            Ok(None) => {
+                "A channel uses this certificate: choose another one there first.".to_owned()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "finding the channel that uses a certificate");
+                return RepoError::Internal;
+            }
+        };
+        conflict("form", message)
+    }
 }
 
 #[async_trait]
@@ -137,7 +170,9 @@ impl Certificates for SqlCertificates {
         bytes: &[u8],
         password: &str,
     ) -> Result<i64, RepoError> {
-        let bundle = keystore::isolated(&self.inspector, bytes, password)
+        let bundle = self
+            .inspectors
+            .inspect(tenant_id, bytes, password)
             .await
             .map_err(|e| match e {
                 InspectError::PasswordNeeded | InspectError::WrongPassword => {
@@ -259,48 +294,47 @@ impl Certificates for SqlCertificates {
     }
 
     async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
-        use super::entities::channel::{Column as Ch, Entity as Channel};
-        let Some(found) = certificate::Entity::find_by_id(id)
-            .filter(certificate::Column::TenantId.eq(tenant_id))
-            .one(&self.db)
-            .await
-            .map_err(internal("find certificate"))?
-        else {
-            return Err(RepoError::NotFound);
-        };
-        let user = Channel::find()
-            .filter(Ch::TenantId.eq(tenant_id))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(Ch::AuthCertificateId.eq(id))
-                    .add(Ch::TrustCertificateId.eq(id))
-                    .add(Ch::IdentityCertificateId.eq(id)),
-            )
-            .one(&self.db)
-            .await
-            .map_err(internal("find channel using certificate"))?;
-        if let Some(c) = user {
-            return Err(RepoError::Conflict {
-                field: "form",
-                message: format!(
-                    "The channel '{}' uses this certificate: choose another one there first.",
-                    c.name
-                ),
-            });
-        }
+        // Whether a channel names the certificate is decided by the database inside the
+        // delete's transaction (the channels' foreign keys restrict it): a channel saved with
+        // it at the same moment either lands first, and the delete is refused, or finds it
+        // gone, and its save is refused (`SqlChannels::reference_gone`). Never both.
         let txn = self
             .db
             .begin()
             .await
             .map_err(internal("begin certificate delete"))?;
-        let result = certificate::Entity::delete_many()
+        // a write comes first: it takes the write lock (SQLite) or the row's lock (PostgreSQL)
+        // before anything is read, so what is read next is what the delete deletes
+        let touched = certificate::Entity::update_many()
+            .col_expr(
+                certificate::Column::Id,
+                sea_orm::sea_query::Expr::col(certificate::Column::Id).into(),
+            )
             .filter(certificate::Column::TenantId.eq(tenant_id))
             .filter(certificate::Column::Id.eq(id))
             .exec(&txn)
             .await
-            .map_err(internal("delete certificate"))?;
-        if result.rows_affected == 0 {
+            .map_err(internal("lock certificate"))?;
+        if touched.rows_affected == 0 {
             return Err(RepoError::NotFound);
+        }
+        let found = certificate::Entity::find_by_id(id)
+            .one(&txn)
+            .await
+            .map_err(internal("find certificate"))?
+            .ok_or(RepoError::NotFound)?;
+        let deleted = certificate::Entity::delete_many()
+            .filter(certificate::Column::TenantId.eq(tenant_id))
+            .filter(certificate::Column::Id.eq(id))
+            .exec(&txn)
+            .await;
+        match deleted {
+            Ok(_) => {}
+            Err(e) if is_foreign_key_violation(&e) => {
+                let _ = txn.rollback().await;
+                return Err(self.in_use(tenant_id, id).await);
+            }
+            Err(e) => return Err(internal("delete certificate")(e)),
         }
         audit::record(
             &txn,

@@ -7,7 +7,7 @@ use super::entities::{
     certificate, channel, non_working_date, ou, service_weekdays, skill_queue, trust_prefix,
     webhook_count, webhook_event,
 };
-use super::{display_time, internal, is_unique_violation, now};
+use super::{display_time, internal, is_foreign_key_violation, is_unique_violation, now};
 use crate::crypto::random_token;
 use crate::secrets::{SecretBox, SecretScope};
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
@@ -136,6 +136,34 @@ impl SqlChannels {
             }
         }
         Ok(())
+    }
+
+    /// What to answer when the database refused a channel's write: its name is taken, or
+    /// something it names (an OU, a skill queue, a certificate) was deleted since it was
+    /// checked — which one is found by checking again.
+    async fn write_refused(
+        &self,
+        tenant_id: i64,
+        c: &ValidChannel,
+        e: DbErr,
+        what: &'static str,
+    ) -> RepoError {
+        if is_unique_violation(&e) {
+            return conflict(
+                "name",
+                &format!("A channel named '{}' exists already.", c.name.as_str()),
+            );
+        }
+        if is_foreign_key_violation(&e) {
+            return match self.check_references(tenant_id, c).await {
+                Err(gone) => gone,
+                Ok(()) => conflict(
+                    "form",
+                    "Something this channel names was deleted while it was saved: check its OU, skill queues and certificates, and save again.",
+                ),
+            };
+        }
+        internal(what)(e)
     }
 
     fn seal(
@@ -708,16 +736,13 @@ impl Channels for SqlChannels {
         };
         self.apply(&mut am, tenant_id, &uid, c)?;
         let txn = self.db.begin().await.map_err(internal("begin channel"))?;
-        let created = am.insert(&txn).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                conflict(
-                    "name",
-                    &format!("A channel named '{}' exists already.", c.name.as_str()),
-                )
-            } else {
-                internal("insert channel")(e)
+        let created = match am.insert(&txn).await {
+            Ok(created) => created,
+            Err(e) => {
+                let _ = txn.rollback().await;
+                return Err(self.write_refused(tenant_id, c, e, "insert channel").await);
             }
-        })?;
+        };
         let names = Names::of_channels(&txn, tenant_id, &[&created])
             .await
             .map_err(internal("channel names"))?;
@@ -786,17 +811,14 @@ impl Channels for SqlChannels {
             .filter(channel::Column::TenantId.eq(tenant_id))
             .filter(channel::Column::Version.eq(version))
             .exec(&txn)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    conflict(
-                        "name",
-                        &format!("A channel named '{}' exists already.", c.name.as_str()),
-                    )
-                } else {
-                    internal("update channel")(e)
-                }
-            })?;
+            .await;
+        let result = match result {
+            Ok(result) => result,
+            Err(e) => {
+                let _ = txn.rollback().await;
+                return Err(self.write_refused(tenant_id, c, e, "update channel").await);
+            }
+        };
         if result.rows_affected == 0 {
             return Err(stale());
         }

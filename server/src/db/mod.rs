@@ -168,6 +168,25 @@ pub fn is_unique_violation(e: &DbErr) -> bool {
     )
 }
 
+/// A row names one that is not there (any more), or one still named by others was deleted.
+/// (SQLite reports a restricted delete as its trigger code 1811, not as 787.)
+pub fn is_foreign_key_violation(e: &DbErr) -> bool {
+    if matches!(
+        e.sql_err(),
+        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+    ) {
+        return true;
+    }
+    let database = match e {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(sqlx::Error::Database(d)))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(sqlx::Error::Database(d))) => d,
+        _ => return false,
+    };
+    matches!(database.code().as_deref(), Some("787" | "1811" | "23503"))
+        && (database.code().as_deref() != Some("1811")
+            || database.message().contains("FOREIGN KEY"))
+}
+
 pub fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
