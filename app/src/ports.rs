@@ -20,6 +20,10 @@ use async_trait::async_trait;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+/// A file as it arrives, piece by piece; an error (the file is too large, the request broke
+/// off) ends it.
+pub type Upload = std::pin::Pin<Box<dyn futures::Stream<Item = Result<Vec<u8>, RepoError>> + Send>>;
+
 /// What a repository can answer besides success. `Internal` carries no detail: the
 /// implementation logs the cause with its context before answering it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -263,13 +267,14 @@ pub trait Exports: Send + Sync {
 /// changes all or nothing.
 #[async_trait]
 pub trait Imports: Send + Sync {
-    /// Stores the upload and starts its dry run; answers the import's id.
+    /// Stores the upload as it arrives (never all of it in memory) and starts its dry run;
+    /// answers the import's id. An upload that stops with an error stores nothing.
     async fn start(
         &self,
         actor: &Actor,
         tenant_id: i64,
         file_name: &str,
-        file: Vec<u8>,
+        upload: Upload,
     ) -> Result<i64, RepoError>;
     /// The tenant's latest imports, newest first.
     async fn list(&self, tenant_id: i64) -> Result<Vec<ImportSummary>, RepoError>;

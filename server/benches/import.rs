@@ -133,7 +133,17 @@ async fn main() {
 
     let id = state
         .imports
-        .start(&actor, tenant, "channels-edited.zip", edited)
+        .start(
+            &actor,
+            tenant,
+            "channels-edited.zip",
+            Box::pin(futures::stream::iter(
+                edited
+                    .chunks(64 * 1024)
+                    .map(|c| Ok(c.to_vec()))
+                    .collect::<Vec<_>>(),
+            )),
+        )
         .await
         .expect("start import");
     let (check, check_peak) = run_import(&state, id).await;

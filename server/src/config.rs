@@ -117,8 +117,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub leptos: LeptosOptions,
     pub limits: Limits,
-    /// The program that reads uploaded certificate files in a child process
-    /// (`switchboard inspect-keystore`): this executable.
+    /// The program that reads untrusted uploads in a child process (`switchboard
+    /// inspect-keystore` for certificate files, `switchboard read-import` for imports): this
+    /// executable.
     pub inspector: PathBuf,
     /// How long audit entries are kept: `SWITCHBOARD_AUDIT_RETENTION_DAYS` (default 365).
     pub audit_retention_days: u64,

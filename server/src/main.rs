@@ -1,8 +1,10 @@
 fn main() -> std::process::ExitCode {
-    // the keystore inspector runs as a child process of the server, with its own limits and
-    // without the server's runtime (see `keystore::isolated`)
-    if std::env::args().nth(1).as_deref() == Some("inspect-keystore") {
-        return server::keystore::child_main();
+    // the keystore inspector and the import reader run as child processes of the server, with
+    // their own limits and without the server's runtime (`keystore::isolated`, `imports::reader`)
+    match std::env::args().nth(1).as_deref() {
+        Some("inspect-keystore") => return server::keystore::child_main(),
+        Some("read-import") => return server::imports::reader::child_main(),
+        _ => {}
     }
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

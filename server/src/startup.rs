@@ -17,7 +17,7 @@ use crate::http::client::{ClientAddrPolicy, client_addr};
 use crate::http::guard::page_guard;
 use crate::http::headers::{HeaderPolicy, security_headers};
 use crate::http::health::{healthz, readyz};
-use crate::http::limits::{Bounds, bound};
+use crate::http::limits::{Bounds, bound, signed_in_first};
 use crate::http::origin::{OriginPolicy, origin_guard};
 use crate::http::throttle::SlidingWindowThrottle;
 use crate::secrets::{self, Loaded, SecretBox, SecretError};
@@ -91,6 +91,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         db.conn.clone(),
         channels.clone(),
         Arc::new(tokio::sync::Notify::new()),
+        config.inspector.clone(),
     );
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
@@ -162,9 +163,10 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// Every route and, outermost first: security headers, panic catcher, tracing, compression
-/// (not for answers holding webhook secrets), origin check, client address, request bounds
-/// (in-flight cap, body limit, timeouts), session, page guard. The site's built files are
-/// served under `/pkg`, precompressed and cached by name.
+/// (not for answers holding webhook secrets), canonical page paths, origin check, client
+/// address, session, the caller of a server function (resolved before its body is read),
+/// request bounds (in-flight cap, upload places, body limit and budget, timeouts), page guard.
+/// The site's built files are served under `/pkg`, precompressed and cached by name.
 pub fn build_router(state: AppState, config: &Config) -> Router {
     let options = state.leptos_options.clone();
     let routes = route_list();
@@ -219,12 +221,13 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             crate::http::assets::PagePreloads::load(&options),
             crate::http::assets::preload_on_pages,
         ))
-        .layer(sessions)
         .layer(from_fn_with_state(
             Bounds::new(config.limits.clone())
                 .with_webhook_hook(crate::webhooks::too_large_hook(state.clone())),
             bound,
         ))
+        .layer(from_fn_with_state(state.clone(), signed_in_first))
+        .layer(sessions)
         .layer(from_fn_with_state(
             ClientAddrPolicy {
                 trust_forwarded_for: config.trust_forwarded_for,
@@ -234,6 +237,9 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
         .layer(from_fn_with_state(
             Arc::new(OriginPolicy::new(&config.public_url)),
             origin_guard,
+        ))
+        .layer(axum::middleware::from_fn(
+            crate::http::paths::canonical_paths,
         ))
         .layer(axum::middleware::from_fn(
             crate::http::compression::mark_secret_bearing,

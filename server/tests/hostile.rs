@@ -109,10 +109,14 @@ async fn a_200_mib_sign_in_body_is_refused_before_it_is_read() {
 #[tokio::test]
 async fn bodies_over_each_routes_limit_get_413_and_bodies_at_it_pass() {
     let app = spawn_app().await;
+    // the routes that need a sign-in are judged for a signed-in caller (anyone else is
+    // answered 401 before the body's size is looked at)
+    let root = app.setup_admin().await;
     let post = |path: &str, len: usize, ct: &str| {
         app.http
             .post(format!("{}{path}", app.base))
             .header("Content-Type", ct.to_owned())
+            .header("Cookie", root.clone())
             .body(vec![b'x'; len])
             .send()
     };
@@ -142,7 +146,16 @@ async fn bodies_over_each_routes_limit_get_413_and_bodies_at_it_pass() {
         let r = post(path, limit_kib * 1024, ct).await.unwrap();
         assert_ne!(r.status(), 413, "{path} at its limit");
     }
-    let root = app.setup_admin().await;
+    // signed out, a server function that needs a sign-in reads nothing, whatever the size
+    let r = app
+        .http
+        .post(format!("{}/api/list_channels", app.base))
+        .header("Content-Type", "application/json")
+        .body(vec![b'x'; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
     let c = app
         .infobip_channel(&root, "Acme", "acme-admin", "hook-password-1")
         .await;
@@ -834,9 +847,42 @@ async fn guesses_at_one_username_from_many_addresses_are_throttled() {
     assert_eq!(login_from(201, ROOT_PASSWORD).await.unwrap().status(), 429);
 }
 
-/// The bodies being read at once, all requests together, stay within a byte budget.
+/// Starts a request whose body (`declared` bytes) never comes; answers its connection and what
+/// the server said within half a second (empty: it is waiting for the body).
+async fn held_body(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    declared: usize,
+) -> (tokio::net::TcpStream, String) {
+    let mut held = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    held.write_all(
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{cookie}Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n",
+            app.addr,
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = vec![0u8; 1024];
+    let n = tokio::time::timeout(Duration::from_millis(500), held.read(&mut answer))
+        .await
+        .map_or(0, |r| r.unwrap_or(0));
+    (held, String::from_utf8_lossy(&answer[..n]).into_owned())
+}
+
+/// The bodies being read at once stay within a byte budget of two pools, one for the routes
+/// anyone may call and one for signed-in callers; in each, a client address or a tenant space
+/// holds at most a share beyond its first body. So a caller who never signed in holds nothing
+/// a signed-in one needs, and one tenant space holds nothing another needs.
 #[tokio::test]
-async fn bodies_being_read_at_once_stay_within_their_budget() {
+async fn bodies_being_read_at_once_stay_within_their_budget_shared_fairly() {
+    // 64 KiB: 32 KiB for public routes (8 KiB an address), 32 KiB for signed-in callers
+    // (16 KiB a tenant space)
     let app = spawn_app_with(Options {
         limits: Some(Limits {
             body_budget: 64 * 1024,
@@ -846,53 +892,89 @@ async fn bodies_being_read_at_once_stay_within_their_budget() {
         ..Options::default()
     })
     .await;
-    // a body that declares 60 KiB and never comes holds 60 KiB of the budget
-    let mut held = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    held.write_all(
-        format!(
-            "POST /api/list_channels HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            app.addr,
-            60 * 1024
-        )
-        .as_bytes(),
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
+        .await;
+    app.create_tenant(&root, "Beta", "beta-admin", "beta-password1")
+        .await;
+    let a = app.session("alpha-admin", "alpha-password").await;
+    let b = app.session("beta-admin", "beta-password1").await;
+    let call = |cookie: &str| {
+        app.http
+            .post(format!("{}/api/list_channels", app.base))
+            .header("Content-Type", "application/json")
+            .header("Cookie", cookie.to_owned())
+            .body(vec![b' '; 6 * 1024])
+            .send()
+    };
+
+    // never signed in: refused before anything is held
+    let (_anonymous, answer) = held_body(&app, "/api/list_channels", None, 60 * 1024).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    // a webhook body that never comes holds 30 KiB of the public pool: signed-in callers are
+    // not touched by it, its address gets no more
+    let (_webhook, answer) = held_body(
+        &app,
+        "/social/on/whatsapp/infobip/message/k",
+        None,
+        30 * 1024,
     )
-    .await
-    .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    .await;
+    assert_eq!(answer, "", "the webhook's body is awaited");
+    let r = call(&a).await.unwrap();
+    assert_eq!(
+        r.status(),
+        400,
+        "room for Alpha: the body is read (and found wanting)"
+    );
     let r = app
         .http
-        .post(format!("{}/api/list_channels", app.base))
-        .header("Content-Type", "application/json")
-        .body(vec![b' '; 8 * 1024])
+        .post(format!("{}/api/login", app.base))
+        .body(vec![b' '; 4 * 1024])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 503);
+    assert_eq!(r.status(), 503, "the address holds its share");
     assert_eq!(r.headers().get("retry-after").unwrap(), "1");
+
+    // Alpha holds 12 KiB: its next 6 KiB is over its share, Beta's is not
+    let (alpha, answer) = held_body(&app, "/api/list_channels", Some(&a), 12 * 1024).await;
+    assert_eq!(answer, "");
+    assert_eq!(call(&a).await.unwrap().status(), 503);
+    assert_eq!(call(&b).await.unwrap().status(), 400);
     // a request without a body needs no room
-    let a = app.call("current_user", &[], None).await;
-    assert_eq!(a.status, 200, "{}", a.body);
-    drop(held);
+    let r = app.call("current_user", &[], Some(&a)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // given back, Alpha has room again
+    drop(alpha);
     let mut status = 0;
     for _ in 0..50 {
-        status = app
-            .http
-            .post(format!("{}/api/list_channels", app.base))
-            .header("Content-Type", "application/json")
-            .body(vec![b' '; 8 * 1024])
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16();
+        status = call(&a).await.unwrap().status().as_u16();
         if status != 503 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        status, 400,
-        "the room is given back; the body is read (and found wanting)"
+    assert_eq!(status, 400, "the room is given back");
+}
+
+/// A body that stalls is cut off once its grace has passed (408), not after the whole read
+/// time, and gives its room back.
+#[tokio::test]
+async fn a_body_that_stalls_is_cut_off_early() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let started = Instant::now();
+    let (mut held, _) = held_body(&app, "/api/list_channels", Some(&root), 200 * 1024).await;
+    held.write_all(&[b' '; 1024]).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(8), held.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(5),
+        "cut off after {took:?}, not after the 10 s read time"
     );
 }
 

@@ -731,35 +731,98 @@ async fn only_tenant_administrators_import() {
     assert_eq!(view(app, &w.a, first.unwrap(), "").await.status, 404);
 }
 
+/// A sender that declares a 20 MiB upload and sends a little of it, its connection kept open;
+/// answers what the server said within `wait` (empty when nothing yet).
+async fn slow_upload(
+    app: &TestApp,
+    cookie: Option<&str>,
+    wait: Duration,
+) -> (tokio::net::TcpStream, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    s.write_all(
+        format!(
+            "POST /api/import_channels HTTP/1.1\r\nHost: {}\r\nOrigin: {}\r\n{cookie}Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n--x\r\n",
+            app.addr,
+            app.base,
+            20 * 1024 * 1024
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(wait, s.read(&mut answer))
+        .await
+        .map_or(0, |r| r.unwrap_or(0));
+    (s, String::from_utf8_lossy(&answer[..n]).into_owned())
+}
+
+/// Upload places go to signed-in tenant spaces, one each, two at once in all: callers who never
+/// signed in hold none (answered 401 before their body is read), a tenant space's second
+/// upload waits for its first, and a sender that stalls loses its place within seconds.
 #[tokio::test]
-async fn two_uploads_are_read_at_once_and_a_third_waits_its_turn() {
-    use tokio::io::AsyncWriteExt;
+async fn upload_places_are_for_signed_in_tenants_one_each_and_stalled_senders_lose_theirs() {
     let w = world(1).await;
     let app = &w.app;
     let file = export(app, &w.a).await;
-    // two senders that declare 20 MiB and send a little of it (signed in or not: the bound
-    // comes before the session)
-    let mut slow = Vec::new();
+    let root = app.session(ROOT_USER, ROOT_PASSWORD).await;
+    app.create_tenant(&root, "Gamma", "gamma-admin", "gamma-password")
+        .await;
+    let c = app.session("gamma-admin", "gamma-password").await;
+
+    // two callers who never signed in: told at once, their connections left open
+    let mut anonymous = Vec::new();
     for _ in 0..2 {
-        let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-        s.write_all(
-            format!(
-                "POST /api/import_channels HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n--x\r\n",
-                app.addr,
-                20 * 1024 * 1024
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-        slow.push(s);
+        let (stream, answer) = slow_upload(app, None, Duration::from_secs(2)).await;
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        anonymous.push(stream);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let r = upload(app, &w.a, "c.xlsx", file.clone()).await;
-    assert_eq!(r.status, 503, "{}", r.body);
-    // their turn over, the next upload is read
-    drop(slow);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let r = upload(app, &w.a, "c.xlsx", file).await;
+    let r = upload(app, &w.a, "a.xlsx", file.clone()).await;
+    assert_eq!(
+        r.status, 200,
+        "a signed-in tenant's import is read: {}",
+        r.body
+    );
+    settled(app, &w.a, r.json().as_i64().unwrap(), "").await;
+
+    // Alpha's own slow upload: Alpha's next one waits for it, Beta's is read
+    let (alpha_slow, answer) = slow_upload(app, Some(&w.a), Duration::from_millis(300)).await;
+    assert_eq!(answer, "", "the slow upload is being read");
+    let r = upload(app, &w.a, "a.xlsx", file.clone()).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Another import of this tenant space is being uploaded"),
+        "{}",
+        r.body
+    );
+    let r = upload(app, &w.b, "b.xlsx", file.clone()).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    settled(app, &w.b, r.json().as_i64().unwrap(), "").await;
+
+    // Beta slow too: both places are taken, Gamma is told to try again...
+    let (beta_slow, _) = slow_upload(app, Some(&w.b), Duration::from_millis(300)).await;
+    let r = upload(app, &c, "c.xlsx", file.clone()).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.headers.get("retry-after").unwrap(), "1");
+    // ...and the stalled senders are cut off once their grace has passed, not after 120 s
+    let started = std::time::Instant::now();
+    let r = loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let r = upload(app, &c, "c.xlsx", file.clone()).await;
+        if r.status != 503 || started.elapsed() > Duration::from_secs(10) {
+            break r;
+        }
+    };
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop((anonymous, alpha_slow, beta_slow));
 }

@@ -408,9 +408,14 @@ async fn health_and_readiness() {
 #[tokio::test]
 async fn internal_details_never_reach_the_caller() {
     let app = spawn_app().await;
+    let root = app.setup_admin().await;
     // malformed arguments: a plain 400 without the decoder's text
     let a = app
-        .call("reset_admin_password", &[("user_id", "not-a-number")], None)
+        .call(
+            "reset_admin_password",
+            &[("user_id", "not-a-number")],
+            Some(&root),
+        )
         .await;
     assert_eq!(a.status, 400, "{}", a.body);
     assert_eq!(a.json(), serde_json::json!("BadRequest"));
@@ -496,4 +501,83 @@ async fn page_statuses_are_decided_before_the_page_renders() {
         let a = app.get("/login?next=//evil.test", Some(&c.cookie)).await;
         assert_eq!(a.headers.get("location").unwrap(), "/config/channels");
     }
+}
+
+/// A page's path with a trailing `/` or dot segments is sent to its one canonical address: the
+/// page never renders its content under an error status, and another tenant's channel stays
+/// a plain 404 however its path is spelled.
+#[tokio::test]
+async fn dot_segments_and_trailing_slashes_redirect_to_the_canonical_page() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let mine = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
+        .await;
+    let theirs = app
+        .infobip_channel(&root, "Beta", "beta-admin", "beta-hook-12")
+        .await;
+    let get = |path: String| {
+        let cookie = mine.cookie.clone();
+        let addr = app.addr;
+        async move {
+            raw_exchange(
+                addr,
+                &format!(
+                    "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+                ),
+                b"",
+                std::time::Duration::from_secs(5),
+            )
+            .await
+        }
+    };
+    let canonical = format!("/config/channels/{}/integration", mine.id);
+    for path in [
+        format!("/config/channels/{}/integration/", mine.id),
+        format!("/config/channels/{}/./integration", mine.id),
+        format!("/config/x/../channels/{}/integration", mine.id),
+        format!("/config/x/%2e%2e/channels/{}/integration", mine.id),
+        format!("/config//channels/{}/integration", mine.id),
+    ] {
+        let a = get(path.clone()).await;
+        assert_eq!(a.status, 308, "{path}: {}", a.text);
+        assert!(
+            a.text
+                .to_ascii_lowercase()
+                .contains(&format!("location: {canonical}\r\n")),
+            "{path}: {}",
+            a.text
+        );
+        assert!(!a.text.contains("url used to send message"), "{path}");
+    }
+    // the query is kept
+    let a = get("/config/audit/?action=ou_created".into()).await;
+    assert!(
+        a.text
+            .to_ascii_lowercase()
+            .contains("location: /config/audit?action=ou_created\r\n"),
+        "{}",
+        a.text
+    );
+    let a = get(canonical.clone()).await;
+    assert_eq!(a.status, 200);
+    assert!(a.text.contains("url used to send message"), "{}", a.text);
+    // another tenant's channel: redirected like any path, then the plain 404
+    let a = get(format!("/config/channels/{}/integration/", theirs.id)).await;
+    assert_eq!(a.status, 308);
+    let a = get(format!("/config/channels/{}/integration", theirs.id)).await;
+    assert_eq!(a.status, 404);
+    assert!(!a.text.contains("url used to send message"));
+    // server functions and webhooks are matched exactly, never redirected
+    let a = raw_exchange(
+        app.addr,
+        &format!(
+            "POST {}/ HTTP/1.1\r\nHost: x\r\nAccountKey: alpha-hook-1\r\nContent-Length: 14\r\nConnection: close\r\n\r\n",
+            mine.message_url.trim_start_matches(&app.base)
+        ),
+        br#"{"results":[]}"#,
+        std::time::Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(a.status, 404, "{}", a.text);
 }

@@ -9,39 +9,49 @@ use leptos::server_fn::codec::{Json, MultipartData, MultipartFormData};
 use super::ctx;
 
 /// A multipart form with `file`: the `.xlsx` or `.zip` that Export produced, at most 20 MiB.
-/// Answers the import's id; its dry run runs in the background.
+/// The file is stored as it arrives; answers the import's id. Its dry run runs in the
+/// background.
 #[server(endpoint = "import_channels", input = MultipartFormData)]
 pub async fn import_channels(data: MultipartData) -> Result<i64, AppError> {
     use crate::domain::FieldErrors;
     use crate::domain::import::MAX_IMPORT_BYTES;
+    use crate::ports::RepoError;
+    use futures::StreamExt;
     let (tenant, actor) = ctx::tenant_actor().await?;
     let mut form = data.into_inner().ok_or(AppError::BadRequest)?;
-    let mut file = Vec::new();
-    let mut file_name = String::new();
-    let mut seen = false;
-    while let Some(mut field) = form.next_field().await.map_err(|_| AppError::BadRequest)? {
-        if field.name() != Some("file") || seen {
+    while let Some(field) = form.next_field().await.map_err(|_| AppError::BadRequest)? {
+        if field.name() != Some("file") {
             continue;
         }
-        seen = true;
-        file_name = field.file_name().unwrap_or_default().to_owned();
-        while let Some(chunk) = field.chunk().await.map_err(|_| AppError::BadRequest)? {
-            if file.len() + chunk.len() > MAX_IMPORT_BYTES {
-                return Err(FieldErrors::single(
-                    "file",
-                    "The file is larger than 20 MiB: import at most 100,000 channels at a time.",
-                )
-                .into());
+        let file_name = field.file_name().unwrap_or_default().to_owned();
+        let mut total = 0usize;
+        let refused = |message: &str| RepoError::Conflict {
+            field: "file",
+            message: message.to_owned(),
+        };
+        let upload = field.map(move |piece| match piece {
+            Ok(piece) => {
+                total += piece.len();
+                if total > MAX_IMPORT_BYTES {
+                    Err(refused(
+                        "The file is larger than 20 MiB: import at most 100,000 channels at a time.",
+                    ))
+                } else {
+                    Ok(piece.to_vec())
+                }
             }
-            file.extend_from_slice(&chunk);
-        }
+            Err(_) => Err(refused(
+                "The upload broke off before its end: upload the file again.",
+            )),
+        });
+        let id = ctx::ports()?
+            .imports
+            .start(&actor, tenant, &file_name, Box::pin(upload))
+            .await?;
+        tracing::info!(tenant_id = tenant, import_id = id, "import started");
+        return Ok(id);
     }
-    let id = ctx::ports()?
-        .imports
-        .start(&actor, tenant, &file_name, file)
-        .await?;
-    tracing::info!(tenant_id = tenant, import_id = id, "import started");
-    Ok(id)
+    Err(FieldErrors::single("file", "Choose the .xlsx or .zip file to import.").into())
 }
 
 #[server(endpoint = "list_imports")]

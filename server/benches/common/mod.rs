@@ -17,7 +17,7 @@ pub fn config(dir: &Path, addr: Option<SocketAddr>) -> Config {
         trust_forwarded_for: false,
         previous_master_keys: None,
         limits: server::config::Limits::default(),
-        inspector: server::keystore::inspector_exe(),
+        inspector: env!("CARGO_BIN_EXE_switchboard").into(),
         audit_retention_days: 365,
         master_key: Some("42".repeat(32)),
         data_dir: dir.to_path_buf(),

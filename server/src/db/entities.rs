@@ -570,9 +570,11 @@ pub mod import_task {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub tenant_id: i64,
-        /// `checking`, `checked`, `applying`, `applied`, `failed`
+        /// `receiving` (its upload arriving: not shown, not claimed), `checking`, `checked`,
+        /// `applying`, `applied`, `failed`
         pub status: String,
         pub file_name: String,
+        /// The upload of a task made before uploads were kept in `import_chunks` (none since).
         pub file: Option<Vec<u8>>,
         pub rows_read: i64,
         pub unchanged: i64,
@@ -586,6 +588,26 @@ pub mod import_task {
         pub claimed_until: Option<TimeDateTimeWithTimeZone>,
         pub created_at: TimeDateTimeWithTimeZone,
         pub finished_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod import_chunk {
+    use sea_orm::entity::prelude::*;
+
+    /// A piece (at most 1 MiB) of an import's upload, `seq` from 0.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "import_chunks")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub task_id: i64,
+        pub seq: i32,
+        pub data: Vec<u8>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

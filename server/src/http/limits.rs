@@ -1,19 +1,29 @@
 //! Every request is bounded by design (SPEC §5): its body by a limit per route, answered 413
 //! before more than the limit is read; the bodies being read, all requests together, by a byte
-//! budget; its body's arrival and its answer by timeouts; and, on the routes that need no
-//! sign-in, the requests one client address has in flight at once.
+//! budget; its body's arrival by a timeout and a minimum rate, and its answer by a timeout;
+//! and, on the routes that need no sign-in, the requests one client address has in flight at
+//! once.
+//!
+//! Nothing shared is taken by a caller who has not signed in on a route that needs it: such a
+//! server function call is answered 401 before its body is read (`signed_in_first`, which
+//! runs before these bounds). The body budget is two pools, one for the routes anyone may call
+//! (webhooks, sign-in) and one for signed-in callers, so callers who never signed in cannot
+//! hold what signed-in ones need; within each pool a client address (public) or a tenant space
+//! (signed in) holds at most a share, beyond one request, so no one of them holds the others'
+//! room. Import uploads are one per tenant space at a time, two at once server-wide.
 //!
 //! | route | body at most |
 //! |---|---|
 //! | `POST /api/upload_certificate` | 136 KiB (the file, at most 128 KiB, and the form around it) |
-//! | `POST /api/import_channels` | 20 MiB + 64 KiB (the file, at most 20 MiB, and the form around it); two at once server-wide, 120 s to arrive |
+//! | `POST /api/import_channels` | 20 MiB + 64 KiB (the file, at most 20 MiB, and the form around it); one per tenant space and two server-wide at once, 120 s to arrive |
 //! | other server functions `/api/…` | 256 KiB |
 //! | webhooks `/social/…` | 1 MiB |
 //! | everything else | 16 KiB |
 
 use crate::config::Limits;
+use crate::state::AppState;
 use app::error::AppError;
-use app::ports::ClientAddr;
+use app::ports::{ClientAddr, Principal};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -25,6 +35,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tower_sessions::Session;
 
 /// How long a body waits for room in the budget before the request is answered 503.
 const BUDGET_WAIT: Duration = Duration::from_secs(1);
@@ -32,11 +43,20 @@ const BUDGET_WAIT: Duration = Duration::from_secs(1);
 pub const SERVER_FN_BODY: usize = 256 * 1024;
 pub const CERTIFICATE_BODY: usize = 136 * 1024;
 pub const IMPORT_BODY: usize = app::domain::import::MAX_IMPORT_BYTES + 64 * 1024;
-/// Import uploads read at once, server-wide: each may reserve 20 MiB of the body budget
-/// before its sender is known, so a few cannot take all of it.
+/// Import uploads read at once, server-wide (each may reserve 20 MiB of the body budget); one
+/// tenant space reads one at a time.
 pub const IMPORT_UPLOADS: usize = 2;
+/// A body must keep arriving: after this long, at `BODY_MIN_RATE` on average at least, or it
+/// is cut off (408) — a sender that stalls holds its room for seconds, not for the whole
+/// read time.
+pub const BODY_GRACE: Duration = Duration::from_secs(2);
+/// Bytes per second a body must average once `BODY_GRACE` has passed.
+pub const BODY_MIN_RATE: u64 = 16 * 1024;
 /// How long an import upload's body may take to arrive (20 MiB over a slow uplink).
 pub const IMPORT_BODY_READ: Duration = Duration::from_secs(120);
+/// What an import upload holds of the body budget: it is not gathered in memory but stored as
+/// it arrives, a piece (1 MiB) at a time.
+pub const IMPORT_ROOM: usize = 4 * 1024 * 1024;
 pub const WEBHOOK_BODY: usize = crate::webhooks::MAX_BODY;
 pub const OTHER_BODY: usize = 16 * 1024;
 
@@ -71,6 +91,7 @@ pub fn is_public(path: &str) -> bool {
             | "/api/complete_setup"
             | "/api/setup_state"
             | "/api/current_user"
+            | "/api/logout"
     ) || path.starts_with("/social/")
         || path.starts_with("/pkg/")
 }
@@ -142,23 +163,199 @@ pub struct TooLargeWebhook {
 /// Told of every webhook body refused as too large; must not block.
 pub type TooLargeHook = Arc<dyn Fn(TooLargeWebhook) + Send + Sync>;
 
+/// Who holds room in the body budget: a client address (its /64 for IPv6) on the routes anyone
+/// may call, a tenant space (or, for the system administrator, the account) otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Holder {
+    Address(IpAddr),
+    Tenant(i64),
+    Account(i64),
+}
+
+impl Holder {
+    fn of(principal: Option<&Principal>, client: IpAddr) -> Self {
+        match principal {
+            Some(p) => match p.me.tenant_id {
+                Some(t) => Self::Tenant(t),
+                None => Self::Account(p.me.user_id),
+            },
+            None => Self::Address(super::client::address_key(client)),
+        }
+    }
+}
+
+/// One pool of the body budget: a semaphore of bytes, and what each holder holds of it.
+#[derive(Debug)]
+pub struct Pool {
+    bytes: Arc<Semaphore>,
+    size: usize,
+    /// What one holder may hold when it holds anything already.
+    share: usize,
+    held: Mutex<HashMap<Holder, usize>>,
+}
+
+/// Room for one body in a pool; given back when dropped.
+pub struct Room {
+    pool: Arc<Pool>,
+    holder: Holder,
+    bytes: usize,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Room {
+    fn drop(&mut self) {
+        let mut held = self.pool.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = held.get_mut(&self.holder) {
+            *n = n.saturating_sub(self.bytes);
+            if *n == 0 {
+                held.remove(&self.holder);
+            }
+        }
+    }
+}
+
+impl Pool {
+    pub fn new(size: usize, share: usize) -> Arc<Self> {
+        let size = size.max(1);
+        Arc::new(Self {
+            bytes: Arc::new(Semaphore::new(size)),
+            size,
+            share: share.max(1),
+            held: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Room for `want` bytes of `holder`'s body: at once if it is beyond the holder's share
+    /// (or the pool), else within `wait`. A holder that holds nothing yet may take one body
+    /// larger than its share.
+    pub async fn take(
+        self: &Arc<Self>,
+        holder: Holder,
+        want: usize,
+        wait: Duration,
+    ) -> Option<Room> {
+        let want = want.min(self.size);
+        {
+            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            let mine = held.entry(holder).or_insert(0);
+            if *mine > 0 && *mine + want > self.share {
+                return None;
+            }
+            *mine += want;
+        }
+        // the holder's part is counted first: its next body is judged with this one
+        let give_back = |pool: &Arc<Pool>| {
+            let mut held = pool.held.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(n) = held.get_mut(&holder) {
+                *n = n.saturating_sub(want);
+                if *n == 0 {
+                    held.remove(&holder);
+                }
+            }
+        };
+        let bytes = u32::try_from(want).unwrap_or(u32::MAX);
+        match tokio::time::timeout(wait, self.bytes.clone().acquire_many_owned(bytes)).await {
+            Ok(Ok(permit)) => Some(Room {
+                pool: self.clone(),
+                holder,
+                bytes: want,
+                _permit: permit,
+            }),
+            _ => {
+                give_back(self);
+                None
+            }
+        }
+    }
+
+    /// Holders with room (what the map holds: never more than the bodies being read).
+    pub fn holders(&self) -> usize {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// Import uploads being read: at most one per tenant space, `IMPORT_UPLOADS` in all.
+#[derive(Debug)]
+pub struct Uploads {
+    all: Arc<Semaphore>,
+    tenants: Mutex<std::collections::HashSet<Holder>>,
+}
+
+/// One upload's place; given back when dropped.
+pub struct Upload {
+    owner: Arc<Uploads>,
+    holder: Holder,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        self.owner
+            .tenants
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.holder);
+    }
+}
+
+/// Why an upload has no place now.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UploadRefused {
+    /// The tenant space has an upload being read.
+    Own,
+    /// Every place is taken.
+    Full,
+}
+
+impl Uploads {
+    pub fn new(places: usize) -> Arc<Self> {
+        Arc::new(Self {
+            all: Arc::new(Semaphore::new(places.max(1))),
+            tenants: Mutex::new(std::collections::HashSet::new()),
+        })
+    }
+
+    pub fn enter(self: &Arc<Self>, holder: Holder) -> Result<Upload, UploadRefused> {
+        let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if tenants.contains(&holder) {
+            return Err(UploadRefused::Own);
+        }
+        let permit = self
+            .all
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| UploadRefused::Full)?;
+        tenants.insert(holder);
+        Ok(Upload {
+            owner: self.clone(),
+            holder,
+            _permit: permit,
+        })
+    }
+}
+
 #[derive(Clone)]
 pub struct Bounds {
     pub limits: Limits,
     pub in_flight: Arc<InFlight>,
-    /// Bytes of bodies being read at once.
-    pub bodies: Arc<Semaphore>,
+    /// Bytes of bodies being read at once on the routes anyone may call...
+    pub public_bodies: Arc<Pool>,
+    /// ...and for signed-in callers.
+    pub signed_in_bodies: Arc<Pool>,
     /// Import uploads being read at once.
-    pub uploads: Arc<Semaphore>,
+    pub uploads: Arc<Uploads>,
     pub on_webhook_too_large: Option<TooLargeHook>,
 }
 
 impl Bounds {
     pub fn new(limits: Limits) -> Self {
+        let public = limits.body_budget / 2;
+        let signed_in = limits.body_budget - public;
         Self {
             in_flight: InFlight::new(limits.public_requests_per_client),
-            bodies: Arc::new(Semaphore::new(limits.body_budget.max(1))),
-            uploads: Arc::new(Semaphore::new(IMPORT_UPLOADS)),
+            public_bodies: Pool::new(public, public / 4),
+            signed_in_bodies: Pool::new(signed_in, signed_in / 2),
+            uploads: Uploads::new(IMPORT_UPLOADS),
             limits,
             on_webhook_too_large: None,
         }
@@ -167,6 +364,37 @@ impl Bounds {
     pub fn with_webhook_hook(mut self, hook: TooLargeHook) -> Self {
         self.on_webhook_too_large = Some(hook);
         self
+    }
+}
+
+/// Resolves the session of a call to a server function that needs a sign-in before its body
+/// is read: a caller who is not signed in is answered 401 here, holding nothing.
+pub async fn signed_in_first(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if !path.starts_with("/api/")
+        || is_public(path)
+        || matches!(
+            *req.method(),
+            axum::http::Method::GET | axum::http::Method::HEAD
+        )
+    {
+        return next.run(req).await;
+    }
+    let path = path.to_owned();
+    let Some(session) = req.extensions().get::<Session>().cloned() else {
+        return next.run(req).await;
+    };
+    match app::api::signed_in(&session, state.ports.accounts.as_ref()).await {
+        Ok(Some(principal)) => {
+            req.extensions_mut().insert(app::api::SignedIn(principal));
+            next.run(req).await
+        }
+        Ok(None) => refuse(&path, StatusCode::UNAUTHORIZED, AppError::Unauthenticated),
+        Err(e) => refuse(&path, StatusCode::INTERNAL_SERVER_ERROR, e),
     }
 }
 
@@ -237,15 +465,149 @@ fn tell_too_large(
     });
 }
 
-/// The middleware: in-flight cap on public routes, body limit and read timeout, answer timeout.
+/// Why a body was not read to its end.
+#[derive(Debug, PartialEq, Eq)]
+enum BodyError {
+    TooLarge,
+    Broken,
+    /// Not there within the read time, or arriving slower than `BODY_MIN_RATE`.
+    TooSlow,
+}
+
+/// When a body must have arrived by, having `received` bytes of it `since` it began: within
+/// `total`, and at `BODY_MIN_RATE` on average once `BODY_GRACE` has passed.
+fn body_deadline(
+    since: tokio::time::Instant,
+    received: usize,
+    total: Duration,
+) -> tokio::time::Instant {
+    let by_rate = BODY_GRACE + Duration::from_secs_f64(received as f64 / BODY_MIN_RATE as f64);
+    since + total.min(by_rate)
+}
+
+/// A body handed on as it arrives (an import upload), under the same bounds as one read whole:
+/// at most `limit` bytes, by the deadline of `body_deadline`. What stopped it is kept in
+/// `verdict`, for the answer.
+struct Streamed {
+    inner: Limited<Body>,
+    since: tokio::time::Instant,
+    received: usize,
+    total: Duration,
+    timer: std::pin::Pin<Box<tokio::time::Sleep>>,
+    verdict: Arc<Mutex<Option<BodyError>>>,
+}
+
+impl Streamed {
+    fn new(body: Body, limit: usize, total: Duration) -> (Self, Arc<Mutex<Option<BodyError>>>) {
+        let since = tokio::time::Instant::now();
+        let verdict = Arc::new(Mutex::new(None));
+        (
+            Self {
+                inner: Limited::new(body, limit),
+                since,
+                received: 0,
+                total,
+                timer: Box::pin(tokio::time::sleep_until(body_deadline(since, 0, total))),
+                verdict: verdict.clone(),
+            },
+            verdict,
+        )
+    }
+
+    fn stop(&self, why: BodyError) -> axum::BoxError {
+        let text = format!("{why:?}");
+        *self.verdict.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+        text.into()
+    }
+}
+
+impl http_body::Body for Streamed {
+    type Data = axum::body::Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::future::Future;
+        use std::task::Poll;
+        let this = self.get_mut();
+        match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.received += data.len();
+                    let deadline = body_deadline(this.since, this.received, this.total);
+                    this.timer.as_mut().reset(deadline);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                let why = if e.downcast_ref::<LengthLimitError>().is_some() {
+                    BodyError::TooLarge
+                } else {
+                    BodyError::Broken
+                };
+                Poll::Ready(Some(Err(this.stop(why))))
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match this.timer.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(this.stop(BodyError::TooSlow)))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+}
+
+/// Reads `body` whole: at most `limit` bytes, within `total`, and at `BODY_MIN_RATE` on
+/// average once `BODY_GRACE` has passed.
+async fn read_body(
+    body: Body,
+    limit: usize,
+    total: Duration,
+    expected: usize,
+) -> Result<axum::body::Bytes, BodyError> {
+    let started = tokio::time::Instant::now();
+    let mut body = Limited::new(body, limit);
+    // room for what was declared was reserved in the budget already
+    let mut bytes = Vec::with_capacity(expected.min(limit));
+    loop {
+        let by_rate =
+            BODY_GRACE + Duration::from_secs_f64(bytes.len() as f64 / BODY_MIN_RATE as f64);
+        let deadline = started + total.min(by_rate);
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(BodyError::TooSlow),
+            Ok(None) => return Ok(bytes.into()),
+            Ok(Some(Err(e))) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                return Err(BodyError::TooLarge);
+            }
+            Ok(Some(Err(_))) => return Err(BodyError::Broken),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    bytes.extend_from_slice(&data);
+                }
+            }
+        }
+    }
+}
+
+/// The middleware: in-flight cap on public routes, one import upload per tenant space, body
+/// limit, room in the body budget, read timeout and rate, answer timeout.
 pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    let client = req
+        .extensions()
+        .get::<ClientAddr>()
+        .map(|c| c.0)
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let principal = req
+        .extensions()
+        .get::<app::api::SignedIn>()
+        .map(|s| s.0.clone());
     let _slot = if is_public(&path) {
-        let client = req
-            .extensions()
-            .get::<ClientAddr>()
-            .map(|c| c.0)
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
         match bounds.in_flight.enter(client) {
             Some(slot) => Some(slot),
             None => {
@@ -266,11 +628,22 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
             return refuse(&path, StatusCode::BAD_REQUEST, AppError::BadRequest);
         }
     }
+    let holder = Holder::of(principal.as_ref(), client);
     let import = path == "/api/import_channels";
     let _upload = if import {
-        match bounds.uploads.clone().try_acquire_owned() {
-            Ok(permit) => Some(permit),
-            Err(_) => {
+        match bounds.uploads.enter(holder) {
+            Ok(place) => Some(place),
+            Err(UploadRefused::Own) => {
+                return refuse(
+                    &path,
+                    StatusCode::CONFLICT,
+                    AppError::Conflict(
+                        "Another import of this tenant space is being uploaded: wait for it to finish."
+                            .into(),
+                    ),
+                );
+            }
+            Err(UploadRefused::Full) => {
                 tracing::warn!(%path, "too many import uploads at once");
                 return refuse(&path, StatusCode::SERVICE_UNAVAILABLE, AppError::Busy);
             }
@@ -288,22 +661,25 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
         tell_too_large(&bounds, &path, req.headers(), req.extensions(), n);
         return too_large(&path, limit);
     }
-    // room for the body in the budget of all bodies being read: what it declares, or the
-    // route's limit when it declares nothing and may send one (chunked)
+    // room for the body in its pool of the budget: what it declares, or the route's limit
+    // when it declares nothing and may send one (chunked)
     let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
-    let room = match declared {
+    let want = match declared {
         Some(n) => n as usize,
         None if chunked => limit,
         None => 0,
     };
-    let _room = if room > 0 {
-        let want = u32::try_from(room.min(bounds.limits.body_budget)).unwrap_or(u32::MAX);
-        match tokio::time::timeout(BUDGET_WAIT, bounds.bodies.clone().acquire_many_owned(want))
-            .await
-        {
-            Ok(Ok(permit)) => Some(permit),
-            _ => {
-                tracing::warn!(%path, "request bodies over their budget: refused");
+    // an import upload is stored as it arrives: it holds a few pieces, not itself
+    let want = if import { want.min(IMPORT_ROOM) } else { want };
+    let _room = if want > 0 {
+        let pool = match holder {
+            Holder::Address(_) => &bounds.public_bodies,
+            Holder::Tenant(_) | Holder::Account(_) => &bounds.signed_in_bodies,
+        };
+        match pool.take(holder, want, BUDGET_WAIT).await {
+            Some(room) => Some(room),
+            None => {
+                tracing::warn!(%path, ?holder, "request bodies over their budget: refused");
                 return refuse(
                     &path,
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -315,24 +691,22 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
         None
     };
     let (parts, body) = req.into_parts();
-    let read_time = if import {
-        bounds.limits.body_read.max(IMPORT_BODY_READ)
-    } else {
-        bounds.limits.body_read
-    };
-    let collected = tokio::time::timeout(read_time, Limited::new(body, limit).collect()).await;
-    let bytes = match collected {
-        Ok(Ok(c)) => c.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+    if import {
+        return streamed(&bounds, &path, client, parts, body, limit, next).await;
+    }
+    let read_time = bounds.limits.body_read;
+    let bytes = match read_body(body, limit, read_time, want).await {
+        Ok(bytes) => bytes,
+        Err(BodyError::TooLarge) => {
             let size = limit as u64 + 1;
             tell_too_large(&bounds, &path, &parts.headers, &parts.extensions, size);
             return too_large(&path, limit);
         }
-        Ok(Err(_)) => {
+        Err(BodyError::Broken) => {
             return refuse(&path, StatusCode::BAD_REQUEST, AppError::BadRequest);
         }
-        Err(_) => {
-            tracing::warn!(%path, "request body too slow: cut off");
+        Err(BodyError::TooSlow) => {
+            tracing::warn!(%path, %client, "request body too slow: cut off");
             return refuse(&path, StatusCode::REQUEST_TIMEOUT, AppError::TimedOut);
         }
     };
@@ -346,6 +720,38 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
                 StatusCode::SERVICE_UNAVAILABLE,
                 AppError::Unavailable,
             )
+        }
+    }
+}
+
+/// Hands an import upload's body on as it arrives, within its bounds (`Streamed`); the answer
+/// says what stopped the body, if something did. The handler has the body's read time and
+/// then the usual time to answer.
+async fn streamed(
+    bounds: &Bounds,
+    path: &str,
+    client: IpAddr,
+    parts: axum::http::request::Parts,
+    body: Body,
+    limit: usize,
+    next: Next,
+) -> Response {
+    let read_time = bounds.limits.body_read.max(IMPORT_BODY_READ);
+    let (body, verdict) = Streamed::new(body, limit, read_time);
+    let req = Request::from_parts(parts, Body::new(body));
+    let answer = tokio::time::timeout(read_time + bounds.limits.request, next.run(req)).await;
+    let stopped = verdict.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match (answer, stopped) {
+        (_, Some(BodyError::TooSlow)) => {
+            tracing::warn!(%path, %client, "request body too slow: cut off");
+            refuse(path, StatusCode::REQUEST_TIMEOUT, AppError::TimedOut)
+        }
+        (_, Some(BodyError::TooLarge)) => too_large(path, limit),
+        (_, Some(BodyError::Broken)) => refuse(path, StatusCode::BAD_REQUEST, AppError::BadRequest),
+        (Ok(res), None) => res,
+        (Err(_), None) => {
+            tracing::error!(%path, "request not answered in time");
+            refuse(path, StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable)
         }
     }
 }
@@ -369,8 +775,91 @@ mod tests {
         assert_eq!(body_limit("/config/channels"), 16 * 1024);
         assert!(is_public("/api/login"));
         assert!(is_public("/social/on/whatsapp/cloud-api/k"));
+        assert!(is_public("/api/logout"));
         assert!(!is_public("/api/list_channels"));
         assert!(!is_public("/healthz"));
+    }
+
+    #[tokio::test]
+    async fn a_pool_gives_each_holder_a_share_beyond_its_first_body() {
+        let pool = Pool::new(100, 40);
+        let wait = Duration::from_millis(50);
+        let (a, b, c) = (Holder::Tenant(1), Holder::Tenant(2), Holder::Tenant(3));
+        // one body larger than the share is fine for a holder that holds nothing
+        let big = pool.take(a, 60, wait).await.unwrap();
+        // a second body of that holder is not, whatever room is left
+        assert!(pool.take(a, 10, wait).await.is_none());
+        // another holder takes what is left, within its share
+        let other = pool.take(b, 30, wait).await.unwrap();
+        assert!(
+            pool.take(b, 20, wait).await.is_none(),
+            "b holds 30 of its 40"
+        );
+        // the pool itself is full: a third holder waits, then is told
+        assert!(pool.take(c, 20, wait).await.is_none());
+        assert_eq!(pool.holders(), 2, "a refused holder keeps nothing");
+        drop(big);
+        let c_room = pool.take(c, 20, wait).await.unwrap();
+        drop((other, c_room));
+        assert_eq!(pool.holders(), 0);
+        assert_eq!(pool.bytes.available_permits(), 100);
+    }
+
+    #[test]
+    fn uploads_are_one_per_tenant_and_capped_in_all() {
+        let uploads = Uploads::new(2);
+        let one = uploads.enter(Holder::Tenant(1)).unwrap();
+        assert_eq!(
+            uploads.enter(Holder::Tenant(1)).err(),
+            Some(UploadRefused::Own)
+        );
+        let two = uploads.enter(Holder::Tenant(2)).unwrap();
+        assert_eq!(
+            uploads.enter(Holder::Tenant(3)).err(),
+            Some(UploadRefused::Full)
+        );
+        drop(one);
+        let three = uploads.enter(Holder::Tenant(3)).unwrap();
+        drop((two, three));
+        assert!(uploads.enter(Holder::Tenant(1)).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stalls_is_cut_off_after_its_grace() {
+        let (mut tx, body) = {
+            let (tx, rx) =
+                futures::channel::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(4);
+            (tx, Body::from_stream(rx))
+        };
+        use futures::SinkExt;
+        tx.send(Ok(axum::body::Bytes::from_static(b"a little")))
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let read = read_body(body, 1024 * 1024, Duration::from_secs(60), 0).await;
+        assert_eq!(read.err(), Some(BodyError::TooSlow));
+        let took = started.elapsed();
+        assert!(
+            took >= BODY_GRACE && took < BODY_GRACE + Duration::from_secs(2),
+            "{took:?}"
+        );
+        drop(tx);
+        // a body that keeps coming is read whole
+        let body = Body::from(vec![b'x'; 100_000]);
+        assert_eq!(
+            read_body(body, 200_000, Duration::from_secs(5), 0)
+                .await
+                .unwrap()
+                .len(),
+            100_000
+        );
+        let body = Body::from(vec![b'x'; 100_000]);
+        assert_eq!(
+            read_body(body, 99_999, Duration::from_secs(5), 100_000)
+                .await
+                .err(),
+            Some(BodyError::TooLarge)
+        );
     }
 
     #[test]

@@ -10,5 +10,6 @@ pub mod headers;
 pub mod health;
 pub mod limits;
 pub mod origin;
+pub mod paths;
 pub mod serve;
 pub mod throttle;

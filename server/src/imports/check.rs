@@ -1,32 +1,30 @@
-//! The dry run: the upload is read on a blocking thread (`sheet`, streamed), handed over in
+//! The dry run: the upload is read in a child process (`reader`, `sheet`), handed over in
 //! batches of 1,000 rows, and every row is matched to the tenant's channel of that name, laid
 //! over its stored draft and checked by the channel rules; what it would change is the diff of
 //! the channel's fields before and after. Each row's outcome is stored for the preview, and
 //! the changed rows' drafts for Apply. Nothing of a channel is written.
 
 use super::SqlImports;
-use super::sheet::{self, SheetError, SheetRow};
+use super::reader::{self, Batch, ReadError};
+use super::sheet::SheetError;
 use super::worker::{LEASE, fail};
 use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};
 use crate::db::entities::{channel, import_row, import_task};
 use crate::db::now;
 use app::domain::audit::diff;
-use app::domain::channel::{SavedFor, ValidationContext};
+use app::domain::channel::{CHANNEL_NAME_MAX, SavedFor, ValidationContext};
 use app::domain::import::{
-    COLUMNS, ImportStatus, NameIds, REQUIRED, RowCounts, RowError, RowOutcome, check_row, shown,
+    COLUMNS, ImportStatus, NameIds, RowCounts, RowError, RowOutcome, check_row, shown,
 };
 use app::ports::{Channels, RepoError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-
-/// Rows handed from the reader to the checker at a time (and written in one statement)...
-pub const BATCH: usize = 1_000;
-/// ...or fewer, when their text is more than this (a batch's memory is bounded either way).
-pub const BATCH_BYTES: usize = 4 * 1024 * 1024;
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 enum CheckError {
@@ -40,12 +38,6 @@ enum CheckError {
     Other(String),
     #[error("another instance took the import over")]
     Lost,
-}
-
-/// Rows of one zip member (or the one file) with the sheet columns of `COLUMNS`.
-struct Batch {
-    letters: Vec<Option<String>>,
-    rows: Vec<SheetRow>,
 }
 
 /// Runs the dry run of a claimed import to Checked or Failed.
@@ -99,9 +91,7 @@ async fn check(
 ) -> Result<RowCounts, CheckError> {
     let db = &imports.db;
     let tenant = task.tenant_id;
-    let Some(file) = task.file else {
-        return Err(CheckError::Other("the upload is gone".into()));
-    };
+    let upload = super::stored_upload(db.clone(), &task);
     // an earlier attempt's rows
     clear_rows(db, task.id).await?;
     let names = Names::of_tenant(db, tenant).await?;
@@ -120,42 +110,13 @@ async fn check(
     let ctx = imports.channels.validation_context(tenant, None).await?;
 
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
-    let reader = tokio::task::spawn_blocking(move || {
-        let mut batch: Option<Batch> = None;
-        let mut bytes = 0usize;
-        let mut file_of_batch: Option<Option<String>> = None;
-        let result = sheet::read(&file, &COLUMNS, &REQUIRED, |layout, row| {
-            let same_file = file_of_batch.as_ref() == Some(&row.file);
-            let full = batch
-                .as_ref()
-                .is_some_and(|b| b.rows.len() >= BATCH || bytes >= BATCH_BYTES);
-            if !same_file || full {
-                if let Some(full) = batch.take() {
-                    tx.blocking_send(full).map_err(|_| ())?;
-                }
-                bytes = 0;
-                file_of_batch = Some(row.file.clone());
-            }
-            bytes += row.cells.iter().map(String::len).sum::<usize>();
-            batch
-                .get_or_insert_with(|| Batch {
-                    letters: layout.letters.clone(),
-                    rows: Vec::with_capacity(BATCH),
-                })
-                .rows
-                .push(row);
-            Ok(())
-        });
-        if let (Ok(Ok(())), Some(last)) = (&result, batch.take()) {
-            // the checker stopped early only when it failed: that failure is reported
-            let _ = tx.blocking_send(last);
-        }
-        result
-    });
+    let exe = imports.reader.clone();
+    let reader = tokio::spawn(async move { reader::read_in_child(&exe, upload, tx).await });
 
     let mut state = State {
         counts: RowCounts::default(),
         seen: HashMap::new(),
+        file: None,
         seq: 0,
     };
     let mut failure = None;
@@ -211,7 +172,8 @@ async fn check(
         return Err(e);
     }
     match read {
-        Err(e) => return Err(e.into()),
+        Err(ReadError::Sheet(e)) => return Err(e.into()),
+        Err(ReadError::Upload(e)) => return Err(e.into()),
         Ok(Err(())) => return Err(CheckError::Other("the checker stopped".into())),
         Ok(Ok(())) => {}
     }
@@ -240,6 +202,7 @@ async fn check(
     if done.rows_affected == 0 {
         return Err(CheckError::Lost);
     }
+    super::forget_upload(db, task.id).await?;
     Ok(state.counts)
 }
 
@@ -264,16 +227,39 @@ fn progress(state: &State) -> sea_orm::UpdateMany<import_task::Entity> {
 /// What the dry run has seen so far.
 struct State {
     counts: RowCounts,
-    /// Channel names (lower case) already on a row: where.
-    seen: HashMap<String, String>,
+    /// Channel names already on a row (by the SHA-256 of their lower case: a few bytes a row,
+    /// however long a name a file holds): where.
+    seen: HashMap<[u8; 32], Place>,
+    /// The file of the latest row, shared by the places of its rows.
+    file: Option<Arc<str>>,
     seq: i64,
 }
 
-/// `row 7` or `channels-002.xlsx, row 7`.
-fn place(file: &Option<String>, row: u32) -> String {
-    match file {
-        Some(f) => format!("{f}, row {row}"),
-        None => format!("row {row}"),
+/// Where a row is: the file inside a zip, if any, and its row number.
+struct Place {
+    file: Option<Arc<str>>,
+    row: u32,
+}
+
+impl std::fmt::Display for Place {
+    /// `row 7` or `channels-002.xlsx, row 7`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.file {
+            Some(file) => write!(f, "{file}, row {}", self.row),
+            None => write!(f, "row {}", self.row),
+        }
+    }
+}
+
+impl State {
+    fn place(&mut self, file: &Option<String>, row: u32) -> Place {
+        if self.file.as_deref() != file.as_deref() {
+            self.file = file.as_deref().map(Arc::from);
+        }
+        Place {
+            file: self.file.clone(),
+            row,
+        }
     }
 }
 
@@ -293,11 +279,13 @@ async fn check_batch(
 ) -> Result<Vec<import_row::ActiveModel>, CheckError> {
     let db = &imports.db;
     let name_column = batch.letters.first().cloned().flatten().unwrap_or_default();
+    // only what can be a channel's name is looked up (a longer one matches none)
     let keys: Vec<String> = batch
         .rows
         .iter()
-        .map(|r| r.cells[0].trim().to_lowercase())
-        .filter(|k| !k.is_empty())
+        .map(|r| r.cells[0].trim())
+        .filter(|k| !k.is_empty() && k.chars().count() <= CHANNEL_NAME_MAX)
+        .map(str::to_lowercase)
         .collect();
     let stored: HashMap<String, channel::Model> = channel::Entity::find()
         .filter(channel::Column::TenantId.eq(task.tenant))
@@ -312,6 +300,7 @@ async fn check_batch(
         state.seq += 1;
         let name = r.cells[0].trim();
         let key = name.to_lowercase();
+        let digest: [u8; 32] = Sha256::digest(key.as_bytes()).into();
         let mut out = import_row::ActiveModel {
             task_id: Set(task.id),
             seq: Set(state.seq),
@@ -337,14 +326,15 @@ async fn check_batch(
                 "The Channel Name is empty: every row names the channel it changes.".into(),
             )));
             RowOutcome::Error
-        } else if let Some(earlier) = state.seen.get(&key) {
+        } else if let Some(earlier) = state.seen.get(&digest) {
             out.details = Set(json(&refuse(format!(
                 "'{}' is on {earlier} too: change a channel on one row only.",
                 shown(name)
             ))));
             RowOutcome::Error
         } else {
-            state.seen.insert(key.clone(), place(&r.file, r.row));
+            let here = state.place(&r.file, r.row);
+            state.seen.insert(digest, here);
             match stored.get(&key) {
                 None => RowOutcome::Unknown,
                 Some(m) => {

@@ -1,27 +1,29 @@
 //! Importing the exported spreadsheet back. An upload is stored as a task; the worker reads it
-//! without trusting it (`sheet`), checks every row as a saved form would be checked and stores
+//! without trusting it (`sheet`, in a child process: `reader`), checks every row as a saved form would be checked and stores
 //! the outcome of each (`check`, the dry run); Apply saves every change in one transaction, or
 //! none (`apply`). The worker is the export worker's second loop (`worker`).
 
 pub mod apply;
 pub mod check;
+pub mod reader;
 pub mod sheet;
 pub mod worker;
 
 use crate::db::audit;
 use crate::db::channels::SqlChannels;
-use crate::db::entities::{import_row, import_task};
+use crate::db::entities::{import_chunk, import_row, import_task};
 use crate::db::{display_time, internal, is_unique_violation, now};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::import::{ImportStatus, PREVIEW_PAGE, RowCounts, RowOutcome, can_apply};
 use app::model::{ImportRowView, ImportSummary, ImportView};
-use app::ports::{Actor, AuditEvent, Imports, RepoError};
+use app::ports::{Actor, AuditEvent, Imports, RepoError, Upload};
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
 };
+use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -34,11 +36,23 @@ pub struct SqlImports {
     pub(crate) channels: SqlChannels,
     /// Wakes the worker when there is something to check or apply.
     pub wake: Arc<Notify>,
+    /// The program that reads uploads in a child process (`switchboard read-import`).
+    pub(crate) reader: PathBuf,
 }
 
 impl SqlImports {
-    pub fn new(db: DatabaseConnection, channels: SqlChannels, wake: Arc<Notify>) -> Self {
-        Self { db, channels, wake }
+    pub fn new(
+        db: DatabaseConnection,
+        channels: SqlChannels,
+        wake: Arc<Notify>,
+        reader: PathBuf,
+    ) -> Self {
+        Self {
+            db,
+            channels,
+            wake,
+            reader,
+        }
     }
 }
 
@@ -116,6 +130,9 @@ fn task_columns() -> sea_orm::Select<import_task::Entity> {
 
 /// Drops a task's rows and then the task, 5,000 rows to a statement.
 pub(crate) async fn delete_task(db: &DatabaseConnection, id: i64) -> Result<(), RepoError> {
+    forget_upload(db, id)
+        .await
+        .map_err(internal("delete an old upload"))?;
     loop {
         let ids: Vec<i64> = import_row::Entity::find()
             .select_only()
@@ -142,6 +159,157 @@ pub(crate) async fn delete_task(db: &DatabaseConnection, id: i64) -> Result<(), 
     Ok(())
 }
 
+/// The status of a task whose upload is arriving: not listed, not claimed.
+const RECEIVING: &str = "receiving";
+/// The size of each stored piece of an upload.
+pub const CHUNK: usize = 1024 * 1024;
+/// An upload still arriving after this long was abandoned (its request ended without the
+/// task being forgotten: the process stopped).
+const ABANDONED: time::Duration = time::Duration::minutes(15);
+
+/// A task whose upload is arriving: forgotten (with what arrived) unless it is started.
+struct Receiving {
+    db: DatabaseConnection,
+    task: Option<i64>,
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        let Some(id) = self.task.take() else {
+            return;
+        };
+        let db = self.db.clone();
+        // also when the request is dropped half-way (the client went away)
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Err(e) = delete_task(&db, id).await {
+                    tracing::error!(?e, task_id = id, "forgetting an import whose upload failed");
+                }
+            });
+        }
+    }
+}
+
+/// Stores `upload` for task `id` in pieces of `CHUNK` bytes as it arrives (never more than a
+/// piece in memory); answers its size. Refuses what is not a zip as soon as its first bytes
+/// show it.
+async fn store_upload(
+    db: &DatabaseConnection,
+    id: i64,
+    mut upload: Upload,
+) -> Result<usize, RepoError> {
+    use futures::StreamExt;
+    let mut piece: Vec<u8> = Vec::with_capacity(CHUNK);
+    let mut seq = 0i32;
+    let mut size = 0usize;
+    let store = async |data: Vec<u8>, seq: &mut i32| -> Result<(), RepoError> {
+        import_chunk::ActiveModel {
+            task_id: Set(id),
+            seq: Set(*seq),
+            data: Set(data),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+        .map_err(internal("store an upload's piece"))?;
+        *seq += 1;
+        Ok(())
+    };
+    while let Some(bytes) = upload.next().await {
+        let bytes = bytes?;
+        let seen = size;
+        size += bytes.len();
+        if seen < 4 && size >= 4 {
+            let mut head = piece.clone();
+            head.extend_from_slice(&bytes[..(4 - seen).min(bytes.len())]);
+            if !head.starts_with(b"PK\x03\x04") {
+                return Err(conflict(
+                    "file",
+                    sheet::SheetError::NotASpreadsheet.to_string(),
+                ));
+            }
+        }
+        let mut rest = bytes.as_slice();
+        while !rest.is_empty() {
+            let take = (CHUNK - piece.len()).min(rest.len());
+            piece.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if piece.len() == CHUNK {
+                let full = std::mem::replace(&mut piece, Vec::with_capacity(CHUNK));
+                store(full, &mut seq).await?;
+            }
+        }
+    }
+    if size > 0 && size < 4 {
+        return Err(conflict(
+            "file",
+            sheet::SheetError::NotASpreadsheet.to_string(),
+        ));
+    }
+    if !piece.is_empty() {
+        store(piece, &mut seq).await?;
+    }
+    Ok(size)
+}
+
+/// Tasks whose upload never finished arriving (their process stopped meanwhile), with what
+/// had arrived.
+async fn forget_abandoned_uploads(db: &DatabaseConnection) -> Result<(), RepoError> {
+    let abandoned: Vec<i64> = import_task::Entity::find()
+        .select_only()
+        .column(import_task::Column::Id)
+        .filter(import_task::Column::Status.eq(RECEIVING))
+        .filter(import_task::Column::CreatedAt.lt(now() - ABANDONED))
+        .limit(100)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(internal("abandoned uploads"))?;
+    for id in abandoned {
+        delete_task(db, id).await?;
+    }
+    Ok(())
+}
+
+/// The upload of task `task`, piece by piece, read from the database one piece at a time.
+pub(crate) fn stored_upload(
+    db: DatabaseConnection,
+    task: &import_task::Model,
+) -> futures::stream::BoxStream<'static, Result<Vec<u8>, sea_orm::DbErr>> {
+    use futures::StreamExt;
+    if let Some(file) = task.file.clone() {
+        // a task stored before uploads were kept in pieces
+        return futures::stream::once(async move { Ok(file) }).boxed();
+    }
+    let id = task.id;
+    futures::stream::unfold(Some(0i32), move |next| {
+        let db = db.clone();
+        async move {
+            let seq = next?;
+            let piece = import_chunk::Entity::find()
+                .filter(import_chunk::Column::TaskId.eq(id))
+                .filter(import_chunk::Column::Seq.eq(seq))
+                .one(&db)
+                .await;
+            match piece {
+                Ok(Some(p)) => Some((Ok(p.data), Some(seq + 1))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        }
+    })
+    .boxed()
+}
+
+/// Drops what is left of an import's upload (read, or refused).
+pub(crate) async fn forget_upload(db: &DatabaseConnection, id: i64) -> Result<(), sea_orm::DbErr> {
+    import_chunk::Entity::delete_many()
+        .filter(import_chunk::Column::TaskId.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 #[async_trait]
 impl Imports for SqlImports {
     async fn start(
@@ -149,20 +317,8 @@ impl Imports for SqlImports {
         actor: &Actor,
         tenant_id: i64,
         file_name: &str,
-        file: Vec<u8>,
+        upload: Upload,
     ) -> Result<i64, RepoError> {
-        if file.is_empty() {
-            return Err(conflict("file", "Choose the .xlsx or .zip file to import."));
-        }
-        if file.len() > sheet::MAX_FILE_BYTES {
-            return Err(conflict("file", sheet::SheetError::TooLarge.to_string()));
-        }
-        if !file.starts_with(b"PK\x03\x04") {
-            return Err(conflict(
-                "file",
-                sheet::SheetError::NotASpreadsheet.to_string(),
-            ));
-        }
         let busy = import_task::Entity::find()
             .filter(import_task::Column::TenantId.eq(tenant_id))
             .filter(import_task::Column::Status.is_in([
@@ -175,6 +331,7 @@ impl Imports for SqlImports {
         if busy > 0 {
             return Err(busy_error("file"));
         }
+        forget_abandoned_uploads(&self.db).await?;
         // keep the newest KEPT - 1 and this one (a tenant has at most KEPT)
         let kept: Vec<i64> = import_task::Entity::find()
             .select_only()
@@ -189,13 +346,12 @@ impl Imports for SqlImports {
             delete_task(&self.db, id).await?;
         }
         let name = display_name(file_name);
-        let size = file.len();
-        let txn = self.db.begin().await.map_err(internal("begin import"))?;
+        // the task waits, unclaimed and unlisted, while its upload arrives
         let task = import_task::ActiveModel {
             tenant_id: Set(tenant_id),
-            status: Set(ImportStatus::Checking.as_str().into()),
+            status: Set(RECEIVING.into()),
             file_name: Set(name.clone()),
-            file: Set(Some(file)),
+            file: Set(None),
             rows_read: Set(0),
             unchanged: Set(0),
             changed: Set(0),
@@ -205,16 +361,39 @@ impl Imports for SqlImports {
             created_at: Set(now()),
             ..Default::default()
         }
-        .insert(&txn)
+        .insert(&self.db)
         .await
-        // two uploads at once: the index of running imports lets one in
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                busy_error("file")
-            } else {
-                internal("insert import task")(e)
-            }
-        })?;
+        .map_err(internal("insert import task"))?;
+        let mut receiving = Receiving {
+            db: self.db.clone(),
+            task: Some(task.id),
+        };
+        let size = store_upload(&self.db, task.id, upload).await?;
+        if size == 0 {
+            return Err(conflict("file", "Choose the .xlsx or .zip file to import."));
+        }
+        let txn = self.db.begin().await.map_err(internal("begin import"))?;
+        // only now can a worker claim it; two uploads at once: the index of running imports
+        // lets one in
+        let ready = import_task::Entity::update_many()
+            .col_expr(
+                import_task::Column::Status,
+                Expr::value(ImportStatus::Checking.as_str()),
+            )
+            .filter(import_task::Column::Id.eq(task.id))
+            .filter(import_task::Column::Status.eq(RECEIVING))
+            .exec(&txn)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    busy_error("file")
+                } else {
+                    internal("start import")(e)
+                }
+            })?;
+        if ready.rows_affected == 0 {
+            return Err(RepoError::Internal);
+        }
         audit::record(
             &txn,
             actor,
@@ -232,6 +411,7 @@ impl Imports for SqlImports {
         )
         .await?;
         txn.commit().await.map_err(internal("commit import"))?;
+        receiving.task = None;
         self.wake.notify_one();
         Ok(task.id)
     }
@@ -239,6 +419,7 @@ impl Imports for SqlImports {
     async fn list(&self, tenant_id: i64) -> Result<Vec<ImportSummary>, RepoError> {
         Ok(task_columns()
             .filter(import_task::Column::TenantId.eq(tenant_id))
+            .filter(import_task::Column::Status.ne(RECEIVING))
             .order_by_desc(import_task::Column::Id)
             .limit(KEPT)
             .all(&self.db)
@@ -259,6 +440,7 @@ impl Imports for SqlImports {
         let task = task_columns()
             .filter(import_task::Column::Id.eq(id))
             .filter(import_task::Column::TenantId.eq(tenant_id))
+            .filter(import_task::Column::Status.ne(RECEIVING))
             .one(&self.db)
             .await
             .map_err(internal("find import"))?

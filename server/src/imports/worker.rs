@@ -54,6 +54,9 @@ pub(crate) async fn fail(db: &DatabaseConnection, id: i64, reason: &str) {
     if let Err(e) = result {
         tracing::error!(error = %e, task_id = id, "marking an import failed");
     }
+    if let Err(e) = super::forget_upload(db, id).await {
+        tracing::error!(error = %e, task_id = id, "dropping the upload of a failed import");
+    }
 }
 
 /// Gives a claimed import back (this instance is stopping).

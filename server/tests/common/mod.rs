@@ -101,6 +101,8 @@ pub struct Options {
     pub key_dir: Option<std::path::PathBuf>,
     /// The built site to serve (default: the checkout's `target/site`).
     pub site_root: Option<std::path::PathBuf>,
+    /// No export or import worker in this process (another process runs them).
+    pub no_workers: bool,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -158,7 +160,9 @@ pub async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -
         .await
         .expect("setup link");
     // the worker runs until the test's runtime ends
-    std::mem::forget(startup::spawn_workers(&state));
+    if !options.no_workers {
+        std::mem::forget(startup::spawn_workers(&state));
+    }
     let router = startup::build_router(state.clone(), &config);
     let limits = config.limits.clone();
     tokio::spawn(async move {
