@@ -24,6 +24,11 @@ use std::sync::Arc;
 /// off) ends it.
 pub type Upload = std::pin::Pin<Box<dyn futures::Stream<Item = Result<Vec<u8>, RepoError>> + Send>>;
 
+/// Whether the caller is still who they were when a long request began (signed in, not reset,
+/// the tenant space enabled), asked again before what the request did is committed.
+pub type Recheck =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), RepoError>> + Send>>;
+
 /// What a repository can answer besides success. `Internal` carries no detail: the
 /// implementation logs the cause with its context before answering it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -268,13 +273,15 @@ pub trait Exports: Send + Sync {
 #[async_trait]
 pub trait Imports: Send + Sync {
     /// Stores the upload as it arrives (never all of it in memory) and starts its dry run;
-    /// answers the import's id. An upload that stops with an error stores nothing.
+    /// answers the import's id. An upload that stops with an error stores nothing; nor does
+    /// one whose caller is no longer signed in when it has arrived (`still_signed_in`).
     async fn start(
         &self,
         actor: &Actor,
         tenant_id: i64,
         file_name: &str,
         upload: Upload,
+        still_signed_in: Recheck,
     ) -> Result<i64, RepoError>;
     /// The tenant's latest imports, newest first.
     async fn list(&self, tenant_id: i64) -> Result<Vec<ImportSummary>, RepoError>;

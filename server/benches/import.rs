@@ -143,6 +143,7 @@ async fn main() {
                     .map(|c| Ok(c.to_vec()))
                     .collect::<Vec<_>>(),
             )),
+            Box::pin(async { Ok(()) }),
         )
         .await
         .expect("start import");

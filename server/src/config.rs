@@ -24,6 +24,10 @@ pub struct Limits {
     pub header_read: Duration,
     /// A request's body must arrive within this. `SWITCHBOARD_BODY_TIMEOUT_SECS`.
     pub body_read: Duration,
+    /// ...and, once this has passed, at `body_min_rate` bytes a second on average at least
+    /// (a sender that stalls is cut off in seconds, not at the end of `body_read`).
+    pub body_grace: Duration,
+    pub body_min_rate: u64,
     /// A request must be answered within this. `SWITCHBOARD_REQUEST_TIMEOUT_SECS`.
     pub request: Duration,
     /// Requests in flight at once from one client address on the routes that need no sign-in
@@ -48,6 +52,8 @@ impl Default for Limits {
         Self {
             header_read: Duration::from_secs(10),
             body_read: Duration::from_secs(10),
+            body_grace: Duration::from_secs(2),
+            body_min_rate: 16 * 1024,
             request: Duration::from_secs(30),
             public_requests_per_client: 64,
             connections: 4096,
@@ -70,6 +76,8 @@ impl Limits {
         Ok(Self {
             header_read: secs("SWITCHBOARD_HEADER_TIMEOUT_SECS", d.header_read)?,
             body_read: secs("SWITCHBOARD_BODY_TIMEOUT_SECS", d.body_read)?,
+            body_grace: d.body_grace,
+            body_min_rate: d.body_min_rate,
             request: secs("SWITCHBOARD_REQUEST_TIMEOUT_SECS", d.request)?,
             public_requests_per_client: number("SWITCHBOARD_PUBLIC_REQUESTS_PER_CLIENT")?
                 .map_or(d.public_requests_per_client, |n| n as usize),

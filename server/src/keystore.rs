@@ -41,6 +41,8 @@ pub const MAX_PBE_ITERATIONS: u64 = 2_000_000;
 const INSPECTORS: usize = 2;
 /// "Too costly" results in a row after which a tenant space waits before its next inspection.
 const STRIKES_BEFORE_PAUSE: u32 = 3;
+/// "Too costly" results older than this are forgotten.
+const STRIKES_FORGOTTEN: Duration = Duration::from_secs(10 * 60);
 /// The first pause, doubled for every further "too costly" result, up to `LONGEST_PAUSE`.
 const FIRST_PAUSE: Duration = Duration::from_secs(15);
 const LONGEST_PAUSE: Duration = Duration::from_secs(10 * 60);
@@ -569,6 +571,7 @@ pub fn child_main() -> std::process::ExitCode {
 struct Lane {
     turn: Arc<Semaphore>,
     strikes: u32,
+    last_strike: Option<Instant>,
     paused_until: Option<Instant>,
 }
 
@@ -623,12 +626,18 @@ impl Inspectors {
             let lane = lanes.entry(tenant).or_insert_with(|| Lane {
                 turn: Arc::new(Semaphore::new(1)),
                 strikes: 0,
+                last_strike: None,
                 paused_until: None,
             });
             if let Some(seconds) = lane.pause_left() {
                 return Err(InspectError::Paused { seconds });
             }
             lane.turn.clone()
+        };
+        // the lane is not kept once unused and clean, however this ends (also when dropped)
+        let _tidy = Tidy {
+            owner: self,
+            tenant,
         };
         let started = Instant::now();
         let outcome = async {
@@ -650,8 +659,10 @@ impl Inspectors {
         outcome
     }
 
-    /// Counts a "too costly" result against the tenant space (a pause after a few in a row);
-    /// any other answer clears its record.
+    /// Counts a "too costly" result against the tenant space (a pause after a few within
+    /// `STRIKES_FORGOTTEN`); a file that was read clears its record. Other refusals (not a
+    /// keystore, a wrong password, the server busy) change nothing: they cost little, and
+    /// they cannot wash out costly ones.
     fn record(&self, tenant: i64, outcome: &Result<Bundle, InspectError>) {
         let mut lanes = self.lanes();
         let Some(lane) = lanes.get_mut(&tenant) else {
@@ -659,6 +670,14 @@ impl Inspectors {
         };
         match outcome {
             Err(InspectError::TooCostly) => {
+                let now = Instant::now();
+                if lane
+                    .last_strike
+                    .is_some_and(|at| now.duration_since(at) > STRIKES_FORGOTTEN)
+                {
+                    lane.strikes = 0;
+                }
+                lane.last_strike = Some(now);
                 lane.strikes += 1;
                 if lane.strikes >= STRIKES_BEFORE_PAUSE {
                     let doublings = (lane.strikes - STRIKES_BEFORE_PAUSE).min(16);
@@ -674,14 +693,25 @@ impl Inspectors {
                     );
                 }
             }
-            Err(InspectError::Busy) | Err(InspectError::Paused { .. }) => {}
-            _ => {
+            Ok(_) => {
                 lane.strikes = 0;
+                lane.last_strike = None;
                 lane.paused_until = None;
             }
+            Err(_) => {}
         }
-        // a lane nobody uses and nothing holds against is not kept
-        let idle = lane.strikes == 0 && Arc::strong_count(&lane.turn) == 1;
+    }
+
+    /// Forgets `tenant`'s lane when nobody uses it and nothing is held against it.
+    fn tidy(&self, tenant: i64) {
+        let mut lanes = self.lanes();
+        let idle = lanes.get(&tenant).is_some_and(|lane| {
+            let forgiven = lane.strikes == 0
+                || lane
+                    .last_strike
+                    .is_some_and(|at| at.elapsed() > STRIKES_FORGOTTEN);
+            forgiven && Arc::strong_count(&lane.turn) == 1
+        });
         if idle {
             lanes.remove(&tenant);
         }
@@ -693,8 +723,23 @@ impl Inspectors {
     }
 }
 
+/// Tidies a tenant space's lane when an inspection ends, also one dropped half-way (its
+/// turn's permit, dropped before this, no longer holds the lane).
+struct Tidy<'a> {
+    owner: &'a Inspectors,
+    tenant: i64,
+}
+
+impl Drop for Tidy<'_> {
+    fn drop(&mut self) {
+        self.owner.tidy(self.tenant);
+    }
+}
+
 /// `inspect` in a child process of `exe` (this program): a file that makes the parser run
-/// out of time or memory is refused, the server unharmed. Takes no turn: see `Inspectors`.
+/// out of time or memory is refused ("too costly"), the server unharmed; a child that cannot
+/// be started, or does not end within its time because the host is overloaded, is the
+/// server's trouble, not the file's ("busy"). Takes no turn: see `Inspectors`.
 pub async fn isolated(exe: &Path, bytes: &[u8], password: &str) -> Result<Bundle, InspectError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let run = async {
@@ -708,7 +753,7 @@ pub async fn isolated(exe: &Path, bytes: &[u8], password: &str) -> Result<Bundle
             .spawn()
             .map_err(|e| {
                 tracing::error!(error = %e, exe = %exe.display(), "starting the keystore inspector");
-                InspectError::TooCostly
+                InspectError::Busy
             })?;
         let input = frame(bytes, password);
         if let Some(mut stdin) = child.stdin.take() {
@@ -729,8 +774,12 @@ pub async fn isolated(exe: &Path, bytes: &[u8], password: &str) -> Result<Bundle
     };
     match tokio::time::timeout(INSPECT_RUN, run).await {
         Ok(outcome) => outcome,
-        // the child is killed as its handle drops
-        Err(_) => Err(InspectError::TooCostly),
+        // the child is killed as its handle drops; its CPU limit would have stopped it long
+        // before: the host is overloaded
+        Err(_) => {
+            tracing::warn!("keystore inspector not done in its time: the host is overloaded");
+            Err(InspectError::Busy)
+        }
     }
 }
 

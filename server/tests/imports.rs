@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
 use serde_json::{Value, json};
 use server::db::entities::import_task;
 use server::exports::writer;
@@ -825,4 +825,50 @@ async fn upload_places_are_for_signed_in_tenants_one_each_and_stalled_senders_lo
         started.elapsed()
     );
     drop((anonymous, alpha_slow, beta_slow));
+}
+
+/// An upload takes time: who sent it is asked again when it has arrived, and one who was
+/// signed out meanwhile starts nothing.
+#[tokio::test]
+async fn an_upload_whose_sender_was_signed_out_meanwhile_starts_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = world(1).await;
+    let app = &w.app;
+    let file = export(app, &w.a).await;
+    let mut body = b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n".to_vec();
+    body.extend_from_slice(&file);
+    body.extend_from_slice(b"\r\n--x--\r\n");
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(
+        format!(
+            "POST /api/import_channels HTTP/1.1\r\nHost: {}\r\nOrigin: {}\r\nCookie: {}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            app.addr,
+            app.base,
+            w.a,
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let half = body.len() / 2;
+    s.write_all(&body[..half]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // signed out in another tab while the file is on its way
+    let r = app.call("logout", &[], Some(&w.a)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    s.write_all(&body[half..]).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 422"), "{answer}");
+    assert!(
+        answer.contains("You were signed out while the file was uploading"),
+        "{answer}"
+    );
+    let kept = import_task::Entity::find()
+        .count(&app.state.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "nothing was started, nothing is left");
 }

@@ -44,9 +44,25 @@ pub async fn import_channels(data: MultipartData) -> Result<i64, AppError> {
                 "The upload broke off before its end: upload the file again.",
             )),
         });
+        // the upload may take minutes: who sent it is asked again before it is started
+        let user_id = actor.user_id;
+        let still_signed_in = Box::pin(async move {
+            ctx::still_signed_in_as(user_id)
+                .await
+                .map_err(|_| RepoError::Conflict {
+                    field: "file",
+                    message: "You were signed out while the file was uploading: sign in and upload it again.".into(),
+                })
+        });
         let id = ctx::ports()?
             .imports
-            .start(&actor, tenant, &file_name, Box::pin(upload))
+            .start(
+                &actor,
+                tenant,
+                &file_name,
+                Box::pin(upload),
+                still_signed_in,
+            )
             .await?;
         tracing::info!(tenant_id = tenant, import_id = id, "import started");
         return Ok(id);

@@ -112,6 +112,20 @@ pub(crate) mod ctx {
         super::signed_in(&session()?, ports()?.accounts.as_ref()).await
     }
 
+    /// Whether the caller is still signed in as `user_id`, asked of the session and the
+    /// account again (not of what was resolved when the request began): for what a long
+    /// request did before it is committed.
+    pub async fn still_signed_in_as(user_id: Option<i64>) -> Result<(), AppError> {
+        let session = session()?;
+        // what the store holds now (signed out elsewhere meanwhile?), not what this request
+        // read when it began
+        session.load().await.map_err(session_error)?;
+        match super::signed_in(&session, ports()?.accounts.as_ref()).await? {
+            Some(p) if Some(p.me.user_id) == user_id => Ok(()),
+            _ => Err(AppError::Unauthenticated),
+        }
+    }
+
     pub async fn require_user() -> Result<Me, AppError> {
         current()
             .await?

@@ -295,16 +295,18 @@ impl Certificates for SqlCertificates {
 
     async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
         // Whether a channel names the certificate is decided by the database inside the
-        // delete's transaction (the channels' foreign keys restrict it): a channel saved with
-        // it at the same moment either lands first, and the delete is refused, or finds it
-        // gone, and its save is refused (`SqlChannels::reference_gone`). Never both.
+        // delete's transaction (the channels' RESTRICT foreign keys, on SQLite and PostgreSQL
+        // alike): a channel saved with it at the same moment either lands first, and the
+        // delete is refused, or finds it gone, and its save is refused (`write_refused` in
+        // `db/channels.rs`). Never both.
         let txn = self
             .db
             .begin()
             .await
             .map_err(internal("begin certificate delete"))?;
-        // a write comes first: it takes the write lock (SQLite) or the row's lock (PostgreSQL)
-        // before anything is read, so what is read next is what the delete deletes
+        // a write comes first: on SQLite it takes the write lock before anything is read (a
+        // read first would make the later delete fail to upgrade its lock), so what is read
+        // next is what the delete deletes
         let touched = certificate::Entity::update_many()
             .col_expr(
                 certificate::Column::Id,

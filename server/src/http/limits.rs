@@ -46,12 +46,6 @@ pub const IMPORT_BODY: usize = app::domain::import::MAX_IMPORT_BYTES + 64 * 1024
 /// Import uploads read at once, server-wide (each may reserve 20 MiB of the body budget); one
 /// tenant space reads one at a time.
 pub const IMPORT_UPLOADS: usize = 2;
-/// A body must keep arriving: after this long, at `BODY_MIN_RATE` on average at least, or it
-/// is cut off (408) — a sender that stalls holds its room for seconds, not for the whole
-/// read time.
-pub const BODY_GRACE: Duration = Duration::from_secs(2);
-/// Bytes per second a body must average once `BODY_GRACE` has passed.
-pub const BODY_MIN_RATE: u64 = 16 * 1024;
 /// How long an import upload's body may take to arrive (20 MiB over a slow uplink).
 pub const IMPORT_BODY_READ: Duration = Duration::from_secs(120);
 /// What an import upload holds of the body budget: it is not gathered in memory but stored as
@@ -189,26 +183,80 @@ impl Holder {
 pub struct Pool {
     bytes: Arc<Semaphore>,
     size: usize,
-    /// What one holder may hold when it holds anything already.
+    /// What one holder may hold in all, when it reads more than one body.
     share: usize,
     held: Mutex<HashMap<Holder, usize>>,
 }
 
-/// Room for one body in a pool; given back when dropped.
+/// The room one body holds in a pool, grown as its bytes arrive (a sender that stalls holds
+/// what it sent, nothing more); given back when dropped, also half-way through a `grow`.
 pub struct Room {
     pool: Arc<Pool>,
     holder: Holder,
     bytes: usize,
-    _permit: tokio::sync::OwnedSemaphorePermit,
+    permits: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Drop for Room {
     fn drop(&mut self) {
+        if self.bytes == 0 {
+            return;
+        }
         let mut held = self.pool.held.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = held.get_mut(&self.holder) {
             *n = n.saturating_sub(self.bytes);
             if *n == 0 {
                 held.remove(&self.holder);
+            }
+        }
+    }
+}
+
+impl Room {
+    /// `n` more bytes of the body: refused at once when its holder would hold more than its
+    /// share with its other bodies (a holder reading one body only may take up to the pool),
+    /// else waits up to `wait` for room in the pool.
+    pub async fn grow(&mut self, n: usize, wait: Duration) -> bool {
+        if n == 0 {
+            return true;
+        }
+        if self.bytes + n > self.pool.size {
+            return false;
+        }
+        {
+            let mut held = self.pool.held.lock().unwrap_or_else(|e| e.into_inner());
+            let all = held.entry(self.holder).or_insert(0);
+            let others = *all - self.bytes;
+            if others > 0 && *all + n > self.pool.share {
+                if *all == 0 {
+                    held.remove(&self.holder);
+                }
+                return false;
+            }
+            *all += n;
+        }
+        // counted as this body's from here: if this waiting is given up (the request is
+        // dropped), `Drop` gives it back
+        self.bytes += n;
+        let wanted = u32::try_from(n).unwrap_or(u32::MAX);
+        match tokio::time::timeout(wait, self.pool.bytes.clone().acquire_many_owned(wanted)).await {
+            Ok(Ok(permit)) => {
+                match self.permits.as_mut() {
+                    Some(p) => p.merge(permit),
+                    None => self.permits = Some(permit),
+                }
+                true
+            }
+            _ => {
+                self.bytes -= n;
+                let mut held = self.pool.held.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(all) = held.get_mut(&self.holder) {
+                    *all = all.saturating_sub(n);
+                    if *all == 0 {
+                        held.remove(&self.holder);
+                    }
+                }
+                false
             }
         }
     }
@@ -225,46 +273,13 @@ impl Pool {
         })
     }
 
-    /// Room for `want` bytes of `holder`'s body: at once if it is beyond the holder's share
-    /// (or the pool), else within `wait`. A holder that holds nothing yet may take one body
-    /// larger than its share.
-    pub async fn take(
-        self: &Arc<Self>,
-        holder: Holder,
-        want: usize,
-        wait: Duration,
-    ) -> Option<Room> {
-        let want = want.min(self.size);
-        {
-            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            let mine = held.entry(holder).or_insert(0);
-            if *mine > 0 && *mine + want > self.share {
-                return None;
-            }
-            *mine += want;
-        }
-        // the holder's part is counted first: its next body is judged with this one
-        let give_back = |pool: &Arc<Pool>| {
-            let mut held = pool.held.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(n) = held.get_mut(&holder) {
-                *n = n.saturating_sub(want);
-                if *n == 0 {
-                    held.remove(&holder);
-                }
-            }
-        };
-        let bytes = u32::try_from(want).unwrap_or(u32::MAX);
-        match tokio::time::timeout(wait, self.bytes.clone().acquire_many_owned(bytes)).await {
-            Ok(Ok(permit)) => Some(Room {
-                pool: self.clone(),
-                holder,
-                bytes: want,
-                _permit: permit,
-            }),
-            _ => {
-                give_back(self);
-                None
-            }
+    /// An empty room for one body of `holder`.
+    pub fn room(self: &Arc<Self>, holder: Holder) -> Room {
+        Room {
+            pool: self.clone(),
+            holder,
+            bytes: 0,
+            permits: None,
         }
     }
 
@@ -353,8 +368,8 @@ impl Bounds {
         let signed_in = limits.body_budget - public;
         Self {
             in_flight: InFlight::new(limits.public_requests_per_client),
-            public_bodies: Pool::new(public, public / 4),
-            signed_in_bodies: Pool::new(signed_in, signed_in / 2),
+            public_bodies: Pool::new(public, public / 8),
+            signed_in_bodies: Pool::new(signed_in, signed_in / 4),
             uploads: Uploads::new(IMPORT_UPLOADS),
             limits,
             on_webhook_too_large: None,
@@ -472,42 +487,62 @@ enum BodyError {
     Broken,
     /// Not there within the read time, or arriving slower than `BODY_MIN_RATE`.
     TooSlow,
+    /// No room for it in the body budget.
+    NoRoom,
 }
 
-/// When a body must have arrived by, having `received` bytes of it `since` it began: within
-/// `total`, and at `BODY_MIN_RATE` on average once `BODY_GRACE` has passed.
-fn body_deadline(
-    since: tokio::time::Instant,
-    received: usize,
-    total: Duration,
-) -> tokio::time::Instant {
-    let by_rate = BODY_GRACE + Duration::from_secs_f64(received as f64 / BODY_MIN_RATE as f64);
-    since + total.min(by_rate)
+/// How long a body may take: at most `read` in all, and at `min_rate` bytes a second on
+/// average once `grace` has passed (`Limits`).
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    read: Duration,
+    grace: Duration,
+    min_rate: u64,
+}
+
+impl Pace {
+    fn of(limits: &Limits, read: Duration) -> Self {
+        Self {
+            read,
+            grace: limits.body_grace,
+            min_rate: limits.body_min_rate.max(1),
+        }
+    }
+
+    /// How long a body with `received` bytes so far may have taken.
+    fn allowed(&self, received: usize) -> Duration {
+        let by_rate = self.grace + Duration::from_secs_f64(received as f64 / self.min_rate as f64);
+        self.read.min(by_rate)
+    }
 }
 
 /// A body handed on as it arrives (an import upload), under the same bounds as one read whole:
-/// at most `limit` bytes, by the deadline of `body_deadline`. What stopped it is kept in
-/// `verdict`, for the answer.
+/// at most `limit` bytes, and by the deadline of `body_deadline` — counted in the time spent
+/// waiting for the sender only, so the server's own pauses between reads (storing a piece)
+/// never count against it. What stopped it is kept in `verdict`, for the answer.
 struct Streamed {
     inner: Limited<Body>,
-    since: tokio::time::Instant,
     received: usize,
-    total: Duration,
+    pace: Pace,
+    /// Time spent waiting for the sender so far (not counting the wait under way).
+    waited: Duration,
+    /// Since when the wait under way has lasted.
+    waiting_since: Option<tokio::time::Instant>,
     timer: std::pin::Pin<Box<tokio::time::Sleep>>,
     verdict: Arc<Mutex<Option<BodyError>>>,
 }
 
 impl Streamed {
-    fn new(body: Body, limit: usize, total: Duration) -> (Self, Arc<Mutex<Option<BodyError>>>) {
-        let since = tokio::time::Instant::now();
+    fn new(body: Body, limit: usize, pace: Pace) -> (Self, Arc<Mutex<Option<BodyError>>>) {
         let verdict = Arc::new(Mutex::new(None));
         (
             Self {
                 inner: Limited::new(body, limit),
-                since,
                 received: 0,
-                total,
-                timer: Box::pin(tokio::time::sleep_until(body_deadline(since, 0, total))),
+                pace,
+                waited: Duration::ZERO,
+                waiting_since: None,
+                timer: Box::pin(tokio::time::sleep(pace.read)),
                 verdict: verdict.clone(),
             },
             verdict,
@@ -534,10 +569,11 @@ impl http_body::Body for Streamed {
         let this = self.get_mut();
         match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => {
+                if let Some(since) = this.waiting_since.take() {
+                    this.waited += since.elapsed();
+                }
                 if let Some(data) = frame.data_ref() {
                     this.received += data.len();
-                    let deadline = body_deadline(this.since, this.received, this.total);
-                    this.timer.as_mut().reset(deadline);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
@@ -550,10 +586,22 @@ impl http_body::Body for Streamed {
                 Poll::Ready(Some(Err(this.stop(why))))
             }
             Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => match this.timer.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(this.stop(BodyError::TooSlow)))),
-                Poll::Pending => Poll::Pending,
-            },
+            Poll::Pending => {
+                if this.waiting_since.is_none() {
+                    // a new wait: it may last what the sender's pace has earned, less what it
+                    // has waited before
+                    let now = tokio::time::Instant::now();
+                    this.waiting_since = Some(now);
+                    let earned = this.pace.allowed(this.received);
+                    this.timer
+                        .as_mut()
+                        .reset(now + earned.saturating_sub(this.waited));
+                }
+                match this.timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Some(Err(this.stop(BodyError::TooSlow)))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 
@@ -562,22 +610,19 @@ impl http_body::Body for Streamed {
     }
 }
 
-/// Reads `body` whole: at most `limit` bytes, within `total`, and at `BODY_MIN_RATE` on
-/// average once `BODY_GRACE` has passed.
+/// Reads `body` whole: at most `limit` bytes, at its `pace`, each piece with room in `room`
+/// (else `NoRoom`).
 async fn read_body(
     body: Body,
     limit: usize,
-    total: Duration,
-    expected: usize,
+    pace: Pace,
+    room: &mut Room,
 ) -> Result<axum::body::Bytes, BodyError> {
     let started = tokio::time::Instant::now();
     let mut body = Limited::new(body, limit);
-    // room for what was declared was reserved in the budget already
-    let mut bytes = Vec::with_capacity(expected.min(limit));
+    let mut bytes = Vec::new();
     loop {
-        let by_rate =
-            BODY_GRACE + Duration::from_secs_f64(bytes.len() as f64 / BODY_MIN_RATE as f64);
-        let deadline = started + total.min(by_rate);
+        let deadline = started + pace.allowed(bytes.len());
         match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => return Err(BodyError::TooSlow),
             Ok(None) => return Ok(bytes.into()),
@@ -587,6 +632,9 @@ async fn read_body(
             Ok(Some(Err(_))) => return Err(BodyError::Broken),
             Ok(Some(Ok(frame))) => {
                 if let Ok(data) = frame.into_data() {
+                    if !room.grow(data.len(), BUDGET_WAIT).await {
+                        return Err(BodyError::NoRoom);
+                    }
                     bytes.extend_from_slice(&data);
                 }
             }
@@ -661,41 +709,29 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
         tell_too_large(&bounds, &path, req.headers(), req.extensions(), n);
         return too_large(&path, limit);
     }
-    // room for the body in its pool of the budget: what it declares, or the route's limit
-    // when it declares nothing and may send one (chunked)
-    let chunked = req.headers().contains_key(header::TRANSFER_ENCODING);
-    let want = match declared {
-        Some(n) => n as usize,
-        None if chunked => limit,
-        None => 0,
+    // room for the body in its pool of the budget, taken as its bytes arrive; an import upload
+    // is stored as it arrives: it holds a few pieces' room from the start, not itself
+    let pool = match holder {
+        Holder::Address(_) => &bounds.public_bodies,
+        Holder::Tenant(_) | Holder::Account(_) => &bounds.signed_in_bodies,
     };
-    // an import upload is stored as it arrives: it holds a few pieces, not itself
-    let want = if import { want.min(IMPORT_ROOM) } else { want };
-    let _room = if want > 0 {
-        let pool = match holder {
-            Holder::Address(_) => &bounds.public_bodies,
-            Holder::Tenant(_) | Holder::Account(_) => &bounds.signed_in_bodies,
-        };
-        match pool.take(holder, want, BUDGET_WAIT).await {
-            Some(room) => Some(room),
-            None => {
-                tracing::warn!(%path, ?holder, "request bodies over their budget: refused");
-                return refuse(
-                    &path,
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    AppError::Unavailable,
-                );
-            }
-        }
-    } else {
-        None
-    };
+    let mut room = pool.room(holder);
+    if import && !room.grow(IMPORT_ROOM, BUDGET_WAIT).await {
+        tracing::warn!(%path, ?holder, "request bodies over their budget: refused");
+        return refuse(
+            &path,
+            StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable,
+        );
+    }
     let (parts, body) = req.into_parts();
     if import {
-        return streamed(&bounds, &path, client, parts, body, limit, next).await;
+        let answer = streamed(&bounds, &path, client, parts, body, limit, next).await;
+        drop(room);
+        return answer;
     }
-    let read_time = bounds.limits.body_read;
-    let bytes = match read_body(body, limit, read_time, want).await {
+    let pace = Pace::of(&bounds.limits, bounds.limits.body_read);
+    let bytes = match read_body(body, limit, pace, &mut room).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge) => {
             let size = limit as u64 + 1;
@@ -708,6 +744,14 @@ pub async fn bound(State(bounds): State<Bounds>, req: Request, next: Next) -> Re
         Err(BodyError::TooSlow) => {
             tracing::warn!(%path, %client, "request body too slow: cut off");
             return refuse(&path, StatusCode::REQUEST_TIMEOUT, AppError::TimedOut);
+        }
+        Err(BodyError::NoRoom) => {
+            tracing::warn!(%path, ?holder, "request bodies over their budget: refused");
+            return refuse(
+                &path,
+                StatusCode::SERVICE_UNAVAILABLE,
+                AppError::Unavailable,
+            );
         }
     };
     let req = Request::from_parts(parts, Body::from(bytes));
@@ -737,7 +781,7 @@ async fn streamed(
     next: Next,
 ) -> Response {
     let read_time = bounds.limits.body_read.max(IMPORT_BODY_READ);
-    let (body, verdict) = Streamed::new(body, limit, read_time);
+    let (body, verdict) = Streamed::new(body, limit, Pace::of(&bounds.limits, read_time));
     let req = Request::from_parts(parts, Body::new(body));
     let answer = tokio::time::timeout(read_time + bounds.limits.request, next.run(req)).await;
     let stopped = verdict.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -748,6 +792,9 @@ async fn streamed(
         }
         (_, Some(BodyError::TooLarge)) => too_large(path, limit),
         (_, Some(BodyError::Broken)) => refuse(path, StatusCode::BAD_REQUEST, AppError::BadRequest),
+        (_, Some(BodyError::NoRoom)) => {
+            refuse(path, StatusCode::SERVICE_UNAVAILABLE, AppError::Unavailable)
+        }
         (Ok(res), None) => res,
         (Err(_), None) => {
             tracing::error!(%path, "request not answered in time");
@@ -781,26 +828,53 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_pool_gives_each_holder_a_share_beyond_its_first_body() {
+    async fn a_pool_gives_each_holder_a_share_when_it_reads_several_bodies() {
         let pool = Pool::new(100, 40);
         let wait = Duration::from_millis(50);
         let (a, b, c) = (Holder::Tenant(1), Holder::Tenant(2), Holder::Tenant(3));
-        // one body larger than the share is fine for a holder that holds nothing
-        let big = pool.take(a, 60, wait).await.unwrap();
+        // one body larger than the share is fine while it is its holder's only one
+        let mut big = pool.room(a);
+        assert!(big.grow(30, wait).await);
+        assert!(big.grow(30, wait).await);
         // a second body of that holder is not, whatever room is left
-        assert!(pool.take(a, 10, wait).await.is_none());
+        let mut second = pool.room(a);
+        assert!(!second.grow(10, wait).await);
         // another holder takes what is left, within its share
-        let other = pool.take(b, 30, wait).await.unwrap();
-        assert!(
-            pool.take(b, 20, wait).await.is_none(),
-            "b holds 30 of its 40"
-        );
+        let mut other = pool.room(b);
+        assert!(other.grow(30, wait).await);
+        assert!(!pool.room(b).grow(20, wait).await, "b holds 30 of its 40");
         // the pool itself is full: a third holder waits, then is told
-        assert!(pool.take(c, 20, wait).await.is_none());
+        assert!(!pool.room(c).grow(20, wait).await);
         assert_eq!(pool.holders(), 2, "a refused holder keeps nothing");
+        // no body is larger than its pool
+        assert!(!pool.room(c).grow(101, wait).await);
         drop(big);
-        let c_room = pool.take(c, 20, wait).await.unwrap();
-        drop((other, c_room));
+        let mut c_room = pool.room(c);
+        assert!(c_room.grow(20, wait).await);
+        drop((second, other, c_room));
+        assert_eq!(pool.holders(), 0);
+        assert_eq!(pool.bytes.available_permits(), 100);
+    }
+
+    #[tokio::test]
+    async fn a_body_given_up_while_it_waits_for_room_gives_its_share_back() {
+        let pool = Pool::new(100, 40);
+        let mut full = pool.room(Holder::Tenant(1));
+        assert!(full.grow(100, Duration::from_millis(10)).await);
+        let waiting = {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let mut room = pool.room(Holder::Tenant(2));
+                room.grow(10, Duration::from_secs(30)).await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(pool.holders(), 2, "the waiting body counts for its holder");
+        // the request is dropped while it waits
+        waiting.abort();
+        let _ = waiting.await;
+        assert_eq!(pool.holders(), 1, "and gives it back");
+        drop(full);
         assert_eq!(pool.holders(), 0);
         assert_eq!(pool.bytes.available_permits(), 100);
     }
@@ -836,28 +910,37 @@ mod tests {
             .await
             .unwrap();
         let started = std::time::Instant::now();
-        let read = read_body(body, 1024 * 1024, Duration::from_secs(60), 0).await;
+        let pool = Pool::new(4 * 1024 * 1024, 1024 * 1024);
+        let mut room = pool.room(Holder::Tenant(1));
+        let pace = Pace::of(&Limits::default(), Duration::from_secs(60));
+        let read = read_body(body, 1024 * 1024, pace, &mut room).await;
         assert_eq!(read.err(), Some(BodyError::TooSlow));
         let took = started.elapsed();
+        let grace = Limits::default().body_grace;
         assert!(
-            took >= BODY_GRACE && took < BODY_GRACE + Duration::from_secs(2),
+            took >= grace && took < grace + Duration::from_secs(2),
             "{took:?}"
         );
         drop(tx);
-        // a body that keeps coming is read whole
+        // a body that keeps coming is read whole, its room taken as it arrives
         let body = Body::from(vec![b'x'; 100_000]);
+        let mut room = pool.room(Holder::Tenant(2));
+        let read = read_body(body, 200_000, pace, &mut room).await;
+        assert_eq!(read.unwrap().len(), 100_000);
+        assert_eq!(room.bytes, 100_000);
+        drop(room);
+        // no room in the budget: refused as it arrives
+        let small = Pool::new(50_000, 50_000);
+        let body = Body::from(vec![b'x'; 100_000]);
+        let mut room = small.room(Holder::Tenant(3));
         assert_eq!(
-            read_body(body, 200_000, Duration::from_secs(5), 0)
-                .await
-                .unwrap()
-                .len(),
-            100_000
+            read_body(body, 200_000, pace, &mut room).await.err(),
+            Some(BodyError::NoRoom)
         );
         let body = Body::from(vec![b'x'; 100_000]);
+        let mut room = pool.room(Holder::Tenant(4));
         assert_eq!(
-            read_body(body, 99_999, Duration::from_secs(5), 100_000)
-                .await
-                .err(),
+            read_body(body, 99_999, pace, &mut room).await.err(),
             Some(BodyError::TooLarge)
         );
     }

@@ -8,7 +8,7 @@
 //! claim applies it whole.
 
 use super::SqlImports;
-use super::worker::{APPLY_LEASE, fail};
+use super::worker::{APPLY_LEASE, Rows, fail};
 use crate::db::audit;
 use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};
@@ -59,14 +59,16 @@ pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str)
         }
         Err(ApplyError::Refused(reason)) => {
             tracing::info!(task_id = id, %reason, "import not applied");
-            fail(db, id, &reason).await;
+            fail(db, id, instance, &reason, Rows::Keep).await;
         }
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "import apply failed");
             fail(
                 db,
                 id,
+                instance,
                 "The import could not be applied: nothing was changed. Import the file again; if it fails again, contact support.",
+                Rows::Keep,
             )
             .await;
         }

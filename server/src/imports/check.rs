@@ -7,7 +7,7 @@
 use super::SqlImports;
 use super::reader::{self, Batch, ReadError};
 use super::sheet::SheetError;
-use super::worker::{LEASE, fail};
+use super::worker::{LEASE, Rows, fail};
 use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};
 use crate::db::entities::{channel, import_row, import_task};
@@ -59,17 +59,16 @@ pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str)
             tracing::warn!(task_id = id, "import taken over by another instance")
         }
         Err(CheckError::Sheet(e)) => {
-            if let Err(e) = clear_rows(db, id).await {
-                tracing::error!(error = %e, task_id = id, "dropping the rows of a refused import");
-            }
-            fail(db, id, &e.to_string()).await;
+            fail(db, id, instance, &e.to_string(), Rows::Drop).await;
         }
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "import check failed");
             fail(
                 db,
                 id,
+                instance,
                 "The file could not be checked: nothing was changed. Import it again; if it fails again, contact support.",
+                Rows::Drop,
             )
             .await;
         }
@@ -109,6 +108,12 @@ async fn check(
     };
     let ctx = imports.channels.validation_context(tenant, None).await?;
 
+    // the claim is kept while the reader works, also before its first rows arrive
+    let _renewing = Renewing(tokio::spawn(renew_claim(
+        db.clone(),
+        task.id,
+        instance.to_owned(),
+    )));
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
     let exe = imports.reader.clone();
     let reader = tokio::spawn(async move { reader::read_in_child(&exe, upload, tx).await });
@@ -204,6 +209,37 @@ async fn check(
     }
     super::forget_upload(db, task.id).await?;
     Ok(state.counts)
+}
+
+/// Renews this instance's claim on a dry run every third of its lease, until dropped.
+async fn renew_claim(db: DatabaseConnection, id: i64, instance: String) {
+    loop {
+        tokio::time::sleep(LEASE / 3).await;
+        let renewed = import_task::Entity::update_many()
+            .col_expr(
+                import_task::Column::ClaimedUntil,
+                Expr::value(now() + LEASE),
+            )
+            .filter(import_task::Column::Id.eq(id))
+            .filter(import_task::Column::ClaimedBy.eq(instance.as_str()))
+            .filter(import_task::Column::Status.eq(ImportStatus::Checking.as_str()))
+            .exec(&db)
+            .await;
+        match renewed {
+            Ok(r) if r.rows_affected == 1 => {}
+            Ok(_) => return,
+            Err(e) => tracing::error!(error = %e, task_id = id, "renewing an import's claim"),
+        }
+    }
+}
+
+/// Stops the renewal of a claim when the dry run ends, however it ends.
+struct Renewing(tokio::task::JoinHandle<()>);
+
+impl Drop for Renewing {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The task a batch belongs to.

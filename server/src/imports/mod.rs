@@ -16,7 +16,7 @@ use crate::db::{display_time, internal, is_unique_violation, now};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::import::{ImportStatus, PREVIEW_PAGE, RowCounts, RowOutcome, can_apply};
 use app::model::{ImportRowView, ImportSummary, ImportView};
-use app::ports::{Actor, AuditEvent, Imports, RepoError, Upload};
+use app::ports::{Actor, AuditEvent, Imports, Recheck, RepoError, Upload};
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -318,6 +318,7 @@ impl Imports for SqlImports {
         tenant_id: i64,
         file_name: &str,
         upload: Upload,
+        still_signed_in: Recheck,
     ) -> Result<i64, RepoError> {
         let busy = import_task::Entity::find()
             .filter(import_task::Column::TenantId.eq(tenant_id))
@@ -368,10 +369,23 @@ impl Imports for SqlImports {
             db: self.db.clone(),
             task: Some(task.id),
         };
-        let size = store_upload(&self.db, task.id, upload).await?;
-        if size == 0 {
-            return Err(conflict("file", "Choose the .xlsx or .zip file to import."));
-        }
+        let arrived = async {
+            let size = store_upload(&self.db, task.id, upload).await?;
+            if size == 0 {
+                return Err(conflict("file", "Choose the .xlsx or .zip file to import."));
+            }
+            still_signed_in.await?;
+            Ok(size)
+        };
+        let size = match arrived.await {
+            Ok(size) => size,
+            Err(e) => {
+                // forgotten before the answer (the guard does it only for a dropped request)
+                receiving.task = None;
+                delete_task(&self.db, task.id).await?;
+                return Err(e);
+            }
+        };
         let txn = self.db.begin().await.map_err(internal("begin import"))?;
         // only now can a worker claim it; two uploads at once: the index of running imports
         // lets one in

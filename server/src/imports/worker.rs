@@ -2,12 +2,12 @@
 //! (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and stops with it.
 
 use super::SqlImports;
-use crate::db::entities::import_task;
+use crate::db::entities::{import_chunk, import_row, import_task};
 use crate::db::now;
 use crate::exports::worker::{Jobs, claim_in, run_jobs};
 use app::domain::import::ImportStatus;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -31,31 +31,75 @@ pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64
     .await
 }
 
-/// Ends an import as Failed with a reason people read.
-pub(crate) async fn fail(db: &DatabaseConnection, id: i64, reason: &str) {
-    let result = import_task::Entity::update_many()
-        .col_expr(
-            import_task::Column::Status,
-            Expr::value(ImportStatus::Failed.as_str()),
-        )
-        .col_expr(import_task::Column::Error, Expr::value(reason))
-        .col_expr(
-            import_task::Column::File,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
-        .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
-        .col_expr(
-            import_task::Column::ClaimedUntil,
-            Expr::value(Option::<time::OffsetDateTime>::None),
-        )
-        .filter(import_task::Column::Id.eq(id))
-        .exec(db)
-        .await;
-    if let Err(e) = result {
-        tracing::error!(error = %e, task_id = id, "marking an import failed");
-    }
-    if let Err(e) = super::forget_upload(db, id).await {
-        tracing::error!(error = %e, task_id = id, "dropping the upload of a failed import");
+/// What a failed import keeps of its dry run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// Its checked rows stay to be looked at (Apply refused).
+    Keep,
+    /// The file was refused: rows read before that mean nothing.
+    Drop,
+}
+
+/// Ends an import this instance holds as Failed with a reason people read, in one
+/// transaction with dropping its upload (and its rows, `Rows::Drop`); an import another
+/// instance has taken over is left to it. Answers whether it was this instance's.
+pub(crate) async fn fail(
+    db: &DatabaseConnection,
+    id: i64,
+    instance: &str,
+    reason: &str,
+    rows: Rows,
+) -> bool {
+    let failed = async {
+        let txn = db.begin().await?;
+        let marked = import_task::Entity::update_many()
+            .col_expr(
+                import_task::Column::Status,
+                Expr::value(ImportStatus::Failed.as_str()),
+            )
+            .col_expr(import_task::Column::Error, Expr::value(reason))
+            .col_expr(
+                import_task::Column::File,
+                Expr::value(Option::<Vec<u8>>::None),
+            )
+            .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
+            .col_expr(
+                import_task::Column::ClaimedUntil,
+                Expr::value(Option::<time::OffsetDateTime>::None),
+            )
+            .filter(import_task::Column::Id.eq(id))
+            .filter(import_task::Column::ClaimedBy.eq(instance))
+            .exec(&txn)
+            .await?;
+        if marked.rows_affected != 1 {
+            return Ok(false);
+        }
+        import_chunk::Entity::delete_many()
+            .filter(import_chunk::Column::TaskId.eq(id))
+            .exec(&txn)
+            .await?;
+        if rows == Rows::Drop {
+            import_row::Entity::delete_many()
+                .filter(import_row::Column::TaskId.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok::<bool, DbErr>(true)
+    };
+    match failed.await {
+        Ok(true) => true,
+        Ok(false) => {
+            tracing::warn!(
+                task_id = id,
+                "import taken over by another instance: not failed here"
+            );
+            false
+        }
+        Err(e) => {
+            tracing::error!(error = %e, task_id = id, "marking an import failed");
+            false
+        }
     }
 }
 
@@ -95,10 +139,18 @@ pub async fn run(imports: &SqlImports, id: i64, instance: &str) {
         }
     };
     if task.attempts > MAX_ATTEMPTS {
+        // a dry run's rows so far mean nothing; an apply's checked rows stay to be looked at
+        let rows = if task.status == ImportStatus::Applying.as_str() {
+            Rows::Keep
+        } else {
+            Rows::Drop
+        };
         fail(
             db,
             id,
+            instance,
             &format!("The import was interrupted {MAX_ATTEMPTS} times (the server stopped while it ran): nothing was changed. Import the file again."),
+            rows,
         )
         .await;
         return;

@@ -154,7 +154,8 @@ impl Reply {
 }
 
 /// The IPv4 addresses an IPv6 address carries inside it, by every form that reaches an IPv4
-/// host: IPv4-mapped `::ffff:0:0/96` and IPv4-compatible `::/96` (the last 32 bits), NAT64
+/// host: IPv4-mapped `::ffff:0:0/96`, IPv4-translated `::ffff:0:0:0/96` and IPv4-compatible
+/// `::/96` (the last 32 bits), NAT64
 /// `64:ff9b::/96` (the last 32 bits) and the local-use NAT64 prefix `64:ff9b:1::/48` (at each
 /// place RFC 6052 allows for its /48 to /96 lengths), 6to4 `2002::/16` (bits 16 to 47), Teredo
 /// `2001::/32` (the server, bits 32 to 63, and the client, the last 32 bits inverted) and
@@ -165,6 +166,10 @@ pub fn embedded_ipv4(v6: Ipv6Addr) -> Vec<Ipv4Addr> {
     let v4 = |b: [u8; 4]| Ipv4Addr::from(b);
     let last = v4([o[12], o[13], o[14], o[15]]);
     let mut out = Vec::new();
+    // IPv4-translated (SIIT) ::ffff:0:a.b.c.d
+    if s[0..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0 {
+        out.push(last);
+    }
     if s[0..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || s[5] == 0) {
         // ::1 and :: are not IPv4 addresses (judged as themselves)
         if !(s[5] == 0 && s[6] == 0) {
@@ -633,6 +638,7 @@ mod tests {
         // 169.254.169.254 (cloud metadata) = a9fe:a9fe, 0.0.0.0, 224.0.0.1 = e000:1
         for ip in [
             "::ffff:169.254.169.254",
+            "::ffff:0:169.254.169.254",
             "::169.254.169.254",
             "64:ff9b::169.254.169.254",
             "64:ff9b::a9fe:a9fe",
