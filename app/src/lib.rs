@@ -32,6 +32,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <HashedStylesheet options=options.clone() id="leptos" />
+                <script nonce=leptos::nonce::use_nonce() inner_html=pages::ready::EARLY_INPUT></script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -64,10 +65,11 @@ fn set_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser: marks the page as interactive (tests wait for it).
+    // Effects run only in the browser: the main module has hydrated the shell. (A page is
+    // ready when its own code has hydrated too: `data-hydrated`, see `pages::ready`.)
     Effect::new(|_| {
         if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
+            let _ = body.set_attribute("data-main-hydrated", "");
         }
     });
     view! {

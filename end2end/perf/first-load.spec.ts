@@ -8,30 +8,66 @@ import { test, expect, unique, ROOT, apiAs, watch } from "../tests/fixtures";
 // (end2end/run.sh); skipped with SKIP_PERF=1.
 
 const THROTTLE = { cpu: 4, latencyMs: 40, bitsPerSecond: 10_000_000 };
-// Issue 12's budget. Each page is loaded cold three times and judged by the median: a single
-// throttled load on a shared 2-core machine varies by a few hundred milliseconds. The floor
-// printed beside the figures is a cold renderer showing a plain-text answer under the same
-// throttling.
+// Issue 12's budget, judged since issue 20 at the moment a page is ready (its own code has
+// hydrated, not only the main module). Each page is loaded cold three times and judged by the
+// median: a single throttled load on a shared 2-core machine varies by a few hundred
+// milliseconds. Printed beside the figures: the floor (a cold renderer showing a plain-text
+// answer under the same throttling) and the machine's speed (CALIBRATION).
 const BUDGET = {
   loginTransferBytes: 250_000,
   loginHydratedMs: 1_000,
   listHydratedMs: 1_500,
 };
 const RUNS = 3;
+// The same commit hydrated sign-in in 0.63-0.82 s on the machine where the budget was set and
+// in 1.59 s on another of the same kind (c324b78): machines of this kind differ twice over. So
+// the time budgets hold for a machine as fast as that first one, and scale with how much
+// slower this one is, measured in the same run by a fixed piece of main-thread work under the
+// same throttling (DOM, layout, JavaScript, JSON). That work took ~1,400 ms (median of 5) on
+// the slower machine, so ~700 ms on the first: the reference. The bytes budget does not scale.
+const REFERENCE_CALIBRATION_MS = 700;
 
-type Figures = { transferBytes: number; requests: number; hydratedMs: number; lcpMs: number };
+type Figures = { transferBytes: number; requests: number; mainMs: number; hydratedMs: number; lcpMs: number };
 
-/** Times the page records itself: when `data-hydrated` appears on <body>, and LCP. */
+/**
+ * Times the page records itself: when the main module has hydrated the shell
+ * (`data-main-hydrated` on <body>), when the page's own code has (`data-hydrated`: it is
+ * ready; the budget is judged by it), and LCP.
+ */
 const RECORDER = () => {
-  const w = window as unknown as { __hydratedAt?: number; __lcp?: number };
+  const w = window as unknown as { __mainAt?: number; __hydratedAt?: number; __lcp?: number };
   new MutationObserver(() => {
+    if (w.__mainAt === undefined && document.body?.hasAttribute("data-main-hydrated")) {
+      w.__mainAt = performance.now();
+    }
     if (w.__hydratedAt === undefined && document.body?.hasAttribute("data-hydrated")) {
       w.__hydratedAt = performance.now();
     }
-  }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated"] });
+  }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-hydrated", "data-main-hydrated"] });
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) w.__lcp = e.startTime;
   }).observe({ type: "largest-contentful-paint", buffered: true });
+};
+
+/**
+ * A fixed piece of main-thread work (the kinds a first load does: building DOM, layout,
+ * JavaScript, JSON), timed in the page: how fast this machine is under the throttling.
+ */
+const CALIBRATION = () => {
+  const t = performance.now();
+  const root = document.createElement("div");
+  document.body.appendChild(root);
+  for (let i = 0; i < 3000; i++) {
+    const p = document.createElement("p");
+    p.textContent = "row " + i;
+    root.appendChild(p);
+  }
+  root.getBoundingClientRect();
+  let h = 0;
+  for (let i = 0; i < 20_000_000; i++) h = (h * 31 + i) | 0;
+  const data = JSON.stringify(Array.from({ length: 20000 }, (_, i) => ({ i, s: "x" + i })));
+  (window as unknown as { __keep: unknown }).__keep = [h, JSON.parse(data).length];
+  return performance.now() - t;
 };
 
 /** Bytes on the wire (headers and compressed bodies) per request, from Chromium itself. */
@@ -78,8 +114,8 @@ async function load(page: Page, wire: Wire, path: string): Promise<Figures> {
   await page.locator("body[data-hydrated]").waitFor({ state: "attached", timeout: 20_000 });
   await page.waitForLoadState("networkidle");
   const t = await page.evaluate(() => {
-    const w = window as unknown as { __hydratedAt?: number; __lcp?: number };
-    return { hydratedMs: w.__hydratedAt ?? NaN, lcpMs: w.__lcp ?? NaN };
+    const w = window as unknown as { __mainAt?: number; __hydratedAt?: number; __lcp?: number };
+    return { mainMs: w.__mainAt ?? NaN, hydratedMs: w.__hydratedAt ?? NaN, lcpMs: w.__lcp ?? NaN };
   });
   return { transferBytes: wire.total(), requests: wire.count(), ...t };
 }
@@ -92,7 +128,7 @@ async function coldPage(context: BrowserContext): Promise<Page> {
 function report(name: string, f: Figures, wire: Wire, perRequest: boolean) {
   console.log(
     `${name}: ${(f.transferBytes / 1000).toFixed(1)} KB in ${f.requests} requests, ` +
-      `hydrated ${f.hydratedMs.toFixed(0)} ms, LCP ${f.lcpMs.toFixed(0)} ms`,
+      `main module hydrated ${f.mainMs.toFixed(0)} ms, page hydrated ${f.hydratedMs.toFixed(0)} ms, LCP ${f.lcpMs.toFixed(0)} ms`,
   );
   if (perRequest) wire.lines().forEach((l) => console.log(l));
 }
@@ -106,6 +142,7 @@ function median(runs: Figures[]): Figures {
   return {
     transferBytes: mid((f) => f.transferBytes),
     requests: mid((f) => f.requests),
+    mainMs: mid((f) => f.mainMs),
     hydratedMs: mid((f) => f.hydratedMs),
     lcpMs: mid((f) => f.lcpMs),
   };
@@ -146,6 +183,22 @@ test("first load: sign-in and the channel list within budget, the wizard loads o
   }
   const floorMs = floors.sort((a, b) => a - b)[Math.floor(RUNS / 2)];
   console.log(`floor: /healthz loaded in ${floors.map((f) => f.toFixed(0)).join(", ")} ms (median ${floorMs.toFixed(0)} ms)`);
+  const calibrations: number[] = [];
+  for (let run = 1; run <= 5; run++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await throttled(page);
+    await page.goto("/healthz");
+    calibrations.push(await page.evaluate(CALIBRATION));
+    await context.close();
+  }
+  const calibrationMs = calibrations.sort((a, b) => a - b)[2];
+  const scale = Math.max(1, calibrationMs / REFERENCE_CALIBRATION_MS);
+  console.log(
+    `machine: the calibration took ${calibrations.map((c) => c.toFixed(0)).join(", ")} ms (median ${calibrationMs.toFixed(0)} ms, ` +
+      `reference ${REFERENCE_CALIBRATION_MS} ms): time budgets x${scale.toFixed(2)}, ` +
+      `/login ${(BUDGET.loginHydratedMs * scale).toFixed(0)} ms, /config/channels ${(BUDGET.listHydratedMs * scale).toFixed(0)} ms`,
+  );
 
   // /login, cold (a new browser context each time: an empty cache)
   const logins: Figures[] = [];
@@ -182,8 +235,8 @@ test("first load: sign-in and the channel list within budget, the wizard loads o
   if (!listContext || !listPage || !listWire) throw new Error("no list page loaded");
   const login = median(logins);
   const list = median(lists);
-  console.log(`median of ${RUNS} (floor ${floorMs.toFixed(0)} ms): /login ${(login.transferBytes / 1000).toFixed(1)} KB, hydrated ${login.hydratedMs.toFixed(0)} ms, LCP ${login.lcpMs.toFixed(0)} ms; ` +
-    `/config/channels ${(list.transferBytes / 1000).toFixed(1)} KB, hydrated ${list.hydratedMs.toFixed(0)} ms, LCP ${list.lcpMs.toFixed(0)} ms`);
+  console.log(`median of ${RUNS} (floor ${floorMs.toFixed(0)} ms): /login ${(login.transferBytes / 1000).toFixed(1)} KB, main module ${login.mainMs.toFixed(0)} ms, page hydrated ${login.hydratedMs.toFixed(0)} ms, LCP ${login.lcpMs.toFixed(0)} ms; ` +
+    `/config/channels ${(list.transferBytes / 1000).toFixed(1)} KB, main module ${list.mainMs.toFixed(0)} ms, page hydrated ${list.hydratedMs.toFixed(0)} ms, LCP ${list.lcpMs.toFixed(0)} ms`);
 
   // Newly created, from the list: the wizard's chunk arrives on demand
   listWire.reset();
@@ -207,6 +260,6 @@ test("first load: sign-in and the channel list within budget, the wizard loads o
   await listContext.close();
 
   expect(login.transferBytes, "initial transfer of /login (bytes)").toBeLessThanOrEqual(BUDGET.loginTransferBytes);
-  expect(login.hydratedMs, "/login hydrated (ms)").toBeLessThanOrEqual(BUDGET.loginHydratedMs);
-  expect(list.hydratedMs, "/config/channels hydrated (ms)").toBeLessThanOrEqual(BUDGET.listHydratedMs);
+  expect(login.hydratedMs, "/login ready (ms)").toBeLessThanOrEqual(BUDGET.loginHydratedMs * scale);
+  expect(list.hydratedMs, "/config/channels ready (ms)").toBeLessThanOrEqual(BUDGET.listHydratedMs * scale);
 });

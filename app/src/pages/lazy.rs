@@ -55,12 +55,22 @@ fn preload<R: LazyRoute>() -> Pin<Box<dyn Future<Output = ()>>> {
     Box::pin(R::preload())
 }
 
+/// Whether a route's view is a page (`true`) or the frame around pages (`[frame]`).
+macro_rules! marks_ready {
+    () => {
+        true
+    };
+    (frame) => {
+        false
+    };
+}
+
 /// One route type per page (`Lazy::<Route>::new()` in the router, `Route::PRELOAD` on links),
 /// the pages of a group sharing one split point: a group is one download. (One split point per
 /// page made wasm-split cut the code into ~300 files, 17 to 66 of them per page: too many
 /// requests for a page, and minutes of wasm-opt per build.)
 macro_rules! lazy_group {
-    ($view:ident, $preload_view:ident, $which:ident { $($route:ident => $page:path),* $(,)? }) => {
+    ($view:ident, $preload_view:ident, $which:ident { $($route:ident => $page:path $([$frame:ident])?),* $(,)? }) => {
         #[derive(Clone, Copy)]
         enum $which {
             $($route),*
@@ -69,7 +79,13 @@ macro_rules! lazy_group {
         #[leptos::lazy]
         fn $view(which: $which) -> AnyView {
             match which {
-                $($which::$route => untrack(|| $page().into_any()),)*
+                $($which::$route => untrack(|| {
+                    // a page (not the frame around pages) says when it is ready
+                    if marks_ready!($($frame)?) {
+                        super::ready::page_hydrated();
+                    }
+                    $page().into_any()
+                }),)*
             }
         }
 
@@ -113,7 +129,7 @@ fn SystemConsolePage() -> impl IntoView {
 
 // where a tenant administrator lands after signing in
 lazy_group!(console_view, __preload_console_view, ConsolePages {
-    TenantConsole => TenantConsolePage,
+    TenantConsole => TenantConsolePage [frame],
     Channels => super::channels::list::ChannelsPage,
     Dashboard => super::dashboard::DashboardPage,
 });
@@ -140,7 +156,7 @@ lazy_group!(settings_view, __preload_settings_view, SettingsPages {
 });
 
 lazy_group!(system_view, __preload_system_view, SystemPages {
-    SystemConsole => SystemConsolePage,
+    SystemConsole => SystemConsolePage [frame],
     Tenants => super::system::TenantsPage,
     Trustlist => super::system::TrustlistPage,
     SystemAudit => super::audit::SystemAuditPage,

@@ -13,6 +13,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next");
     let me = Resource::new_blocking(|| (), |_| current_user());
+    super::ready::page_hydrated();
     view! {
         <Title text="Sign in" />
         <main class="auth-page">

@@ -12,6 +12,7 @@ pub mod lazy;
 pub mod login;
 pub mod not_found;
 pub mod org;
+pub mod ready;
 pub mod service_time;
 pub mod setup;
 pub mod system;

@@ -4,6 +4,7 @@ use leptos_meta::Title;
 #[component]
 pub fn NotFound() -> impl IntoView {
     super::set_page_status(404);
+    super::ready::page_hydrated();
     view! {
         <Title text="Not found" />
         <main class="auth-page">
