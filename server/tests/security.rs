@@ -503,11 +503,11 @@ async fn page_statuses_are_decided_before_the_page_renders() {
     }
 }
 
-/// A page's path with a trailing `/` or dot segments is sent to its one canonical address: the
-/// page never renders its content under an error status, and another tenant's channel stays
-/// a plain 404 however its path is spelled.
+/// A page's path with a trailing `/` or an empty segment is sent to its one canonical address,
+/// one with dot segments is a plain 404: the page never renders its content under an error
+/// status, and another tenant's channel stays a plain 404 however its path is spelled.
 #[tokio::test]
-async fn dot_segments_and_trailing_slashes_redirect_to_the_canonical_page() {
+async fn trailing_slashes_redirect_and_dot_segments_are_not_found() {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
     let mine = app
@@ -532,11 +532,18 @@ async fn dot_segments_and_trailing_slashes_redirect_to_the_canonical_page() {
         }
     };
     let canonical = format!("/config/channels/{}/integration", mine.id);
+    // dot segments: no page is there (no browser sends them)
     for path in [
-        format!("/config/channels/{}/integration/", mine.id),
         format!("/config/channels/{}/./integration", mine.id),
         format!("/config/x/../channels/{}/integration", mine.id),
         format!("/config/x/%2e%2e/channels/{}/integration", mine.id),
+    ] {
+        let a = get(path.clone()).await;
+        assert_eq!(a.status, 404, "{path}: {}", a.text);
+        assert!(!a.text.contains("url used to send message"), "{path}");
+    }
+    for path in [
+        format!("/config/channels/{}/integration/", mine.id),
         format!("/config//channels/{}/integration", mine.id),
     ] {
         let a = get(path.clone()).await;
