@@ -263,8 +263,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
     {
         tracing::info!("first run: create the system administrator at {link}");
     }
-    startup::spawn_session_cleanup(&state);
-    let worker = startup::spawn_workers(&state);
+    let background = crate::jobs::start(&state, &config);
     let addr = config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -281,6 +280,6 @@ async fn serve(config: Config) -> Result<(), CliError> {
         crate::http::serve::shutdown_signal(),
     )
     .await;
-    startup::finish(&state, worker, config.limits.shutdown_grace).await;
+    startup::finish(&state, background, config.limits.shutdown_grace).await;
     Ok(())
 }

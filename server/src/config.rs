@@ -131,6 +131,9 @@ pub struct Config {
     pub inspector: PathBuf,
     /// How long audit entries are kept: `SWITCHBOARD_AUDIT_RETENTION_DAYS` (default 365).
     pub audit_retention_days: u64,
+    /// How long an export's claim holds before another instance may take it over:
+    /// `SWITCHBOARD_EXPORT_LEASE_SECS` (default 60; renewed after every file).
+    pub export_lease: Duration,
 }
 
 /// Never prints the master key or the database password.
@@ -148,6 +151,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("limits", &self.limits)
             .field("audit_retention_days", &self.audit_retention_days)
+            .field("export_lease", &self.export_lease)
             .finish_non_exhaustive()
     }
 }
@@ -189,6 +193,8 @@ impl Config {
             inspector: crate::keystore::inspector_exe(),
             audit_retention_days: number("SWITCHBOARD_AUDIT_RETENTION_DAYS")?
                 .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS),
+            export_lease: number("SWITCHBOARD_EXPORT_LEASE_SECS")?
+                .map_or(crate::exports::worker::LEASE, Duration::from_secs),
         })
     }
 
@@ -292,6 +298,7 @@ mod tests {
             limits: Limits::default(),
             inspector: PathBuf::from("switchboard"),
             audit_retention_days: 365,
+            export_lease: crate::exports::worker::LEASE,
         };
         let printed = format!("{config:?}");
         assert!(!printed.contains("db-secret-canary"), "{printed}");

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod exports;
 pub mod http;
 pub mod imports;
+pub mod jobs;
 pub mod keystore;
 pub mod providers;
 pub mod rotation;

@@ -12,14 +12,14 @@ use crate::db::sessions::SessionStore;
 use crate::db::trustlist::SqlTrustlist;
 use crate::db::{Db, DbError};
 use crate::exports::SqlExports;
-use crate::exports::worker::WorkerHandle;
-use crate::http::client::{ClientAddrPolicy, client_addr};
+use crate::http::client_addr::{ClientAddrPolicy, client_addr};
 use crate::http::guard::page_guard;
 use crate::http::headers::{HeaderPolicy, security_headers};
 use crate::http::health::{healthz, readyz};
 use crate::http::limits::{Bounds, bound, signed_in_first};
 use crate::http::origin::{OriginPolicy, origin_guard};
 use crate::http::throttle::SlidingWindowThrottle;
+use crate::jobs::Background;
 use crate::secrets::{self, Loaded, SecretBox, SecretError};
 pub use crate::state::AppState;
 use app::ports::{Ports, RepoError};
@@ -117,9 +117,6 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         public_url: Arc::new(config.public_url.clone()),
     };
     let db_conn = db.conn.clone();
-    // health that time alone changes (a token or certificate expiring)
-    crate::db::health::spawn_sweeper(db.conn.clone());
-    crate::db::audit::spawn_purger(db.conn.clone(), config.audit_retention_days);
     Ok(AppState {
         leptos_options: config.leptos.clone(),
         db,
@@ -268,21 +265,14 @@ pub async fn serve(
     crate::http::serve::serve(listener, router, limits.clone(), signal).await
 }
 
-/// Starts this instance's export and import workers (stopped together).
-pub fn spawn_workers(state: &AppState) -> WorkerHandle {
-    let imports = state.imports.clone();
-    crate::exports::worker::spawn(state.db.conn.clone(), state.exports.wake.clone())
-        .also(|stopped| crate::imports::worker::spawn(imports, stopped))
-}
-
 /// What follows the HTTP server's stop: every webhook delivery that was queued is committed
 /// (each was answered only after its commit), and the export and import workers give back the
 /// tasks they were running, so another instance takes them over at once. Bounded by `grace` (a database
 /// that does not answer must not keep the process from ending; nothing unanswered is lost).
-pub async fn finish(state: &AppState, worker: WorkerHandle, grace: std::time::Duration) {
+pub async fn finish(state: &AppState, background: Background, grace: std::time::Duration) {
     let stop = async {
         state.webhook_writer.close().await;
-        worker.stop().await;
+        background.stop().await;
     };
     match tokio::time::timeout(grace, stop).await {
         Ok(()) => tracing::info!("stopped: every accepted webhook delivery is committed"),
@@ -290,18 +280,4 @@ pub async fn finish(state: &AppState, worker: WorkerHandle, grace: std::time::Du
             "stopped before the webhook writer and the export and import workers finished (database unavailable?); deliveries not yet answered will be retried by their providers"
         ),
     }
-}
-
-/// Deletes expired sessions every hour, in the background.
-pub fn spawn_session_cleanup(state: &AppState) {
-    use tower_sessions::session_store::ExpiredDeletion;
-    let store = SessionStore::new(&state.db);
-    tokio::spawn(async move {
-        if let Err(e) = store
-            .continuously_delete_expired(tokio::time::Duration::from_secs(3600))
-            .await
-        {
-            tracing::error!(error = %e, "session cleanup stopped");
-        }
-    });
 }

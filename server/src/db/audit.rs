@@ -271,23 +271,8 @@ pub async fn purge(db: &DatabaseConnection, keep_days: u64) -> Result<u64, DbErr
     }
 }
 
-const PURGE_EVERY: Duration = Duration::from_secs(3600);
-
-/// Purges at start and every hour.
-pub fn spawn_purger(db: DatabaseConnection, keep_days: u64) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PURGE_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match purge(&db, keep_days).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(entries = n, keep_days, "audit entries purged"),
-                Err(e) => tracing::warn!(error = %e, "audit purge"),
-            }
-        }
-    });
-}
+/// How often entries older than the retention are purged.
+pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 #[cfg(test)]
 mod tests {

@@ -2,8 +2,8 @@
 //! no secret) and the labelled fields an audit entry compares, secrets only as set or not.
 
 use super::entities::{certificate, channel, ou, skill_queue};
-use crate::exports::writer::COLUMNS;
 use app::domain::audit::FieldChange;
+use app::domain::import::COLUMNS;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 

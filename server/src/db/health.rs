@@ -271,19 +271,3 @@ pub async fn sweep(db: &DatabaseConnection) -> Result<usize, DbErr> {
         done += ids.len();
     }
 }
-
-/// Runs [`sweep`] now and then every [`SWEEP_EVERY`], for as long as the process lives.
-pub fn spawn_sweeper(db: DatabaseConnection) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(SWEEP_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match sweep(&db).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(channels = n, "health recomputed"),
-                Err(e) => tracing::warn!(error = %e, "health sweep"),
-            }
-        }
-    });
-}

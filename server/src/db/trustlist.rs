@@ -182,11 +182,18 @@ impl Trustlist for SqlTrustlist {
     }
 }
 
+/// A trustlist entry as an outbound call checks it.
+#[derive(Debug, Clone)]
+pub struct Allowed {
+    pub prefix: TrustPrefix,
+    pub allow_private: bool,
+}
+
 /// The trustlist entries that apply to a tenant (global and its own), as a call checks them.
 pub async fn for_tenant(
     db: &DatabaseConnection,
     tenant_id: i64,
-) -> Result<Vec<crate::providers::client::Allowed>, sea_orm::DbErr> {
+) -> Result<Vec<Allowed>, sea_orm::DbErr> {
     Ok(trust_prefix::Entity::find()
         .filter(
             sea_orm::Condition::any()
@@ -197,7 +204,7 @@ pub async fn for_tenant(
         .await?
         .into_iter()
         .filter_map(|p| {
-            Some(crate::providers::client::Allowed {
+            Some(Allowed {
                 prefix: TrustPrefix::parse(&p.prefix).ok()?,
                 allow_private: p.allow_private,
             })

@@ -7,30 +7,21 @@ use super::{MAX_RECORDS, PER_FILE, group};
 use crate::db::channel_fields::{Names, row};
 use crate::db::entities::{channel, export_task};
 use crate::db::now;
+use crate::jobs::{Jobs, claim_in};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
-/// How long a claim holds before another instance may take the task over; renewed after
-/// every file, so only a task whose instance stopped runs out of it.
-/// `SWITCHBOARD_EXPORT_LEASE_SECS` changes it.
+/// How long a claim holds before another instance may take the task over, unless `Config`
+/// says otherwise (`SWITCHBOARD_EXPORT_LEASE_SECS`); renewed after every file, so only a task
+/// whose instance stopped runs out of it.
 pub const LEASE: Duration = Duration::from_secs(60);
-
-fn lease() -> Duration {
-    std::env::var("SWITCHBOARD_EXPORT_LEASE_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|s| *s > 0)
-        .map(Duration::from_secs)
-        .unwrap_or(LEASE)
-}
 pub const MAX_ATTEMPTS: i32 = 3;
-const POLL: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 enum RunError {
@@ -46,98 +37,11 @@ enum RunError {
     Lost,
 }
 
-/// The running worker of this instance; dropping it stops the worker too.
-#[must_use = "the worker stops when its handle is dropped"]
-pub struct WorkerHandle {
-    stop: watch::Sender<bool>,
-    done: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl WorkerHandle {
-    /// Stops the worker: a task it is running is interrupted and its claim released, so
-    /// another instance takes it over at once (not after the lease runs out).
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for done in self.done {
-            let _ = done.await;
-        }
-    }
-
-    /// Another loop that stops with this one (the import worker).
-    pub fn also(
-        mut self,
-        spawn: impl FnOnce(watch::Receiver<bool>) -> tokio::task::JoinHandle<()>,
-    ) -> Self {
-        self.done.push(spawn(self.stop.subscribe()));
-        self
-    }
-}
-
-/// A kind of background task that instances claim with a lease: exports, imports.
-#[async_trait::async_trait]
-pub trait Jobs: Send + Sync + 'static {
-    /// For logs: "an export task", "an import".
-    const WHAT: &'static str;
-    /// Wakes the loop when a task is created.
-    fn wake(&self) -> Arc<Notify>;
-    async fn claim(&self, instance: &str) -> Result<Option<i64>, DbErr>;
-    async fn run(&self, id: i64, instance: &str);
-    /// Gives a claimed task back (this instance is stopping).
-    async fn release(&self, id: i64, instance: &str);
-}
-
-/// An id for this instance's claims.
-fn instance_name() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        &crate::crypto::random_token()[..8]
-    )
-}
-
-/// Claims and runs `jobs` until `stopped`, waking on their notifier or every two seconds; a
-/// task running when it stops is given back.
-pub fn run_jobs<J: Jobs>(
-    jobs: J,
-    mut stopped: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    let instance = instance_name();
-    let wake = jobs.wake();
-    tokio::spawn(async move {
-        while !*stopped.borrow() {
-            match jobs.claim(&instance).await {
-                Ok(Some(task)) => {
-                    tokio::select! {
-                        () = jobs.run(task, &instance) => {}
-                        // stopped, or the handle dropped
-                        _ = stopped.changed() => {
-                            jobs.release(task, &instance).await;
-                            break;
-                        }
-                    }
-                }
-                Ok(None) => {
-                    tokio::select! {
-                        _ = tokio::time::timeout(POLL, wake.notified()) => {}
-                        _ = stopped.changed() => break,
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "claiming {}", J::WHAT);
-                    tokio::select! {
-                        () = tokio::time::sleep(POLL) => {}
-                        _ = stopped.changed() => break,
-                    }
-                }
-            }
-        }
-    })
-}
-
-/// The export tasks of one database.
-struct ExportJobs {
-    db: DatabaseConnection,
-    wake: Arc<Notify>,
+/// The export tasks of one database, as the job runner sees them.
+pub struct ExportJobs {
+    pub db: DatabaseConnection,
+    pub wake: Arc<Notify>,
+    pub lease: Duration,
 }
 
 #[async_trait::async_trait]
@@ -147,23 +51,13 @@ impl Jobs for ExportJobs {
         self.wake.clone()
     }
     async fn claim(&self, instance: &str) -> Result<Option<i64>, DbErr> {
-        claim(&self.db, instance).await
+        claim(&self.db, instance, self.lease).await
     }
     async fn run(&self, id: i64, instance: &str) {
-        run(&self.db, id, instance).await
+        run(&self.db, id, instance, self.lease).await
     }
     async fn release(&self, id: i64, instance: &str) {
         release(&self.db, id, instance).await
-    }
-}
-
-/// Claims and runs export tasks until stopped, waking on `wake` or every two seconds.
-pub fn spawn(db: DatabaseConnection, wake: Arc<Notify>) -> WorkerHandle {
-    let (stop, stopped) = watch::channel(false);
-    let done = run_jobs(ExportJobs { db, wake }, stopped);
-    WorkerHandle {
-        stop,
-        done: vec![done],
     }
 }
 
@@ -194,42 +88,13 @@ pub async fn release(db: &DatabaseConnection, id: i64, instance: &str) {
     }
 }
 
-/// Takes one running task whose lease is free (or expired).
-pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64>, DbErr> {
-    claim_in(db, "export_tasks", "'running'", instance, lease()).await
-}
-
-/// Takes the oldest row of `table` (a constant) whose status is one of `statuses` (a constant
-/// SQL list) and whose lease is free or expired, for `lease`. Safe with several instances:
-/// PostgreSQL skips rows another transaction holds; SQLite runs the statement alone.
-pub(crate) async fn claim_in(
+/// Takes one running task whose lease is free (or expired), for `lease`.
+pub async fn claim(
     db: &DatabaseConnection,
-    table: &'static str,
-    statuses: &'static str,
     instance: &str,
     lease: Duration,
 ) -> Result<Option<i64>, DbErr> {
-    let backend = db.get_database_backend();
-    let t = now();
-    let until = t + lease;
-    let (p1, p2, p3, lock) = match backend {
-        DatabaseBackend::Postgres => ("$1", "$2", "$3", " FOR UPDATE SKIP LOCKED"),
-        _ => ("?", "?", "?", ""),
-    };
-    let sql = format!(
-        "UPDATE {table} SET claimed_by = {p1}, claimed_until = {p2}, attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM {table} WHERE status IN ({statuses}) \
-         AND (claimed_until IS NULL OR claimed_until < {p3}) ORDER BY id LIMIT 1{lock}) \
-         RETURNING id"
-    );
-    let row = db
-        .query_one(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [instance.into(), until.into(), t.into()],
-        ))
-        .await?;
-    row.map(|r| r.try_get::<i64>("", "id")).transpose()
+    claim_in(db, "export_tasks", "'running'", instance, lease).await
 }
 
 async fn finish_failed(db: &DatabaseConnection, id: i64, reason: &str) {
@@ -250,13 +115,19 @@ async fn finish_failed(db: &DatabaseConnection, id: i64, reason: &str) {
 }
 
 /// Runs one claimed task to Success or Failed.
-pub async fn run(db: &DatabaseConnection, id: i64, instance: &str) {
-    run_limited(db, id, instance, MAX_RECORDS).await
+pub async fn run(db: &DatabaseConnection, id: i64, instance: &str, lease: Duration) {
+    run_limited(db, id, instance, lease, MAX_RECORDS).await
 }
 
 /// `run`, with the most records an export may have (checked again now: channels may have been
 /// added since the task was started).
-pub async fn run_limited(db: &DatabaseConnection, id: i64, instance: &str, max_records: u64) {
+pub async fn run_limited(
+    db: &DatabaseConnection,
+    id: i64,
+    instance: &str,
+    lease: Duration,
+    max_records: u64,
+) {
     let task = match export_task::Entity::find_by_id(id).one(db).await {
         Ok(Some(t)) => t,
         Ok(None) => return,
@@ -301,7 +172,7 @@ pub async fn run_limited(db: &DatabaseConnection, id: i64, instance: &str, max_r
         }
     }
     let started = std::time::Instant::now();
-    match write(db, &task, instance).await {
+    match write(db, &task, instance, lease).await {
         Ok((bytes, records, files)) => {
             let single = files <= 1;
             let stamp = now();
@@ -427,6 +298,7 @@ async fn write(
     db: &DatabaseConnection,
     task: &export_task::Model,
     instance: &str,
+    lease: Duration,
 ) -> Result<(Vec<u8>, usize, usize), RunError> {
     let t = task.tenant_id;
     let names = Names::of_tenant(db, t).await?;
@@ -482,7 +354,7 @@ async fn write(
         let renewed = export_task::Entity::update_many()
             .col_expr(
                 export_task::Column::ClaimedUntil,
-                Expr::value(now() + lease()),
+                Expr::value(now() + lease),
             )
             .filter(export_task::Column::Id.eq(task.id))
             .filter(export_task::Column::ClaimedBy.eq(instance))

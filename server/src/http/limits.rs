@@ -51,7 +51,7 @@ pub const IMPORT_BODY_READ: Duration = Duration::from_secs(120);
 /// What an import upload holds of the body budget: it is not gathered in memory but stored as
 /// it arrives, a piece (1 MiB) at a time.
 pub const IMPORT_ROOM: usize = 4 * 1024 * 1024;
-pub const WEBHOOK_BODY: usize = crate::webhooks::MAX_BODY;
+pub const WEBHOOK_BODY: usize = 1024 * 1024;
 pub const OTHER_BODY: usize = 16 * 1024;
 
 /// The largest body `path` accepts.
@@ -125,7 +125,7 @@ impl InFlight {
 
     /// A place for one more request of `client`, if it has fewer than the limit in flight.
     pub fn enter(self: &Arc<Self>, client: IpAddr) -> Option<Slot> {
-        let client = super::client::address_key(client);
+        let client = super::client_addr::address_key(client);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         let n = counts.entry(client).or_insert(0);
         if *n >= self.limit {
@@ -173,7 +173,7 @@ impl Holder {
                 Some(t) => Self::Tenant(t),
                 None => Self::Account(p.me.user_id),
             },
-            None => Self::Address(super::client::address_key(client)),
+            None => Self::Address(super::client_addr::address_key(client)),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 pub mod assets;
 pub mod audit_csv;
-pub mod client;
+pub mod client_addr;
 pub mod compression;
 pub mod guard;
 pub mod headers;

@@ -38,7 +38,7 @@ struct PeerSlot {
 
 impl PerPeer {
     fn enter(self: &Arc<Self>, peer: IpAddr) -> Option<PeerSlot> {
-        let peer = super::client::address_key(peer);
+        let peer = super::client_addr::address_key(peer);
         let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let n = open.entry(peer).or_insert(0);
         if *n >= self.limit {

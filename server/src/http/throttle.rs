@@ -143,7 +143,7 @@ impl SlidingWindowThrottle {
         device_token: Option<&str>,
         now: Instant,
     ) -> Result<Attempt, u64> {
-        let client = super::client::address_key(client);
+        let client = super::client_addr::address_key(client);
         let username = username_key(username);
         let known = self.known_device(&username, device_token);
         let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,15 +1,14 @@
 //! The import worker: claims imports to check or apply with a lease, like the export worker
-//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and stops with it.
+//! (the job runner is `crate::jobs`).
 
 use super::SqlImports;
 use crate::db::entities::{import_chunk, import_row, import_task};
 use crate::db::now;
-use crate::exports::worker::{Jobs, claim_in, run_jobs};
+use crate::jobs::{Jobs, claim_in};
 use app::domain::import::ImportStatus;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 use std::time::Duration;
-use tokio::sync::watch;
 
 /// How long a claim holds before another instance may take the import over; renewed after
 /// every batch of rows (a dry run) or set to `APPLY_LEASE` (an apply, one transaction).
@@ -177,10 +176,4 @@ impl Jobs for SqlImports {
     async fn release(&self, id: i64, instance: &str) {
         release(&self.db, id, instance).await
     }
-}
-
-/// Claims and runs imports until `stopped`, waking on the imports' notifier or every two
-/// seconds.
-pub fn spawn(imports: SqlImports, stopped: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
-    run_jobs(imports, stopped)
 }

@@ -12,7 +12,6 @@
 //!   the answer;
 //! - says what went wrong in plain words (`Failure`), with no secret in it.
 
-use app::domain::TrustPrefix;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
@@ -27,12 +26,7 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(15);
 /// Answers are read up to this many bytes; the rest is cut off.
 pub const MAX_ANSWER: usize = 1024 * 1024;
 
-/// A trustlist entry as a call sees it.
-#[derive(Debug, Clone)]
-pub struct Allowed {
-    pub prefix: TrustPrefix,
-    pub allow_private: bool,
-}
+pub use crate::db::trustlist::Allowed;
 
 /// Where and how to call.
 pub struct Endpoint {
@@ -589,6 +583,7 @@ fn classify(e: &reqwest::Error, presented: Option<String>, roots: &[String]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::domain::TrustPrefix;
 
     #[test]
     fn private_addresses() {

@@ -41,8 +41,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 pub use writer::{Delivery, Refused, StoreError, WebhookWriter};
 
-/// The largest body accepted.
-pub const MAX_BODY: usize = 1024 * 1024;
+/// The largest body accepted (the request bounds refuse a larger one before it is read).
+pub const MAX_BODY: usize = crate::http::limits::WEBHOOK_BODY;
 /// The most events one delivery may carry.
 pub const MAX_EVENTS: usize = 1_000;
 /// The longest `hub.challenge` echoed back.

@@ -145,6 +145,7 @@ pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &
         limits: options.limits.clone().unwrap_or_default(),
         inspector: env!("CARGO_BIN_EXE_switchboard").into(),
         audit_retention_days: 365,
+        export_lease: server::exports::worker::LEASE,
     }
 }
 
@@ -159,9 +160,9 @@ pub async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -
     let setup_link = startup::first_run_link(&state, &config)
         .await
         .expect("setup link");
-    // the worker runs until the test's runtime ends
+    // the background work runs until the test's runtime ends
     if !options.no_workers {
-        std::mem::forget(startup::spawn_workers(&state));
+        std::mem::forget(server::jobs::start(&state, &config));
     }
     let router = startup::build_router(state.clone(), &config);
     let limits = config.limits.clone();

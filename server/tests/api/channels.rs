@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use server::db::entities::channel;
@@ -670,7 +668,7 @@ async fn the_list_searches_filters_sorts_and_pages_in_sql() {
 #[tokio::test]
 async fn what_a_channel_uses_cannot_be_deleted() {
     let w = world().await;
-    let pem = include_bytes!("fixtures/infobip.pem");
+    let pem = include_bytes!("../fixtures/infobip.pem");
     let form = reqwest::multipart::Form::new()
         .text("name", "auth")
         .text("kind", "authentication")
@@ -765,9 +763,9 @@ async fn a_version_at_the_top_of_its_range_is_a_conflict_not_a_crash() {
 async fn a_certificate_of_another_kind_cannot_be_chosen() {
     use reqwest::multipart::{Form, Part};
     let w = world().await;
-    let pem = include_bytes!("fixtures/infobip.pem");
+    let pem = include_bytes!("../fixtures/infobip.pem");
     // an identity certificate comes with its key
-    let leaf = common::fake_provider::Pki::new("Client CA").leaf("client", &["client.test"]);
+    let leaf = crate::common::fake_provider::Pki::new("Client CA").leaf("client", &["client.test"]);
     let identity = format!("{}{}", leaf.pem, leaf.key_pem).into_bytes();
     let mut ids = std::collections::HashMap::new();
     for kind in ["trust", "identity", "authentication"] {

@@ -1,9 +1,7 @@
 //! The first load over the wire: the site's files precompressed and cached by name, pages and
 //! server function answers compressed on the fly, answers holding webhook secrets never.
 
-mod common;
-
-use common::{Options, raw_exchange, spawn_app, spawn_app_with};
+use crate::common::{Options, raw_exchange, spawn_app, spawn_app_with};
 use server::http::assets::{IMMUTABLE, REVALIDATE, brotli_decode, content_hash, precompress};
 use std::io::Read;
 
@@ -45,7 +43,7 @@ impl Got {
 }
 
 async fn fetch(
-    app: &common::TestApp,
+    app: &crate::common::TestApp,
     method: reqwest::Method,
     path: &str,
     headers: &[(&str, &str)],

@@ -4,10 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::fake_provider::{self, FakeConfig};
-use common::{ROOT_PASSWORD, ROOT_USER, TestApp, fresh_database, spawn_app};
+use crate::common::fake_provider::{self, FakeConfig};
+use crate::common::{ROOT_PASSWORD, ROOT_USER, TestApp, fresh_database, spawn_app};
 use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use server::db::entities::audit_entry;
@@ -784,7 +782,7 @@ async fn the_audit_csv_has_no_formula_whichever_separator_it_is_read_with() {
     app.create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
         .await;
     let a = app.session("alpha-admin", "alpha-password").await;
-    let pem = include_bytes!("fixtures/infobip.pem").to_vec();
+    let pem = include_bytes!("../fixtures/infobip.pem").to_vec();
     for name in [
         "h2;=1+1",
         "x, @SUM(1)",

@@ -1,10 +1,16 @@
+//! What hostile input costs in memory, measured where nothing else runs beside it: this
+//! binary is kept apart from `tests/api` because its tests read resident memory (of this
+//! process, or of a server or reader it starts), and they take turns (`alone()`), so no other
+//! test's allocations are counted.
+//!
 //! Hostile imports cost no more than their size, in memory after reading, not only in bytes
 //! read: each file below is at most 144 KiB and is made to make a reader allocate far more (a
 //! shared string named thousands of times, one enormous text node, tens of millions of tiny
 //! shared strings, a row wider than any sheet). The reader itself (`switchboard read-import`,
 //! run here directly) stays within 64 MiB of its start and says why it refused each; and the
 //! real server, which runs that reader in a child process, grows by no more than 128 MB over
-//! its idle peak for these and for a 20 MiB upload.
+//! its idle peak for these and for a 20 MiB upload. A 200 MiB sign-in body, a keystore made to
+//! exhaust its parser and a zip bomb cost the in-process server a few MiB.
 
 #![allow(clippy::unwrap_used)]
 
@@ -16,6 +22,10 @@ use server::imports::reader::Frame;
 use std::io::{Cursor, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// One memory test at a time in this process.
+static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const MIB: u64 = 1024 * 1024;
 
@@ -188,6 +198,7 @@ fn read_in_child(bytes: &[u8]) -> Frame {
 
 #[test]
 fn the_reader_keeps_its_memory_proportional_to_what_it_keeps() {
+    let _alone = ALONE.blocking_lock();
     for (what, bytes, refusal) in hostile_files() {
         let started = Instant::now();
         match read_in_child(&bytes) {
@@ -292,6 +303,7 @@ async fn ended(http: &reqwest::Client, base: &str, cookie: &str, id: i64) -> Val
 
 #[tokio::test]
 async fn hostile_imports_leave_the_servers_memory_where_it_was() {
+    let _alone = ALONE.lock().await;
     // the data, made through an in-process server on the same database (whose workers do not
     // run: the imports are the real server's to read)
     let app = spawn_app_with(Options {
@@ -376,4 +388,152 @@ async fn hostile_imports_leave_the_servers_memory_where_it_was() {
         );
     }
     drop(server);
+}
+
+#[tokio::test]
+async fn a_200_mib_sign_in_body_is_refused_before_it_is_read() {
+    let _alone = ALONE.lock().await;
+    let app = spawn_app().await;
+    let before = rss_bytes();
+
+    // declared: answered from the head alone
+    let started = Instant::now();
+    let a = raw_exchange(
+        app.addr,
+        &format!(
+            "POST /api/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+            app.addr,
+            200 * MIB as usize
+        ),
+        b"",
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!(a.status, 413, "{}", a.text);
+    assert!(
+        a.text.contains(r#""TooLarge":{"limit_kib":256}"#),
+        "{}",
+        a.text
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // chunked, no length given: read up to the limit, then refused while the sender goes on
+    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (mut rd, mut wr) = stream.into_split();
+    wr.write_all(
+        format!(
+            "POST /api/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
+            app.addr
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let sender = tokio::spawn(async move {
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut sent = 0usize;
+        while sent < 200 * MIB as usize {
+            let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+            if wr.write_all(&frame).await.is_err() {
+                break;
+            }
+            sent += chunk.len();
+        }
+        sent
+    });
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), rd.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let sent = sender.await.unwrap();
+    assert!(
+        sent < 200 * MIB as usize,
+        "the server stopped reading: the sender could not finish"
+    );
+    let grown = rss_bytes().saturating_sub(before);
+    assert!(grown < 64 * MIB, "RSS grew by {} MiB", grown / MIB);
+}
+
+async fn tenant(app: &TestApp) -> String {
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
+        .await;
+    app.session("alpha-admin", "alpha-password").await
+}
+
+/// A zip whose one member inflates to 600 MiB of zeros (1 MiB deflated): the reader stops at
+/// what an export's file can be, and the in-process server that stored the upload grows by
+/// little.
+#[tokio::test]
+async fn a_zip_bomb_costs_the_server_what_it_uploaded() {
+    let _alone = ALONE.lock().await;
+    let app = spawn_app().await;
+    let cookie = tenant(&app).await;
+    let zeros = vec![0u8; MIB as usize];
+    let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    z.start_file(
+        "channels-001.xlsx",
+        zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true),
+    )
+    .unwrap();
+    for _ in 0..600 {
+        z.write_all(&zeros).unwrap();
+    }
+    drop(zeros);
+    let bomb = z.finish().unwrap().into_inner();
+    assert!(bomb.len() < 2 * MIB as usize, "{}", bomb.len());
+    let before = rss_bytes();
+    let id = upload(&app.http, &app.base, &cookie, bomb).await;
+    let summary = ended(&app.http, &app.base, &cookie, id).await;
+    assert_eq!(
+        summary["error"],
+        "channels-001.xlsx unpacks to more than 20 MiB, more than a file of an export can: it was not read."
+    );
+    let grown = rss_bytes().saturating_sub(before);
+    eprintln!("a zip bomb: the server grew by {} MiB", grown / MIB);
+    assert!(grown < 64 * MIB, "the server grew by {} MiB", grown / MIB);
+}
+
+#[tokio::test]
+async fn a_keystore_made_to_exhaust_the_parser_costs_the_server_nothing() {
+    let _alone = ALONE.lock().await;
+    let app = spawn_app().await;
+    let cookie = tenant(&app).await;
+    let before = rss_bytes();
+    // a JKS whose one entry says its certificate is 4 GiB long: the parser would allocate it
+    let mut jks = vec![0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2];
+    jks.extend_from_slice(&[0, 5]);
+    jks.extend_from_slice(b"alias");
+    jks.extend_from_slice(&[0; 8]);
+    jks.extend_from_slice(&[0, 4]);
+    jks.extend_from_slice(b"X509");
+    jks.extend_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
+    jks.extend_from_slice(&vec![0u8; 1024]);
+    let started = Instant::now();
+    let r = app
+        .upload_certificate(&cookie, "bomb", "trust", jks, "password")
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("needs more time or memory than any real keystore")
+            || r.body.contains("not a certificate or keystore"),
+        "{}",
+        r.body
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let grown = rss_bytes().saturating_sub(before);
+    assert!(
+        grown < 32 * 1024 * 1024,
+        "the server grew by {} MiB",
+        grown / (1024 * 1024)
+    );
+    // the server is fine afterwards
+    let pki = fake_provider::Pki::new("After CA");
+    let r = app
+        .upload_certificate(&cookie, "after", "trust", pki.ca_pem().into_bytes(), "")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
 }

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sea_orm::{ConnectionTrait, EntityTrait, Statement};
 use sea_orm_migration::MigratorTrait;
 use server::db::entities::{webhook_delivery, webhook_event};
@@ -92,4 +90,74 @@ async fn events_of_the_first_schema_keep_their_raw_bodies_as_deliveries() {
         .map(|d| d.id)
         .collect();
     assert_eq!(ids, vec![1, 2, 3]);
+}
+
+/// What every existing database recorded in `seaql_migrations`, in order. A migration's name
+/// is its file's name (`DeriveMigrationName`); one renamed would run again on each of them.
+const RECORDED: [&str; 15] = [
+    "m20261125_000001_accounts",
+    "m20261125_000002_org",
+    "m20261125_000003_certificates",
+    "m20261125_000004_service_time",
+    "m20261125_000005_channels",
+    "m20261125_000006_exports",
+    "m20261125_000007_webhook_events",
+    "m20261128_000008_master_keys",
+    "m20261128_000009_webhook_deliveries",
+    "m20261128_000010_outbound",
+    "m20261128_000011_webhook_refusals",
+    "m20261128_000012_health",
+    "m20261128_000013_audit",
+    "m20261128_000014_imports",
+    "m20261204_000015_import_chunks",
+];
+
+async fn recorded(conn: &sea_orm::DatabaseConnection) -> Vec<String> {
+    let backend = conn.get_database_backend();
+    conn.query_all(Statement::from_string(
+        backend,
+        "SELECT version FROM seaql_migrations ORDER BY version",
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.try_get::<String>("", "version").unwrap())
+    .collect()
+}
+
+/// A database whose record holds the names the migrations had when they were one file starts
+/// on today's binary, which runs none of them again and adds no row to the record.
+#[tokio::test]
+async fn a_database_migrated_by_an_earlier_layout_starts_and_nothing_runs_twice() {
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    assert_eq!(names, RECORDED, "a migration's name changed");
+
+    let (db, url) = fresh_database().await;
+    let conn = server::db::Db::connect(&url).await.unwrap();
+    Migrator::up(&conn.conn, None).await.unwrap();
+    assert_eq!(recorded(&conn.conn).await, RECORDED);
+    run_sql(&conn.conn, "INSERT INTO tenants (id, name, name_key, disabled, created_at) VALUES (7, 'Kept', 'kept', false, CURRENT_TIMESTAMP)").await;
+
+    // the server starts on it (it migrates at every start): nothing recorded twice, nothing lost
+    let app = spawn_on(db, url).await;
+    assert_eq!(recorded(&app.state.db.conn).await, RECORDED);
+    assert!(
+        Migrator::get_pending_migrations(&app.state.db.conn)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let root = app.setup_admin().await;
+    let tenants = app.call("list_tenants", &[], Some(&root)).await;
+    assert_eq!(tenants.status, 200, "{}", tenants.body);
+    assert!(tenants.body.contains("Kept"), "{}", tenants.body);
+}
+
+async fn run_sql(conn: &sea_orm::DatabaseConnection, sql: &str) {
+    conn.execute(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap();
 }

@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseBackend, Set, Statement};
 use serde_json::{Value, json};
 use server::db::entities::export_task;
@@ -473,7 +471,11 @@ async fn two_instances_never_claim_the_same_task() {
     }
     let claim_all = |conn: sea_orm::DatabaseConnection, name: &'static str| async move {
         let mut got = Vec::new();
-        while let Some(id) = server::exports::worker::claim(&conn, name).await.unwrap() {
+        while let Some(id) =
+            server::exports::worker::claim(&conn, name, server::exports::worker::LEASE)
+                .await
+                .unwrap()
+        {
             got.push(id);
         }
         got
@@ -542,11 +544,19 @@ async fn the_record_limit_is_checked_again_when_the_task_runs() {
         .await
         .unwrap();
     server::demo::seed(&state, "Acme", 1).await.unwrap();
-    let claimed = server::exports::worker::claim(&state.db.conn, "test")
-        .await
-        .unwrap();
+    let claimed =
+        server::exports::worker::claim(&state.db.conn, "test", server::exports::worker::LEASE)
+            .await
+            .unwrap();
     assert_eq!(claimed, Some(task));
-    server::exports::worker::run_limited(&state.db.conn, task, "test", 2).await;
+    server::exports::worker::run_limited(
+        &state.db.conn,
+        task,
+        "test",
+        server::exports::worker::LEASE,
+        2,
+    )
+    .await;
     let t = state.ports.exports.list(tenant).await.unwrap();
     assert_eq!(t[0].status, app::model::ExportStatus::Failed);
     assert!(

@@ -4,10 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
+use crate::common::*;
 use base64::Engine;
-use common::*;
 use server::db::entities::master_key;
 use server::db::keys;
 use server::secrets::{KeyRing, sealed_key_id};

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
@@ -37,73 +35,6 @@ async fn deliveries(app: &TestApp) -> u64 {
         .count(&app.state.db.conn)
         .await
         .unwrap()
-}
-
-#[tokio::test]
-async fn a_200_mib_sign_in_body_is_refused_before_it_is_read() {
-    let app = spawn_app().await;
-    let before = rss_bytes();
-
-    // declared: answered from the head alone
-    let started = Instant::now();
-    let a = raw_exchange(
-        app.addr,
-        &format!(
-            "POST /api/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-            app.addr,
-            200 * MIB
-        ),
-        b"",
-        Duration::from_secs(5),
-    )
-    .await;
-    assert_eq!(a.status, 413, "{}", a.text);
-    assert!(
-        a.text.contains(r#""TooLarge":{"limit_kib":256}"#),
-        "{}",
-        a.text
-    );
-    assert!(started.elapsed() < Duration::from_secs(2));
-
-    // chunked, no length given: read up to the limit, then refused while the sender goes on
-    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
-    let (mut rd, mut wr) = stream.into_split();
-    wr.write_all(
-        format!(
-            "POST /api/login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
-            app.addr
-        )
-        .as_bytes(),
-    )
-    .await
-    .unwrap();
-    let sender = tokio::spawn(async move {
-        let chunk = vec![b'a'; 64 * 1024];
-        let mut sent = 0usize;
-        while sent < 200 * MIB {
-            let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
-            if wr.write_all(&frame).await.is_err() {
-                break;
-            }
-            sent += chunk.len();
-        }
-        sent
-    });
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), rd.read_to_end(&mut answer)).await;
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    let sent = sender.await.unwrap();
-    assert!(
-        sent < 200 * MIB,
-        "the server stopped reading: the sender could not finish"
-    );
-    let grown = rss_bytes().saturating_sub(before);
-    assert!(
-        grown < 64 * MIB as u64,
-        "RSS grew by {} MiB",
-        grown / MIB as u64
-    );
 }
 
 #[tokio::test]

@@ -3,10 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::fake_provider::{self, Behaviour, Callbacks, FakeConfig, FakeProvider, Pki};
-use common::*;
+use crate::common::fake_provider::{self, Behaviour, Callbacks, FakeConfig, FakeProvider, Pki};
+use crate::common::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 

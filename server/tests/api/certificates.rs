@@ -2,13 +2,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
 
-const PEM: &[u8] = include_bytes!("fixtures/infobip.pem");
-const DER: &[u8] = include_bytes!("fixtures/infobip.der");
+const PEM: &[u8] = include_bytes!("../fixtures/infobip.pem");
+const DER: &[u8] = include_bytes!("../fixtures/infobip.der");
 const FINGERPRINT: &str = "A2:5F:60:1F:40:7E:3D:CA:3A:41:62:8E:1B:9A:BB:A0:B7:46:5D:0C:28:48:70:67:44:10:BF:CB:59:74:02:FA";
 
 async fn upload(

@@ -5,10 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::fake_provider::{self, FakeConfig, Pki};
-use common::*;
+use crate::common::fake_provider::{self, FakeConfig, Pki};
+use crate::common::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 use server::db::entities::channel;

@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn session_id_is_cycled_at_sign_in() {

@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 /// A server function's form fields.
 type Form<'a> = Vec<(&'a str, &'a str)>;

@@ -1,0 +1,242 @@
+//! An instance's background work, started together and stopped by one handle: the jobs that
+//! instances claim with a lease (exports, imports; `FOR UPDATE SKIP LOCKED` on PostgreSQL) and
+//! the periodic chores (the health sweep, the audit purge, the session cleanup).
+//!
+//! `startup::build_state` starts none of it: the server starts it (`start`), a command that
+//! only changes data (`create-admin`, `seed-demo`) does not.
+
+use crate::config::Config;
+use crate::db::now;
+use crate::db::sessions::SessionStore;
+use crate::exports::worker::ExportJobs;
+use crate::state::AppState;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+/// How often an idle job loop looks for work it was not woken for (another instance's).
+const POLL: Duration = Duration::from_secs(2);
+/// How often expired sessions are deleted.
+const SESSION_CLEANUP_EVERY: Duration = Duration::from_secs(3600);
+
+/// The background work of this instance; dropping it stops everything too.
+#[must_use = "the background work stops when its handle is dropped"]
+pub struct Background {
+    stop: watch::Sender<bool>,
+    done: Vec<JoinHandle<()>>,
+}
+
+impl Background {
+    fn new() -> Self {
+        Self {
+            stop: watch::channel(false).0,
+            done: Vec::new(),
+        }
+    }
+
+    /// Adds a loop that runs until the handle stops.
+    fn with(mut self, spawn: impl FnOnce(watch::Receiver<bool>) -> JoinHandle<()>) -> Self {
+        self.done.push(spawn(self.stop.subscribe()));
+        self
+    }
+
+    /// Stops everything: a job that is running is interrupted and its claim released, so
+    /// another instance takes it over at once (not after its lease runs out).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for done in self.done {
+            let _ = done.await;
+        }
+    }
+}
+
+/// Starts this instance's background work: the export and import workers and the periodic
+/// chores.
+pub fn start(state: &AppState, config: &Config) -> Background {
+    let exports = ExportJobs {
+        db: state.db.conn.clone(),
+        wake: state.exports.wake.clone(),
+        lease: config.export_lease,
+    };
+    let imports = state.imports.clone();
+    let sweep_db = state.db.conn.clone();
+    let purge_db = state.db.conn.clone();
+    let keep_days = config.audit_retention_days;
+    let sessions = SessionStore::new(&state.db);
+    Background::new()
+        .with(|stopped| run_jobs(exports, stopped))
+        .with(|stopped| run_jobs(imports, stopped))
+        // health that time alone changes (a token or certificate expiring)
+        .with(|stopped| {
+            periodic(
+                "health sweep",
+                crate::db::health::SWEEP_EVERY,
+                stopped,
+                move || {
+                    let db = sweep_db.clone();
+                    async move {
+                        match crate::db::health::sweep(&db).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::debug!(channels = n, "health recomputed"),
+                            Err(e) => tracing::warn!(error = %e, "health sweep"),
+                        }
+                    }
+                },
+            )
+        })
+        .with(|stopped| {
+            periodic(
+                "audit purge",
+                crate::db::audit::PURGE_EVERY,
+                stopped,
+                move || {
+                    let db = purge_db.clone();
+                    async move {
+                        match crate::db::audit::purge(&db, keep_days).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(entries = n, keep_days, "audit entries purged"),
+                            Err(e) => tracing::warn!(error = %e, "audit purge"),
+                        }
+                    }
+                },
+            )
+        })
+        .with(|stopped| {
+            periodic(
+                "session cleanup",
+                SESSION_CLEANUP_EVERY,
+                stopped,
+                move || {
+                    let sessions = sessions.clone();
+                    async move {
+                        use tower_sessions::session_store::ExpiredDeletion;
+                        if let Err(e) = sessions.delete_expired().await {
+                            tracing::warn!(error = %e, "session cleanup");
+                        }
+                    }
+                },
+            )
+        })
+}
+
+/// Runs `work` now and then every `every` (a run that overran delays the next, it never
+/// doubles up) until `stopped`.
+pub fn periodic<F, Fut>(
+    what: &'static str,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+    mut work: F,
+) -> JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopped.changed() => break,
+            }
+            tokio::select! {
+                () = work() => {}
+                _ = stopped.changed() => break,
+            }
+        }
+        tracing::debug!("{what} stopped");
+    })
+}
+
+/// A kind of background task that instances claim with a lease: exports, imports.
+#[async_trait::async_trait]
+pub trait Jobs: Send + Sync + 'static {
+    /// For logs: "an export task", "an import".
+    const WHAT: &'static str;
+    /// Wakes the loop when a task is created.
+    fn wake(&self) -> Arc<Notify>;
+    async fn claim(&self, instance: &str) -> Result<Option<i64>, DbErr>;
+    async fn run(&self, id: i64, instance: &str);
+    /// Gives a claimed task back (this instance is stopping).
+    async fn release(&self, id: i64, instance: &str);
+}
+
+/// An id for this instance's claims.
+fn instance_name() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        &crate::crypto::random_token()[..8]
+    )
+}
+
+/// Claims and runs `jobs` until `stopped`, waking on their notifier or every two seconds; a
+/// task running when it stops is given back.
+pub fn run_jobs<J: Jobs>(jobs: J, mut stopped: watch::Receiver<bool>) -> JoinHandle<()> {
+    let instance = instance_name();
+    let wake = jobs.wake();
+    tokio::spawn(async move {
+        while !*stopped.borrow() {
+            match jobs.claim(&instance).await {
+                Ok(Some(task)) => {
+                    tokio::select! {
+                        () = jobs.run(task, &instance) => {}
+                        // stopped, or the handle dropped
+                        _ = stopped.changed() => {
+                            jobs.release(task, &instance).await;
+                            break;
+                        }
+                    }
+                }
+                Ok(None) => {
+                    tokio::select! {
+                        _ = tokio::time::timeout(POLL, wake.notified()) => {}
+                        _ = stopped.changed() => break,
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "claiming {}", J::WHAT);
+                    tokio::select! {
+                        () = tokio::time::sleep(POLL) => {}
+                        _ = stopped.changed() => break,
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Takes the oldest row of `table` (a constant) whose status is one of `statuses` (a constant
+/// SQL list) and whose lease is free or expired, for `lease`. Safe with several instances:
+/// PostgreSQL skips rows another transaction holds; SQLite runs the statement alone.
+pub(crate) async fn claim_in(
+    db: &DatabaseConnection,
+    table: &'static str,
+    statuses: &'static str,
+    instance: &str,
+    lease: Duration,
+) -> Result<Option<i64>, DbErr> {
+    let backend = db.get_database_backend();
+    let t = now();
+    let until = t + lease;
+    let (p1, p2, p3, lock) = match backend {
+        DatabaseBackend::Postgres => ("$1", "$2", "$3", " FOR UPDATE SKIP LOCKED"),
+        _ => ("?", "?", "?", ""),
+    };
+    let sql = format!(
+        "UPDATE {table} SET claimed_by = {p1}, claimed_until = {p2}, attempts = attempts + 1 \
+         WHERE id = (SELECT id FROM {table} WHERE status IN ({statuses}) \
+         AND (claimed_until IS NULL OR claimed_until < {p3}) ORDER BY id LIMIT 1{lock}) \
+         RETURNING id"
+    );
+    let row = db
+        .query_one(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [instance.into(), until.into(), t.into()],
+        ))
+        .await?;
+    row.map(|r| r.try_get::<i64>("", "id")).transpose()
+}
