@@ -50,13 +50,22 @@ async fn main() {
         .start(&app::ports::Actor::anonymous("bench", None), tenant, None)
         .await
         .expect("start");
-    let claimed =
-        server::exports::worker::claim(&state.db.conn, "bench", server::exports::worker::LEASE)
-            .await
-            .expect("claim")
-            .expect("a task");
+    let claimed = server::exports::worker::claim(
+        &state.db.conn,
+        "bench",
+        server::config::DEFAULT_EXPORT_LEASE,
+    )
+    .await
+    .expect("claim")
+    .expect("a task");
     assert_eq!(claimed, id);
-    server::exports::worker::run(&state.db.conn, id, "bench", server::exports::worker::LEASE).await;
+    server::exports::worker::run(
+        &state.db.conn,
+        id,
+        "bench",
+        server::config::DEFAULT_EXPORT_LEASE,
+    )
+    .await;
     let wall = t.elapsed();
     let peak = common::status_kib("VmHWM:");
     let task = export_task::Entity::find_by_id(id)

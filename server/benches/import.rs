@@ -73,11 +73,21 @@ async fn main() {
         .start(&actor, tenant, None)
         .await
         .expect("export");
-    server::exports::worker::claim(&state.db.conn, "bench", server::exports::worker::LEASE)
-        .await
-        .expect("claim")
-        .expect("a task");
-    server::exports::worker::run(&state.db.conn, id, "bench", server::exports::worker::LEASE).await;
+    server::exports::worker::claim(
+        &state.db.conn,
+        "bench",
+        server::config::DEFAULT_EXPORT_LEASE,
+    )
+    .await
+    .expect("claim")
+    .expect("a task");
+    server::exports::worker::run(
+        &state.db.conn,
+        id,
+        "bench",
+        server::config::DEFAULT_EXPORT_LEASE,
+    )
+    .await;
     let exported = export_task::Entity::find_by_id(id)
         .one(&state.db.conn)
         .await

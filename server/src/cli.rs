@@ -263,7 +263,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
     {
         tracing::info!("first run: create the system administrator at {link}");
     }
-    let background = crate::jobs::start(&state, &config);
+    let background = startup::start_background(&state, &config);
     let addr = config.leptos.site_addr;
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -106,6 +106,11 @@ fn number(name: &'static str) -> Result<Option<u64>, ConfigError> {
     }
 }
 
+/// How long an export's claim holds before another instance may take the task over, unless
+/// `SWITCHBOARD_EXPORT_LEASE_SECS` says otherwise; renewed after every file, so only a task
+/// whose instance stopped runs out of it.
+pub const DEFAULT_EXPORT_LEASE: Duration = Duration::from_secs(60);
+
 #[derive(Clone)]
 pub struct Config {
     /// `sqlite://…` (default: a file under `./data/`) or `postgres://…`.
@@ -194,7 +199,7 @@ impl Config {
             audit_retention_days: number("SWITCHBOARD_AUDIT_RETENTION_DAYS")?
                 .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS),
             export_lease: number("SWITCHBOARD_EXPORT_LEASE_SECS")?
-                .map_or(crate::exports::worker::LEASE, Duration::from_secs),
+                .map_or(DEFAULT_EXPORT_LEASE, Duration::from_secs),
         })
     }
 
@@ -298,7 +303,7 @@ mod tests {
             limits: Limits::default(),
             inspector: PathBuf::from("switchboard"),
             audit_retention_days: 365,
-            export_lease: crate::exports::worker::LEASE,
+            export_lease: DEFAULT_EXPORT_LEASE,
         };
         let printed = format!("{config:?}");
         assert!(!printed.contains("db-secret-canary"), "{printed}");

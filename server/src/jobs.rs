@@ -2,14 +2,10 @@
 //! instances claim with a lease (exports, imports; `FOR UPDATE SKIP LOCKED` on PostgreSQL) and
 //! the periodic chores (the health sweep, the audit purge, the session cleanup).
 //!
-//! `startup::build_state` starts none of it: the server starts it (`start`), a command that
-//! only changes data (`create-admin`, `seed-demo`) does not.
+//! `startup::build_state` starts none of it: the server starts it (`startup::start_background`),
+//! a command that only changes data (`create-admin`, `seed-demo`) does not.
 
-use crate::config::Config;
 use crate::db::now;
-use crate::db::sessions::SessionStore;
-use crate::exports::worker::ExportJobs;
-use crate::state::AppState;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,8 +14,6 @@ use tokio::task::JoinHandle;
 
 /// How often an idle job loop looks for work it was not woken for (another instance's).
 const POLL: Duration = Duration::from_secs(2);
-/// How often expired sessions are deleted.
-const SESSION_CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
 /// The background work of this instance; dropping it stops everything too.
 #[must_use = "the background work stops when its handle is dropped"]
@@ -28,16 +22,22 @@ pub struct Background {
     done: Vec<JoinHandle<()>>,
 }
 
-impl Background {
-    fn new() -> Self {
+impl Default for Background {
+    fn default() -> Self {
         Self {
             stop: watch::channel(false).0,
             done: Vec::new(),
         }
     }
+}
+
+impl Background {
+    pub fn new() -> Self {
+        Self::default()
+    }
 
     /// Adds a loop that runs until the handle stops.
-    fn with(mut self, spawn: impl FnOnce(watch::Receiver<bool>) -> JoinHandle<()>) -> Self {
+    pub fn with(mut self, spawn: impl FnOnce(watch::Receiver<bool>) -> JoinHandle<()>) -> Self {
         self.done.push(spawn(self.stop.subscribe()));
         self
     }
@@ -50,75 +50,6 @@ impl Background {
             let _ = done.await;
         }
     }
-}
-
-/// Starts this instance's background work: the export and import workers and the periodic
-/// chores.
-pub fn start(state: &AppState, config: &Config) -> Background {
-    let exports = ExportJobs {
-        db: state.db.conn.clone(),
-        wake: state.exports.wake.clone(),
-        lease: config.export_lease,
-    };
-    let imports = state.imports.clone();
-    let sweep_db = state.db.conn.clone();
-    let purge_db = state.db.conn.clone();
-    let keep_days = config.audit_retention_days;
-    let sessions = SessionStore::new(&state.db);
-    Background::new()
-        .with(|stopped| run_jobs(exports, stopped))
-        .with(|stopped| run_jobs(imports, stopped))
-        // health that time alone changes (a token or certificate expiring)
-        .with(|stopped| {
-            periodic(
-                "health sweep",
-                crate::db::health::SWEEP_EVERY,
-                stopped,
-                move || {
-                    let db = sweep_db.clone();
-                    async move {
-                        match crate::db::health::sweep(&db).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::debug!(channels = n, "health recomputed"),
-                            Err(e) => tracing::warn!(error = %e, "health sweep"),
-                        }
-                    }
-                },
-            )
-        })
-        .with(|stopped| {
-            periodic(
-                "audit purge",
-                crate::db::audit::PURGE_EVERY,
-                stopped,
-                move || {
-                    let db = purge_db.clone();
-                    async move {
-                        match crate::db::audit::purge(&db, keep_days).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(entries = n, keep_days, "audit entries purged"),
-                            Err(e) => tracing::warn!(error = %e, "audit purge"),
-                        }
-                    }
-                },
-            )
-        })
-        .with(|stopped| {
-            periodic(
-                "session cleanup",
-                SESSION_CLEANUP_EVERY,
-                stopped,
-                move || {
-                    let sessions = sessions.clone();
-                    async move {
-                        use tower_sessions::session_store::ExpiredDeletion;
-                        if let Err(e) = sessions.delete_expired().await {
-                            tracing::warn!(error = %e, "session cleanup");
-                        }
-                    }
-                },
-            )
-        })
 }
 
 /// Runs `work` now and then every `every` (a run that overran delays the next, it never

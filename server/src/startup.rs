@@ -223,7 +223,10 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
                 .with_webhook_hook(crate::webhooks::too_large_hook(state.clone())),
             bound,
         ))
-        .layer(from_fn_with_state(state.clone(), signed_in_first))
+        .layer(from_fn_with_state(
+            state.ports.accounts.clone(),
+            signed_in_first,
+        ))
         .layer(sessions)
         .layer(from_fn_with_state(
             ClientAddrPolicy {
@@ -263,6 +266,78 @@ pub async fn serve(
     signal: impl Future<Output = ()>,
 ) {
     crate::http::serve::serve(listener, router, limits.clone(), signal).await
+}
+
+/// How often expired sessions are deleted.
+const SESSION_CLEANUP_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Starts this instance's background work: the export and import workers and the periodic
+/// chores.
+pub fn start_background(state: &AppState, config: &Config) -> Background {
+    let exports = crate::exports::worker::ExportJobs {
+        db: state.db.conn.clone(),
+        wake: state.exports.wake.clone(),
+        lease: config.export_lease,
+    };
+    let imports = state.imports.clone();
+    let sweep_db = state.db.conn.clone();
+    let purge_db = state.db.conn.clone();
+    let keep_days = config.audit_retention_days;
+    let sessions = SessionStore::new(&state.db);
+    Background::new()
+        .with(|stopped| crate::jobs::run_jobs(exports, stopped))
+        .with(|stopped| crate::jobs::run_jobs(imports, stopped))
+        // health that time alone changes (a token or certificate expiring)
+        .with(|stopped| {
+            crate::jobs::periodic(
+                "health sweep",
+                crate::db::health::SWEEP_EVERY,
+                stopped,
+                move || {
+                    let db = sweep_db.clone();
+                    async move {
+                        match crate::db::health::sweep(&db).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::debug!(channels = n, "health recomputed"),
+                            Err(e) => tracing::warn!(error = %e, "health sweep"),
+                        }
+                    }
+                },
+            )
+        })
+        .with(|stopped| {
+            crate::jobs::periodic(
+                "audit purge",
+                crate::db::audit::PURGE_EVERY,
+                stopped,
+                move || {
+                    let db = purge_db.clone();
+                    async move {
+                        match crate::db::audit::purge(&db, keep_days).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(entries = n, keep_days, "audit entries purged"),
+                            Err(e) => tracing::warn!(error = %e, "audit purge"),
+                        }
+                    }
+                },
+            )
+        })
+        .with(|stopped| {
+            crate::jobs::periodic(
+                "session cleanup",
+                SESSION_CLEANUP_EVERY,
+                stopped,
+                move || {
+                    let sessions = sessions.clone();
+                    async move {
+                        use tower_sessions::session_store::ExpiredDeletion;
+                        if let Err(e) = sessions.delete_expired().await {
+                            tracing::warn!(error = %e, "session cleanup");
+                        }
+                    }
+                },
+            )
+        })
 }
 
 /// What follows the HTTP server's stop: every webhook delivery that was queued is committed

@@ -5,7 +5,7 @@ use crate::db::Db;
 use crate::db::accounts::SqlAccounts;
 use crate::exports::SqlExports;
 use crate::secrets::SecretBox;
-use crate::webhooks::WebhookWriter;
+use crate::webhooks::writer::WebhookWriter;
 use app::ports::Ports;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;

@@ -174,7 +174,7 @@ async fn a_stopping_worker_gives_its_export_back_at_once() {
         .await
         .unwrap();
 
-    let worker = server::jobs::start(&state, &config);
+    let worker = server::startup::start_background(&state, &config);
     let started = Instant::now();
     loop {
         let t = export_task::Entity::find_by_id(task)
@@ -200,7 +200,7 @@ async fn a_stopping_worker_gives_its_export_back_at_once() {
     assert_eq!(t.attempts, 0, "an orderly stop is not a failed attempt");
 
     // another instance takes it at once (no lease to wait out) and finishes it
-    let other = server::jobs::start(&state, &config);
+    let other = server::startup::start_background(&state, &config);
     let started = Instant::now();
     let done = loop {
         let t = export_task::Entity::find_by_id(task)

@@ -19,7 +19,7 @@ pub fn config(dir: &Path, addr: Option<SocketAddr>) -> Config {
         limits: server::config::Limits::default(),
         inspector: env!("CARGO_BIN_EXE_switchboard").into(),
         audit_retention_days: 365,
-        export_lease: server::exports::worker::LEASE,
+        export_lease: server::config::DEFAULT_EXPORT_LEASE,
         master_key: Some("42".repeat(32)),
         data_dir: dir.to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()

@@ -17,10 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// How long a claim holds before another instance may take the task over, unless `Config`
-/// says otherwise (`SWITCHBOARD_EXPORT_LEASE_SECS`); renewed after every file, so only a task
-/// whose instance stopped runs out of it.
-pub const LEASE: Duration = Duration::from_secs(60);
 pub const MAX_ATTEMPTS: i32 = 3;
 
 #[derive(Debug, thiserror::Error)]

@@ -21,7 +21,6 @@
 //! | everything else | 16 KiB |
 
 use crate::config::Limits;
-use crate::state::AppState;
 use app::error::AppError;
 use app::ports::{ClientAddr, Principal};
 use axum::body::Body;
@@ -385,7 +384,7 @@ impl Bounds {
 /// Resolves the session of a call to a server function that needs a sign-in before its body
 /// is read: a caller who is not signed in is answered 401 here, holding nothing.
 pub async fn signed_in_first(
-    State(state): State<AppState>,
+    State(accounts): State<Arc<dyn app::ports::Accounts>>,
     mut req: Request,
     next: Next,
 ) -> Response {
@@ -403,7 +402,7 @@ pub async fn signed_in_first(
     let Some(session) = req.extensions().get::<Session>().cloned() else {
         return next.run(req).await;
     };
-    match app::api::signed_in(&session, state.ports.accounts.as_ref()).await {
+    match app::api::signed_in(&session, accounts.as_ref()).await {
         Ok(Some(principal)) => {
             req.extensions_mut().insert(app::api::SignedIn(principal));
             next.run(req).await

@@ -8,7 +8,7 @@
 //! claim applies it whole.
 
 use super::SqlImports;
-use super::worker::{APPLY_LEASE, Rows, fail};
+use super::held::{APPLY_LEASE, Rows, fail};
 use crate::db::audit;
 use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};

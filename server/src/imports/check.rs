@@ -5,9 +5,9 @@
 //! the changed rows' drafts for Apply. Nothing of a channel is written.
 
 use super::SqlImports;
+use super::held::{LEASE, Rows, fail};
 use super::reader::{self, Batch, ReadError};
 use super::sheet::SheetError;
-use super::worker::{LEASE, Rows, fail};
 use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};
 use crate::db::entities::{channel, import_row, import_task};

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod check;
+pub mod held;
 pub mod reader;
 pub mod sheet;
 pub mod worker;

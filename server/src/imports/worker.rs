@@ -2,21 +2,12 @@
 //! (the job runner is `crate::jobs`).
 
 use super::SqlImports;
-use crate::db::entities::{import_chunk, import_row, import_task};
-use crate::db::now;
+use super::held::{LEASE, MAX_ATTEMPTS, Rows, fail};
+use crate::db::entities::import_task;
 use crate::jobs::{Jobs, claim_in};
 use app::domain::import::ImportStatus;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
-use std::time::Duration;
-
-/// How long a claim holds before another instance may take the import over; renewed after
-/// every batch of rows (a dry run) or set to `APPLY_LEASE` (an apply, one transaction).
-pub const LEASE: Duration = Duration::from_secs(60);
-/// An apply's claim: longer than the longest apply (100,000 channels).
-pub const APPLY_LEASE: Duration = Duration::from_secs(15 * 60);
-/// An import whose instance stopped this many times fails instead of looping.
-pub const MAX_ATTEMPTS: i32 = 3;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 /// Takes one import to check or apply whose lease is free (or expired).
 pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64>, DbErr> {
@@ -28,78 +19,6 @@ pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64
         LEASE,
     )
     .await
-}
-
-/// What a failed import keeps of its dry run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rows {
-    /// Its checked rows stay to be looked at (Apply refused).
-    Keep,
-    /// The file was refused: rows read before that mean nothing.
-    Drop,
-}
-
-/// Ends an import this instance holds as Failed with a reason people read, in one
-/// transaction with dropping its upload (and its rows, `Rows::Drop`); an import another
-/// instance has taken over is left to it. Answers whether it was this instance's.
-pub(crate) async fn fail(
-    db: &DatabaseConnection,
-    id: i64,
-    instance: &str,
-    reason: &str,
-    rows: Rows,
-) -> bool {
-    let failed = async {
-        let txn = db.begin().await?;
-        let marked = import_task::Entity::update_many()
-            .col_expr(
-                import_task::Column::Status,
-                Expr::value(ImportStatus::Failed.as_str()),
-            )
-            .col_expr(import_task::Column::Error, Expr::value(reason))
-            .col_expr(
-                import_task::Column::File,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
-            .col_expr(
-                import_task::Column::ClaimedUntil,
-                Expr::value(Option::<time::OffsetDateTime>::None),
-            )
-            .filter(import_task::Column::Id.eq(id))
-            .filter(import_task::Column::ClaimedBy.eq(instance))
-            .exec(&txn)
-            .await?;
-        if marked.rows_affected != 1 {
-            return Ok(false);
-        }
-        import_chunk::Entity::delete_many()
-            .filter(import_chunk::Column::TaskId.eq(id))
-            .exec(&txn)
-            .await?;
-        if rows == Rows::Drop {
-            import_row::Entity::delete_many()
-                .filter(import_row::Column::TaskId.eq(id))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok::<bool, DbErr>(true)
-    };
-    match failed.await {
-        Ok(true) => true,
-        Ok(false) => {
-            tracing::warn!(
-                task_id = id,
-                "import taken over by another instance: not failed here"
-            );
-            false
-        }
-        Err(e) => {
-            tracing::error!(error = %e, task_id = id, "marking an import failed");
-            false
-        }
-    }
 }
 
 /// Gives a claimed import back (this instance is stopping).

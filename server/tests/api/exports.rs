@@ -472,7 +472,7 @@ async fn two_instances_never_claim_the_same_task() {
     let claim_all = |conn: sea_orm::DatabaseConnection, name: &'static str| async move {
         let mut got = Vec::new();
         while let Some(id) =
-            server::exports::worker::claim(&conn, name, server::exports::worker::LEASE)
+            server::exports::worker::claim(&conn, name, server::config::DEFAULT_EXPORT_LEASE)
                 .await
                 .unwrap()
         {
@@ -544,16 +544,19 @@ async fn the_record_limit_is_checked_again_when_the_task_runs() {
         .await
         .unwrap();
     server::demo::seed(&state, "Acme", 1).await.unwrap();
-    let claimed =
-        server::exports::worker::claim(&state.db.conn, "test", server::exports::worker::LEASE)
-            .await
-            .unwrap();
+    let claimed = server::exports::worker::claim(
+        &state.db.conn,
+        "test",
+        server::config::DEFAULT_EXPORT_LEASE,
+    )
+    .await
+    .unwrap();
     assert_eq!(claimed, Some(task));
     server::exports::worker::run_limited(
         &state.db.conn,
         task,
         "test",
-        server::exports::worker::LEASE,
+        server::config::DEFAULT_EXPORT_LEASE,
         2,
     )
     .await;

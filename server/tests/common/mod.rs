@@ -145,7 +145,7 @@ pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &
         limits: options.limits.clone().unwrap_or_default(),
         inspector: env!("CARGO_BIN_EXE_switchboard").into(),
         audit_retention_days: 365,
-        export_lease: server::exports::worker::LEASE,
+        export_lease: server::config::DEFAULT_EXPORT_LEASE,
     }
 }
 
@@ -162,7 +162,7 @@ pub async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -
         .expect("setup link");
     // the background work runs until the test's runtime ends
     if !options.no_workers {
-        std::mem::forget(server::jobs::start(&state, &config));
+        std::mem::forget(server::startup::start_background(&state, &config));
     }
     let router = startup::build_router(state.clone(), &config);
     let limits = config.limits.clone();
