@@ -105,6 +105,8 @@ test("Test connection through the channel's own trust, a test message, and its d
   // a cloud-api channel whose BaseUrl is the fake, trusting the keystore that holds its CA
   const [phoneId, token] = fake.cloud;
   await page.getByRole("link", { name: "Newly created" }).click();
+  // the list (whose provider filter has the same label) stays until the wizard has arrived
+  await expect(page.getByRole("heading", { name: "Configure Channel" })).toBeVisible();
   await page.getByLabel("Business Solution Provider").selectOption("cloud-api");
   await page.getByLabel("APP Key").fill("1234567890");
   await page.getByLabel("APP Secret").fill("fake-app-secret");
@@ -128,6 +130,8 @@ test("Test connection through the channel's own trust, a test message, and its d
   const [accountSid, keySid, keySecret] = fake.twilio;
   await page.getByRole("link", { name: "Back to the channel list" }).click();
   await page.getByRole("link", { name: "Newly created" }).click();
+  // the list (whose provider filter has the same label) stays until the wizard has arrived
+  await expect(page.getByRole("heading", { name: "Configure Channel" })).toBeVisible();
   await page.getByLabel("Business Solution Provider").selectOption("twilio");
   await page.getByLabel("Phone Number").fill("+14155238886");
   await page.getByLabel("API Key SID").fill(keySid);
