@@ -3,6 +3,8 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+pub mod nav;
+
 /// The last error of a form's action, if its last run failed.
 pub type FormError = Signal<Option<AppError>>;
 
@@ -187,6 +189,49 @@ pub fn Breadcrumbs(items: &'static [&'static str]) -> impl IntoView {
                     .collect_view()}
             </ol>
         </nav>
+    }
+}
+
+/// A page's head: its document title, breadcrumbs (`crumbs`, the last is the page), its
+/// heading and, beside it, its actions (the children).
+#[component]
+pub fn PageHead(
+    title: &'static str,
+    crumbs: &'static [&'static str],
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title />
+        <Breadcrumbs items=crumbs />
+        <div class="page-head">
+            <h1>{title}</h1>
+            {children.map(|actions| view! { <div class="actions">{actions()}</div> })}
+        </div>
+    }
+}
+
+/// A resource on a page: "Loading…" until it first arrives (what was shown stays while it
+/// reloads), its error in an [`ErrorPanel`], else what `ready` makes of it.
+#[component]
+pub fn Loaded<T, V, F>(resource: Resource<Result<T, AppError>>, ready: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+    F: Fn(T) -> V + Send + Sync + 'static,
+{
+    let ready = std::sync::Arc::new(ready);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let ready = ready.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(value) => ready(value).into_any(),
+                        Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 

@@ -2,13 +2,12 @@
 
 use crate::api::certificates::{DeleteCertificate, list_certificates, upload_certificate};
 use crate::components::{
-    Breadcrumbs, EmptyState, ErrorPanel, FileField, FormAlert, Notice, SelectField, action_error,
+    EmptyState, FileField, FormAlert, Loaded, Notice, PageHead, SelectField, action_error,
     submit_multipart, success_notice,
 };
 use crate::domain::CertificateKind;
 use crate::model::{CertificateMember, CertificateSummary};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use web_sys::FormData;
 
 #[component]
@@ -38,23 +37,12 @@ pub fn CertificatesPage() -> impl IntoView {
     let password_error =
         Signal::derive(move || upload_error.get().and_then(|e| e.field_message("password")));
     view! {
-        <Title text="Certificates" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Certificates"] />
-        <div class="page-head">
-            <h1>"Certificates"</h1>
-        </div>
+        <PageHead title="Certificates" crumbs=&["Configuration Center", "Access Configuration", "Certificates"] />
         <p class="page-help">
             "Trust, identity and authentication certificates that channels use to reach their provider. A keystore (JKS or PKCS#12) is one entry holding every certificate in it; an identity certificate's private key is stored encrypted and never leaves the server."
         </p>
         <FormAlert error=delete_error />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match certificates.await {
-                    Ok(list) => view! { <CertificateTable certificates=list delete /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=certificates ready=move |list| view! { <CertificateTable certificates=list delete /> } />
         <section class="panel" aria-labelledby="upload-title">
             <h2 id="upload-title">"Upload a certificate"</h2>
             <form

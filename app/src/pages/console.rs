@@ -2,10 +2,11 @@
 //! role, and the access check of the area.
 
 use crate::api::auth::{Logout, current_user};
+use crate::components::nav::NavLink;
 use crate::model::Role;
-use crate::pages::lazy::{self, Preload};
+use crate::pages::lazy;
 use leptos::prelude::*;
-use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,22 +125,6 @@ fn SystemNav() -> impl IntoView {
             <li><NavLink href="/system/trustlist" preload=lazy::Trustlist::PRELOAD>"Address Trustlist"</NavLink></li>
             <li><NavLink href="/system/audit" preload=lazy::SystemAudit::PRELOAD>"Audit Log"</NavLink></li>
         </ul>
-    }
-}
-
-/// A link to a lazily loaded page: its code starts loading on hover or focus.
-#[component]
-pub fn NavLink(
-    href: &'static str,
-    preload: Preload,
-    #[prop(optional)] exact: bool,
-    #[prop(optional)] class: Option<&'static str>,
-    children: Children,
-) -> impl IntoView {
-    view! {
-        <A href exact attr:class=class on:mouseenter=preload.on() on:focus=preload.on()>
-            {children()}
-        </A>
     }
 }
 

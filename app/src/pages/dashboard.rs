@@ -2,7 +2,7 @@
 //! attention and why, certificates about to expire, and the last 24 hours of deliveries.
 
 use crate::api::channels::get_dashboard;
-use crate::components::{Breadcrumbs, ErrorPanel, HealthBadge};
+use crate::components::{Breadcrumbs, HealthBadge, Loaded};
 use crate::model::Dashboard;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -20,14 +20,7 @@ pub fn DashboardPage() -> impl IntoView {
                 <A href="/config/channels" attr:class="button">"All channels"</A>
             </div>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(d) => view! { <Overview d /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=data ready=move |d| view! { <Overview d /> } />
     }
 }
 

@@ -1,10 +1,9 @@
 //! `/config/exports`: the tenant's export tasks; refreshes itself while a task runs.
 
 use crate::api::exports::list_exports;
-use crate::components::{Breadcrumbs, EmptyState, ErrorPanel, poll_while};
+use crate::components::{EmptyState, Loaded, PageHead, poll_while};
 use crate::model::{ExportStatus, ExportTask};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn ExportsPage() -> impl IntoView {
@@ -22,22 +21,11 @@ pub fn ExportsPage() -> impl IntoView {
         std::time::Duration::from_secs(2),
     );
     view! {
-        <Title text="Export Tasks" />
-        <Breadcrumbs items=&["Configuration Center", "Export Tasks"] />
-        <div class="page-head">
-            <h1>"Export Tasks"</h1>
-        </div>
+        <PageHead title="Export Tasks" crumbs=&["Configuration Center", "Export Tasks"] />
         <p class="page-help">
             "Exports run in the background: at most 100,000 channels, 2,000 per file. Passwords and keys are never exported."
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match tasks.await {
-                    Ok(list) => view! { <TaskTable tasks=list /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=tasks ready=move |list| view! { <TaskTable tasks=list /> } />
     }
 }
 

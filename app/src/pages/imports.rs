@@ -4,8 +4,8 @@
 
 use crate::api::imports::{apply_import, get_import, import_channels, list_imports};
 use crate::components::{
-    Breadcrumbs, DiffTable, EmptyState, ErrorPanel, FileField, FormAlert, action_error, poll_while,
-    submit_multipart,
+    Breadcrumbs, DiffTable, EmptyState, FileField, FormAlert, Loaded, PageHead, action_error,
+    poll_while, submit_multipart,
 };
 use crate::domain::import::{ImportStatus, RowOutcome, can_apply};
 use crate::model::{ImportRowView, ImportSummary, ImportView};
@@ -50,14 +50,9 @@ pub fn ImportsPage() -> impl IntoView {
     let file_error =
         Signal::derive(move || upload_error.get().and_then(|e| e.field_message("file")));
     view! {
-        <Title text="Import Channels" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Import"] />
-        <div class="page-head">
-            <h1>"Import Channels"</h1>
-            <div class="actions">
-                <A href="/config/channels" attr:class="button">"Back to channels"</A>
-            </div>
-        </div>
+        <PageHead title="Import Channels" crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration", "Import"]>
+            <A href="/config/channels" attr:class="button">"Back to channels"</A>
+        </PageHead>
         <p class="page-help">
             "Change many channels at once: export them, edit the Basic Configuration and Robot Configuration columns in Excel or LibreOffice, and import the file here. Rows are matched to channels by Channel Name. A dry run shows every change first; nothing is saved until you apply it, and Apply saves all of the changes or none. Provider credentials are not in the file and never change."
         </p>
@@ -84,14 +79,7 @@ pub fn ImportsPage() -> impl IntoView {
                 </button>
             </form>
         </section>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match imports.await {
-                    Ok(list) => view! { <ImportList imports=list /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=imports ready=move |list| view! { <ImportList imports=list /> } />
     }
 }
 
@@ -189,14 +177,7 @@ pub fn ImportPage() -> impl IntoView {
             </div>
         </div>
         <FormAlert error=apply_error />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match view_of.await {
-                    Ok(v) => view! { <ImportDetail view=v apply=apply /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=view_of ready=move |v| view! { <ImportDetail view=v apply=apply /> } />
     }
 }
 

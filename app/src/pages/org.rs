@@ -4,12 +4,11 @@ use crate::api::org::{
     CreateOu, CreateSkillQueue, DeleteOu, DeleteSkillQueue, list_ous, list_skill_queues,
 };
 use crate::components::{
-    Breadcrumbs, EmptyState, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error,
+    EmptyState, Field, FormAlert, Loaded, Notice, PageHead, SelectField, action_error,
     reset_on_success, success_notice,
 };
 use crate::model::{Ou, SkillQueue};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn OusPage() -> impl IntoView {
@@ -24,21 +23,10 @@ pub fn OusPage() -> impl IntoView {
     let create_error = action_error(create.value());
     let delete_error = action_error(delete.value());
     view! {
-        <Title text="OUs" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "OUs"] />
-        <div class="page-head">
-            <h1>"OUs"</h1>
-        </div>
+        <PageHead title="OUs" crumbs=&["Configuration Center", "Access Configuration", "OUs"] />
         <p class="page-help">"Organizational units group channels and their resources."</p>
         <FormAlert error=delete_error />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match ous.await {
-                    Ok(list) => view! { <OuTable ous=list delete /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=ous ready=move |list| view! { <OuTable ous=list delete /> } />
         <section class="panel" aria-labelledby="create-ou">
             <h2 id="create-ou">"Create an OU"</h2>
             <ActionForm action=create node_ref=form attr:class="stack" attr:novalidate=true>
@@ -130,23 +118,12 @@ pub fn SkillQueuesPage() -> impl IntoView {
     let create_error = action_error(create.value());
     let delete_error = action_error(delete.value());
     view! {
-        <Title text="Skill Queues" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Skill Queues"] />
-        <div class="page-head">
-            <h1>"Skill Queues"</h1>
-        </div>
+        <PageHead title="Skill Queues" crumbs=&["Configuration Center", "Access Configuration", "Skill Queues"] />
         <p class="page-help">
             "The multimedia called routes of this tenant space; a channel routes its sessions to one."
         </p>
         <FormAlert error=delete_error />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match queues.await {
-                    Ok(list) => view! { <QueueTable queues=list delete /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=queues ready=move |list| view! { <QueueTable queues=list delete /> } />
         <section class="panel" aria-labelledby="create-queue">
             <h2 id="create-queue">"Create a skill queue"</h2>
             <ActionForm action=create node_ref=form attr:class="stack" attr:novalidate=true>

@@ -5,13 +5,11 @@ use crate::api::service_time::{
     list_time_zones,
 };
 use crate::components::{
-    Breadcrumbs, ErrorPanel, Field, FormAlert, Notice, action_error, reset_on_success,
-    success_notice,
+    Field, FormAlert, Loaded, Notice, PageHead, action_error, reset_on_success, success_notice,
 };
 use crate::domain::service_time::WEEKDAYS;
 use crate::model::{NonWorkingDate, ServiceTime};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn ServiceTimePage() -> impl IntoView {
@@ -37,26 +35,18 @@ pub fn ServiceTimePage() -> impl IntoView {
     let add_error = action_error(add.value());
     let remove_error = action_error(remove.value());
     view! {
-        <Title text="Service Time" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Service Time"] />
-        <div class="page-head">
-            <h1>"Service Time"</h1>
-        </div>
+        <PageHead title="Service Time" crumbs=&["Configuration Center", "Access Configuration", "Service Time"] />
         <p class="page-help">
             "Which days are workdays: channels use their Workday or Non-workday agent work time accordingly."
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(st) => view! {
-                        <TimeZone zone=st.time_zone.clone() save=save_zone error=zone_error />
-                        <Weekdays st=st.clone() save save_error />
-                        <Dates st remove remove_error />
-                    }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded
+            resource=data
+            ready=move |st| view! {
+                <TimeZone zone=st.time_zone.clone() save=save_zone error=zone_error />
+                <Weekdays st=st.clone() save save_error />
+                <Dates st remove remove_error />
+            }
+        />
         <section class="panel" aria-labelledby="add-date">
             <h2 id="add-date">"Add a non-working date"</h2>
             <ActionForm action=add node_ref=add_form attr:class="stack" attr:novalidate=true>

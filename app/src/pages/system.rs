@@ -5,12 +5,11 @@ use crate::api::system::{
     list_tenants, list_trustlist,
 };
 use crate::components::{
-    Breadcrumbs, EmptyState, ErrorPanel, Field, FormAlert, Notice, SelectField, action_error,
+    EmptyState, Field, FormAlert, Loaded, Notice, PageHead, SelectField, action_error,
     reset_on_success, success_notice,
 };
 use crate::model::{TenantSummary, TrustEntry};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn TenantsPage() -> impl IntoView {
@@ -36,20 +35,9 @@ pub fn TenantsPage() -> impl IntoView {
     let toggle_error = action_error(toggle.value());
 
     view! {
-        <Title text="Tenant Spaces" />
-        <Breadcrumbs items=&["System", "Tenant Spaces"] />
-        <div class="page-head">
-            <h1>"Tenant Spaces"</h1>
-        </div>
+        <PageHead title="Tenant Spaces" crumbs=&["System", "Tenant Spaces"] />
         <FormAlert error=toggle_error />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match tenants.await {
-                    Ok(list) => view! { <TenantTable tenants=list toggle /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=tenants ready=move |list| view! { <TenantTable tenants=list toggle /> } />
 
         <div class="panels">
             <section class="panel" aria-labelledby="create-title">
@@ -219,23 +207,12 @@ pub fn TrustlistPage() -> impl IntoView {
     let remove_error = action_error(remove.value());
 
     view! {
-        <Title text="Address Trustlist" />
-        <Breadcrumbs items=&["System", "Address Trustlist"] />
-        <div class="page-head">
-            <h1>"Address Trustlist"</h1>
-        </div>
+        <PageHead title="Address Trustlist" crumbs=&["System", "Address Trustlist"] />
         <p class="page-help">
             "A channel's BaseUrl must start with one of these prefixes. Global prefixes apply to every tenant space."
         </p>
         <FormAlert error=remove_error />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match entries.await {
-                    Ok(list) => view! { <TrustTable entries=list remove /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=entries ready=move |list| view! { <TrustTable entries=list remove /> } />
         <section class="panel" aria-labelledby="add-title">
             <h2 id="add-title">"Add a prefix"</h2>
             <ActionForm action=add node_ref=add_form attr:class="stack" attr:novalidate=true>

@@ -1,10 +1,9 @@
 //! `/config/channels/{id}/activity`: what the channel's webhooks received.
 
 use crate::api::channels::get_channel_activity;
-use crate::components::{Breadcrumbs, EmptyState, ErrorPanel};
+use crate::components::{EmptyState, Loaded, PageHead};
 use crate::model::ChannelActivity;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -18,22 +17,10 @@ pub fn ActivityPage() -> impl IntoView {
         |(id, page)| get_channel_activity(id, page),
     );
     view! {
-        <Title text="Channel Activity" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Channel Activity"] />
-        <div class="page-head">
-            <h1>"Channel Activity"</h1>
-            <div class="actions">
-                <A href="/config/channels" attr:class="button">"Back to the channel list"</A>
-            </div>
-        </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(a) => view! { <Activity a page /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <PageHead title="Channel Activity" crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration", "Channel Activity"]>
+            <A href="/config/channels" attr:class="button">"Back to the channel list"</A>
+        </PageHead>
+        <Loaded resource=data ready=move |a| view! { <Activity a page /> } />
     }
 }
 

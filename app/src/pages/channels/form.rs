@@ -3,14 +3,13 @@
 //! `ChannelDraft::validate` the server runs; the server's answer is shown the same way.
 
 use crate::api::channels::{create_channel, get_channel, get_channel_options, update_channel};
-use crate::components::{Breadcrumbs, ErrorPanel};
+use crate::components::{ErrorPanel, PageHead};
 use crate::domain::channel::{ChannelDraft, SavedFor, SecretField, ValidationContext};
 use crate::domain::worktime::SegmentInput;
 use crate::domain::{CertificateKind, FieldErrors, TrustPrefix};
 use crate::error::AppError;
 use crate::model::ChannelFormOptions;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 type GetFn = fn(&ChannelDraft) -> String;
@@ -43,11 +42,7 @@ pub fn NewChannelPage() -> impl IntoView {
     let server_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let pending = create.pending();
     view! {
-        <Title text="Configure Channel" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Configure Channel"] />
-        <div class="page-head">
-            <h1>"Configure Channel"</h1>
-        </div>
+        <PageHead title="Configure Channel" crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration", "Configure Channel"] />
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match options.await {
@@ -88,19 +83,14 @@ pub fn EditChannelPage() -> impl IntoView {
     let server_error = Signal::derive(move || update.value().get().and_then(Result::err));
     let pending = update.pending();
     view! {
-        <Title text="Edit Channel" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Edit Channel"] />
-        <div class="page-head">
-            <h1>"Edit Channel"</h1>
-            <div class="actions">
-                <leptos_router::components::A
-                    href=move || format!("/config/audit?object=channel&object_id={}", id())
-                    attr:class="button"
-                >
-                    "History"
-                </leptos_router::components::A>
-            </div>
-        </div>
+        <PageHead title="Edit Channel" crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration", "Edit Channel"]>
+            <leptos_router::components::A
+                href=move || format!("/config/audit?object=channel&object_id={}", id())
+                attr:class="button"
+            >
+                "History"
+            </leptos_router::components::A>
+        </PageHead>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -2,10 +2,9 @@
 //! the scenario key.
 
 use crate::api::channels::{GenerateScenarioKey, TestChannelConnection, get_channel_integration};
-use crate::components::{Breadcrumbs, ErrorPanel, FormAlert, HealthPanel, action_error};
+use crate::components::{FormAlert, HealthPanel, Loaded, PageHead, action_error};
 use crate::model::ChannelIntegration;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -22,34 +21,24 @@ pub fn IntegrationPage() -> impl IntoView {
     );
     let generate_error = action_error(generate.value());
     view! {
-        <Title text="Channel Integration" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Channel Integration"] />
-        <div class="page-head">
-            <h1>"Channel Integration"</h1>
-            <div class="actions">
-                <A href="/config/channels" attr:class="button">"Back to the channel list"</A>
-            </div>
-        </div>
+        <PageHead title="Channel Integration" crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration", "Channel Integration"]>
+            <A href="/config/channels" attr:class="button">"Back to the channel list"</A>
+        </PageHead>
         <FormAlert error=generate_error />
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(i) => {
-                        let (id, provider) = (i.id, i.provider.clone());
-                        let (health, time_zone) = (i.health.clone(), i.time_zone.clone());
-                        view! {
-                            <HealthPanel channel_id=id health />
-                            <Integration i generate />
-                            <super::prove::TestConnectionPanel id action=test />
-                            <super::prove::SendTestMessagePanel id provider />
-                            <super::routing::RoutingPreviewPanel id time_zone />
-                        }
-                        .into_any()
-                    }
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
+        <Loaded
+            resource=data
+            ready=move |i| {
+                let (id, provider) = (i.id, i.provider.clone());
+                let (health, time_zone) = (i.health.clone(), i.time_zone.clone());
+                view! {
+                    <HealthPanel channel_id=id health />
+                    <Integration i generate />
+                    <super::prove::TestConnectionPanel id action=test />
+                    <super::prove::SendTestMessagePanel id provider />
+                    <super::routing::RoutingPreviewPanel id time_zone />
                 }
-            })}
-        </Transition>
+            }
+        />
     }
 }
 

@@ -2,15 +2,12 @@
 
 use crate::api::channels::{DeleteChannel, list_channels};
 use crate::api::exports::start_export;
-use crate::components::{
-    Breadcrumbs, EmptyState, ErrorPanel, FormAlert, HealthBadge, action_error,
-};
+use crate::components::nav::NavLink;
+use crate::components::{EmptyState, FormAlert, HealthBadge, Loaded, PageHead, action_error};
 use crate::domain::channel::ProviderKind;
 use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
-use crate::pages::console::NavLink;
 use crate::pages::lazy;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use std::collections::BTreeSet;
 
@@ -34,34 +31,29 @@ pub fn ChannelsPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Channel Configuration" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration"] />
-        <div class="page-head">
-            <h1>"Channel Configuration"</h1>
-            <div class="actions">
-                <NavLink
-                    href="/config/channels/new"
-                    class="button primary"
-                    preload=lazy::NewChannel::PRELOAD
-                >
-                    "Newly created"
-                </NavLink>
-                <button
-                    type="button"
-                    class="button"
-                    title="Exports the selected channels, or all channels when none is selected"
-                    disabled=move || export.pending().get()
-                    on:click=move |_| {
-                        export.dispatch(selected.with(|s| s.iter().copied().collect()));
-                    }
-                >
-                    "Export"
-                </button>
-                <NavLink href="/config/channels/import" class="button" preload=lazy::Imports::PRELOAD>
-                    "Import"
-                </NavLink>
-            </div>
-        </div>
+        <PageHead title="Channel Configuration" crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration"]>
+            <NavLink
+                href="/config/channels/new"
+                class="button primary"
+                preload=lazy::NewChannel::PRELOAD
+            >
+                "Newly created"
+            </NavLink>
+            <button
+                type="button"
+                class="button"
+                title="Exports the selected channels, or all channels when none is selected"
+                disabled=move || export.pending().get()
+                on:click=move |_| {
+                    export.dispatch(selected.with(|s| s.iter().copied().collect()));
+                }
+            >
+                "Export"
+            </button>
+            <NavLink href="/config/channels/import" class="button" preload=lazy::Imports::PRELOAD>
+                "Import"
+            </NavLink>
+        </PageHead>
         <form class="toolbar" role="search" on:submit=|ev| ev.prevent_default()>
             <div class="field inline">
                 <label for="search">"Search by name"</label>
@@ -160,14 +152,7 @@ pub fn ChannelsPage() -> impl IntoView {
                     })
             }}
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) => view! { <ChannelTable page=p query delete selected /> }.into_any(),
-                    Err(e) => view! { <ErrorPanel error=e /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loaded resource=page ready=move |p| view! { <ChannelTable page=p query delete selected /> } />
     }
 }
 
