@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard-target
 # The PostgreSQL server the integration tests create their databases on.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-release test tools test-tools lint unit integration-sqlite integration-postgres e2e bench
+.PHONY: run run-release test tools test-tools lint unit integration-sqlite integration-postgres e2e screenshots bench
 
 ## Build and start Switchboard on SQLite (./data/switchboard.db); prints the URL and, on the
 ## first start, the one-time setup link. A quick debug build.
@@ -45,6 +45,12 @@ integration-postgres:
 
 e2e:
 	end2end/run.sh
+
+## The README's pictures (docs/screenshots/), from the production build with real data: the
+## channel list, the wizard, Channel Integration after a Test connection, the Activity
+## timeline, the Overview and an import's dry run.
+screenshots: test-tools
+	SCREENSHOTS=$(CURDIR)/docs/screenshots SKIP_PERF= end2end/run.sh --project=screenshots
 
 ## Benchmarks (not tests): channel-list latency, export and import time/memory with 100,000 channels
 ## on SQLite, and webhook throughput under wrk beside /healthz.

@@ -7,9 +7,12 @@ import { defineConfig } from "@playwright/test";
 export default defineConfig({
   // "functional": every page a person uses; "perf": the first-load budget (perf/), which only
   // means something against the optimized build (run.sh leaves it out with SKIP_PERF=1).
+  // "screenshots" (screenshots/): the README's pictures, only when SCREENSHOTS names where to
+  // write them (`make screenshots`).
   projects: [
     { name: "functional", testDir: "./tests" },
     { name: "perf", testDir: "./perf" },
+    ...(process.env.SCREENSHOTS ? [{ name: "screenshots", testDir: "./screenshots" }] : []),
   ],
   globalSetup: "./global-setup.ts",
   fullyParallel: false,

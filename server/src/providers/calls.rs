@@ -1,4 +1,4 @@
-//! What Test connection and Send test message call, per provider (the README lists them), and
+//! What Test connection and Send test message call, per provider (docs/proving-a-channel.md lists them), and
 //! what the answers mean.
 
 use super::client::{Reply, Request};
