@@ -2,7 +2,7 @@
 
 use super::audit;
 use super::entities::{setup_token, tenant, user};
-use super::{display_time, internal, is_unique_violation, now};
+use super::{UniqueOr, display_time, internal, is_unique_violation, now};
 use crate::crypto;
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
 use app::domain::{NewPassword, TenantName, Username};
@@ -334,16 +334,11 @@ impl Tenants for SqlAccounts {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                RepoError::Conflict {
-                    field: "name",
-                    message: format!("A tenant space named '{}' exists already.", name.as_str()),
-                }
-            } else {
-                internal("insert tenant")(e)
-            }
-        })?;
+        .unique_or(
+            "name",
+            format!("A tenant space named '{}' exists already.", name.as_str()),
+            "insert tenant",
+        )?;
         user::ActiveModel {
             username: Set(admin.as_str().to_owned()),
             password_hash: Set(hash),

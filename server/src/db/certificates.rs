@@ -6,7 +6,7 @@
 
 use super::audit;
 use super::entities::certificate;
-use super::{display_time, internal, is_foreign_key_violation, is_unique_violation, now};
+use super::{UniqueOr, display_time, internal, is_foreign_key_violation, now};
 use crate::certs::{ParsedCertificate, parse_certificate};
 use crate::keystore::{self, InspectError, Inspectors, KeyDer};
 use crate::secrets::{SecretBox, SecretScope};
@@ -266,16 +266,11 @@ impl Certificates for SqlCertificates {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                conflict(
-                    "name",
-                    format!("A certificate named '{}' exists already.", name.as_str()),
-                )
-            } else {
-                internal("insert certificate")(e)
-            }
-        })?;
+        .unique_or(
+            "name",
+            format!("A certificate named '{}' exists already.", name.as_str()),
+            "insert certificate",
+        )?;
         audit::record(
             &txn,
             actor,

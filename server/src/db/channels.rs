@@ -7,7 +7,7 @@ use super::entities::{
     certificate, channel, non_working_date, ou, service_weekdays, skill_queue, trust_prefix,
     webhook_count, webhook_event,
 };
-use super::{display_time, internal, is_foreign_key_violation, is_unique_violation, now};
+use super::{UniqueOr, display_time, internal, is_foreign_key_violation, is_unique_violation, now};
 use crate::crypto::random_token;
 use crate::secrets::{SecretBox, SecretScope};
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
@@ -546,13 +546,11 @@ impl SqlChannels {
             channel::Entity::insert_many(models)
                 .exec(&txn)
                 .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        conflict("name", "A channel with one of these names exists already.")
-                    } else {
-                        internal("insert channel batch")(e)
-                    }
-                })?;
+                .unique_or(
+                    "name",
+                    "A channel with one of these names exists already.",
+                    "insert channel batch",
+                )?;
             txn.commit().await.map_err(internal("commit batch"))?;
         }
         Ok(())

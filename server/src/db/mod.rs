@@ -160,6 +160,38 @@ pub fn internal(context: &'static str) -> impl FnOnce(DbErr) -> app::ports::Repo
     }
 }
 
+/// A write's error as a repository answers it: a unique-constraint violation is a `Conflict`
+/// on `field` with `message` (shown next to that field); any other error is logged with
+/// `context` and answered `Internal`.
+pub trait UniqueOr<T> {
+    fn unique_or(
+        self,
+        field: &'static str,
+        message: impl Into<String>,
+        context: &'static str,
+    ) -> Result<T, app::ports::RepoError>;
+}
+
+impl<T> UniqueOr<T> for Result<T, DbErr> {
+    fn unique_or(
+        self,
+        field: &'static str,
+        message: impl Into<String>,
+        context: &'static str,
+    ) -> Result<T, app::ports::RepoError> {
+        self.map_err(|e| {
+            if is_unique_violation(&e) {
+                app::ports::RepoError::Conflict {
+                    field,
+                    message: message.into(),
+                }
+            } else {
+                internal(context)(e)
+            }
+        })
+    }
+}
+
 /// Whether a database error is a unique-constraint violation.
 pub fn is_unique_violation(e: &DbErr) -> bool {
     matches!(

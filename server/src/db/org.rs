@@ -2,7 +2,7 @@
 
 use super::audit;
 use super::entities::{channel, ou, skill_queue};
-use super::{display_time, internal, is_unique_violation, now};
+use super::{UniqueOr, display_time, internal, now};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::{AccessCode, OuName, SkillQueueName};
 use app::model::{Ou, SkillQueue};
@@ -126,16 +126,11 @@ impl Ous for SqlOrg {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                RepoError::Conflict {
-                    field: "name",
-                    message: format!("An OU named '{}' exists already.", name.as_str()),
-                }
-            } else {
-                internal("insert ou")(e)
-            }
-        })?;
+        .unique_or(
+            "name",
+            format!("An OU named '{}' exists already.", name.as_str()),
+            "insert ou",
+        )?;
         audit::record(
             &txn,
             actor,
@@ -266,16 +261,11 @@ impl SkillQueues for SqlOrg {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                RepoError::Conflict {
-                    field: "name",
-                    message: format!("A skill queue named '{}' exists already.", name.as_str()),
-                }
-            } else {
-                internal("insert skill queue")(e)
-            }
-        })?;
+        .unique_or(
+            "name",
+            format!("A skill queue named '{}' exists already.", name.as_str()),
+            "insert skill queue",
+        )?;
         audit::record(
             &txn,
             actor,

@@ -2,7 +2,7 @@
 
 use super::audit;
 use super::entities::{non_working_date, service_weekdays};
-use super::{internal, is_unique_violation};
+use super::{UniqueOr, internal};
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
 use app::domain::service_time::{WEEKDAYS, WeekdayRules};
 use app::model::{NonWorkingDate, ServiceTime};
@@ -203,16 +203,11 @@ impl ServiceTimes for SqlServiceTime {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                RepoError::Conflict {
-                    field: "date",
-                    message: format!("{date} is already a non-working date."),
-                }
-            } else {
-                internal("insert non-working date")(e)
-            }
-        })?;
+        .unique_or(
+            "date",
+            format!("{date} is already a non-working date."),
+            "insert non-working date",
+        )?;
         record(
             &txn,
             actor,

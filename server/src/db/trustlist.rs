@@ -2,7 +2,7 @@
 
 use super::audit;
 use super::entities::{tenant, trust_prefix};
-use super::{display_time, internal, is_unique_violation, now};
+use super::{UniqueOr, display_time, internal, now};
 use app::domain::TrustPrefix;
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields, diff};
 use app::model::TrustEntry;
@@ -98,16 +98,11 @@ impl Trustlist for SqlTrustlist {
         }
         .insert(&txn)
         .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                RepoError::Conflict {
-                    field: "prefix",
-                    message: "This prefix is already on the trustlist for that scope.".into(),
-                }
-            } else {
-                internal("insert trust prefix")(e)
-            }
-        })?;
+        .unique_or(
+            "prefix",
+            "This prefix is already on the trustlist for that scope.",
+            "insert trust prefix",
+        )?;
         audit::record(
             &txn,
             actor,
