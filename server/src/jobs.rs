@@ -32,10 +32,6 @@ impl Default for Background {
 }
 
 impl Background {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
     /// Adds a loop that runs until the handle stops.
     pub fn with(mut self, spawn: impl FnOnce(watch::Receiver<bool>) -> JoinHandle<()>) -> Self {
         self.done.push(spawn(self.stop.subscribe()));
@@ -53,8 +49,8 @@ impl Background {
 }
 
 /// Runs `work` now and then every `every` (a run that overran delays the next, it never
-/// doubles up) until `stopped`.
-pub fn periodic<F, Fut>(
+/// doubles up) until `stopped`; a run that fails is logged as `what` and the next one comes.
+pub fn periodic<F, Fut, E>(
     what: &'static str,
     every: Duration,
     mut stopped: watch::Receiver<bool>,
@@ -62,7 +58,8 @@ pub fn periodic<F, Fut>(
 ) -> JoinHandle<()>
 where
     F: FnMut() -> Fut + Send + 'static,
-    Fut: Future<Output = ()> + Send,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: std::fmt::Display,
 {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -73,7 +70,11 @@ where
                 _ = stopped.changed() => break,
             }
             tokio::select! {
-                () = work() => {}
+                result = work() => {
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "{what}");
+                    }
+                }
                 _ = stopped.changed() => break,
             }
         }

@@ -284,7 +284,7 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
     let purge_db = state.db.conn.clone();
     let keep_days = config.audit_retention_days;
     let sessions = SessionStore::new(&state.db);
-    Background::new()
+    Background::default()
         .with(|stopped| crate::jobs::run_jobs(exports, stopped))
         .with(|stopped| crate::jobs::run_jobs(imports, stopped))
         // health that time alone changes (a token or certificate expiring)
@@ -296,11 +296,11 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
                 move || {
                     let db = sweep_db.clone();
                     async move {
-                        match crate::db::health::sweep(&db).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::debug!(channels = n, "health recomputed"),
-                            Err(e) => tracing::warn!(error = %e, "health sweep"),
+                        let n = crate::db::health::sweep(&db).await?;
+                        if n > 0 {
+                            tracing::debug!(channels = n, "health recomputed");
                         }
+                        Ok::<(), sea_orm::DbErr>(())
                     }
                 },
             )
@@ -313,11 +313,11 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
                 move || {
                     let db = purge_db.clone();
                     async move {
-                        match crate::db::audit::purge(&db, keep_days).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(entries = n, keep_days, "audit entries purged"),
-                            Err(e) => tracing::warn!(error = %e, "audit purge"),
+                        let n = crate::db::audit::purge(&db, keep_days).await?;
+                        if n > 0 {
+                            tracing::info!(entries = n, keep_days, "audit entries purged");
                         }
+                        Ok::<(), sea_orm::DbErr>(())
                     }
                 },
             )
@@ -331,9 +331,7 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
                     let sessions = sessions.clone();
                     async move {
                         use tower_sessions::session_store::ExpiredDeletion;
-                        if let Err(e) = sessions.delete_expired().await {
-                            tracing::warn!(error = %e, "session cleanup");
-                        }
+                        sessions.delete_expired().await
                     }
                 },
             )
