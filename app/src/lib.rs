@@ -65,6 +65,8 @@ fn set_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // links name the lazy page they go to; this is how they find its code
+    provide_context(components::nav::Preloads(pages::lazy::preload_of));
     // Effects run only in the browser: the main module has hydrated the shell. (A page is
     // ready when its own code has hydrated too: `data-hydrated`, see `pages::ready`.)
     Effect::new(|_| {

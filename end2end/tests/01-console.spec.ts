@@ -1,5 +1,5 @@
 import * as path from "path";
-import { test, expect, axe, open, hydrated, signIn, watch, expectRejectedCalls, newTenant, unique, startOwnServer, ROOT } from "./fixtures";
+import { test, expect, axe, open, hydrated, signIn, watch, expectRejectedCalls, newTenant, unique, startOwnServer, confirmDelete, ROOT } from "./fixtures";
 
 // Every test makes the tenant space it works in: none depends on another.
 
@@ -97,9 +97,9 @@ test("the system administrator keeps the address trustlist", async ({ page }) =>
   await expect(scoped).toContainText(TENANT.name);
   await axe(page);
 
-  await page.getByRole("button", { name: `Remove https://${host}/scoped` }).click();
+  await confirmDelete(page, `Remove https://${host}/scoped`);
   await expect(scoped).toHaveCount(0);
-  await page.getByRole("button", { name: `Remove https://${host}`, exact: true }).click();
+  await confirmDelete(page, `Remove https://${host}`);
   await expect(page.getByRole("row", { name: new RegExp(escaped) })).toHaveCount(0);
 });
 
@@ -153,8 +153,15 @@ test("the tenant administrator builds an OU tree and a skill queue", async ({ pa
   await page.getByRole("button", { name: "Create OU" }).click();
   await expect(page.getByRole("cell", { name: "Sales / EMEA", exact: true })).toBeVisible();
   await axe(page);
-  // a parent with sub-OUs stays, with the reason shown
+  // a delete asks first; Cancel keeps the row and brings the button back
   await page.getByRole("button", { name: "Delete Sales", exact: true }).click();
+  const confirmation = page.getByRole("group", { name: "Confirm: Delete Sales" });
+  await expect(confirmation).toContainText("Delete Sales?");
+  await confirmation.getByRole("button", { name: "Cancel" }).click();
+  await expect(confirmation).toHaveCount(0);
+  await expect(page.getByRole("cell", { name: "Sales / EMEA", exact: true })).toBeVisible();
+  // a parent with sub-OUs stays, with the reason shown
+  await confirmDelete(page, "Delete Sales");
   await expect(page.getByRole("alert").filter({ hasText: "has sub-OUs" })).toBeVisible();
 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Skill Queues" }).click();
@@ -204,7 +211,7 @@ test("the tenant administrator uploads certificates", async ({ page }) => {
   await expect(page.getByRole("row", { name: /Graph trust/ })).toContainText("Trust certificate");
   await axe(page);
 
-  await page.getByRole("button", { name: "Delete Graph trust" }).click();
+  await confirmDelete(page, "Delete Graph trust");
   await expect(page.getByRole("row", { name: /Graph trust/ })).toHaveCount(0);
 });
 
@@ -233,7 +240,7 @@ test("the tenant administrator sets workdays and non-working dates", async ({ pa
   await page.getByRole("button", { name: "Add date" }).click();
   await expect(page.locator("#date-error")).toHaveText("2026-12-25 is already a non-working date.");
   await axe(page);
-  await page.getByRole("button", { name: "Remove 2026-12-25" }).click();
+  await confirmDelete(page, "Remove 2026-12-25");
   await expect(page.getByText("No non-working dates yet.")).toBeVisible();
 });
 

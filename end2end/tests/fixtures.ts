@@ -233,3 +233,11 @@ export async function signIn(page: Page, username: string, password: string) {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+/** Deletes (or removes) a row through its button and the confirmation that replaces it:
+ * `label` is the button's accessible name ("Delete Sales"), its first word the verb. */
+export async function confirmDelete(page: Page, label: string) {
+  await page.getByRole("button", { name: label, exact: true }).click();
+  const verb = label.split(" ")[0];
+  await page.getByRole("group", { name: `Confirm: ${label}` }).getByRole("button", { name: verb, exact: true }).click();
+}

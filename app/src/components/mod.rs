@@ -46,6 +46,52 @@ fn field_message(error: FormError, field: &'static str) -> Signal<Option<String>
     Signal::derive(move || error.get().and_then(|e| e.field_message(field)))
 }
 
+/// A field's label, with the required mark when it is required.
+#[component]
+pub fn FieldLabel(
+    #[prop(into)] id: String,
+    label: &'static str,
+    #[prop(optional)] required: bool,
+) -> impl IntoView {
+    view! {
+        <div class="label-row">
+            <label for=id>{label}</label>
+            {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
+        </div>
+    }
+}
+
+/// An input's `aria-describedby`: its hint (`{id}-hint`, when it has one) and, while one is
+/// shown, its error (`{id}-error`).
+pub fn described_by(
+    id: &str,
+    has_hint: bool,
+    message: Signal<Option<String>>,
+) -> impl Fn() -> Option<String> + Clone + Send + Sync + 'static {
+    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
+    move || {
+        let mut ids = Vec::new();
+        if has_hint {
+            ids.push(hint_id.clone());
+        }
+        if message.get().is_some() {
+            ids.push(error_id.clone());
+        }
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
+/// An input's `aria-invalid`: "true" while its error is shown.
+pub fn invalid(message: Signal<Option<String>>) -> impl Fn() -> &'static str + Copy + Send + Sync {
+    move || {
+        if message.get().is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    }
+}
+
 /// A labelled input with its inline error. `name` is the server function's argument.
 #[component]
 pub fn Field(
@@ -64,28 +110,11 @@ pub fn Field(
 ) -> impl IntoView {
     let id = id.unwrap_or(name);
     let message = field_message(error, name);
-    let error_id = format!("{id}-error");
-    let hint_id = format!("{id}-hint");
-    let described = {
-        let error_id = error_id.clone();
-        let hint_id = hint_id.clone();
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if message.get().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
+    let (error_id, hint_id) = (format!("{id}-error"), format!("{id}-hint"));
+    let described = described_by(id, hint.is_some(), message);
     view! {
         <div class="field" class:invalid=move || message.get().is_some()>
-            <div class="label-row">
-                <label for=id>{label}</label>
-                {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
-            </div>
+            <FieldLabel id label required />
             {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
             <input
                 id=id
@@ -95,7 +124,7 @@ pub fn Field(
                 required=required
                 value=value
                 placeholder=placeholder
-                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-invalid=invalid(message)
                 aria-describedby=described
             />
             <p class="field-error" id=error_id role="alert">
@@ -118,21 +147,15 @@ pub fn SelectField(
     let id = id.unwrap_or(name);
     let message = field_message(error, name);
     let error_id = format!("{id}-error");
-    let described = {
-        let error_id = error_id.clone();
-        move || message.get().is_some().then(|| error_id.clone())
-    };
+    let described = described_by(id, false, message);
     view! {
         <div class="field" class:invalid=move || message.get().is_some()>
-            <div class="label-row">
-                <label for=id>{label}</label>
-                {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
-            </div>
+            <FieldLabel id label required />
             <select
                 id=id
                 name=name
                 required=required
-                aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                aria-invalid=invalid(message)
                 aria-describedby=described
             >
                 {children()}
@@ -210,6 +233,22 @@ pub fn PageHead(
     }
 }
 
+/// The card of the pages before sign-in (sign in, first-run setup): document title, brand,
+/// heading, then the children.
+#[component]
+pub fn AuthCard(title: &'static str, heading: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=title />
+        <main class="auth-page">
+            <div class="auth-card">
+                <p class="brand">"Switchboard"</p>
+                <h1>{heading}</h1>
+                {children()}
+            </div>
+        </main>
+    }
+}
+
 /// A resource on a page: "Loading…" until it first arrives (what was shown stays while it
 /// reloads), its error in an [`ErrorPanel`], else what `ready` makes of it.
 #[component]
@@ -232,6 +271,111 @@ where
                 })
             }}
         </Transition>
+    }
+}
+
+/// A list as a table: a caption for screen readers, one heading per column, one row per item
+/// (`row` makes the `<tr>`; its first cell is usually the row's `<th scope="row">`), and
+/// `empty` instead of the table when there are no items.
+#[component]
+pub fn DataTable<T, V, R>(
+    caption: &'static str,
+    #[prop(into)] columns: Vec<&'static str>,
+    rows: Vec<T>,
+    row: R,
+    #[prop(into)] empty: ViewFn,
+    /// Extra classes beside `data` (e.g. `audit`).
+    #[prop(optional)]
+    class: Option<&'static str>,
+    /// The id of a heading that describes the table.
+    #[prop(optional)]
+    described_by: Option<&'static str>,
+) -> impl IntoView
+where
+    T: 'static,
+    V: IntoView + 'static,
+    R: Fn(T) -> V + 'static,
+{
+    if rows.is_empty() {
+        return empty.run();
+    }
+    let class = class.map_or_else(|| "data".to_string(), |c| format!("data {c}"));
+    view! {
+        <div class="table-wrap">
+            <table class=class aria-describedby=described_by>
+                <caption class="visually-hidden">{caption}</caption>
+                <thead>
+                    <tr>
+                        {columns.into_iter().map(|c| view! { <th scope="col">{c}</th> }).collect_view()}
+                    </tr>
+                </thead>
+                <tbody>{rows.into_iter().map(row).collect_view()}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// A row's delete (or remove) button that asks first: "Delete OU Sales?" with the action's
+/// form (its hidden `id`) and Cancel in place of the button until the person decides.
+#[component]
+pub fn DeleteRow<A, P>(
+    action: ServerAction<A>,
+    id: i64,
+/// What is deleted, as a person names it ("Sales", "https://api.example.com").
+    #[prop(into)]
+    what: String,
+/// `Delete` or `Remove`.
+    #[prop(default = "Delete")]
+    verb: &'static str,
+) -> impl IntoView
+where
+    A: serde::de::DeserializeOwned
+        + leptos::server_fn::ServerFn<
+            Protocol = leptos::server_fn::Http<leptos::server_fn::codec::PostUrl, P>,
+        > + Clone
+        + Send
+        + Sync
+        + 'static,
+    <<A::Client as leptos::server_fn::client::Client<A::Error>>::Request as leptos::server_fn::request::ClientReq<
+        A::Error,
+    >>::FormData: From<web_sys::FormData>,
+    A::Output: Send + Sync + 'static,
+    A::Error: Send + Sync + 'static,
+    A::Client: leptos::server_fn::client::Client<A::Error>,
+    P: 'static,
+{
+    let asking = RwSignal::new(false);
+    let label = format!("{verb} {what}");
+    let question = format!("{label}?");
+    view! {
+        <Show
+            when=move || asking.get()
+            fallback={
+                let label = label.clone();
+                move || view! {
+                    <button
+                        type="button"
+                        class="button small danger"
+                        aria-label=label.clone()
+                        on:click=move |_| asking.set(true)
+                    >
+                        {verb}
+                    </button>
+                }
+            }
+        >
+            <span class="confirm" role="group" aria-label=format!("Confirm: {label}")>
+                {question.clone()}
+                <ActionForm action attr:class="inline">
+                    <input type="hidden" name="id" value=id.to_string() />
+                    <button type="submit" class="button small danger">{verb}</button>
+                </ActionForm>
+                <button type="button" class="button small" on:click=move |_| asking.set(false)>
+                    "Cancel"
+                </button>
+            </span>
+        </Show>
     }
 }
 
@@ -366,24 +510,11 @@ pub fn FileField(
     accept: &'static str,
     #[prop(into)] error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let hint_id = format!("{id}-hint");
-    let error_id = format!("{id}-error");
-    let described = {
-        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || {
-            if error.get().is_some() {
-                format!("{hint_id} {error_id}")
-            } else {
-                hint_id.clone()
-            }
-        }
-    };
+    let (error_id, hint_id) = (format!("{id}-error"), format!("{id}-hint"));
+    let described = described_by(id, true, error);
     view! {
         <div class="field" class:invalid=move || error.get().is_some()>
-            <div class="label-row">
-                <label for=id>{label}</label>
-                <span class="required" aria-hidden="true">"*"</span>
-            </div>
+            <FieldLabel id label required=true />
             <p class="hint" id=hint_id>{hint}</p>
             <input
                 id=id
@@ -391,7 +522,7 @@ pub fn FileField(
                 type="file"
                 accept=accept
                 required=true
-                aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
+                aria-invalid=invalid(error)
                 aria-describedby=described
             />
             <p class="field-error" id=error_id role="alert">{move || error.get()}</p>

@@ -1,5 +1,7 @@
-//! Links to lazily loaded pages: `Preload` starts loading a page's code (each lazy route has
-//! one, `pages::lazy`), and `NavLink` starts it on hover or focus, so the click finds it loaded.
+//! Links to lazily loaded pages: `Preload` starts loading a page's code, and `NavLink` starts it
+//! on hover or focus, so the click finds it loaded. A page names the page it links to
+//! (`LazyPage`); the table from names to preloads is `pages::lazy`'s, provided once by `App`
+//! (`Preloads`): pages never import the registry that imports them.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -43,17 +45,56 @@ impl Preload {
     }
 }
 
+/// The pages whose code loads on demand, as links name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LazyPage {
+    TenantConsole,
+    Channels,
+    Dashboard,
+    NewChannel,
+    EditChannel,
+    Integration,
+    Activity,
+    Imports,
+    Certificates,
+    Ous,
+    SkillQueues,
+    ServiceTime,
+    Exports,
+    TenantAudit,
+    Tenants,
+    Trustlist,
+    SystemAudit,
+}
+
+/// Each lazy page's preload: `pages::lazy::preload`, provided by `App`.
+#[derive(Clone, Copy)]
+pub struct Preloads(pub fn(LazyPage) -> Preload);
+
+/// The preloads of `pages`, looked up while a component renders (the table is a context);
+/// `start` them from an event handler. Empty where no table was provided.
+pub fn preloads<const N: usize>(pages: [LazyPage; N]) -> impl Fn() + Copy + 'static {
+    let table = use_context::<Preloads>();
+    let found = table.map(|t| pages.map(t.0));
+    move || {
+        if let Some(found) = found {
+            found.into_iter().for_each(Preload::start);
+        }
+    }
+}
+
 /// A link to a lazily loaded page: its code starts loading on hover or focus.
 #[component]
 pub fn NavLink(
     href: &'static str,
-    preload: Preload,
+    page: LazyPage,
     #[prop(optional)] exact: bool,
     #[prop(optional)] class: Option<&'static str>,
     children: Children,
 ) -> impl IntoView {
+    let start = preloads([page]);
     view! {
-        <A href exact attr:class=class on:mouseenter=preload.on() on:focus=preload.on()>
+        <A href exact attr:class=class on:mouseenter=move |_| start() on:focus=move |_| start()>
             {children()}
         </A>
     }

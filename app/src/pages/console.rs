@@ -2,9 +2,8 @@
 //! role, and the access check of the area.
 
 use crate::api::auth::{Logout, current_user};
-use crate::components::nav::NavLink;
+use crate::components::nav::{LazyPage, NavLink};
 use crate::model::Role;
-use crate::pages::lazy;
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
@@ -99,19 +98,19 @@ fn TenantNav() -> impl IntoView {
     view! {
         <p class="nav-title">"Configuration Center"</p>
         <ul>
-            <li><NavLink href="/config" exact=true preload=lazy::Dashboard::PRELOAD>"Overview"</NavLink></li>
+            <li><NavLink href="/config" exact=true page=LazyPage::Dashboard>"Overview"</NavLink></li>
             <li>
                 <span class="nav-group">"Access Configuration"</span>
                 <ul>
-                    <li><NavLink href="/config/channels" preload=lazy::Channels::PRELOAD>"Channel Configuration"</NavLink></li>
-                    <li><NavLink href="/config/certificates" preload=lazy::Certificates::PRELOAD>"Certificates"</NavLink></li>
-                    <li><NavLink href="/config/ous" preload=lazy::Ous::PRELOAD>"OUs"</NavLink></li>
-                    <li><NavLink href="/config/skill-queues" preload=lazy::SkillQueues::PRELOAD>"Skill Queues"</NavLink></li>
-                    <li><NavLink href="/config/service-time" preload=lazy::ServiceTime::PRELOAD>"Service Time"</NavLink></li>
+                    <li><NavLink href="/config/channels" page=LazyPage::Channels>"Channel Configuration"</NavLink></li>
+                    <li><NavLink href="/config/certificates" page=LazyPage::Certificates>"Certificates"</NavLink></li>
+                    <li><NavLink href="/config/ous" page=LazyPage::Ous>"OUs"</NavLink></li>
+                    <li><NavLink href="/config/skill-queues" page=LazyPage::SkillQueues>"Skill Queues"</NavLink></li>
+                    <li><NavLink href="/config/service-time" page=LazyPage::ServiceTime>"Service Time"</NavLink></li>
                 </ul>
             </li>
-            <li><NavLink href="/config/exports" preload=lazy::Exports::PRELOAD>"Export Tasks"</NavLink></li>
-            <li><NavLink href="/config/audit" preload=lazy::TenantAudit::PRELOAD>"Audit Log"</NavLink></li>
+            <li><NavLink href="/config/exports" page=LazyPage::Exports>"Export Tasks"</NavLink></li>
+            <li><NavLink href="/config/audit" page=LazyPage::TenantAudit>"Audit Log"</NavLink></li>
         </ul>
     }
 }
@@ -121,9 +120,9 @@ fn SystemNav() -> impl IntoView {
     view! {
         <p class="nav-title">"System"</p>
         <ul>
-            <li><NavLink href="/system/tenants" preload=lazy::Tenants::PRELOAD>"Tenant Spaces"</NavLink></li>
-            <li><NavLink href="/system/trustlist" preload=lazy::Trustlist::PRELOAD>"Address Trustlist"</NavLink></li>
-            <li><NavLink href="/system/audit" preload=lazy::SystemAudit::PRELOAD>"Audit Log"</NavLink></li>
+            <li><NavLink href="/system/tenants" page=LazyPage::Tenants>"Tenant Spaces"</NavLink></li>
+            <li><NavLink href="/system/trustlist" page=LazyPage::Trustlist>"Address Trustlist"</NavLink></li>
+            <li><NavLink href="/system/audit" page=LazyPage::SystemAudit>"Audit Log"</NavLink></li>
         </ul>
     }
 }

@@ -1,7 +1,7 @@
 //! `/config/exports`: the tenant's export tasks; refreshes itself while a task runs.
 
 use crate::api::exports::list_exports;
-use crate::components::{EmptyState, Loaded, PageHead, poll_while};
+use crate::components::{DataTable, EmptyState, Loaded, PageHead, poll_while};
 use crate::model::{ExportStatus, ExportTask};
 use leptos::prelude::*;
 
@@ -31,68 +31,48 @@ pub fn ExportsPage() -> impl IntoView {
 
 #[component]
 fn TaskTable(tasks: Vec<ExportTask>) -> impl IntoView {
-    if tasks.is_empty() {
-        return view! {
-            <EmptyState heading="No export tasks yet" detail="Start one with Export on the Channel Configuration page." />
-        }
-        .into_any();
-    }
     view! {
-        <div class="table-wrap">
-            <table class="data">
-                <caption class="visually-hidden">"Export tasks, newest first"</caption>
-                <thead>
+        <DataTable
+            caption="Export tasks, newest first"
+            columns=["Task", "Status", "Records", "Files", "Created", "Finished", "Operation"]
+            rows=tasks
+            empty=|| view! {
+                <EmptyState heading="No export tasks yet" detail="Start one with Export on the Channel Configuration page." />
+            }
+            row=|t: ExportTask| {
+                let status = t.status.as_str();
+                let class = match t.status {
+                    ExportStatus::Success => "badge",
+                    ExportStatus::Running => "badge running",
+                    ExportStatus::Failed => "badge failed",
+                };
+                view! {
                     <tr>
-                        <th scope="col">"Task"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Records"</th>
-                        <th scope="col">"Files"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Finished"</th>
-                        <th scope="col">"Operation"</th>
+                        <th scope="row">{format!("Export #{}", t.id)}</th>
+                        <td><span class=class>{status}</span></td>
+                        <td>{t.record_count}</td>
+                        <td>{t.file_count}</td>
+                        <td>{t.created.clone()}</td>
+                        <td>{t.finished.clone().unwrap_or_else(|| "—".into())}</td>
+                        <td>
+                            {match (t.status, t.file_name.clone(), t.error.clone()) {
+                                (ExportStatus::Success, Some(name), _) => view! {
+                                    <a
+                                        href=format!("/config/exports/{}/download", t.id)
+                                        download=name.clone()
+                                        rel="external"
+                                        aria-label=format!("Download {name}")
+                                    >
+                                        "Download"
+                                    </a>
+                                }.into_any(),
+                                (ExportStatus::Failed, _, Some(e)) => view! { <span class="failed-reason">{e}</span> }.into_any(),
+                                _ => view! { <span class="muted">"Running…"</span> }.into_any(),
+                            }}
+                        </td>
                     </tr>
-                </thead>
-                <tbody>
-                    {tasks
-                        .into_iter()
-                        .map(|t| {
-                            let status = t.status.as_str();
-                            let class = match t.status {
-                                ExportStatus::Success => "badge",
-                                ExportStatus::Running => "badge running",
-                                ExportStatus::Failed => "badge failed",
-                            };
-                            view! {
-                                <tr>
-                                    <th scope="row">{format!("Export #{}", t.id)}</th>
-                                    <td><span class=class>{status}</span></td>
-                                    <td>{t.record_count}</td>
-                                    <td>{t.file_count}</td>
-                                    <td>{t.created.clone()}</td>
-                                    <td>{t.finished.clone().unwrap_or_else(|| "—".into())}</td>
-                                    <td>
-                                        {match (t.status, t.file_name.clone(), t.error.clone()) {
-                                            (ExportStatus::Success, Some(name), _) => view! {
-                                                <a
-                                                    href=format!("/config/exports/{}/download", t.id)
-                                                    download=name.clone()
-                                                    rel="external"
-                                                    aria-label=format!("Download {name}")
-                                                >
-                                                    "Download"
-                                                </a>
-                                            }.into_any(),
-                                            (ExportStatus::Failed, _, Some(e)) => view! { <span class="failed-reason">{e}</span> }.into_any(),
-                                            _ => view! { <span class="muted">"Running…"</span> }.into_any(),
-                                        }}
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+                }
+            }
+        />
     }
-    .into_any()
 }

@@ -4,8 +4,8 @@
 
 use crate::api::imports::{apply_import, get_import, import_channels, list_imports};
 use crate::components::{
-    Breadcrumbs, DiffTable, EmptyState, FileField, FormAlert, Loaded, PageHead, action_error,
-    poll_while, submit_multipart,
+    Breadcrumbs, DataTable, DiffTable, EmptyState, FileField, FormAlert, Loaded, PageHead,
+    action_error, poll_while, submit_multipart,
 };
 use crate::domain::import::{ImportStatus, RowOutcome, can_apply};
 use crate::model::{ImportRowView, ImportSummary, ImportView};
@@ -85,52 +85,31 @@ pub fn ImportsPage() -> impl IntoView {
 
 #[component]
 fn ImportList(imports: Vec<ImportSummary>) -> impl IntoView {
-    if imports.is_empty() {
-        return view! {
-            <EmptyState heading="No imports yet" detail="Check a file above to see what it would change." />
-        }
-        .into_any();
-    }
     view! {
-        <h2 class="list-title">"Latest imports"</h2>
-        <div class="table-wrap">
-            <table class="data">
-                <caption class="visually-hidden">"Latest imports, newest first"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Import"</th>
-                        <th scope="col">"File"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Rows"</th>
-                        <th scope="col">"Changed"</th>
-                        <th scope="col">"Errors"</th>
-                        <th scope="col">"Unknown"</th>
-                        <th scope="col">"Created"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {imports
-                        .into_iter()
-                        .map(|i| view! {
-                            <tr>
-                                <th scope="row">
-                                    <A href=format!("/config/channels/import/{}", i.id)>{format!("Import #{}", i.id)}</A>
-                                </th>
-                                <td>{i.file_name.clone()}</td>
-                                <td>{status_badge(i.status)}</td>
-                                <td>{i.rows_read}</td>
-                                <td>{i.counts.changed}</td>
-                                <td>{i.counts.errors}</td>
-                                <td>{i.counts.unknown}</td>
-                                <td class="nowrap">{i.created.clone()}</td>
-                            </tr>
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        {(!imports.is_empty()).then(|| view! { <h2 class="list-title">"Latest imports"</h2> })}
+        <DataTable
+            caption="Latest imports, newest first"
+            columns=["Import", "File", "Status", "Rows", "Changed", "Errors", "Unknown", "Created"]
+            rows=imports
+            empty=|| view! {
+                <EmptyState heading="No imports yet" detail="Check a file above to see what it would change." />
+            }
+            row=|i: ImportSummary| view! {
+                <tr>
+                    <th scope="row">
+                        <A href=format!("/config/channels/import/{}", i.id)>{format!("Import #{}", i.id)}</A>
+                    </th>
+                    <td>{i.file_name.clone()}</td>
+                    <td>{status_badge(i.status)}</td>
+                    <td>{i.rows_read}</td>
+                    <td>{i.counts.changed}</td>
+                    <td>{i.counts.errors}</td>
+                    <td>{i.counts.unknown}</td>
+                    <td class="nowrap">{i.created.clone()}</td>
+                </tr>
+            }
+        />
     }
-    .into_any()
 }
 
 #[component]

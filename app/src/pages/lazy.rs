@@ -9,7 +9,7 @@
 //!
 //! On the server nothing is lazy: the same pages render at once.
 
-use crate::components::nav::Preload;
+use crate::components::nav::{LazyPage, Preload};
 use leptos::prelude::*;
 use leptos_router::LazyRoute;
 use std::future::Future;
@@ -126,3 +126,26 @@ lazy_group!(system_view, __preload_system_view, SystemPages {
     SystemAudit => super::audit::SystemAuditPage,
     Setup => super::setup::SetupPage,
 });
+
+/// The preload of each page a link can name (`components::nav::Preloads`).
+pub fn preload_of(page: LazyPage) -> Preload {
+    match page {
+        LazyPage::TenantConsole => TenantConsole::PRELOAD,
+        LazyPage::Channels => Channels::PRELOAD,
+        LazyPage::Dashboard => Dashboard::PRELOAD,
+        LazyPage::NewChannel => NewChannel::PRELOAD,
+        LazyPage::EditChannel => EditChannel::PRELOAD,
+        LazyPage::Integration => Integration::PRELOAD,
+        LazyPage::Activity => Activity::PRELOAD,
+        LazyPage::Imports => Imports::PRELOAD,
+        LazyPage::Certificates => Certificates::PRELOAD,
+        LazyPage::Ous => Ous::PRELOAD,
+        LazyPage::SkillQueues => SkillQueues::PRELOAD,
+        LazyPage::ServiceTime => ServiceTime::PRELOAD,
+        LazyPage::Exports => Exports::PRELOAD,
+        LazyPage::TenantAudit => TenantAudit::PRELOAD,
+        LazyPage::Tenants => Tenants::PRELOAD,
+        LazyPage::Trustlist => Trustlist::PRELOAD,
+        LazyPage::SystemAudit => SystemAudit::PRELOAD,
+    }
+}

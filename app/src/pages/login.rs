@@ -1,8 +1,7 @@
 use crate::api::auth::{Login, current_user};
-use crate::components::{Field, FormAlert, action_error};
-use crate::pages::lazy;
+use crate::components::nav::{LazyPage, preloads};
+use crate::components::{AuthCard, Field, FormAlert, action_error};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
@@ -14,12 +13,10 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || query.read().get("next");
     let me = Resource::new_blocking(|| (), |_| current_user());
     super::ready::page_hydrated();
+    // what a tenant administrator sees next
+    let next_pages = preloads([LazyPage::TenantConsole, LazyPage::Channels]);
     view! {
-        <Title text="Sign in" />
-        <main class="auth-page">
-            <div class="auth-card">
-                <p class="brand">"Switchboard"</p>
-                <h1>"Sign in"</h1>
+        <AuthCard title="Sign in" heading="Sign in">
                 <p class="subtitle">"Configuration Center"</p>
                 <Suspense>
                     {move || Suspend::new(async move {
@@ -34,10 +31,7 @@ pub fn LoginPage() -> impl IntoView {
                     action=login
                     attr:class="stack"
                     attr:novalidate=true
-                    on:focusin=move |_| {
-                        lazy::TenantConsole::PRELOAD.start();
-                        lazy::Channels::PRELOAD.start();
-                    }
+                    on:focusin=move |_| next_pages()
                 >
                     <FormAlert error />
                     <Field label="Username" name="username" error autocomplete="username" required=true />
@@ -54,7 +48,6 @@ pub fn LoginPage() -> impl IntoView {
                         "Sign in"
                     </button>
                 </ActionForm>
-            </div>
-        </main>
+        </AuthCard>
     }
 }

@@ -4,8 +4,8 @@ use crate::api::org::{
     CreateOu, CreateSkillQueue, DeleteOu, DeleteSkillQueue, list_ous, list_skill_queues,
 };
 use crate::components::{
-    EmptyState, Field, FormAlert, Loaded, Notice, PageHead, SelectField, action_error,
-    reset_on_success, success_notice,
+    DataTable, DeleteRow, EmptyState, Field, FormAlert, Loaded, Notice, PageHead, SelectField,
+    action_error, reset_on_success, success_notice,
 };
 use crate::model::{Ou, SkillQueue};
 use leptos::prelude::*;
@@ -57,52 +57,25 @@ pub fn OusPage() -> impl IntoView {
 
 #[component]
 fn OuTable(ous: Vec<Ou>, delete: ServerAction<DeleteOu>) -> impl IntoView {
-    if ous.is_empty() {
-        return view! {
-            <EmptyState heading="No OUs yet" detail="Create the first one below." />
-        }
-        .into_any();
-    }
     view! {
-        <div class="table-wrap">
-            <table class="data">
-                <caption class="visually-hidden">"OUs, parents before their sub-OUs"</caption>
-                <thead>
+        <DataTable
+            caption="OUs, parents before their sub-OUs"
+            columns=["OU", "Path", "Sub-OUs", "Operation"]
+            rows=ous
+            empty=|| view! { <EmptyState heading="No OUs yet" detail="Create the first one below." /> }
+            row=move |o: Ou| {
+                let class = format!("tree-name depth-{}", o.depth.min(7));
+                view! {
                     <tr>
-                        <th scope="col">"OU"</th>
-                        <th scope="col">"Path"</th>
-                        <th scope="col">"Sub-OUs"</th>
-                        <th scope="col">"Operation"</th>
+                        <th scope="row" class=class>{o.name.clone()}</th>
+                        <td>{o.path.clone()}</td>
+                        <td>{o.children}</td>
+                        <td><DeleteRow action=delete id=o.id what=o.path /></td>
                     </tr>
-                </thead>
-                <tbody>
-                    {ous
-                        .into_iter()
-                        .map(|o| {
-                            let class = format!("tree-name depth-{}", o.depth.min(7));
-                            let label = format!("Delete {}", o.path);
-                            view! {
-                                <tr>
-                                    <th scope="row" class=class>{o.name.clone()}</th>
-                                    <td>{o.path.clone()}</td>
-                                    <td>{o.children}</td>
-                                    <td>
-                                        <ActionForm action=delete attr:class="inline">
-                                            <input type="hidden" name="id" value=o.id.to_string() />
-                                            <button type="submit" class="button small danger" aria-label=label>
-                                                "Delete"
-                                            </button>
-                                        </ActionForm>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+                }
+            }
+        />
     }
-    .into_any()
 }
 
 #[component]
@@ -147,49 +120,20 @@ pub fn SkillQueuesPage() -> impl IntoView {
 
 #[component]
 fn QueueTable(queues: Vec<SkillQueue>, delete: ServerAction<DeleteSkillQueue>) -> impl IntoView {
-    if queues.is_empty() {
-        return view! {
-            <EmptyState heading="No skill queues yet" detail="Create the first one below." />
-        }
-        .into_any();
-    }
     view! {
-        <div class="table-wrap">
-            <table class="data">
-                <caption class="visually-hidden">"Skill queues"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Skill queue"</th>
-                        <th scope="col">"Access code"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Operation"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {queues
-                        .into_iter()
-                        .map(|q| {
-                            let label = format!("Delete {}", q.name);
-                            view! {
-                                <tr>
-                                    <th scope="row">{q.name.clone()}</th>
-                                    <td><code>{q.access_code.clone()}</code></td>
-                                    <td>{q.created.clone()}</td>
-                                    <td>
-                                        <ActionForm action=delete attr:class="inline">
-                                            <input type="hidden" name="id" value=q.id.to_string() />
-                                            <button type="submit" class="button small danger" aria-label=label>
-                                                "Delete"
-                                            </button>
-                                        </ActionForm>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable
+            caption="Skill queues"
+            columns=["Skill queue", "Access code", "Created", "Operation"]
+            rows=queues
+            empty=|| view! { <EmptyState heading="No skill queues yet" detail="Create the first one below." /> }
+            row=move |q: SkillQueue| view! {
+                <tr>
+                    <th scope="row">{q.name.clone()}</th>
+                    <td><code>{q.access_code.clone()}</code></td>
+                    <td>{q.created.clone()}</td>
+                    <td><DeleteRow action=delete id=q.id what=q.name /></td>
+                </tr>
+            }
+        />
     }
-    .into_any()
 }

@@ -5,7 +5,8 @@ use crate::api::service_time::{
     list_time_zones,
 };
 use crate::components::{
-    Field, FormAlert, Loaded, Notice, PageHead, action_error, reset_on_success, success_notice,
+    DataTable, DeleteRow, Field, FormAlert, Loaded, Notice, PageHead, action_error,
+    reset_on_success, success_notice,
 };
 use crate::domain::service_time::WEEKDAYS;
 use crate::model::{NonWorkingDate, ServiceTime};
@@ -162,54 +163,19 @@ fn Dates(
         <section class="panel" aria-labelledby="dates">
             <h2 id="dates">"Non-working dates"</h2>
             <FormAlert error=remove_error />
-            {if rows.is_empty() {
-                view! { <p class="empty-inline">"No non-working dates yet."</p> }.into_any()
-            } else {
-                view! { <DateTable rows remove /> }.into_any()
-            }}
-        </section>
-    }
-}
-
-#[component]
-fn DateTable(
-    rows: Vec<NonWorkingDate>,
-    remove: ServerAction<RemoveNonWorkingDate>,
-) -> impl IntoView {
-    view! {
-        <div class="table-wrap">
-            <table class="data">
-                <caption class="visually-hidden">"Non-working dates"</caption>
-                <thead>
+            <DataTable
+                caption="Non-working dates"
+                columns=["Date", "Name", "Operation"]
+                rows
+                empty=|| view! { <p class="empty-inline">"No non-working dates yet."</p> }
+                row=move |d: NonWorkingDate| view! {
                     <tr>
-                        <th scope="col">"Date"</th>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Operation"</th>
+                        <th scope="row">{d.date.clone()}</th>
+                        <td>{d.name.clone()}</td>
+                        <td><DeleteRow action=remove id=d.id what=d.date verb="Remove" /></td>
                     </tr>
-                </thead>
-                <tbody>
-                    {rows
-                        .into_iter()
-                        .map(|d| {
-                            let label = format!("Remove {}", d.date);
-                            view! {
-                                <tr>
-                                    <th scope="row">{d.date.clone()}</th>
-                                    <td>{d.name.clone()}</td>
-                                    <td>
-                                        <ActionForm action=remove attr:class="inline">
-                                            <input type="hidden" name="id" value=d.id.to_string() />
-                                            <button type="submit" class="button small danger" aria-label=label>
-                                                "Remove"
-                                            </button>
-                                        </ActionForm>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+                }
+            />
+        </section>
     }
 }

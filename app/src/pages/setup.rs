@@ -1,8 +1,7 @@
 use crate::api::auth::{CompleteSetup, setup_state};
-use crate::components::{Field, FormAlert, action_error};
+use crate::components::{AuthCard, Field, FormAlert, action_error};
 use crate::model::SetupStatus;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 /// `/setup?token=…`: creates the first system administrator.
@@ -14,11 +13,7 @@ pub fn SetupPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let state = Resource::new(|| (), |_| setup_state());
     view! {
-        <Title text="Set up" />
-        <main class="auth-page">
-            <div class="auth-card">
-                <p class="brand">"Switchboard"</p>
-                <h1>"Create the system administrator"</h1>
+        <AuthCard title="Set up" heading="Create the system administrator">
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match state.await {
@@ -65,7 +60,6 @@ pub fn SetupPage() -> impl IntoView {
                         }
                     })}
                 </Suspense>
-            </div>
-        </main>
+        </AuthCard>
     }
 }

@@ -5,8 +5,8 @@ use crate::api::system::{
     list_tenants, list_trustlist,
 };
 use crate::components::{
-    EmptyState, Field, FormAlert, Loaded, Notice, PageHead, SelectField, action_error,
-    reset_on_success, success_notice,
+    DataTable, DeleteRow, EmptyState, Field, FormAlert, Loaded, Notice, PageHead, SelectField,
+    action_error, reset_on_success, success_notice,
 };
 use crate::model::{TenantSummary, TrustEntry};
 use leptos::prelude::*;
@@ -129,67 +129,47 @@ fn TenantTable(
     tenants: Vec<TenantSummary>,
     toggle: ServerAction<SetTenantDisabled>,
 ) -> impl IntoView {
-    if tenants.is_empty() {
-        return view! {
-            <EmptyState heading="No tenant spaces yet" detail="Create the first one below." />
-        }
-        .into_any();
-    }
     view! {
-        <div class="table-wrap">
-            <table class="data">
-                <caption class="visually-hidden">"Tenant spaces"</caption>
-                <thead>
+        <DataTable
+            caption="Tenant spaces"
+            columns=["Tenant space", "Administrators", "Status", "Created", "Operation"]
+            rows=tenants
+            empty=|| view! { <EmptyState heading="No tenant spaces yet" detail="Create the first one below." /> }
+            row=move |t: TenantSummary| {
+                let admins = t
+                    .admins
+                    .iter()
+                    .map(|a| a.username.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let (status, next, verb) = if t.disabled {
+                    ("Disabled", "false", "Enable")
+                } else {
+                    ("Active", "true", "Disable")
+                };
+                let label = format!("{verb} {}", t.name);
+                view! {
                     <tr>
-                        <th scope="col">"Tenant space"</th>
-                        <th scope="col">"Administrators"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Operation"</th>
+                        <th scope="row">{t.name.clone()}</th>
+                        <td>{admins}</td>
+                        <td>
+                            <span class="badge" class:off=t.disabled>{status}</span>
+                        </td>
+                        <td>{t.created.clone()}</td>
+                        <td>
+                            <ActionForm action=toggle attr:class="inline">
+                                <input type="hidden" name="tenant_id" value=t.id.to_string() />
+                                <input type="hidden" name="disabled" value=next />
+                                <button type="submit" class="button small" aria-label=label>
+                                    {verb}
+                                </button>
+                            </ActionForm>
+                        </td>
                     </tr>
-                </thead>
-                <tbody>
-                    {tenants
-                        .into_iter()
-                        .map(|t| {
-                            let admins = t
-                                .admins
-                                .iter()
-                                .map(|a| a.username.clone())
-                                .collect::<Vec<_>>()
-                                .join(", ");
-                            let (status, next, verb) = if t.disabled {
-                                ("Disabled", "false", "Enable")
-                            } else {
-                                ("Active", "true", "Disable")
-                            };
-                            let label = format!("{verb} {}", t.name);
-                            view! {
-                                <tr>
-                                    <th scope="row">{t.name.clone()}</th>
-                                    <td>{admins}</td>
-                                    <td>
-                                        <span class="badge" class:off=t.disabled>{status}</span>
-                                    </td>
-                                    <td>{t.created.clone()}</td>
-                                    <td>
-                                        <ActionForm action=toggle attr:class="inline">
-                                            <input type="hidden" name="tenant_id" value=t.id.to_string() />
-                                            <input type="hidden" name="disabled" value=next />
-                                            <button type="submit" class="button small" aria-label=label>
-                                                {verb}
-                                            </button>
-                                        </ActionForm>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+                }
+            }
+        />
     }
-    .into_any()
 }
 
 #[component]
@@ -259,52 +239,26 @@ pub fn TrustlistPage() -> impl IntoView {
 
 #[component]
 fn TrustTable(entries: Vec<TrustEntry>, remove: ServerAction<RemoveTrustPrefix>) -> impl IntoView {
-    if entries.is_empty() {
-        return view! {
-            <EmptyState heading="No prefixes yet" detail="Until a prefix is added, no channel BaseUrl is allowed." />
-        }
-        .into_any();
-    }
     view! {
-        <div class="table-wrap">
-            <table class="data">
-                <caption class="visually-hidden">"Address trustlist"</caption>
-                <thead>
+        <DataTable
+            caption="Address trustlist"
+            columns=["Prefix", "Scope", "Private network addresses", "Added", "Operation"]
+            rows=entries
+            empty=|| view! {
+                <EmptyState heading="No prefixes yet" detail="Until a prefix is added, no channel BaseUrl is allowed." />
+            }
+            row=move |e: TrustEntry| {
+                let scope = e.tenant_name.clone().unwrap_or_else(|| "Global".into());
+                view! {
                     <tr>
-                        <th scope="col">"Prefix"</th>
-                        <th scope="col">"Scope"</th>
-                        <th scope="col">"Private network addresses"</th>
-                        <th scope="col">"Added"</th>
-                        <th scope="col">"Operation"</th>
+                        <th scope="row"><code>{e.prefix.clone()}</code></th>
+                        <td>{scope}</td>
+                        <td>{if e.allow_private { "Allowed" } else { "No" }}</td>
+                        <td>{e.created.clone()}</td>
+                        <td><DeleteRow action=remove id=e.id what=e.prefix verb="Remove" /></td>
                     </tr>
-                </thead>
-                <tbody>
-                    {entries
-                        .into_iter()
-                        .map(|e| {
-                            let scope = e.tenant_name.clone().unwrap_or_else(|| "Global".into());
-                            let label = format!("Remove {}", e.prefix);
-                            view! {
-                                <tr>
-                                    <th scope="row"><code>{e.prefix.clone()}</code></th>
-                                    <td>{scope}</td>
-                                    <td>{if e.allow_private { "Allowed" } else { "No" }}</td>
-                                    <td>{e.created.clone()}</td>
-                                    <td>
-                                        <ActionForm action=remove attr:class="inline">
-                                            <input type="hidden" name="id" value=e.id.to_string() />
-                                            <button type="submit" class="button small danger" aria-label=label>
-                                                "Remove"
-                                            </button>
-                                        </ActionForm>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+                }
+            }
+        />
     }
-    .into_any()
 }

@@ -1,8 +1,8 @@
 //! `/config/channels/{id}/activity`: what the channel's webhooks received.
 
 use crate::api::channels::get_channel_activity;
-use crate::components::{EmptyState, Loaded, PageHead};
-use crate::model::ChannelActivity;
+use crate::components::{DataTable, EmptyState, Loaded, PageHead};
+use crate::model::{ActivityEvent, ChannelActivity};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -149,39 +149,26 @@ fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
         } else {
             view! {
                 <h2 class="section-heading" id="received-title">"Received messages and reports"</h2>
-                <div class="table-wrap">
-                    <table class="data" aria-describedby="received-title">
-                        <caption class="visually-hidden">"Received messages and reports, newest first"</caption>
-                        <thead>
+                <DataTable
+                    caption="Received messages and reports, newest first"
+                    described_by="received-title"
+                    columns=["Received", "Kind", "From", "To", "Text or status", "Provider message id"]
+                    rows=a.events
+                    empty=|| ()
+                    row=|e: ActivityEvent| {
+                        let what = e.text.clone().or(e.status.clone()).unwrap_or_default();
+                        view! {
                             <tr>
-                                <th scope="col">"Received"</th>
-                                <th scope="col">"Kind"</th>
-                                <th scope="col">"From"</th>
-                                <th scope="col">"To"</th>
-                                <th scope="col">"Text or status"</th>
-                                <th scope="col">"Provider message id"</th>
+                                <td>{e.received.clone()}</td>
+                                <td>{if e.kind == "message" { "Message" } else { "Report" }}</td>
+                                <td>{e.sender.clone()}</td>
+                                <td>{e.recipient.clone()}</td>
+                                <td class="wrap">{what}</td>
+                                <td><code>{e.provider_message_id.clone()}</code></td>
                             </tr>
-                        </thead>
-                        <tbody>
-                            {a.events
-                                .into_iter()
-                                .map(|e| {
-                                    let what = e.text.clone().or(e.status.clone()).unwrap_or_default();
-                                    view! {
-                                        <tr>
-                                            <td>{e.received.clone()}</td>
-                                            <td>{if e.kind == "message" { "Message" } else { "Report" }}</td>
-                                            <td>{e.sender.clone()}</td>
-                                            <td>{e.recipient.clone()}</td>
-                                            <td class="wrap">{what}</td>
-                                            <td><code>{e.provider_message_id.clone()}</code></td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                        }
+                    }
+                />
                 <nav class="pager" aria-label="Pages">
                     <span>{format!("{} received · page {current} of {pages}", a.total)}</span>
                     <button type="button" class="button small" disabled={ current <= 1 } on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>

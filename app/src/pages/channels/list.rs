@@ -2,11 +2,10 @@
 
 use crate::api::channels::{DeleteChannel, list_channels};
 use crate::api::exports::start_export;
-use crate::components::nav::NavLink;
+use crate::components::nav::{LazyPage, NavLink, preloads};
 use crate::components::{EmptyState, FormAlert, HealthBadge, Loaded, PageHead, action_error};
 use crate::domain::channel::ProviderKind;
 use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
-use crate::pages::lazy;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use std::collections::BTreeSet;
@@ -35,7 +34,7 @@ pub fn ChannelsPage() -> impl IntoView {
             <NavLink
                 href="/config/channels/new"
                 class="button primary"
-                preload=lazy::NewChannel::PRELOAD
+                page=LazyPage::NewChannel
             >
                 "Newly created"
             </NavLink>
@@ -50,7 +49,7 @@ pub fn ChannelsPage() -> impl IntoView {
             >
                 "Export"
             </button>
-            <NavLink href="/config/channels/import" class="button" preload=lazy::Imports::PRELOAD>
+            <NavLink href="/config/channels/import" class="button" page=LazyPage::Imports>
                 "Import"
             </NavLink>
         </PageHead>
@@ -228,6 +227,12 @@ fn ChannelTable(
         })
     };
     let confirming = RwSignal::new(None::<i64>);
+    // the pages a row links to start loading when a row is pointed at (free after the first)
+    let row_pages = preloads([
+        LazyPage::EditChannel,
+        LazyPage::Integration,
+        LazyPage::Activity,
+    ]);
     let pages = page.total.div_ceil(u64::from(page.per_page)).max(1);
     let filtered =
         query.with_untracked(|q| !q.search.is_empty() || !q.provider.is_empty() || q.attention);
@@ -277,7 +282,7 @@ fn ChannelTable(
                 </thead>
                 // a row's Edit, Integration and Activity pages start loading when the pointer or
                 // the focus reaches the rows (one listener for all of them)
-                <tbody on:mouseover=preload_row_pages on:focusin=preload_row_pages>
+                <tbody on:mouseover=move |_| row_pages() on:focusin=move |_| row_pages()>
                     {page
                         .rows
                         .into_iter()
@@ -410,11 +415,4 @@ fn ChannelTable(
         </nav>
     }
     .into_any()
-}
-
-/// Starts loading the pages a row links to (free after the first time).
-fn preload_row_pages<E>(_: E) {
-    lazy::EditChannel::PRELOAD.start();
-    lazy::Integration::PRELOAD.start();
-    lazy::Activity::PRELOAD.start();
 }
