@@ -3,6 +3,7 @@
 //! browser (instant messages) and on the server (the authority). Each rejected field gets its
 //! own message under the form field's name.
 
+use super::CertificateKind;
 use super::fields::FieldErrors;
 use super::trustlist::TrustPrefix;
 use super::worktime::{SegmentInput, WorkTime};
@@ -158,25 +159,135 @@ impl SecretField {
         }
     }
 
-    /// The secrets a provider (and verification method) asks for.
+    /// The secrets a provider (and verification method) asks for: the secret fields of
+    /// [`ProviderKind::fields`].
     pub fn required_by(
         provider: ProviderKind,
         method: Option<VerificationMethod>,
-    ) -> &'static [SecretField] {
-        match (provider, method) {
-            (ProviderKind::Infobip, _) => {
-                &[Self::Password, Self::AccountKey, Self::WebhookPassword]
-            }
-            (ProviderKind::Other, Some(VerificationMethod::OAuth)) => {
-                &[Self::Password, Self::WebhookPassword]
-            }
-            (ProviderKind::Other, _) => &[
-                Self::Password,
-                Self::AuthenticationKey,
-                Self::WebhookPassword,
+    ) -> Vec<SecretField> {
+        provider
+            .fields(method)
+            .iter()
+            .filter_map(|f| match f {
+                ProviderField::Secret(s) => Some(*s),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A field of a channel's provider section (Channel information after the provider).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProviderField {
+    PhoneNumber,
+    UserName,
+    BaseUrl,
+    AppKey,
+    TokenValidUntil,
+    ApiKeySid,
+    AccountSid,
+    WebhookUser,
+    Secret(SecretField),
+    Certificate(CertificateKind),
+}
+
+impl ProviderField {
+    /// The form field's (and the draft's) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::PhoneNumber => "phone_number",
+            Self::UserName => "username",
+            Self::BaseUrl => "base_url",
+            Self::AppKey => "app_key",
+            Self::TokenValidUntil => "token_valid_until",
+            Self::ApiKeySid => "api_key_sid",
+            Self::AccountSid => "account_sid",
+            Self::WebhookUser => "webhook_user",
+            Self::Secret(s) => s.field(),
+            Self::Certificate(CertificateKind::Authentication) => "auth_certificate_id",
+            Self::Certificate(CertificateKind::Trust) => "trust_certificate_id",
+            Self::Certificate(CertificateKind::Identity) => "identity_certificate_id",
+        }
+    }
+
+    /// The label on the form (the reference page's).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::PhoneNumber => "Phone Number",
+            Self::UserName => "UserName",
+            Self::BaseUrl => "BaseUrl",
+            Self::AppKey => "APP Key",
+            Self::TokenValidUntil => "Token Validity Period",
+            Self::ApiKeySid => "API Key SID",
+            Self::AccountSid => "Account SID",
+            Self::WebhookUser => "Webhook User",
+            Self::Secret(s) => s.label(),
+            Self::Certificate(CertificateKind::Authentication) => "Authentication Certificate",
+            Self::Certificate(CertificateKind::Trust) => "Trust Certificate",
+            Self::Certificate(CertificateKind::Identity) => "Identity Certificate",
+        }
+    }
+
+    /// Whether a channel needs it (certificates are optional).
+    pub fn required(self) -> bool {
+        !matches!(self, Self::Certificate(_))
+    }
+}
+
+impl ProviderKind {
+    /// The provider section's fields in the order the form shows them (the reference page's
+    /// order): the one table the form, the secrets a provider asks for and the tests read.
+    /// `method` matters only for `other` (`None` is basic).
+    pub fn fields(self, method: Option<VerificationMethod>) -> &'static [ProviderField] {
+        use CertificateKind::{Authentication, Identity, Trust};
+        use ProviderField::*;
+        match (self, method) {
+            (Self::Infobip, _) => &[
+                PhoneNumber,
+                UserName,
+                Secret(SecretField::Password),
+                BaseUrl,
+                Secret(SecretField::AccountKey),
+                Secret(SecretField::WebhookPassword),
+                Certificate(Authentication),
             ],
-            (ProviderKind::CloudApi, _) => &[Self::AppSecret, Self::AccessToken],
-            (ProviderKind::Twilio, _) => &[Self::ApiKeySecret, Self::WebhookPassword],
+            (Self::Other, Some(VerificationMethod::OAuth)) => &[
+                UserName,
+                Secret(SecretField::Password),
+                BaseUrl,
+                Secret(SecretField::WebhookPassword),
+                Certificate(Trust),
+            ],
+            (Self::Other, _) => &[
+                PhoneNumber,
+                UserName,
+                Secret(SecretField::Password),
+                BaseUrl,
+                Secret(SecretField::AuthenticationKey),
+                Secret(SecretField::WebhookPassword),
+                Certificate(Trust),
+                Certificate(Identity),
+            ],
+            (Self::CloudApi, _) => &[
+                AppKey,
+                Secret(SecretField::AppSecret),
+                PhoneNumber,
+                BaseUrl,
+                Secret(SecretField::AccessToken),
+                TokenValidUntil,
+                Certificate(Trust),
+                Certificate(Identity),
+            ],
+            (Self::Twilio, _) => &[
+                PhoneNumber,
+                ApiKeySid,
+                Secret(SecretField::ApiKeySecret),
+                BaseUrl,
+                AccountSid,
+                WebhookUser,
+                Secret(SecretField::WebhookPassword),
+                Certificate(Authentication),
+            ],
         }
     }
 }

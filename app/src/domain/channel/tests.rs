@@ -787,3 +787,58 @@ fn a_kept_credential_never_follows_the_channel_to_another_server() {
     );
     assert_eq!(server_of("not a url"), None);
 }
+
+/// The field table says what validation asks for: an empty provider section is refused on
+/// exactly its required fields, and never on a field the table does not show.
+#[test]
+fn the_field_table_is_what_validation_asks_for() {
+    let provider_fields = [
+        "phone_number",
+        "username",
+        "password",
+        "base_url",
+        "account_key",
+        "authentication_key",
+        "webhook_password",
+        "app_key",
+        "app_secret",
+        "access_token",
+        "token_valid_until",
+        "api_key_sid",
+        "api_key_secret",
+        "account_sid",
+        "webhook_user",
+    ];
+    for (provider, method) in [
+        (ProviderKind::Infobip, None),
+        (ProviderKind::Other, Some(VerificationMethod::Basic)),
+        (ProviderKind::Other, Some(VerificationMethod::OAuth)),
+        (ProviderKind::CloudApi, None),
+        (ProviderKind::Twilio, None),
+    ] {
+        let draft = ChannelDraft {
+            provider: provider.as_str().into(),
+            verification_method: method.map(|m| m.as_str().to_owned()).unwrap_or_default(),
+            ..basic_part()
+        };
+        let errors = draft
+            .validate(&ctx())
+            .expect_err("an empty provider section");
+        let mut refused: Vec<&str> = errors
+            .0
+            .iter()
+            .map(|e| e.field.as_str())
+            .filter(|f| provider_fields.contains(f))
+            .collect();
+        refused.sort_unstable();
+        refused.dedup();
+        let mut required: Vec<&str> = provider
+            .fields(method)
+            .iter()
+            .filter(|f| f.required())
+            .map(|f| f.name())
+            .collect();
+        required.sort_unstable();
+        assert_eq!(refused, required, "{provider:?} {method:?}");
+    }
+}

@@ -3,8 +3,11 @@
 //! `ChannelDraft::validate` the server runs; the server's answer is shown the same way.
 
 use crate::api::channels::{create_channel, get_channel, get_channel_options, update_channel};
-use crate::components::{ErrorPanel, PageHead};
-use crate::domain::channel::{ChannelDraft, SavedFor, SecretField, ValidationContext};
+use crate::components::{ErrorPanel, FieldLabel, PageHead, described_by, invalid};
+use crate::domain::channel::{
+    ChannelDraft, ProviderField, ProviderKind, SavedFor, SecretField, ValidationContext,
+    VerificationMethod,
+};
 use crate::domain::worktime::SegmentInput;
 use crate::domain::{CertificateKind, FieldErrors, TrustPrefix};
 use crate::error::AppError;
@@ -229,56 +232,49 @@ fn ChannelForm(
                         let s = secret.clone();
                         let p = provider.get();
                         let o = oauth.get();
-                        let phone = (p != "other" || !o).then(|| f.text("Phone Number", "phone_number", |d| d.phone_number.clone(), |d, v| d.phone_number = v, true, None));
-                        let base = f.text_with("BaseUrl", "base_url", |d| d.base_url.clone(), |d, v| d.base_url = v, true, if o { Some("https://{host}:{port}/apiaccess/rest/ccmessaging") } else { Some("An https:// address on the address trustlist.") }, "url");
-                        let fields = match p.as_str() {
-                            "infobip" => view! {
-                                {phone}
-                                {f.text("UserName", "username", |d| d.username.clone(), |d, v| d.username = v, true, None)}
-                                {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
-                                {base}
-                                {f.secret("AccountKey", SecretField::AccountKey, |d| d.account_key.clone(), |d, v| d.account_key = v, s(SecretField::AccountKey))}
-                                {f.webhook_password(s(SecretField::WebhookPassword))}
-                                {f.select("Authentication Certificate", "auth_certificate_id", |d| d.auth_certificate_id.clone(), |d, v| d.auth_certificate_id = v, auth_certs.clone(), Some("None"), false)}
-                            }.into_any(),
-                            "other" if o => view! {
-                                {f.text("UserName", "username", |d| d.username.clone(), |d, v| d.username = v, true, Some("The APP key of the app bound to this tenant space."))}
-                                {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
-                                {base}
-                                {f.webhook_password(s(SecretField::WebhookPassword))}
-                                {f.select("Trust Certificate", "trust_certificate_id", |d| d.trust_certificate_id.clone(), |d, v| d.trust_certificate_id = v, trust_certs.clone(), Some("None"), false)}
-                            }.into_any(),
-                            "other" => view! {
-                                {phone}
-                                {f.text("UserName", "username", |d| d.username.clone(), |d, v| d.username = v, true, None)}
-                                {f.secret("Password", SecretField::Password, |d| d.password.clone(), |d, v| d.password = v, s(SecretField::Password))}
-                                {base}
-                                {f.secret("Authentication Key", SecretField::AuthenticationKey, |d| d.authentication_key.clone(), |d, v| d.authentication_key = v, s(SecretField::AuthenticationKey))}
-                                {f.webhook_password(s(SecretField::WebhookPassword))}
-                                {f.select("Trust Certificate", "trust_certificate_id", |d| d.trust_certificate_id.clone(), |d, v| d.trust_certificate_id = v, trust_certs.clone(), Some("None"), false)}
-                                {f.select("Identity Certificate", "identity_certificate_id", |d| d.identity_certificate_id.clone(), |d, v| d.identity_certificate_id = v, identity_certs.clone(), Some("None"), false)}
-                            }.into_any(),
-                            "cloud-api" => view! {
-                                {f.text("APP Key", "app_key", |d| d.app_key.clone(), |d, v| d.app_key = v, true, Some("The Meta app ID."))}
-                                {f.secret("APP Secret", SecretField::AppSecret, |d| d.app_secret.clone(), |d, v| d.app_secret = v, s(SecretField::AppSecret))}
-                                {phone}
-                                {base}
-                                {f.secret("Access Token", SecretField::AccessToken, |d| d.access_token.clone(), |d, v| d.access_token = v, s(SecretField::AccessToken))}
-                                {f.text_with("Token Validity Period", "token_valid_until", |d| d.token_valid_until.clone(), |d, v| d.token_valid_until = v, true, Some("The token's expiry date."), "date")}
-                                {f.select("Trust Certificate", "trust_certificate_id", |d| d.trust_certificate_id.clone(), |d, v| d.trust_certificate_id = v, trust_certs.clone(), Some("None"), false)}
-                                {f.select("Identity Certificate", "identity_certificate_id", |d| d.identity_certificate_id.clone(), |d, v| d.identity_certificate_id = v, identity_certs.clone(), Some("None"), false)}
-                            }.into_any(),
-                            _ => view! {
-                                {phone}
-                                {f.text("API Key SID", "api_key_sid", |d| d.api_key_sid.clone(), |d, v| d.api_key_sid = v, true, None)}
-                                {f.secret("API Key Secret", SecretField::ApiKeySecret, |d| d.api_key_secret.clone(), |d, v| d.api_key_secret = v, s(SecretField::ApiKeySecret))}
-                                {base}
-                                {f.text("Account SID", "account_sid", |d| d.account_sid.clone(), |d, v| d.account_sid = v, true, None)}
-                                {f.text("Webhook User", "webhook_user", |d| d.webhook_user.clone(), |d, v| d.webhook_user = v, true, None)}
-                                {f.webhook_password(s(SecretField::WebhookPassword))}
-                                {f.select("Authentication Certificate", "auth_certificate_id", |d| d.auth_certificate_id.clone(), |d, v| d.auth_certificate_id = v, auth_certs.clone(), Some("None"), false)}
-                            }.into_any(),
-                        };
+                        let provider = ProviderKind::parse(&p).unwrap_or(ProviderKind::Infobip);
+                        let method = o.then_some(VerificationMethod::OAuth);
+                        let fields = provider
+                            .fields(method)
+                            .iter()
+                            .map(|&field| {
+                                let (get, put) = slot(field);
+                                let (label, name) = (field.label(), field.name());
+                                match field {
+                                    ProviderField::Secret(SecretField::WebhookPassword) => {
+                                        f.webhook_password(s(SecretField::WebhookPassword))
+                                    }
+                                    ProviderField::Secret(k) => f.secret(label, k, get, put, s(k)),
+                                    ProviderField::Certificate(kind) => {
+                                        let options = match kind {
+                                            CertificateKind::Authentication => auth_certs.clone(),
+                                            CertificateKind::Trust => trust_certs.clone(),
+                                            CertificateKind::Identity => identity_certs.clone(),
+                                        };
+                                        f.select(label, name, get, put, options, Some("None"), false)
+                                    }
+                                    ProviderField::BaseUrl => {
+                                        let hint = if o {
+                                            "https://{host}:{port}/apiaccess/rest/ccmessaging"
+                                        } else {
+                                            "An https:// address on the address trustlist."
+                                        };
+                                        f.text_with(label, name, get, put, true, Some(hint), "url")
+                                    }
+                                    ProviderField::TokenValidUntil => {
+                                        f.text_with(label, name, get, put, true, Some("The token's expiry date."), "date")
+                                    }
+                                    ProviderField::UserName if o => f.text(
+                                        label, name, get, put, true,
+                                        Some("The APP key of the app bound to this tenant space."),
+                                    ),
+                                    ProviderField::AppKey => {
+                                        f.text(label, name, get, put, true, Some("The Meta app ID."))
+                                    }
+                                    _ => f.text(label, name, get, put, true, None),
+                                }
+                            })
+                            .collect_view();
                         view! { <div class="grid">{fields}</div> }
                     }
                 }
@@ -357,6 +353,53 @@ fn ChannelForm(
 }
 
 /// The draft and its errors, for building bound fields.
+/// Where a provider field lives in the draft.
+fn slot(field: ProviderField) -> (GetFn, PutFn) {
+    use ProviderField as F;
+    match field {
+        F::PhoneNumber => (|d| d.phone_number.clone(), |d, v| d.phone_number = v),
+        F::UserName => (|d| d.username.clone(), |d, v| d.username = v),
+        F::BaseUrl => (|d| d.base_url.clone(), |d, v| d.base_url = v),
+        F::AppKey => (|d| d.app_key.clone(), |d, v| d.app_key = v),
+        F::TokenValidUntil => (
+            |d| d.token_valid_until.clone(),
+            |d, v| d.token_valid_until = v,
+        ),
+        F::ApiKeySid => (|d| d.api_key_sid.clone(), |d, v| d.api_key_sid = v),
+        F::AccountSid => (|d| d.account_sid.clone(), |d, v| d.account_sid = v),
+        F::WebhookUser => (|d| d.webhook_user.clone(), |d, v| d.webhook_user = v),
+        F::Secret(SecretField::Password) => (|d| d.password.clone(), |d, v| d.password = v),
+        F::Secret(SecretField::AccountKey) => (|d| d.account_key.clone(), |d, v| d.account_key = v),
+        F::Secret(SecretField::AuthenticationKey) => (
+            |d| d.authentication_key.clone(),
+            |d, v| d.authentication_key = v,
+        ),
+        F::Secret(SecretField::WebhookPassword) => (
+            |d| d.webhook_password.clone(),
+            |d, v| d.webhook_password = v,
+        ),
+        F::Secret(SecretField::AppSecret) => (|d| d.app_secret.clone(), |d, v| d.app_secret = v),
+        F::Secret(SecretField::AccessToken) => {
+            (|d| d.access_token.clone(), |d, v| d.access_token = v)
+        }
+        F::Secret(SecretField::ApiKeySecret) => {
+            (|d| d.api_key_secret.clone(), |d, v| d.api_key_secret = v)
+        }
+        F::Certificate(CertificateKind::Authentication) => (
+            |d| d.auth_certificate_id.clone(),
+            |d, v| d.auth_certificate_id = v,
+        ),
+        F::Certificate(CertificateKind::Trust) => (
+            |d| d.trust_certificate_id.clone(),
+            |d, v| d.trust_certificate_id = v,
+        ),
+        F::Certificate(CertificateKind::Identity) => (
+            |d| d.identity_certificate_id.clone(),
+            |d, v| d.identity_certificate_id = v,
+        ),
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Fields {
     draft: RwSignal<ChannelDraft>,
@@ -494,27 +537,11 @@ impl Fields {
                 </button>
             }
         });
-        let error_id = format!("{id}-error");
-        let hint_id = format!("{id}-hint");
-        let described = {
-            let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
-            move || {
-                let mut ids = Vec::new();
-                if hint.is_some() {
-                    ids.push(hint_id.clone());
-                }
-                if message.get().is_some() {
-                    ids.push(error_id.clone());
-                }
-                (!ids.is_empty()).then(|| ids.join(" "))
-            }
-        };
+        let (error_id, hint_id) = (format!("{id}-error"), format!("{id}-hint"));
+        let described = described_by(&id, hint.is_some(), message);
         view! {
             <div class="field" class:invalid=move || message.get().is_some()>
-                <div class="label-row">
-                    <label for=id.clone()>{label}</label>
-                    {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
-                </div>
+                <FieldLabel id=id.clone() label required />
                 {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
                 <div class:with-button=generate>
                     <input
@@ -529,7 +556,7 @@ impl Fields {
                             draft.update(|d| put(d, v));
                             errors.update(|e| e.0.retain(|x| x.field != name));
                         }
-                        aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+                        aria-invalid=invalid(message)
                         aria-describedby=described
                     />
                     {button}
@@ -555,12 +582,10 @@ impl Fields {
         let message = self.message(name);
         let id = format!("ch-{name}");
         let error_id = format!("{id}-error");
+        let described = described_by(&id, false, message);
         view! {
             <div class="field" class:invalid=move || message.get().is_some()>
-                <div class="label-row">
-                    <label for=id.clone()>{label}</label>
-                    {required.then(|| view! { <span class="required" aria-hidden="true">"*"</span> })}
-                </div>
+                <FieldLabel id=id.clone() label required />
                 <select
                     id=id
                     name=name
@@ -570,11 +595,8 @@ impl Fields {
                         draft.update(|d| put(d, v));
                         errors.update(|e| e.0.retain(|x| x.field != name));
                     }
-                    aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
-                    aria-describedby={
-                        let error_id = error_id.clone();
-                        move || message.get().map(|_| error_id.clone())
-                    }
+                    aria-invalid=invalid(message)
+                    aria-describedby=described
                 >
                     {empty.map(|e| view! { <option value="">{e}</option> })}
                     {options
