@@ -2,8 +2,9 @@
 
 use super::audit;
 use super::entities::{setup_token, tenant, user};
+use super::write::audited;
 use super::{UniqueOr, display_time, internal, is_unique_violation, now};
-use crate::crypto;
+use crate::secrets::crypto;
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
 use app::domain::{NewPassword, TenantName, Username};
 use app::model::{AdminSummary, Me, Role, SetupStatus, TenantSummary};
@@ -90,24 +91,34 @@ impl SqlAccounts {
         password: &NewPassword,
     ) -> Result<i64, RepoError> {
         let hash = Self::hash(password).await?;
-        let created = user::ActiveModel {
-            username: Set(username.as_str().to_owned()),
-            password_hash: Set(hash),
-            role: Set(Role::SystemAdmin.as_str().to_owned()),
-            tenant_id: Set(None),
-            session_epoch: Set(0),
-            created_at: Set(now()),
-            ..Default::default()
-        }
-        .insert(&self.db)
-        .await
-        .map_err(|e| username_conflict(e, username))?;
+        let created = user_row(username, hash, Role::SystemAdmin, None)
+            .insert(&self.db)
+            .await
+            .map_err(|e| username_conflict(e, username))?;
         // the first-run links are spent once any system administrator exists
         setup_token::Entity::delete_many()
             .exec(&self.db)
             .await
             .map_err(internal("delete setup tokens"))?;
         Ok(created.id)
+    }
+}
+
+/// A new account's row: no sessions yet.
+fn user_row(
+    username: &Username,
+    hash: String,
+    role: Role,
+    tenant_id: Option<i64>,
+) -> user::ActiveModel {
+    user::ActiveModel {
+        username: Set(username.as_str().to_owned()),
+        password_hash: Set(hash),
+        role: Set(role.as_str().to_owned()),
+        tenant_id: Set(tenant_id),
+        session_epoch: Set(0),
+        created_at: Set(now()),
+        ..Default::default()
     }
 }
 
@@ -205,18 +216,10 @@ impl Accounts for SqlAccounts {
         let hash = Self::hash(password).await?;
         let txn = self.db.begin().await.map_err(internal("begin setup"))?;
         self.setup_allowed(&txn, token).await?;
-        let created = user::ActiveModel {
-            username: Set(username.as_str().to_owned()),
-            password_hash: Set(hash),
-            role: Set(Role::SystemAdmin.as_str().to_owned()),
-            tenant_id: Set(None),
-            session_epoch: Set(0),
-            created_at: Set(now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| username_conflict(e, username))?;
+        let created = user_row(username, hash, Role::SystemAdmin, None)
+            .insert(&txn)
+            .await
+            .map_err(|e| username_conflict(e, username))?;
         setup_token::Entity::delete_many()
             .exec(&txn)
             .await
@@ -339,24 +342,16 @@ impl Tenants for SqlAccounts {
             format!("A tenant space named '{}' exists already.", name.as_str()),
             "insert tenant",
         )?;
-        user::ActiveModel {
-            username: Set(admin.as_str().to_owned()),
-            password_hash: Set(hash),
-            role: Set(Role::TenantAdmin.as_str().to_owned()),
-            tenant_id: Set(Some(tenant.id)),
-            session_epoch: Set(0),
-            created_at: Set(now()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(|e| match username_conflict(e, admin) {
-            RepoError::Conflict { message, .. } => RepoError::Conflict {
-                field: "admin_username",
-                message,
-            },
-            other => other,
-        })?;
+        user_row(admin, hash, Role::TenantAdmin, Some(tenant.id))
+            .insert(&txn)
+            .await
+            .map_err(|e| match username_conflict(e, admin) {
+                RepoError::Conflict { message, .. } => RepoError::Conflict {
+                    field: "admin_username",
+                    message,
+                },
+                other => other,
+            })?;
         audit::record(
             &txn,
             actor,
@@ -394,36 +389,34 @@ impl Tenants for SqlAccounts {
         else {
             return Err(RepoError::NotFound);
         };
-        let txn = self.db.begin().await.map_err(internal("begin reset"))?;
-        let result = user::Entity::update_many()
-            .col_expr(user::Column::PasswordHash, Expr::value(hash))
-            .col_expr(
-                user::Column::SessionEpoch,
-                Expr::col(user::Column::SessionEpoch).add(1),
-            )
-            .filter(user::Column::Id.eq(user_id))
-            .filter(user::Column::Role.eq(Role::TenantAdmin.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(internal("reset password"))?;
-        if result.rows_affected == 0 {
-            return Err(RepoError::NotFound);
-        }
-        audit::record(
-            &txn,
-            actor,
-            AuditEvent::new(
-                AuditAction::AdminPasswordReset,
-                target.tenant_id,
-                ObjectKind::Account,
-                Some(target.id),
-                target.username,
-            )
-            .with(vec![FieldChange::secret("Password", true, true)]),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit reset"))?;
-        Ok(())
+        audited(&self.db, actor, "reset password", move |txn| {
+            Box::pin(async move {
+                let result = user::Entity::update_many()
+                    .col_expr(user::Column::PasswordHash, Expr::value(hash))
+                    .col_expr(
+                        user::Column::SessionEpoch,
+                        Expr::col(user::Column::SessionEpoch).add(1),
+                    )
+                    .filter(user::Column::Id.eq(user_id))
+                    .filter(user::Column::Role.eq(Role::TenantAdmin.as_str()))
+                    .exec(txn)
+                    .await
+                    .map_err(internal("reset password"))?;
+                if result.rows_affected == 0 {
+                    return Err(RepoError::NotFound);
+                }
+                let entry = AuditEvent::new(
+                    AuditAction::AdminPasswordReset,
+                    target.tenant_id,
+                    ObjectKind::Account,
+                    Some(target.id),
+                    target.username,
+                )
+                .with(vec![FieldChange::secret("Password", true, true)]);
+                Ok(((), entry))
+            })
+        })
+        .await
     }
 
     async fn set_disabled(
@@ -432,55 +425,52 @@ impl Tenants for SqlAccounts {
         tenant_id: i64,
         disabled: bool,
     ) -> Result<(), RepoError> {
-        let txn = self.db.begin().await.map_err(internal("begin disable"))?;
-        // a no-op write first: the row is locked before it is read (see service_time::locked)
-        tenant::Entity::update_many()
-            .col_expr(
-                tenant::Column::Disabled,
-                Expr::col(tenant::Column::Disabled).into(),
-            )
-            .filter(tenant::Column::Id.eq(tenant_id))
-            .exec(&txn)
-            .await
-            .map_err(internal("lock tenant"))?;
-        let Some(before) = tenant::Entity::find_by_id(tenant_id)
-            .one(&txn)
-            .await
-            .map_err(internal("find tenant"))?
-        else {
-            return Err(RepoError::NotFound);
-        };
-        let result = tenant::Entity::update_many()
-            .col_expr(tenant::Column::Disabled, Expr::value(disabled))
-            .filter(tenant::Column::Id.eq(tenant_id))
-            .exec(&txn)
-            .await
-            .map_err(internal("set tenant disabled"))?;
-        if result.rows_affected == 0 {
-            return Err(RepoError::NotFound);
-        }
-        let state = |d: bool| if d { "Disabled" } else { "Enabled" }.to_owned();
-        audit::record(
-            &txn,
-            actor,
-            AuditEvent::new(
-                if disabled {
+        audited(&self.db, actor, "set tenant disabled", move |txn| {
+            Box::pin(async move {
+                // a no-op write first: the row is locked before it is read (see
+                // service_time::locked)
+                tenant::Entity::update_many()
+                    .col_expr(
+                        tenant::Column::Disabled,
+                        Expr::col(tenant::Column::Disabled).into(),
+                    )
+                    .filter(tenant::Column::Id.eq(tenant_id))
+                    .exec(txn)
+                    .await
+                    .map_err(internal("lock tenant"))?;
+                let Some(before) = tenant::Entity::find_by_id(tenant_id)
+                    .one(txn)
+                    .await
+                    .map_err(internal("find tenant"))?
+                else {
+                    return Err(RepoError::NotFound);
+                };
+                tenant::Entity::update_many()
+                    .col_expr(tenant::Column::Disabled, Expr::value(disabled))
+                    .filter(tenant::Column::Id.eq(tenant_id))
+                    .exec(txn)
+                    .await
+                    .map_err(internal("set tenant disabled"))?;
+                let state = |d: bool| if d { "Disabled" } else { "Enabled" }.to_owned();
+                let action = if disabled {
                     AuditAction::TenantDisabled
                 } else {
                     AuditAction::TenantEnabled
-                },
-                Some(tenant_id),
-                ObjectKind::Tenant,
-                Some(tenant_id),
-                before.name,
-            )
-            .with(diff(
-                &[("Status", state(before.disabled))],
-                &[("Status", state(disabled))],
-            )),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit disable"))?;
-        Ok(())
+                };
+                let entry = AuditEvent::new(
+                    action,
+                    Some(tenant_id),
+                    ObjectKind::Tenant,
+                    Some(tenant_id),
+                    before.name,
+                )
+                .with(diff(
+                    &[("Status", state(before.disabled))],
+                    &[("Status", state(disabled))],
+                ));
+                Ok(((), entry))
+            })
+        })
+        .await
     }
 }

@@ -14,6 +14,7 @@ pub mod org;
 pub mod service_time;
 pub mod sessions;
 pub mod trustlist;
+pub mod write;
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbErr, SqlxPostgresConnector, SqlxSqliteConnector,

@@ -1,7 +1,7 @@
 //! OUs and skill queues: the `Ous` and `SkillQueues` ports. Every query is scoped by tenant.
 
-use super::audit;
 use super::entities::{channel, ou, skill_queue};
+use super::write::{audited, delete_owned};
 use super::{UniqueOr, display_time, internal, now};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::{AccessCode, OuName, SkillQueueName};
@@ -10,7 +10,7 @@ use app::ports::{Actor, AuditEvent, Ous, RepoError, SkillQueues};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    QueryOrder, Set,
 };
 use std::collections::HashMap;
 
@@ -115,40 +115,37 @@ impl Ous for SqlOrg {
                 });
             }
         }
-        let txn = self.db.begin().await.map_err(internal("begin ou"))?;
-        let created = ou::ActiveModel {
+        let name = name.as_str().to_owned();
+        let row = ou::ActiveModel {
             tenant_id: Set(tenant_id),
             parent_id: Set(parent_id),
-            name: Set(name.as_str().to_owned()),
-            name_key: Set(name.as_str().to_lowercase()),
+            name: Set(name.clone()),
+            name_key: Set(name.to_lowercase()),
             created_at: Set(now()),
             ..Default::default()
-        }
-        .insert(&txn)
+        };
+        audited(&self.db, actor, "create ou", move |txn| {
+            Box::pin(async move {
+                let created = row.insert(txn).await.unique_or(
+                    "name",
+                    format!("An OU named '{name}' exists already."),
+                    "insert ou",
+                )?;
+                let event = AuditEvent::new(
+                    AuditAction::OuCreated,
+                    Some(tenant_id),
+                    ObjectKind::Ou,
+                    Some(created.id),
+                    name.clone(),
+                )
+                .with(created_fields(&[
+                    ("Name", name),
+                    ("Parent OU", parent_name),
+                ]));
+                Ok((created.id, event))
+            })
+        })
         .await
-        .unique_or(
-            "name",
-            format!("An OU named '{}' exists already.", name.as_str()),
-            "insert ou",
-        )?;
-        audit::record(
-            &txn,
-            actor,
-            AuditEvent::new(
-                AuditAction::OuCreated,
-                Some(tenant_id),
-                ObjectKind::Ou,
-                Some(created.id),
-                name.as_str(),
-            )
-            .with(created_fields(&[
-                ("Name", name.as_str().to_owned()),
-                ("Parent OU", parent_name),
-            ])),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit ou"))?;
-        Ok(created.id)
     }
 
     async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
@@ -182,30 +179,14 @@ impl Ous for SqlOrg {
                 ),
             });
         }
-        let txn = self.db.begin().await.map_err(internal("begin ou delete"))?;
-        let result = ou::Entity::delete_many()
-            .filter(ou::Column::TenantId.eq(tenant_id))
-            .filter(ou::Column::Id.eq(found.id))
-            .exec(&txn)
-            .await
-            .map_err(internal("delete ou"))?;
-        if result.rows_affected == 0 {
-            return Err(RepoError::NotFound);
-        }
-        audit::record(
-            &txn,
-            actor,
-            AuditEvent::new(
-                AuditAction::OuDeleted,
-                Some(tenant_id),
-                ObjectKind::Ou,
-                Some(found.id),
-                found.name,
-            ),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit ou delete"))?;
-        Ok(())
+        let event = AuditEvent::new(
+            AuditAction::OuDeleted,
+            Some(tenant_id),
+            ObjectKind::Ou,
+            Some(found.id),
+            found.name,
+        );
+        delete_owned::<ou::Entity>(&self.db, actor, tenant_id, found.id, event, "delete ou").await
     }
 }
 
@@ -250,40 +231,37 @@ impl SkillQueues for SqlOrg {
                 ),
             });
         }
-        let txn = self.db.begin().await.map_err(internal("begin queue"))?;
-        let created = skill_queue::ActiveModel {
+        let (name, access_code) = (name.as_str().to_owned(), access_code.as_str().to_owned());
+        let row = skill_queue::ActiveModel {
             tenant_id: Set(tenant_id),
-            name: Set(name.as_str().to_owned()),
-            name_key: Set(name.as_str().to_lowercase()),
-            access_code: Set(access_code.as_str().to_owned()),
+            name: Set(name.clone()),
+            name_key: Set(name.to_lowercase()),
+            access_code: Set(access_code.clone()),
             created_at: Set(now()),
             ..Default::default()
-        }
-        .insert(&txn)
+        };
+        audited(&self.db, actor, "create skill queue", move |txn| {
+            Box::pin(async move {
+                let created = row.insert(txn).await.unique_or(
+                    "name",
+                    format!("A skill queue named '{name}' exists already."),
+                    "insert skill queue",
+                )?;
+                let event = AuditEvent::new(
+                    AuditAction::SkillQueueCreated,
+                    Some(tenant_id),
+                    ObjectKind::SkillQueue,
+                    Some(created.id),
+                    name.clone(),
+                )
+                .with(created_fields(&[
+                    ("Name", name),
+                    ("Access code", access_code),
+                ]));
+                Ok((created.id, event))
+            })
+        })
         .await
-        .unique_or(
-            "name",
-            format!("A skill queue named '{}' exists already.", name.as_str()),
-            "insert skill queue",
-        )?;
-        audit::record(
-            &txn,
-            actor,
-            AuditEvent::new(
-                AuditAction::SkillQueueCreated,
-                Some(tenant_id),
-                ObjectKind::SkillQueue,
-                Some(created.id),
-                name.as_str(),
-            )
-            .with(created_fields(&[
-                ("Name", name.as_str().to_owned()),
-                ("Access code", access_code.as_str().to_owned()),
-            ])),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit queue"))?;
-        Ok(created.id)
     }
 
     async fn delete(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
@@ -314,36 +292,22 @@ impl SkillQueues for SqlOrg {
                 ),
             });
         }
-        let txn = self
-            .db
-            .begin()
-            .await
-            .map_err(internal("begin queue delete"))?;
-        let result = skill_queue::Entity::delete_many()
-            .filter(skill_queue::Column::TenantId.eq(tenant_id))
-            .filter(skill_queue::Column::Id.eq(id))
-            .exec(&txn)
-            .await
-            .map_err(internal("delete skill queue"))?;
-        if result.rows_affected == 0 {
-            return Err(RepoError::NotFound);
-        }
-        audit::record(
-            &txn,
+        let event = AuditEvent::new(
+            AuditAction::SkillQueueDeleted,
+            Some(tenant_id),
+            ObjectKind::SkillQueue,
+            Some(id),
+            found.name,
+        );
+        delete_owned::<skill_queue::Entity>(
+            &self.db,
             actor,
-            AuditEvent::new(
-                AuditAction::SkillQueueDeleted,
-                Some(tenant_id),
-                ObjectKind::SkillQueue,
-                Some(id),
-                found.name,
-            ),
+            tenant_id,
+            id,
+            event,
+            "delete skill queue",
         )
-        .await?;
-        txn.commit()
-            .await
-            .map_err(internal("commit queue delete"))?;
-        Ok(())
+        .await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Service time: the `ServiceTimes` port. Every query is scoped by tenant.
 
-use super::audit;
 use super::entities::{non_working_date, service_weekdays};
+use super::write::{audited, delete_owned};
 use super::{UniqueOr, internal};
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, created as created_fields, diff};
 use app::domain::service_time::{WEEKDAYS, WeekdayRules};
@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 #[derive(Clone)]
@@ -62,21 +62,15 @@ fn weekday_fields(rules: WeekdayRules) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-async fn record(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
+/// The audit entry of a service-time change.
+fn event(
     tenant_id: i64,
     action: AuditAction,
     id: Option<i64>,
     name: &str,
     changes: Vec<FieldChange>,
-) -> Result<(), RepoError> {
-    audit::record(
-        txn,
-        actor,
-        AuditEvent::new(action, Some(tenant_id), ObjectKind::ServiceTime, id, name).with(changes),
-    )
-    .await
+) -> AuditEvent {
+    AuditEvent::new(action, Some(tenant_id), ObjectKind::ServiceTime, id, name).with(changes)
 }
 
 #[async_trait]
@@ -118,36 +112,37 @@ impl ServiceTimes for SqlServiceTime {
         tenant_id: i64,
         rules: WeekdayRules,
     ) -> Result<(), RepoError> {
-        let txn = self.db.begin().await.map_err(internal("begin weekdays"))?;
-        let old = locked(&txn, tenant_id)
-            .await?
-            .and_then(|w| WeekdayRules::decode(&w.workdays))
-            .unwrap_or_default();
-        service_weekdays::Entity::insert(service_weekdays::ActiveModel {
-            tenant_id: Set(tenant_id),
-            workdays: Set(rules.encode()),
-            ..Default::default()
+        audited(&self.db, actor, "save weekdays", move |txn| {
+            Box::pin(async move {
+                let old = locked(txn, tenant_id)
+                    .await?
+                    .and_then(|w| WeekdayRules::decode(&w.workdays))
+                    .unwrap_or_default();
+                service_weekdays::Entity::insert(service_weekdays::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    workdays: Set(rules.encode()),
+                    ..Default::default()
+                })
+                .on_conflict(
+                    OnConflict::column(service_weekdays::Column::TenantId)
+                        .update_column(service_weekdays::Column::Workdays)
+                        .to_owned(),
+                )
+                .exec(txn)
+                .await
+                .map_err(internal("save weekdays"))?;
+                let changes = diff(&weekday_fields(old), &weekday_fields(rules));
+                let entry = event(
+                    tenant_id,
+                    AuditAction::WeekdaysSaved,
+                    None,
+                    "Weekdays",
+                    changes,
+                );
+                Ok(((), entry))
+            })
         })
-        .on_conflict(
-            OnConflict::column(service_weekdays::Column::TenantId)
-                .update_column(service_weekdays::Column::Workdays)
-                .to_owned(),
-        )
-        .exec(&txn)
         .await
-        .map_err(internal("save weekdays"))?;
-        record(
-            &txn,
-            actor,
-            tenant_id,
-            AuditAction::WeekdaysSaved,
-            None,
-            "Weekdays",
-            diff(&weekday_fields(old), &weekday_fields(rules)),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit weekdays"))?;
-        Ok(())
     }
 
     async fn set_time_zone(
@@ -156,35 +151,37 @@ impl ServiceTimes for SqlServiceTime {
         tenant_id: i64,
         zone: &str,
     ) -> Result<(), RepoError> {
-        let txn = self.db.begin().await.map_err(internal("begin time zone"))?;
-        let old = locked(&txn, tenant_id)
-            .await?
-            .map_or_else(|| "UTC".to_owned(), |w| w.time_zone);
-        service_weekdays::Entity::insert(service_weekdays::ActiveModel {
-            tenant_id: Set(tenant_id),
-            workdays: Set(WeekdayRules::default().encode()),
-            time_zone: Set(zone.to_owned()),
+        let zone = zone.to_owned();
+        audited(&self.db, actor, "save time zone", move |txn| {
+            Box::pin(async move {
+                let old = locked(txn, tenant_id)
+                    .await?
+                    .map_or_else(|| "UTC".to_owned(), |w| w.time_zone);
+                service_weekdays::Entity::insert(service_weekdays::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    workdays: Set(WeekdayRules::default().encode()),
+                    time_zone: Set(zone.clone()),
+                })
+                .on_conflict(
+                    OnConflict::column(service_weekdays::Column::TenantId)
+                        .update_column(service_weekdays::Column::TimeZone)
+                        .to_owned(),
+                )
+                .exec(txn)
+                .await
+                .map_err(internal("save time zone"))?;
+                let changes = diff(&[("Time zone", old)], &[("Time zone", zone)]);
+                let entry = event(
+                    tenant_id,
+                    AuditAction::TimeZoneSaved,
+                    None,
+                    "Time zone",
+                    changes,
+                );
+                Ok(((), entry))
+            })
         })
-        .on_conflict(
-            OnConflict::column(service_weekdays::Column::TenantId)
-                .update_column(service_weekdays::Column::TimeZone)
-                .to_owned(),
-        )
-        .exec(&txn)
         .await
-        .map_err(internal("save time zone"))?;
-        record(
-            &txn,
-            actor,
-            tenant_id,
-            AuditAction::TimeZoneSaved,
-            None,
-            "Time zone",
-            diff(&[("Time zone", old)], &[("Time zone", zone.to_owned())]),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit time zone"))?;
-        Ok(())
     }
 
     async fn add_date(
@@ -194,36 +191,39 @@ impl ServiceTimes for SqlServiceTime {
         date: &str,
         name: &str,
     ) -> Result<NonWorkingDate, RepoError> {
-        let txn = self.db.begin().await.map_err(internal("begin date"))?;
-        let created = non_working_date::ActiveModel {
-            tenant_id: Set(tenant_id),
-            date: Set(date.to_owned()),
-            name: Set(name.to_owned()),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .unique_or(
-            "date",
-            format!("{date} is already a non-working date."),
-            "insert non-working date",
-        )?;
-        record(
-            &txn,
-            actor,
-            tenant_id,
-            AuditAction::NonWorkingDateAdded,
-            Some(created.id),
-            date,
-            created_fields(&[("Date", date.to_owned()), ("Name", name.to_owned())]),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit date"))?;
-        Ok(NonWorkingDate {
-            id: created.id,
-            date: created.date,
-            name: created.name,
+        let (date, name) = (date.to_owned(), name.to_owned());
+        audited(&self.db, actor, "add non-working date", move |txn| {
+            Box::pin(async move {
+                let created = non_working_date::ActiveModel {
+                    tenant_id: Set(tenant_id),
+                    date: Set(date.clone()),
+                    name: Set(name.clone()),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await
+                .unique_or(
+                    "date",
+                    format!("{date} is already a non-working date."),
+                    "insert non-working date",
+                )?;
+                let changes = created_fields(&[("Date", date.clone()), ("Name", name)]);
+                let entry = event(
+                    tenant_id,
+                    AuditAction::NonWorkingDateAdded,
+                    Some(created.id),
+                    &date,
+                    changes,
+                );
+                let added = NonWorkingDate {
+                    id: created.id,
+                    date: created.date,
+                    name: created.name,
+                };
+                Ok((added, entry))
+            })
         })
+        .await
     }
 
     async fn remove_date(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError> {
@@ -235,34 +235,25 @@ impl ServiceTimes for SqlServiceTime {
         else {
             return Err(RepoError::NotFound);
         };
-        let txn = self
-            .db
-            .begin()
-            .await
-            .map_err(internal("begin date delete"))?;
-        let result = non_working_date::Entity::delete_many()
-            .filter(non_working_date::Column::TenantId.eq(tenant_id))
-            .filter(non_working_date::Column::Id.eq(id))
-            .exec(&txn)
-            .await
-            .map_err(internal("delete non-working date"))?;
-        if result.rows_affected == 0 {
-            return Err(RepoError::NotFound);
-        }
-        record(
-            &txn,
-            actor,
+        let changes = diff(
+            &[("Date", found.date.clone()), ("Name", found.name.clone())],
+            &[],
+        );
+        let entry = event(
             tenant_id,
             AuditAction::NonWorkingDateRemoved,
             Some(id),
             &found.date,
-            diff(
-                &[("Date", found.date.clone()), ("Name", found.name.clone())],
-                &[],
-            ),
+            changes,
+        );
+        delete_owned::<non_working_date::Entity>(
+            &self.db,
+            actor,
+            tenant_id,
+            id,
+            entry,
+            "remove non-working date",
         )
-        .await?;
-        txn.commit().await.map_err(internal("commit date delete"))?;
-        Ok(())
+        .await
     }
 }

@@ -1,7 +1,7 @@
 //! The address trustlist: the `Trustlist` port.
 
-use super::audit;
 use super::entities::{tenant, trust_prefix};
+use super::write::{audited, delete_where};
 use super::{UniqueOr, display_time, internal, now};
 use app::domain::TrustPrefix;
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields, diff};
@@ -10,7 +10,6 @@ use app::ports::{Actor, AuditEvent, RepoError, Trustlist};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use std::collections::HashMap;
 
@@ -87,41 +86,34 @@ impl Trustlist for SqlTrustlist {
             };
             scope = found.name;
         }
-        let txn = self.db.begin().await.map_err(internal("begin trust add"))?;
-        let created = trust_prefix::ActiveModel {
-            prefix: Set(prefix.as_str().to_owned()),
+        let prefix = prefix.as_str().to_owned();
+        let row = trust_prefix::ActiveModel {
+            prefix: Set(prefix.clone()),
             tenant_id: Set(tenant_id),
             scope_key: Set(tenant_id.map_or_else(|| "global".to_string(), |t| t.to_string())),
             created_at: Set(now()),
             allow_private: Set(allow_private),
             ..Default::default()
-        }
-        .insert(&txn)
+        };
+        audited(&self.db, actor, "add trust prefix", move |txn| {
+            Box::pin(async move {
+                let created = row.insert(txn).await.unique_or(
+                    "prefix",
+                    "This prefix is already on the trustlist for that scope.",
+                    "insert trust prefix",
+                )?;
+                let entry = AuditEvent::new(
+                    AuditAction::TrustAdded,
+                    tenant_id,
+                    ObjectKind::TrustEntry,
+                    Some(created.id),
+                    prefix.clone(),
+                )
+                .with(created_fields(&fields(&prefix, &scope, allow_private)));
+                Ok((created.id, entry))
+            })
+        })
         .await
-        .unique_or(
-            "prefix",
-            "This prefix is already on the trustlist for that scope.",
-            "insert trust prefix",
-        )?;
-        audit::record(
-            &txn,
-            actor,
-            AuditEvent::new(
-                AuditAction::TrustAdded,
-                tenant_id,
-                ObjectKind::TrustEntry,
-                Some(created.id),
-                prefix.as_str(),
-            )
-            .with(created_fields(&fields(
-                prefix.as_str(),
-                &scope,
-                allow_private,
-            ))),
-        )
-        .await?;
-        txn.commit().await.map_err(internal("commit trust add"))?;
-        Ok(created.id)
     }
 
     async fn remove(&self, actor: &Actor, id: i64) -> Result<(), RepoError> {
@@ -141,39 +133,20 @@ impl Trustlist for SqlTrustlist {
                 .map(|t| t.name)
                 .unwrap_or_default(),
         };
-        let txn = self
-            .db
-            .begin()
-            .await
-            .map_err(internal("begin trust remove"))?;
-        let result = trust_prefix::Entity::delete_many()
-            .filter(trust_prefix::Column::Id.eq(id))
-            .exec(&txn)
-            .await
-            .map_err(internal("delete trust prefix"))?;
-        if result.rows_affected == 0 {
-            return Err(RepoError::NotFound);
-        }
-        audit::record(
-            &txn,
-            actor,
-            AuditEvent::new(
-                AuditAction::TrustRemoved,
-                found.tenant_id,
-                ObjectKind::TrustEntry,
-                Some(id),
-                found.prefix.clone(),
-            )
-            .with(diff(
-                &fields(&found.prefix, &scope, found.allow_private),
-                &[],
-            )),
+        let entry = AuditEvent::new(
+            AuditAction::TrustRemoved,
+            found.tenant_id,
+            ObjectKind::TrustEntry,
+            Some(id),
+            found.prefix.clone(),
         )
-        .await?;
-        txn.commit()
+        .with(diff(
+            &fields(&found.prefix, &scope, found.allow_private),
+            &[],
+        ));
+        let only = sea_orm::Condition::all().add(trust_prefix::Column::Id.eq(id));
+        delete_where::<trust_prefix::Entity>(&self.db, actor, only, entry, "remove trust prefix")
             .await
-            .map_err(internal("commit trust remove"))?;
-        Ok(())
     }
 }
 
