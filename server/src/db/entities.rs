@@ -321,6 +321,29 @@ pub mod channel {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    impl Model {
+        /// One of this channel's sealed secrets, opened (`field` names it in the seal's
+        /// scope); `None` when none is stored, or when it does not open: that is logged with
+        /// `purpose` and the channel's id, never with a value.
+        pub fn open_secret(
+            &self,
+            secrets: &crate::secrets::SecretBox,
+            sealed: &Option<Vec<u8>>,
+            field: &str,
+            purpose: &'static str,
+        ) -> Option<String> {
+            let scope = crate::secrets::SecretScope {
+                tenant_id: self.tenant_id,
+                channel: &self.uid,
+                field,
+            };
+            secrets
+                .open(sealed.as_ref()?, scope)
+                .map_err(|e| tracing::error!(error = %e, channel_id = self.id, field, purpose, "opening a secret"))
+                .ok()
+        }
+    }
 }
 
 pub mod export_task {

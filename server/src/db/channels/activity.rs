@@ -1,0 +1,229 @@
+//! A channel's Activity: test messages sent and their reports, the endpoints' last calls,
+//! refused deliveries, received events by page, and its health.
+
+use super::*;
+use crate::db::entities::{channel, service_weekdays, webhook_event};
+use crate::db::{display_time, internal, now};
+use app::domain::channel::ProviderKind;
+use app::domain::health::{self, Health};
+use app::model::{
+    ActivityEvent, ChannelActivity, EndpointActivity, OutboundTimeline, RefusedDelivery,
+};
+use app::ports::RepoError;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
+
+impl SqlChannels {
+    /// The newest test messages of a channel (at most 10), each with its reports in order.
+    async fn sent_of(&self, channel_id: i64) -> Result<Vec<OutboundTimeline>, RepoError> {
+        use crate::db::entities::{outbound_message, outbound_status};
+        let sent = outbound_message::Entity::find()
+            .filter(outbound_message::Column::ChannelId.eq(channel_id))
+            .order_by_desc(outbound_message::Column::Id)
+            .limit(10)
+            .all(&self.db)
+            .await
+            .map_err(internal("sent messages"))?;
+        let ids: Vec<i64> = sent.iter().map(|m| m.id).collect();
+        let mut statuses: HashMap<i64, Vec<(String, String, Option<String>)>> = HashMap::new();
+        if !ids.is_empty() {
+            for s in outbound_status::Entity::find()
+                .filter(outbound_status::Column::OutboundId.is_in(ids))
+                .order_by_asc(outbound_status::Column::Id)
+                .all(&self.db)
+                .await
+                .map_err(internal("sent message statuses"))?
+            {
+                statuses.entry(s.outbound_id).or_default().push((
+                    s.status,
+                    display_time(s.received_at),
+                    s.detail,
+                ));
+            }
+        }
+        Ok(sent
+            .into_iter()
+            .map(|m| OutboundTimeline {
+                statuses: statuses.remove(&m.id).unwrap_or_default(),
+                provider_message_id: m.provider_message_id,
+                recipient: m.recipient,
+                text: m.text,
+                sent: display_time(m.sent_at),
+            })
+            .collect())
+    }
+
+    async fn last_of(&self, channel_id: i64, kind: &str) -> Result<Option<String>, RepoError> {
+        Ok(webhook_event::Entity::find()
+            .select_only()
+            .column_as(webhook_event::Column::ReceivedAt.max(), "last")
+            .filter(webhook_event::Column::ChannelId.eq(channel_id))
+            .filter(webhook_event::Column::Kind.eq(kind))
+            .into_tuple::<Option<time::OffsetDateTime>>()
+            .one(&self.db)
+            .await
+            .map_err(internal("last event"))?
+            .flatten()
+            .map(display_time))
+    }
+
+    /// Per webhook URL of the channel: the last accepted and the last refused delivery.
+    async fn endpoints_of(&self, c: &channel::Model) -> Result<Vec<EndpointActivity>, RepoError> {
+        use crate::db::entities::{webhook_delivery, webhook_refusal};
+        let urls: &[(&str, &str)] = if c.provider == ProviderKind::CloudApi.as_str() {
+            &[
+                ("cloud", "URL: messages and statuses"),
+                ("verify", "URL: verification (Verify and save)"),
+            ]
+        } else {
+            &[
+                ("message", "url used to send message to agent"),
+                ("report", "url used to send report to agent"),
+            ]
+        };
+        let mut out = Vec::with_capacity(urls.len());
+        for (endpoint, label) in urls {
+            let last_accepted = if *endpoint == "verify" {
+                c.verified_at
+            } else {
+                webhook_delivery::Entity::find()
+                    .select_only()
+                    .column_as(webhook_delivery::Column::ReceivedAt.max(), "last")
+                    .filter(webhook_delivery::Column::ChannelId.eq(c.id))
+                    .filter(webhook_delivery::Column::Endpoint.eq(*endpoint))
+                    .into_tuple::<Option<time::OffsetDateTime>>()
+                    .one(&self.db)
+                    .await
+                    .map_err(internal("last accepted delivery"))?
+                    .flatten()
+            };
+            let last_refused = webhook_refusal::Entity::find()
+                .select_only()
+                .column_as(webhook_refusal::Column::LastAt.max(), "last")
+                .filter(webhook_refusal::Column::ChannelId.eq(c.id))
+                .filter(webhook_refusal::Column::Endpoint.eq(*endpoint))
+                .into_tuple::<Option<time::OffsetDateTime>>()
+                .one(&self.db)
+                .await
+                .map_err(internal("last refused delivery"))?
+                .flatten();
+            out.push(EndpointActivity {
+                refused_last: match (last_refused, last_accepted) {
+                    (Some(r), Some(a)) => r > a,
+                    (Some(_), None) => true,
+                    _ => false,
+                },
+                label: (*label).to_owned(),
+                last_accepted: last_accepted.map(display_time),
+                last_refused: last_refused.map(display_time),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The newest refused deliveries of a channel (at most 50 shown), in words.
+    async fn refused_of(&self, channel_id: i64) -> Result<Vec<RefusedDelivery>, RepoError> {
+        use crate::db::entities::webhook_refusal;
+        use app::domain::refusal::Refusal;
+        Ok(webhook_refusal::Entity::find()
+            .filter(webhook_refusal::Column::ChannelId.eq(channel_id))
+            .order_by_desc(webhook_refusal::Column::Id)
+            .limit(50)
+            .all(&self.db)
+            .await
+            .map_err(internal("refused deliveries"))?
+            .into_iter()
+            .map(|r| {
+                let kind = Refusal::parse(&r.reason);
+                let words = kind.map_or("Refused", Refusal::reason);
+                RefusedDelivery {
+                    at: display_time(r.last_at),
+                    count: u64::try_from(r.count).unwrap_or(0),
+                    endpoint: r.endpoint,
+                    status: u16::try_from(r.status).unwrap_or(0),
+                    reason: match r.detail {
+                        Some(detail) => format!("{words}: {detail}"),
+                        None => words.to_owned(),
+                    },
+                    fix: kind.map_or("", Refusal::fix).to_owned(),
+                    source: r.source,
+                    content_type: r.content_type,
+                    size: u64::try_from(r.size).unwrap_or(0),
+                }
+            })
+            .collect())
+    }
+
+    /// Health of each channel, computed now from what is stored.
+    pub async fn health_of(
+        &self,
+        rows: &[channel::Model],
+    ) -> Result<HashMap<i64, Health>, RepoError> {
+        let facts = crate::db::health::facts_of(&self.db, rows)
+            .await
+            .map_err(internal("health facts"))?;
+        let now = now().unix_timestamp();
+        Ok(facts
+            .into_iter()
+            .map(|(id, f)| (id, health::assess(&f, now)))
+            .collect())
+    }
+
+    pub(super) async fn time_zone_of(&self, tenant_id: i64) -> Result<String, RepoError> {
+        Ok(service_weekdays::Entity::find_by_id(tenant_id)
+            .one(&self.db)
+            .await
+            .map_err(internal("time zone"))?
+            .map_or_else(|| "UTC".to_owned(), |w| w.time_zone))
+    }
+
+    pub async fn activity_of(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        page: u32,
+    ) -> Result<ChannelActivity, RepoError> {
+        const PER_PAGE: u32 = 20;
+        let c = self.find(tenant_id, id).await?;
+        let filter = webhook_event::Column::ChannelId.eq(c.id);
+        let total = webhook_event::Entity::find()
+            .filter(filter.clone())
+            .count(&self.db)
+            .await
+            .map_err(internal("count events"))?;
+        let events = webhook_event::Entity::find()
+            .filter(filter)
+            .order_by_desc(webhook_event::Column::ReceivedAt)
+            .order_by_desc(webhook_event::Column::Id)
+            .offset(u64::from(page - 1) * u64::from(PER_PAGE))
+            .limit(u64::from(PER_PAGE))
+            .all(&self.db)
+            .await
+            .map_err(internal("list events"))?
+            .into_iter()
+            .map(|e| ActivityEvent {
+                kind: e.kind,
+                provider_message_id: e.provider_message_id,
+                sender: e.sender,
+                recipient: e.recipient,
+                text: e.text,
+                status: e.status,
+                received: display_time(e.received_at),
+            })
+            .collect();
+        Ok(ChannelActivity {
+            id: c.id,
+            name: c.name.clone(),
+            provider: c.provider.clone(),
+            last_message: self.last_of(c.id, "message").await?,
+            last_report: self.last_of(c.id, "report").await?,
+            sent: self.sent_of(c.id).await?,
+            endpoints: self.endpoints_of(&c).await?,
+            refused: self.refused_of(c.id).await?,
+            events,
+            total,
+            page,
+            per_page: PER_PAGE,
+        })
+    }
+}
