@@ -195,7 +195,7 @@ impl Config {
             data_dir,
             leptos,
             limits: Limits::from_env()?,
-            inspector: crate::keystore::inspector_exe(),
+            inspector: crate::certificates::keystore::inspector_exe(),
             audit_retention_days: number("SWITCHBOARD_AUDIT_RETENTION_DAYS")?
                 .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS),
             export_lease: number("SWITCHBOARD_EXPORT_LEASE_SECS")?

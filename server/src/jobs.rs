@@ -100,7 +100,7 @@ fn instance_name() -> String {
     format!(
         "{}-{}",
         std::process::id(),
-        &crate::crypto::random_token()[..8]
+        &crate::secrets::crypto::random_token()[..8]
     )
 }
 

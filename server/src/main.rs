@@ -2,7 +2,7 @@ fn main() -> std::process::ExitCode {
     // the keystore inspector and the import reader run as child processes of the server, with
     // their own limits and without the server's runtime (`keystore::isolated`, `imports::reader`)
     match std::env::args().nth(1).as_deref() {
-        Some("inspect-keystore") => return server::keystore::child_main(),
+        Some("inspect-keystore") => return server::certificates::keystore::child_main(),
         Some("read-import") => return server::imports::reader::child_main(),
         _ => {}
     }

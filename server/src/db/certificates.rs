@@ -7,8 +7,8 @@
 use super::audit;
 use super::entities::certificate;
 use super::{UniqueOr, display_time, internal, is_foreign_key_violation, now};
-use crate::certs::{ParsedCertificate, parse_certificate};
-use crate::keystore::{self, InspectError, Inspectors, KeyDer};
+use crate::certificates::keystore::{self, InspectError, Inspectors, KeyDer};
+use crate::certificates::x509::{ParsedCertificate, parse_certificate};
 use crate::secrets::{SecretBox, SecretScope};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::{CertificateKind, CertificateName};
@@ -201,7 +201,7 @@ impl Certificates for SqlCertificates {
             .first()
             .and_then(|d| parse_certificate(d).ok())
             .ok_or_else(|| conflict("file", InspectError::NoCertificate.to_string()))?;
-        let uid = crate::crypto::random_token()[..32].to_owned();
+        let uid = crate::secrets::crypto::random_token()[..32].to_owned();
         let key_enc = match &bundle.key {
             Some(key) => Some(
                 self.secrets

@@ -140,9 +140,7 @@ fn memory_kib() -> (u64, u64) {
 /// its rows as frames to standard output.
 pub fn child_main() -> std::process::ExitCode {
     let (start_kib, _) = memory_kib();
-    let limited = rlimit::setrlimit(rlimit::Resource::CPU, CHILD_CPU_SECS, CHILD_CPU_SECS + 1)
-        .and_then(|()| rlimit::setrlimit(rlimit::Resource::AS, CHILD_MEMORY, CHILD_MEMORY));
-    if limited.is_err() {
+    if crate::child::limit_self(CHILD_CPU_SECS, CHILD_MEMORY).is_err() {
         return std::process::ExitCode::FAILURE;
     }
     let mut file = Vec::new();
@@ -278,18 +276,10 @@ pub async fn read_in_child(
     tx: tokio::sync::mpsc::Sender<Batch>,
 ) -> Result<Result<(), ()>, ReadError> {
     use futures::StreamExt;
-    let mut child = tokio::process::Command::new(exe)
-        .arg("read-import")
-        .env_clear()
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            tracing::error!(error = %e, exe = %exe.display(), "starting the import reader");
-            ReadError::Sheet(SheetError::TooCostly)
-        })?;
+    let mut child = crate::child::spawn(exe, "read-import").map_err(|e| {
+        tracing::error!(error = %e, exe = %exe.display(), "starting the import reader");
+        ReadError::Sheet(SheetError::TooCostly)
+    })?;
     let stdin = child.stdin.take();
     // the upload goes to the child a piece at a time, as it is read from the database
     let writer = tokio::spawn(async move {

@@ -334,7 +334,7 @@ impl ServerCertVerifier for Recording {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Ok(parsed) = crate::certs::parse_certificate(end_entity) {
+        if let Ok(parsed) = crate::certificates::x509::parse_certificate(end_entity) {
             *self.presented.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(format!("{} (issued by {})", parsed.subject, parsed.issuer));
         }

@@ -327,7 +327,10 @@ async fn a_flood_of_costly_keystores_does_not_keep_another_tenant_waiting() {
     // within what a file may declare (100,000 rounds for the key and again for its
     // certificate), so each is really read: about a second in the inspector
     let costly = costly_p12(&pki, 100_000);
-    assert!(server::keystore::pbe_work(&costly) <= server::keystore::MAX_PBE_ITERATIONS);
+    assert!(
+        server::certificates::keystore::pbe_work(&costly)
+            <= server::certificates::keystore::MAX_PBE_ITERATIONS
+    );
     let app = &app;
     let flood = futures::future::join_all((0..10).map(|i| {
         let (alpha, costly) = (alpha.clone(), costly.clone());
@@ -380,7 +383,10 @@ async fn a_tenant_whose_files_keep_being_too_costly_waits_and_only_it() {
     let beta = app.session("beta-admin", "beta-password1").await;
     let pki = Pki::new("Pause CA");
     let declared = costly_p12(&pki, 1_100_000);
-    assert!(server::keystore::pbe_work(&declared) > server::keystore::MAX_PBE_ITERATIONS);
+    assert!(
+        server::certificates::keystore::pbe_work(&declared)
+            > server::certificates::keystore::MAX_PBE_ITERATIONS
+    );
     for i in 0..3 {
         let started = Instant::now();
         let r = app

@@ -57,7 +57,7 @@ pub async fn fresh_database() -> (TestDb, String) {
             use sqlx::Connection;
             let name = format!(
                 "sb_test_{}",
-                server::crypto::random_token()[..16].to_owned()
+                server::secrets::crypto::random_token()[..16].to_owned()
             );
             let mut c = sqlx::PgConnection::connect(&admin_url)
                 .await

@@ -14,6 +14,8 @@
 //! can change the keys of a running server; a changed file is taken only if it still holds the
 //! key the server seals with (a rotation step), never a stranger's file.
 
+pub mod crypto;
+
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;

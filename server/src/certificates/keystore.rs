@@ -202,7 +202,7 @@ pub fn inspect(bytes: &[u8], password: &str) -> Result<Bundle, InspectError> {
         return Err(InspectError::TooManyCertificates);
     }
     for (i, der) in bundle.certificates.iter().enumerate() {
-        crate::certs::parse_certificate(der)
+        crate::certificates::x509::parse_certificate(der)
             .map_err(|_| InspectError::BadCertificate(ordinal(i)))?;
     }
     if let Some(key) = bundle.key.take() {
@@ -537,9 +537,7 @@ pub fn child_main() -> std::process::ExitCode {
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(CHILD_CPU_SECS)
         .clamp(1, CHILD_CPU_SECS);
-    let limited = rlimit::setrlimit(rlimit::Resource::CPU, cpu, cpu + 1)
-        .and_then(|()| rlimit::setrlimit(rlimit::Resource::AS, CHILD_MEMORY, CHILD_MEMORY));
-    if limited.is_err() {
+    if crate::child::limit_self(cpu, CHILD_MEMORY).is_err() {
         return std::process::ExitCode::FAILURE;
     }
     let mut input = Vec::new();
@@ -743,18 +741,10 @@ impl Drop for Tidy<'_> {
 pub async fn isolated(exe: &Path, bytes: &[u8], password: &str) -> Result<Bundle, InspectError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let run = async {
-        let mut child = tokio::process::Command::new(exe)
-            .arg("inspect-keystore")
-            .env_clear()
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| {
-                tracing::error!(error = %e, exe = %exe.display(), "starting the keystore inspector");
-                InspectError::Busy
-            })?;
+        let mut child = crate::child::spawn(exe, "inspect-keystore").map_err(|e| {
+            tracing::error!(error = %e, exe = %exe.display(), "starting the keystore inspector");
+            InspectError::Busy
+        })?;
         let input = frame(bytes, password);
         if let Some(mut stdin) = child.stdin.take() {
             // a child that died early closes its end: what it answers below says why
@@ -815,8 +805,8 @@ pub fn from_pem(text: &str) -> Vec<Vec<u8>> {
 mod tests {
     use super::*;
 
-    const PEM: &[u8] = include_bytes!("../tests/fixtures/infobip.pem");
-    const DER: &[u8] = include_bytes!("../tests/fixtures/infobip.der");
+    const PEM: &[u8] = include_bytes!("../../tests/fixtures/infobip.pem");
+    const DER: &[u8] = include_bytes!("../../tests/fixtures/infobip.der");
 
     #[test]
     fn a_file_may_hold_at_most_sixteen_certificates() {

@@ -55,8 +55,8 @@ pub fn parse_certificate(bytes: &[u8]) -> Result<ParsedCertificate, String> {
 mod tests {
     use super::*;
 
-    const PEM: &[u8] = include_bytes!("../tests/fixtures/infobip.pem");
-    const DER: &[u8] = include_bytes!("../tests/fixtures/infobip.der");
+    const PEM: &[u8] = include_bytes!("../../tests/fixtures/infobip.pem");
+    const DER: &[u8] = include_bytes!("../../tests/fixtures/infobip.der");
     const FINGERPRINT: &str = "A2:5F:60:1F:40:7E:3D:CA:3A:41:62:8E:1B:9A:BB:A0:B7:46:5D:0C:28:48:70:67:44:10:BF:CB:59:74:02:FA";
 
     #[test]

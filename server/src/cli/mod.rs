@@ -2,6 +2,8 @@
 //! seed-demo, rotate-key.
 //! Errors print one line on standard error and exit non-zero.
 
+mod rotate_key;
+
 use crate::config::Config;
 use crate::db::accounts::SqlAccounts;
 use crate::startup;
@@ -174,7 +176,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::RotateKey { batch, settle_secs } => {
-            crate::rotation::rotate(&config, batch, std::time::Duration::from_secs(settle_secs))
+            rotate_key::rotate(&config, batch, std::time::Duration::from_secs(settle_secs))
                 .await
                 .map_err(|e| CliError(e.to_string()))
         }
