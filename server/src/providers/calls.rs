@@ -57,54 +57,51 @@ pub fn cloud_base(base_url: &str) -> Result<String, String> {
     Ok(base.to_owned())
 }
 
-/// The one read-only authenticated request of Test connection.
-pub fn connection_request(c: &Creds) -> Result<Request, String> {
+/// A stored value the call needs, or the message that says where to enter it.
+fn need(value: &Option<String>, what: &str) -> Result<String, String> {
+    value.clone().ok_or_else(|| missing(what))
+}
+
+/// A request to `url` authenticated as the provider expects: infobip `App {AccountKey}`,
+/// twilio Basic with the API Key SID and Secret, cloud-api a Bearer Access Token, other Basic
+/// with UserName and Password.
+fn authenticated(c: &Creds, method: Method, url: Url) -> Result<Request, String> {
+    let mut r = Request::new(method, url);
     match c.provider {
         ProviderKind::Infobip => {
-            let key = c.account_key.clone().ok_or_else(|| missing("AccountKey"))?;
-            let mut r = Request::new(Method::GET, join(&c.base_url, "/account/1/balance")?);
+            let key = need(&c.account_key, "AccountKey")?;
             r.headers
                 .push((reqwest::header::AUTHORIZATION, format!("App {key}")));
-            Ok(r)
         }
         ProviderKind::Twilio => {
-            let sid = c
-                .account_sid
-                .clone()
-                .ok_or_else(|| missing("Account SID"))?;
-            let mut r = Request::new(
-                Method::GET,
-                join(&c.base_url, &format!("/Accounts/{sid}.json"))?,
-            );
             r.basic = Some((
-                c.api_key_sid
-                    .clone()
-                    .ok_or_else(|| missing("API Key SID"))?,
-                c.api_key_secret
-                    .clone()
-                    .ok_or_else(|| missing("API Key Secret"))?,
+                need(&c.api_key_sid, "API Key SID")?,
+                need(&c.api_key_secret, "API Key Secret")?,
             ));
-            Ok(r)
         }
-        ProviderKind::CloudApi => {
-            let base = cloud_base(&c.base_url)?;
-            let mut r = Request::new(Method::GET, join(&base, "")?);
-            r.bearer = Some(
-                c.access_token
-                    .clone()
-                    .ok_or_else(|| missing("Access Token"))?,
-            );
-            Ok(r)
-        }
+        ProviderKind::CloudApi => r.bearer = Some(need(&c.access_token, "Access Token")?),
         ProviderKind::Other => {
-            let mut r = Request::new(Method::GET, join(&c.base_url, "")?);
             r.basic = Some((
-                c.username.clone().ok_or_else(|| missing("UserName"))?,
-                c.password.clone().ok_or_else(|| missing("Password"))?,
+                need(&c.username, "UserName")?,
+                need(&c.password, "Password")?,
             ));
-            Ok(r)
         }
     }
+    Ok(r)
+}
+
+/// The one read-only authenticated request of Test connection.
+pub fn connection_request(c: &Creds) -> Result<Request, String> {
+    let url = match c.provider {
+        ProviderKind::Infobip => join(&c.base_url, "/account/1/balance")?,
+        ProviderKind::Twilio => {
+            let sid = need(&c.account_sid, "Account SID")?;
+            join(&c.base_url, &format!("/Accounts/{sid}.json"))?
+        }
+        ProviderKind::CloudApi => join(&cloud_base(&c.base_url)?, "")?,
+        ProviderKind::Other => join(&c.base_url, "")?,
+    };
+    authenticated(c, Method::GET, url)
 }
 
 /// A short, safe excerpt of what a provider said about an error (its own message field).
@@ -190,58 +187,36 @@ fn digits(number: &str) -> String {
 
 /// The provider's send API for a text message.
 pub fn send_request(c: &Creds, recipient: &str, text: &str) -> Result<Request, String> {
-    let from = c
-        .phone_number
-        .clone()
-        .ok_or_else(|| missing("Phone Number"))?;
+    let from = need(&c.phone_number, "Phone Number")?;
+    let to = digits(recipient);
     match c.provider {
         ProviderKind::Infobip => {
-            let key = c.account_key.clone().ok_or_else(|| missing("AccountKey"))?;
-            let mut r = Request::new(Method::POST, join(&c.base_url, "/whatsapp/1/message/text")?);
-            r.headers
-                .push((reqwest::header::AUTHORIZATION, format!("App {key}")));
+            let url = join(&c.base_url, "/whatsapp/1/message/text")?;
+            let mut r = authenticated(c, Method::POST, url)?;
             r.json = Some(json!({
                 "from": digits(&from),
-                "to": digits(recipient),
+                "to": to,
                 "content": { "text": text },
             }));
             Ok(r)
         }
         ProviderKind::Twilio => {
-            let sid = c
-                .account_sid
-                .clone()
-                .ok_or_else(|| missing("Account SID"))?;
-            let mut r = Request::new(
-                Method::POST,
-                join(&c.base_url, &format!("/Accounts/{sid}/Messages.json"))?,
-            );
-            r.basic = Some((
-                c.api_key_sid
-                    .clone()
-                    .ok_or_else(|| missing("API Key SID"))?,
-                c.api_key_secret
-                    .clone()
-                    .ok_or_else(|| missing("API Key Secret"))?,
-            ));
+            let sid = need(&c.account_sid, "Account SID")?;
+            let url = join(&c.base_url, &format!("/Accounts/{sid}/Messages.json"))?;
+            let mut r = authenticated(c, Method::POST, url)?;
             r.form = Some(vec![
                 ("From".into(), format!("whatsapp:+{}", digits(&from))),
-                ("To".into(), format!("whatsapp:+{}", digits(recipient))),
+                ("To".into(), format!("whatsapp:+{to}")),
                 ("Body".into(), text.to_owned()),
             ]);
             Ok(r)
         }
         ProviderKind::CloudApi => {
-            let base = cloud_base(&c.base_url)?;
-            let mut r = Request::new(Method::POST, join(&base, "/messages")?);
-            r.bearer = Some(
-                c.access_token
-                    .clone()
-                    .ok_or_else(|| missing("Access Token"))?,
-            );
+            let url = join(&cloud_base(&c.base_url)?, "/messages")?;
+            let mut r = authenticated(c, Method::POST, url)?;
             r.json = Some(json!({
                 "messaging_product": "whatsapp",
-                "to": digits(recipient),
+                "to": to,
                 "type": "text",
                 "text": { "body": text },
             }));

@@ -9,7 +9,7 @@ use crate::db::audit;
 use crate::db::certificates::{members_of, open_key};
 use crate::db::entities::{certificate, channel, outbound_message, outbound_status};
 use crate::db::{display_time, internal, now};
-use crate::secrets::{SecretBox, SecretScope};
+use crate::secrets::SecretBox;
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::channel::{ProviderKind, VerificationMethod};
 use app::model::{ConnectionTest, SentMessage};
@@ -100,18 +100,7 @@ impl SqlOutbound {
     }
 
     fn open(&self, c: &channel::Model, sealed: &Option<Vec<u8>>, field: &str) -> Option<String> {
-        let sealed = sealed.as_ref()?;
-        self.secrets
-            .open(
-                sealed,
-                SecretScope {
-                    tenant_id: c.tenant_id,
-                    channel: &c.uid,
-                    field,
-                },
-            )
-            .map_err(|e| tracing::error!(error = %e, channel_id = c.id, field, "opening a secret for a call"))
-            .ok()
+        c.open_secret(&self.secrets, sealed, field, "a call")
     }
 
     fn creds(&self, c: &channel::Model) -> Result<Creds, RepoError> {

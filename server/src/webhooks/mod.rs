@@ -27,7 +27,6 @@ pub mod parse;
 pub mod writer;
 
 use crate::db::entities::{channel, tenant};
-use crate::secrets::SecretScope;
 use crate::state::AppState;
 use app::domain::refusal::Refusal;
 use app::ports::ClientAddr;
@@ -90,19 +89,7 @@ fn secret(
     sealed: &Option<Vec<u8>>,
     field: &str,
 ) -> Option<String> {
-    let sealed = sealed.as_ref()?;
-    state
-        .secrets
-        .open(
-            sealed,
-            SecretScope {
-                tenant_id: c.tenant_id,
-                channel: &c.uid,
-                field,
-            },
-        )
-        .map_err(|e| tracing::error!(error = %e, channel_id = c.id, field, "webhook: secret"))
-        .ok()
+    c.open_secret(&state.secrets, sealed, field, "webhook")
 }
 
 fn content_type(headers: &HeaderMap) -> String {
