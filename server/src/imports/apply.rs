@@ -8,7 +8,7 @@
 //! claim applies it whole.
 
 use super::SqlImports;
-use super::held::{APPLY_LEASE, Rows, fail};
+use super::held::{APPLY_LEASE, Rows, ending, fail};
 use crate::db::audit;
 use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};
@@ -208,18 +208,8 @@ async fn apply(
         }]),
     )
     .await?;
-    let done = import_task::Entity::update_many()
-        .col_expr(
-            import_task::Column::Status,
-            Expr::value(ImportStatus::Applied.as_str()),
-        )
-        .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
-        .col_expr(
-            import_task::Column::ClaimedUntil,
-            Expr::value(Option::<time::OffsetDateTime>::None),
-        )
-        .filter(import_task::Column::Id.eq(task.id))
-        .filter(import_task::Column::ClaimedBy.eq(instance))
+    let update = import_task::Entity::update_many();
+    let done = ending(update, task.id, instance, ImportStatus::Applied)
         .filter(import_task::Column::Status.eq(ImportStatus::Applying.as_str()))
         .exec(&txn)
         .await?;

@@ -5,7 +5,7 @@
 //! the changed rows' drafts for Apply. Nothing of a channel is written.
 
 use super::SqlImports;
-use super::held::{LEASE, Rows, fail};
+use super::held::{LEASE, Rows, ending, fail};
 use super::reader::{self, Batch, ReadError};
 use super::sheet::SheetError;
 use crate::db::channel_fields::{self, Names};
@@ -185,22 +185,7 @@ async fn check(
     if state.seq == 0 {
         return Err(CheckError::Sheet(SheetError::NoRows));
     }
-    let done = progress(&state)
-        .col_expr(
-            import_task::Column::Status,
-            Expr::value(ImportStatus::Checked.as_str()),
-        )
-        .col_expr(
-            import_task::Column::File,
-            Expr::value(Option::<Vec<u8>>::None),
-        )
-        .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
-        .col_expr(
-            import_task::Column::ClaimedUntil,
-            Expr::value(Option::<time::OffsetDateTime>::None),
-        )
-        .filter(import_task::Column::Id.eq(task.id))
-        .filter(import_task::Column::ClaimedBy.eq(instance))
+    let done = ending(progress(&state), task.id, instance, ImportStatus::Checked)
         .filter(import_task::Column::Status.eq(ImportStatus::Checking.as_str()))
         .exec(db)
         .await?;

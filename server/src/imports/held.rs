@@ -6,7 +6,9 @@ use crate::db::entities::{import_chunk, import_row, import_task};
 use crate::db::now;
 use app::domain::import::ImportStatus;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, TransactionTrait, UpdateMany,
+};
 use std::time::Duration;
 
 /// How long a claim holds before another instance may take the import over; renewed after
@@ -26,6 +28,30 @@ pub(crate) enum Rows {
     Drop,
 }
 
+/// `update` made to end the import `id` that `instance` holds, in `status`: finished now, its
+/// upload's column cleared, its claim released. It changes nothing once another instance has
+/// taken the import over (`rows_affected` 0: the caller has lost it).
+pub(crate) fn ending(
+    update: UpdateMany<import_task::Entity>,
+    id: i64,
+    instance: &str,
+    status: ImportStatus,
+) -> UpdateMany<import_task::Entity> {
+    update
+        .col_expr(import_task::Column::Status, Expr::value(status.as_str()))
+        .col_expr(
+            import_task::Column::File,
+            Expr::value(Option::<Vec<u8>>::None),
+        )
+        .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
+        .col_expr(
+            import_task::Column::ClaimedUntil,
+            Expr::value(Option::<time::OffsetDateTime>::None),
+        )
+        .filter(import_task::Column::Id.eq(id))
+        .filter(import_task::Column::ClaimedBy.eq(instance))
+}
+
 /// Ends an import this instance holds as Failed with a reason people read, in one
 /// transaction with dropping its upload (and its rows, `Rows::Drop`); an import another
 /// instance has taken over is left to it. Answers whether it was this instance's.
@@ -38,23 +64,9 @@ pub(crate) async fn fail(
 ) -> bool {
     let failed = async {
         let txn = db.begin().await?;
-        let marked = import_task::Entity::update_many()
-            .col_expr(
-                import_task::Column::Status,
-                Expr::value(ImportStatus::Failed.as_str()),
-            )
-            .col_expr(import_task::Column::Error, Expr::value(reason))
-            .col_expr(
-                import_task::Column::File,
-                Expr::value(Option::<Vec<u8>>::None),
-            )
-            .col_expr(import_task::Column::FinishedAt, Expr::value(now()))
-            .col_expr(
-                import_task::Column::ClaimedUntil,
-                Expr::value(Option::<time::OffsetDateTime>::None),
-            )
-            .filter(import_task::Column::Id.eq(id))
-            .filter(import_task::Column::ClaimedBy.eq(instance))
+        let update = import_task::Entity::update_many()
+            .col_expr(import_task::Column::Error, Expr::value(reason));
+        let marked = ending(update, id, instance, ImportStatus::Failed)
             .exec(&txn)
             .await?;
         if marked.rows_affected != 1 {
