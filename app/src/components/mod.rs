@@ -221,13 +221,19 @@ pub fn Breadcrumbs(items: &'static [&'static str]) -> impl IntoView {
 pub fn PageHead(
     title: &'static str,
     crumbs: &'static [&'static str],
+    /// The document title, where it is not the heading.
+    #[prop(optional)]
+    tab: Option<&'static str>,
+    /// A heading that changes with the page's data (`title` is then the document title).
+    #[prop(optional, into)]
+    heading: Option<Signal<String>>,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     view! {
-        <leptos_meta::Title text=title />
+        <leptos_meta::Title text=tab.unwrap_or(title) />
         <Breadcrumbs items=crumbs />
         <div class="page-head">
-            <h1>{title}</h1>
+            <h1>{move || heading.map_or_else(|| title.to_string(), |h| h.get())}</h1>
             {children.map(|actions| view! { <div class="actions">{actions()}</div> })}
         </div>
     }

@@ -4,13 +4,12 @@
 
 use crate::api::audit::{list_system_audit, list_tenant_audit};
 use crate::components::{
-    Breadcrumbs, DiffTable, EmptyState, ErrorPanel, Field, FormAlert, SelectField,
+    DataTable, DiffTable, EmptyState, ErrorPanel, Field, FormAlert, PageHead, SelectField,
 };
 use crate::domain::audit::{AuditAction, AuditFilter, ObjectKind};
 use crate::error::AppError;
 use crate::model::{AuditEntry, AuditPage};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{A, Form};
 use leptos_router::hooks::use_query_map;
 
@@ -56,28 +55,24 @@ fn AuditLog(system: bool) -> impl IntoView {
     } else {
         "/config/audit"
     };
+    let crumbs: &'static [&'static str] = if system {
+        &["System Administration", "Audit Log"]
+    } else {
+        &["Configuration Center", "Audit Log"]
+    };
     let error: Signal<Option<AppError>> =
         Signal::derive(move || entries.get().and_then(Result::err));
     view! {
-        <Title text="Audit Log" />
-        {if system {
-            view! { <Breadcrumbs items=&["System Administration", "Audit Log"] /> }.into_any()
-        } else {
-            view! { <Breadcrumbs items=&["Configuration Center", "Audit Log"] /> }.into_any()
-        }}
-        <div class="page-head">
-            <h1>"Audit Log"</h1>
-            <div class="actions">
-                <a
-                    class="button"
-                    rel="external"
-                    download="audit-log.csv"
-                    href=move || format!("{base}.csv?{}", filter.with(|f| f.query_string(None)))
-                >
-                    "Export .csv"
-                </a>
-            </div>
-        </div>
+        <PageHead title="Audit Log" crumbs>
+            <a
+                class="button"
+                rel="external"
+                download="audit-log.csv"
+                href=move || format!("{base}.csv?{}", filter.with(|f| f.query_string(None)))
+            >
+                "Export .csv"
+            </a>
+        </PageHead>
         <p class="page-help">
             {if system {
                 "Every change in every tenant space, and every sign-in. Entries cannot be changed or deleted; they are kept for the retention period the server is configured with."
@@ -167,12 +162,6 @@ fn Entries(
     base: &'static str,
     filter: AuditFilter,
 ) -> impl IntoView {
-    if page.entries.is_empty() {
-        return view! {
-            <EmptyState heading="No entries" detail="Nothing recorded matches these filters." />
-        }
-        .into_any();
-    }
     let newer = (!filter.before.trim().is_empty()).then(|| {
         format!(
             "{base}?{}",
@@ -183,29 +172,23 @@ fn Entries(
             .query_string(None)
         )
     });
+    let mut columns = vec!["Time", "Actor"];
+    if system {
+        columns.push("Tenant space");
+    }
+    columns.extend(["Action", "Object", "Client address", "Changes"]);
     let older = page
         .next_before
         .map(|b| format!("{base}?{}", filter.query_string(Some(b))));
     view! {
-        <div class="table-wrap">
-            <table class="data audit">
-                <caption class="visually-hidden">"Audit log entries, newest first"</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">"Time"</th>
-                        <th scope="col">"Actor"</th>
-                        {system.then(|| view! { <th scope="col">"Tenant space"</th> })}
-                        <th scope="col">"Action"</th>
-                        <th scope="col">"Object"</th>
-                        <th scope="col">"Client address"</th>
-                        <th scope="col">"Changes"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {page.entries.into_iter().map(|e| view! { <Row entry=e system=system /> }).collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable
+            caption="Audit log entries, newest first"
+            class="audit"
+            columns=columns
+            rows=page.entries
+            empty=|| view! { <EmptyState heading="No entries" detail="Nothing recorded matches these filters." /> }
+            row=move |e| view! { <Row entry=e system=system /> }
+        />
         <nav class="pager" aria-label="Audit log pages">
             {newer.map(|href| view! { <A href=href>"Newest entries"</A> })}
             {older.map(|href| view! { <A href=href>"Older entries"</A> })}

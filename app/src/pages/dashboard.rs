@@ -2,24 +2,18 @@
 //! attention and why, certificates about to expire, and the last 24 hours of deliveries.
 
 use crate::api::channels::get_dashboard;
-use crate::components::{Breadcrumbs, HealthBadge, Loaded};
-use crate::model::Dashboard;
+use crate::components::{DataTable, HealthBadge, Loaded, PageHead};
+use crate::model::{AttentionChannel, Dashboard};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
     view! {
-        <Title text="Configuration Center" />
-        <Breadcrumbs items=&["Configuration Center", "Overview"] />
-        <div class="page-head">
-            <h1>"Overview"</h1>
-            <div class="actions">
-                <A href="/config/channels" attr:class="button">"All channels"</A>
-            </div>
-        </div>
+        <PageHead title="Overview" tab="Configuration Center" crumbs=&["Configuration Center", "Overview"]>
+            <A href="/config/channels" attr:class="button">"All channels"</A>
+        </PageHead>
         <Loaded resource=data ready=move |d| view! { <Overview d /> } />
     }
 }
@@ -60,51 +54,35 @@ fn Overview(d: Dashboard) -> impl IntoView {
             } else {
                 let more = (d.attention + d.failing) as usize > d.needs_attention.len();
                 view! {
-                    <div class="table-wrap">
-                        <table class="data">
-                            <caption class="visually-hidden">"Channels needing attention"</caption>
-                            <thead>
+                    <DataTable
+                        caption="Channels needing attention"
+                        columns=["Channel Name", "Business Solution Provider", "Health", "Reasons"]
+                        rows=d.needs_attention
+                        empty=|| ()
+                        row=|c: AttentionChannel| {
+                            let id = c.id;
+                            let reasons = c
+                                .health
+                                .reasons
+                                .iter()
+                                .map(|r| {
+                                    view! {
+                                        <li class=format!("level-{}", r.level.label().to_lowercase())>
+                                            {r.message.clone()} " " <a href=r.fix.href(id)>{r.fix.label()}</a>
+                                        </li>
+                                    }
+                                })
+                                .collect_view();
+                            view! {
                                 <tr>
-                                    <th scope="col">"Channel Name"</th>
-                                    <th scope="col">"Business Solution Provider"</th>
-                                    <th scope="col">"Health"</th>
-                                    <th scope="col">"Reasons"</th>
+                                    <th scope="row">{c.name}</th>
+                                    <td>{c.provider}</td>
+                                    <td><HealthBadge health=c.health /></td>
+                                    <td><ul class="health-reasons compact">{reasons}</ul></td>
                                 </tr>
-                            </thead>
-                            <tbody>
-                                {d
-                                    .needs_attention
-                                    .into_iter()
-                                    .map(|c| {
-                                        let id = c.id;
-                                        view! {
-                                            <tr>
-                                                <th scope="row">{c.name}</th>
-                                                <td>{c.provider}</td>
-                                                <td><HealthBadge health=c.health.clone() /></td>
-                                                <td>
-                                                    <ul class="health-reasons compact">
-                                                        {c
-                                                            .health
-                                                            .reasons
-                                                            .into_iter()
-                                                            .map(|r| {
-                                                                view! {
-                                                                    <li class=format!("level-{}", r.level.label().to_lowercase())>
-                                                                        {r.message} " " <a href=r.fix.href(id)>{r.fix.label()}</a>
-                                                                    </li>
-                                                                }
-                                                            })
-                                                            .collect_view()}
-                                                    </ul>
-                                                </td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
+                            }
+                        }
+                    />
                     {more.then(|| view! {
                         <p class="panel-help">
                             {format!("{} channels need attention in all. ", d.attention + d.failing)}

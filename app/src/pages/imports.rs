@@ -4,13 +4,12 @@
 
 use crate::api::imports::{apply_import, get_import, import_channels, list_imports};
 use crate::components::{
-    Breadcrumbs, DataTable, DiffTable, EmptyState, FileField, FormAlert, Loaded, PageHead,
-    action_error, poll_while, submit_multipart,
+    DataTable, DiffTable, EmptyState, FileField, FormAlert, Loaded, PageHead, action_error,
+    poll_while, submit_multipart,
 };
 use crate::domain::import::{ImportStatus, RowOutcome, can_apply};
 use crate::model::{ImportRowView, ImportSummary, ImportView};
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use web_sys::FormData;
@@ -147,14 +146,13 @@ pub fn ImportPage() -> impl IntoView {
         std::time::Duration::from_secs(1),
     );
     view! {
-        <Title text="Import" />
-        <Breadcrumbs items=&["Configuration Center", "Access Configuration", "Channel Configuration", "Import"] />
-        <div class="page-head">
-            <h1>{move || format!("Import #{}", id.get())}</h1>
-            <div class="actions">
-                <A href="/config/channels/import" attr:class="button">"All imports"</A>
-            </div>
-        </div>
+        <PageHead
+            title="Import"
+            heading=Signal::derive(move || format!("Import #{}", id.get()))
+            crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration", "Import"]
+        >
+            <A href="/config/channels/import" attr:class="button">"All imports"</A>
+        </PageHead>
         <FormAlert error=apply_error />
         <Loaded resource=view_of ready=move |v| view! { <ImportDetail view=v apply=apply /> } />
     }
@@ -254,33 +252,26 @@ fn ImportDetail(
             }}
         </section>
         <nav class="tabs" aria-label="Rows by outcome">{tabs}</nav>
-        {if view.rows.is_empty() {
-            view! { <EmptyState heading="No rows" detail="No row of this file has this outcome." /> }.into_any()
-        } else {
+        {
+            let has_rows = !view.rows.is_empty();
             view! {
-                <div class="table-wrap">
-                    <table class="data import-rows">
-                        <caption class="visually-hidden">"Rows of the file, in sheet order"</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">"Row"</th>
-                                <th scope="col">"Channel"</th>
-                                <th scope="col">"Outcome"</th>
-                                <th scope="col">"Details"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {view.rows.into_iter().map(|r| view! { <Row row=r /> }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-                <nav class="pager" aria-label="Pages">
-                    {previous.map(|h| view! { <A href=h attr:class="button">"Previous page"</A> })}
-                    <span class="muted">{format!("Page {} of {pages}", view.page)}</span>
-                    {next.map(|h| view! { <A href=h attr:class="button">"Next page"</A> })}
-                </nav>
-            }.into_any()
-        }}
+                <DataTable
+                    caption="Rows of the file, in sheet order"
+                    class="import-rows"
+                    columns=["Row", "Channel", "Outcome", "Details"]
+                    rows=view.rows
+                    empty=|| view! { <EmptyState heading="No rows" detail="No row of this file has this outcome." /> }
+                    row=|r| view! { <Row row=r /> }
+                />
+                {has_rows.then(|| view! {
+                    <nav class="pager" aria-label="Pages">
+                        {previous.map(|h| view! { <A href=h attr:class="button">"Previous page"</A> })}
+                        <span class="muted">{format!("Page {} of {pages}", view.page)}</span>
+                        {next.map(|h| view! { <A href=h attr:class="button">"Next page"</A> })}
+                    </nav>
+                })}
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::api::channels::get_channel_activity;
 use crate::components::{DataTable, EmptyState, Loaded, PageHead};
-use crate::model::{ActivityEvent, ChannelActivity};
+use crate::model::{ActivityEvent, ChannelActivity, EndpointActivity};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -113,31 +113,20 @@ fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
                 <dt>"Last report received"</dt>
                 <dd>{a.last_report.clone().unwrap_or_else(never)}</dd>
             </dl>
-            <table class="data compact endpoints">
-                <caption class="visually-hidden">"Each webhook URL: last accepted and last refused delivery"</caption>
-                <thead>
+            <DataTable
+                caption="Each webhook URL: last accepted and last refused delivery"
+                class="compact endpoints"
+                columns=["Webhook URL", "Last accepted", "Last refused"]
+                rows=a.endpoints.clone()
+                empty=|| ()
+                row=move |e: EndpointActivity| view! {
                     <tr>
-                        <th scope="col">"Webhook URL"</th>
-                        <th scope="col">"Last accepted"</th>
-                        <th scope="col">"Last refused"</th>
+                        <th scope="row">{e.label}</th>
+                        <td>{e.last_accepted.unwrap_or_else(never)}</td>
+                        <td class:refused=e.refused_last>{e.last_refused.unwrap_or_else(never)}</td>
                     </tr>
-                </thead>
-                <tbody>
-                    {a.endpoints
-                        .iter()
-                        .map(|e| {
-                            let refused_later = e.refused_last;
-                            view! {
-                                <tr>
-                                    <th scope="row">{e.label.clone()}</th>
-                                    <td>{e.last_accepted.clone().unwrap_or_else(never)}</td>
-                                    <td class:refused=refused_later>{e.last_refused.clone().unwrap_or_else(never)}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+                }
+            />
         </section>
         {(!a.sent.is_empty()).then(|| view! { <SentMessages sent=a.sent.clone() /> })}
         {(!a.refused.is_empty()).then(|| view! { <Refusals refused=a.refused.clone() /> })}
