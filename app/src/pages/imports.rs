@@ -242,7 +242,10 @@ fn ImportDetail(
                             disabled=move || apply.pending().get()
                             on:click=move |_| { apply.dispatch(id); }
                         >
-                            {format!("Apply {} changes", s.counts.changed)}
+                            {match s.counts.changed {
+                                1 => "Apply 1 change".to_string(),
+                                n => format!("Apply {n} changes"),
+                            }}
                         </button>
                         <span class="muted">"All of them are saved in one transaction, or none."</span>
                     </div>
