@@ -44,6 +44,7 @@ DATABASE_URL="sqlite://$work/e2e.db" \
 LEPTOS_SITE_ADDR="127.0.0.1:$port" \
 LEPTOS_SITE_ROOT="$root/target/site" \
 SWITCHBOARD_PUBLIC_URL="http://127.0.0.1:$port" \
+SWITCHBOARD_DRAIN_SECS=0 \
 RUST_LOG="${RUST_LOG:-info}" \
   "$bin" serve >"$log" 2>&1 &
 server_pid=$!

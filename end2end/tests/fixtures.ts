@@ -171,6 +171,8 @@ export async function startOwnServer(): Promise<OwnServer> {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       SWITCHBOARD_PUBLIC_URL: baseURL,
       SWITCHBOARD_MASTER_KEY: "",
+      // no load balancer in front of it: nothing to drain when the test stops it
+      SWITCHBOARD_DRAIN_SECS: "0",
       RUST_LOG: "info",
     },
     stdio: ["ignore", "ignore", "pipe"],

@@ -42,7 +42,11 @@ pub struct Limits {
     /// Bytes of request bodies being read at once, all requests together; a body that finds
     /// no room within a second is answered 503. `SWITCHBOARD_BODY_BUDGET_MIB` (in MiB).
     pub body_budget: usize,
-    /// After SIGTERM/SIGINT, how long requests in flight may take to finish.
+    /// After SIGTERM, how long the instance goes on serving while `/readyz` answers 503, so
+    /// that a load balancer stops sending it requests first; 0 stops at once. Ctrl-C (SIGINT)
+    /// does not wait. `SWITCHBOARD_DRAIN_SECS`.
+    pub drain: Duration,
+    /// After SIGTERM/SIGINT (and the drain), how long requests in flight may take to finish.
     /// `SWITCHBOARD_SHUTDOWN_GRACE_SECS`.
     pub shutdown_grace: Duration,
 }
@@ -59,6 +63,7 @@ impl Default for Limits {
             connections: 4096,
             connections_per_peer: 256,
             body_budget: 256 * 1024 * 1024,
+            drain: Duration::from_secs(5),
             shutdown_grace: Duration::from_secs(20),
         }
     }
@@ -87,6 +92,10 @@ impl Limits {
                 .map_or(d.connections_per_peer, |n| n as usize),
             body_budget: number("SWITCHBOARD_BODY_BUDGET_MIB")?
                 .map_or(d.body_budget, |n| n as usize * 1024 * 1024),
+            drain: match std::env::var("SWITCHBOARD_DRAIN_SECS") {
+                Ok(v) if v.trim() == "0" => Duration::ZERO,
+                _ => secs("SWITCHBOARD_DRAIN_SECS", d.drain)?,
+            },
             shutdown_grace: secs("SWITCHBOARD_SHUTDOWN_GRACE_SECS", d.shutdown_grace)?,
         })
     }

@@ -121,6 +121,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         leptos_options: config.leptos.clone(),
         db,
         ports,
+        draining: Default::default(),
         accounts,
         secrets,
         exports,

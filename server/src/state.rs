@@ -15,6 +15,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub ports: Ports,
+    pub draining: crate::http::health::Draining,
     #[from_ref(skip)]
     pub accounts: SqlAccounts,
     #[from_ref(skip)]

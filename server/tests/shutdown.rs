@@ -221,3 +221,116 @@ async fn a_stopping_worker_gives_its_export_back_at_once() {
     assert_eq!(done.status, "success", "{:?}", done.error);
     assert_eq!(done.record_count, 20_000);
 }
+
+/// Drain before stop: from SIGTERM on `/readyz` answers 503 with the reason while the instance
+/// still answers everything else for `SWITCHBOARD_DRAIN_SECS`; then it stops as before.
+#[tokio::test]
+async fn sigterm_makes_readyz_unready_while_the_instance_still_serves_for_the_drain() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let c = app
+        .infobip_channel(&root, "Drain", "drain-admin", "drain-hook-1")
+        .await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.config.database_url)
+        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_PUBLIC_URL", &base)
+        .env("SWITCHBOARD_DRAIN_SECS", "3")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "the server did not start");
+    let url = c.message_url.replace(&app.base, &base);
+
+    let term = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // unready soon after the signal, with the reason
+    let mut unready_after = None;
+    while term.elapsed() < Duration::from_secs(2) {
+        let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+        if r.status() == 503 {
+            assert_eq!(
+                r.text().await.unwrap(),
+                "draining: this instance is stopping"
+            );
+            unready_after = Some(term.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let unready_after = unready_after.expect("/readyz stayed ready after SIGTERM");
+    assert!(
+        unready_after < Duration::from_millis(1000),
+        "{unready_after:?}"
+    );
+    // and everything else is still served during the drain: health, pages, webhooks
+    let mut served = 0;
+    let mut i = 0;
+    while term.elapsed() < Duration::from_millis(2500) {
+        assert_eq!(
+            http.get(format!("{base}/healthz"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        let body = format!(
+            r#"{{"results":[{{"messageId":"drain-{i}","from":"4915","message":{{"text":"still here"}}}}]}}"#
+        );
+        let r = http
+            .post(&url)
+            .header("AccountKey", "drain-hook-1")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "a delivery during the drain");
+        served += 1;
+        i += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served >= 10, "{served}");
+    // then it stops, on its own, after the drain
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            term.elapsed() < Duration::from_secs(20),
+            "the server did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let stopped_after = term.elapsed();
+    let mut log = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    assert!(stopped_after >= Duration::from_secs(3), "{stopped_after:?}");
+    assert!(log.contains("/readyz answers 503"), "{log}");
+    assert!(
+        http.get(format!("{base}/healthz")).send().await.is_err(),
+        "the listener is closed"
+    );
+}

@@ -279,7 +279,7 @@ async fn serve(config: Config) -> Result<(), CliError> {
         listener,
         router,
         &config.limits,
-        crate::http::serve::shutdown_signal(),
+        crate::http::serve::stop_after_drain(state.draining.clone(), config.limits.drain),
     )
     .await;
     startup::finish(&state, background, config.limits.shutdown_grace).await;

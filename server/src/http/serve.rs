@@ -136,8 +136,17 @@ pub async fn serve(
     }
 }
 
-/// Completes on SIGTERM or ctrl-c (SIGINT).
-pub async fn shutdown_signal() {
+/// Why the server stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGTERM: an orchestrator or a load balancer's operator; drain first.
+    Terminate,
+    /// Ctrl-C (SIGINT): a person at a terminal; stop now.
+    Interrupt,
+}
+
+/// Completes on SIGTERM or ctrl-c (SIGINT), saying which.
+pub async fn shutdown_signal() -> Stop {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -153,7 +162,24 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        _ = ctrl_c => Stop::Interrupt,
+        _ = term => Stop::Terminate,
+    }
+}
+
+/// Completes when the server should stop taking requests: at once on ctrl-c; on SIGTERM
+/// after `drain`, during which `/readyz` answers 503 (`draining`) and requests are served.
+pub async fn stop_after_drain(draining: crate::http::health::Draining, drain: std::time::Duration) {
+    if shutdown_signal().await == Stop::Terminate && !drain.is_zero() {
+        draining.start();
+        tracing::info!(
+            drain_secs = drain.as_secs(),
+            "stopping: /readyz answers 503 while requests are still served"
+        );
+        // a second signal cuts the drain short
+        tokio::select! {
+            () = tokio::time::sleep(drain) => {}
+            _ = shutdown_signal() => tracing::info!("stopping now: a second signal"),
+        }
     }
 }
