@@ -108,7 +108,10 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         channels: Arc::new(channels),
         exports: Arc::new(exports.clone()),
         imports: Arc::new(imports.clone()),
-        throttle: Arc::new(SlidingWindowThrottle::default()),
+        throttle: Arc::new(SlidingWindowThrottle::default().with_device_keys({
+            let secrets = secrets.clone();
+            Arc::new(move || secrets.device_keys())
+        })),
         outbound: Arc::new(crate::providers::SqlOutbound::new(
             db.conn.clone(),
             secrets.clone(),

@@ -4,6 +4,11 @@
 //! evaluations. A failure stays counted until it ages out of the window; a success gives back
 //! its own reservation only, so interleaving right passwords does not reset the count.
 //! Kept in memory per instance; behind a load balancer each instance counts on its own.
+//!
+//! A browser that signed in as a user gets a device cookie (an HMAC of the username) that
+//! exempts it from that username's limit, so guesses from elsewhere cannot lock the owner out.
+//! Its key is derived from the master key ring (`SecretBox::device_keys`): every instance with
+//! the same ring knows the cookie, and so does the same instance after a restart.
 
 use app::ports::{Attempt, LoginThrottle};
 use std::collections::{HashMap, VecDeque};
@@ -87,9 +92,21 @@ pub struct SlidingWindowThrottle {
     window: Duration,
     next_id: AtomicU64,
     windows: Mutex<Windows>,
-    /// Signs device tokens; random per process (a token from another instance, or from before
-    /// a restart, is simply not known: the username limit applies again).
-    device_key: [u8; 32],
+    /// The keys of device tokens: the first signs, all check.
+    device_keys: DeviceKeys,
+}
+
+/// Where the device-token keys come from: the master key ring (`SecretBox::device_keys`), read
+/// at each use so that a key file reloaded after a rotation is followed.
+pub type DeviceKeys = std::sync::Arc<dyn Fn() -> Vec<[u8; 32]> + Send + Sync>;
+
+/// The device token of `username_key` under `key`.
+fn token_with(key: &[u8; 32], username_key: &str) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key");
+    mac.update(b"switchboard/device/v1\0");
+    mac.update(username_key.as_bytes());
+    mac.finalize().into_bytes().to_vec()
 }
 
 /// How the throttle counts a username: case does not matter, nor what is past 64 characters.
@@ -112,28 +129,36 @@ impl SlidingWindowThrottle {
                 by_client: Window::new(),
                 by_username: Window::new(),
             }),
-            device_key: {
+            // a key of this process only, until `with_device_keys` names the ring's
+            device_keys: {
                 use rand::RngCore;
                 let mut key = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut key);
-                key
+                std::sync::Arc::new(move || vec![key])
             },
         }
     }
 
+    /// Device tokens signed and checked with `keys` (the master key ring's).
+    pub fn with_device_keys(mut self, keys: DeviceKeys) -> Self {
+        self.device_keys = keys;
+        self
+    }
+
     fn token_for(&self, username_key: &str) -> Vec<u8> {
-        use hmac::{Hmac, Mac};
-        let mut mac =
-            Hmac::<sha2::Sha256>::new_from_slice(&self.device_key).expect("HMAC takes any key");
-        mac.update(b"switchboard/device/v1\0");
-        mac.update(username_key.as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        let keys = (self.device_keys)();
+        keys.first()
+            .map(|key| token_with(key, username_key))
+            .unwrap_or_default()
     }
 
     fn known_device(&self, username_key: &str, token: Option<&str>) -> bool {
-        token
-            .and_then(|t| hex::decode(t).ok())
-            .is_some_and(|t| crate::webhooks::auth::same(&t, &self.token_for(username_key)))
+        let Some(token) = token.and_then(|t| hex::decode(t).ok()) else {
+            return false;
+        };
+        (self.device_keys)()
+            .iter()
+            .any(|key| crate::webhooks::auth::same(&token, &token_with(key, username_key)))
     }
 
     fn reserve_at(
@@ -283,5 +308,27 @@ mod tests {
         let other = t.device_token("someone-else");
         assert!(t.reserve_at(owner, "root", Some(&other), now).is_err());
         assert_eq!(username_key(&"x".repeat(500)).len(), 64);
+    }
+
+    #[test]
+    fn a_device_token_is_known_wherever_the_master_key_is() {
+        let ring =
+            |keys: Vec<[u8; 32]>| -> DeviceKeys { std::sync::Arc::new(move || keys.clone()) };
+        let (old, new) = ([1u8; 32], [2u8; 32]);
+        let here = SlidingWindowThrottle::default().with_device_keys(ring(vec![old]));
+        let token = here.device_token("root");
+        // another instance with the same ring, or this one restarted
+        let there = SlidingWindowThrottle::default().with_device_keys(ring(vec![old]));
+        assert!(there.known_device("root", Some(&token)));
+        assert!(!there.known_device("someone-else", Some(&token)));
+        // after a rotation the old key still checks, the new one signs
+        let rotated = SlidingWindowThrottle::default().with_device_keys(ring(vec![new, old]));
+        assert!(rotated.known_device("root", Some(&token)));
+        assert_ne!(rotated.device_token("root"), token);
+        // once the old key has left the ring, its tokens are strangers
+        let later = SlidingWindowThrottle::default().with_device_keys(ring(vec![new]));
+        assert!(!later.known_device("root", Some(&token)));
+        // and a process without the ring knows none of them
+        assert!(!SlidingWindowThrottle::default().known_device("root", Some(&token)));
     }
 }

@@ -102,13 +102,21 @@ impl SecretScope<'_> {
 struct Key {
     id: KeyId,
     cipher: Aes256Gcm,
+    /// The key that signs device cookies (`http::throttle`), derived from this one:
+    /// HMAC-SHA256 under the master key of a label of its own, so it reveals nothing of the
+    /// master key and is the same on every instance that holds it, across restarts.
+    device: [u8; 32],
 }
 
 impl Key {
     fn new(bytes: &[u8; 32]) -> Self {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(bytes).expect("HMAC takes any key");
+        mac.update(b"switchboard/device-cookie-key/v1");
         Self {
             id: KeyId::of(bytes),
             cipher: Aes256Gcm::new(bytes.into()),
+            device: mac.finalize().into_bytes().into(),
         }
     }
 }
@@ -353,6 +361,17 @@ impl SecretBox {
             Some(f) => KeySource::File(f.path.clone()),
             None => KeySource::Env,
         }
+    }
+
+    /// The keys that sign and check device cookies, one per key of the ring, the current
+    /// key's first (it signs; the others still check, so a rotation signs no browser out of
+    /// its standing).
+    pub fn device_keys(&self) -> Vec<[u8; 32]> {
+        let ring = self.inner.ring.read().unwrap_or_else(|e| e.into_inner());
+        std::iter::once(&ring.current)
+            .chain(&ring.previous)
+            .map(|k| k.device)
+            .collect()
     }
 
     pub fn ring(&self) -> KeyRing {
@@ -805,5 +824,23 @@ mod tests {
         let sealed = server.seal("after", A).unwrap();
         assert_eq!(sealed_key_id(&sealed), Some(KeyId::of(&[2u8; 32])));
         assert_eq!(key_file_keys(&path).unwrap(), vec![[2u8; 32], [1u8; 32]]);
+    }
+
+    #[test]
+    fn device_keys_follow_the_master_key_and_reveal_nothing_of_it() {
+        let one = SecretBox::new(&[7u8; 32]);
+        let again = SecretBox::new(&[7u8; 32]);
+        assert_eq!(
+            one.device_keys(),
+            again.device_keys(),
+            "another instance, a restart"
+        );
+        assert_eq!(one.device_keys().len(), 1);
+        assert_ne!(one.device_keys()[0], [7u8; 32]);
+        let rotated = SecretBox::with_ring(KeyRing::new(&[8u8; 32], &[[7u8; 32]]), KeySource::Env);
+        let keys = rotated.device_keys();
+        assert_eq!(keys.len(), 2);
+        assert_ne!(keys[0], one.device_keys()[0], "the new key signs");
+        assert_eq!(keys[1], one.device_keys()[0], "the old one still checks");
     }
 }

@@ -1164,3 +1164,79 @@ async fn odd_page_paths_are_never_a_server_error() {
         }
     }
 }
+
+/// The device cookie holds on another instance, and after a restart: its key comes from the
+/// master key, not from the process. Guesses through a second instance hold the account
+/// back there; the owner's browser, which signed in through the first, still gets in.
+#[tokio::test]
+async fn the_device_cookie_of_one_instance_is_known_to_another() {
+    let options = || Options {
+        trust_forwarded_for: true,
+        ..Options::default()
+    };
+    let first = spawn_app_with(options()).await;
+    first.setup_admin().await;
+    let login = |base: String, ip: &'static str, password: &'static str, cookie: Option<String>| {
+        let http = first.http.clone();
+        async move {
+            let mut req = http
+                .post(format!("{base}/api/login"))
+                .header("X-Forwarded-For", ip)
+                .form(&[("username", ROOT_USER), ("password", password)]);
+            if let Some(c) = cookie {
+                req = req.header("Cookie", c);
+            }
+            req.send().await.unwrap()
+        }
+    };
+    let signed_in = login(first.base.clone(), "203.0.113.1", ROOT_PASSWORD, None).await;
+    assert_eq!(signed_in.status(), 200);
+    let device = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("switchboard_device="))
+        .expect("a device cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    // a second instance on the same database with the same master key (the first goes on)
+    let http = first.http.clone();
+    let TestApp { db, config, .. } = first;
+    let second = spawn_on_with(db, config.database_url.clone(), options()).await;
+    let second_base = second.base.clone();
+    for i in 0..10 {
+        let ip: &'static str = Box::leak(format!("198.51.100.{i}").into_boxed_str());
+        let wrong = http
+            .post(format!("{second_base}/api/login"))
+            .header("X-Forwarded-For", ip)
+            .form(&[("username", ROOT_USER), ("password", "wrong-password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401);
+    }
+    let held_back = http
+        .post(format!("{second_base}/api/login"))
+        .header("X-Forwarded-For", "203.0.113.2")
+        .form(&[("username", ROOT_USER), ("password", ROOT_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held_back.status(), 429, "the account is held back there");
+    let owner = http
+        .post(format!("{second_base}/api/login"))
+        .header("X-Forwarded-For", "203.0.113.1")
+        .header("Cookie", device)
+        .form(&[("username", ROOT_USER), ("password", ROOT_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        owner.status(),
+        200,
+        "the first instance's device cookie is known"
+    );
+}
