@@ -429,6 +429,10 @@ pub struct Attempt {
 /// A browser that signed in as a username before holds a device token for it; its attempts are
 /// not held back by that username's failures (so guessing at an account cannot lock its owner
 /// out), only by its own address's.
+/// How long a browser's device cookie (`LoginThrottle::device_token`) is honoured after the
+/// sign-in that issued it.
+pub const DEVICE_TOKEN_DAYS: u64 = 30;
+
 pub trait LoginThrottle: Send + Sync {
     /// `Err(seconds)` while the address (or, without a valid device token, the username) must
     /// wait.

@@ -157,8 +157,11 @@ test("the tenant administrator builds an OU tree and a skill queue", async ({ pa
   await page.getByRole("button", { name: "Delete Sales", exact: true }).click();
   const confirmation = page.getByRole("group", { name: "Confirm: Delete Sales" });
   await expect(confirmation).toContainText("Delete Sales?");
+  // focus moves to the safe answer, and back to the button after it
+  await expect(confirmation.getByRole("button", { name: "Cancel" })).toBeFocused();
   await confirmation.getByRole("button", { name: "Cancel" }).click();
   await expect(confirmation).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Delete Sales", exact: true })).toBeFocused();
   await expect(page.getByRole("cell", { name: "Sales / EMEA", exact: true })).toBeVisible();
   // a parent with sub-OUs stays, with the reason shown
   await confirmDelete(page, "Delete Sales");

@@ -89,7 +89,7 @@ pub async fn login(
     ctx::set_cookie(
         super::DEVICE_COOKIE,
         &ports.throttle.device_token(&username),
-        365 * 24 * 3600,
+        crate::ports::DEVICE_TOKEN_DAYS * 24 * 3600,
         ports.public_url.scheme() == "https",
     );
     tracing::info!(user_id = principal.me.user_id, %client, "signed in");

@@ -354,6 +354,24 @@ where
     let asking = RwSignal::new(false);
     let label = format!("{verb} {what}");
     let question = format!("{label}?");
+    // focus follows the person: to Cancel when the question appears (the safe answer, and
+    // a screen reader reads the group's label with it), back to the button when it goes
+    let (ask, cancel) = (
+        NodeRef::<leptos::html::Button>::new(),
+        NodeRef::<leptos::html::Button>::new(),
+    );
+    Effect::new(move |before: Option<bool>| {
+        let now = asking.get();
+        if before.is_some_and(|b| b != now) {
+            request_animation_frame(move || {
+                let target = if now { cancel } else { ask };
+                if let Some(button) = target.get_untracked() {
+                    let _ = button.focus();
+                }
+            });
+        }
+        now
+    });
     view! {
         <Show
             when=move || asking.get()
@@ -364,6 +382,7 @@ where
                         type="button"
                         class="button small danger"
                         aria-label=label.clone()
+                        node_ref=ask
                         on:click=move |_| asking.set(true)
                     >
                         {verb}
@@ -377,7 +396,7 @@ where
                     <input type="hidden" name="id" value=id.to_string() />
                     <button type="submit" class="button small danger">{verb}</button>
                 </ActionForm>
-                <button type="button" class="button small" on:click=move |_| asking.set(false)>
+                <button type="button" class="button small" node_ref=cancel on:click=move |_| asking.set(false)>
                     "Cancel"
                 </button>
             </span>

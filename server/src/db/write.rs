@@ -64,8 +64,8 @@ pub async fn delete_owned<E: TenantOwned>(
 }
 
 /// Deletes the rows `only` selects and records `event` with them; `NotFound` when it selects
-/// none.
-pub async fn delete_where<E: EntityTrait>(
+/// none. For tables no tenant owns (the trustlist); `only` must name the row.
+pub(super) async fn delete_where<E: EntityTrait>(
     db: &DatabaseConnection,
     actor: &Actor,
     only: Condition,

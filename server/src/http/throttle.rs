@@ -5,8 +5,10 @@
 //! its own reservation only, so interleaving right passwords does not reset the count.
 //! Kept in memory per instance; behind a load balancer each instance counts on its own.
 //!
-//! A browser that signed in as a user gets a device cookie (an HMAC of the username) that
-//! exempts it from that username's limit, so guesses from elsewhere cannot lock the owner out.
+//! A browser that signed in as a user gets a device cookie (the day it was issued and an HMAC
+//! of that day and the username) that exempts it from that username's limit for
+//! `DEVICE_TOKEN_DAYS`, so guesses from elsewhere cannot lock the owner out; each sign-in
+//! renews it. It is a lockout exemption, never a credential: the password is still checked.
 //! Its key is derived from the master key ring (`SecretBox::device_keys`): every instance with
 //! the same ring knows the cookie, and so does the same instance after a restart.
 
@@ -100,13 +102,26 @@ pub struct SlidingWindowThrottle {
 /// at each use so that a key file reloaded after a rotation is followed.
 pub type DeviceKeys = std::sync::Arc<dyn Fn() -> Vec<[u8; 32]> + Send + Sync>;
 
-/// The device token of `username_key` under `key`.
-fn token_with(key: &[u8; 32], username_key: &str) -> Vec<u8> {
+/// The MAC of a device token of `username_key` issued on `day` under `key`.
+fn token_with(key: &[u8; 32], username_key: &str, day: u32) -> Vec<u8> {
     use hmac::{Hmac, Mac};
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key");
-    mac.update(b"switchboard/device/v1\0");
+    mac.update(b"switchboard/device/v2\0");
+    mac.update(&day.to_be_bytes());
     mac.update(username_key.as_bytes());
     mac.finalize().into_bytes().to_vec()
+}
+
+/// How long a device token is honoured after it was issued; every sign-in issues a new one
+/// (the cookie lives as long: `app::ports::DEVICE_TOKEN_DAYS`).
+const DEVICE_TOKEN_DAYS: u32 = app::ports::DEVICE_TOKEN_DAYS as u32;
+
+/// Days since the Unix epoch.
+fn today() -> u32 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    u32::try_from(secs / 86_400).unwrap_or(u32::MAX)
 }
 
 /// How the throttle counts a username: case does not matter, nor what is past 64 characters.
@@ -145,20 +160,36 @@ impl SlidingWindowThrottle {
         self
     }
 
-    fn token_for(&self, username_key: &str) -> Vec<u8> {
+    /// A device token for `username_key` issued on `day`: the day, then the HMAC of both.
+    fn token_for(&self, username_key: &str, day: u32) -> Vec<u8> {
         let keys = (self.device_keys)();
-        keys.first()
-            .map(|key| token_with(key, username_key))
-            .unwrap_or_default()
+        let mut token = day.to_be_bytes().to_vec();
+        if let Some(key) = keys.first() {
+            token.extend(token_with(key, username_key, day));
+        }
+        token
     }
 
-    fn known_device(&self, username_key: &str, token: Option<&str>) -> bool {
+    /// Whether `token` was issued for `username_key` by a key of the ring within
+    /// `DEVICE_TOKEN_DAYS` of `today` (a day ahead is allowed for clocks a little apart).
+    fn known_device_on(&self, username_key: &str, token: Option<&str>, today: u32) -> bool {
         let Some(token) = token.and_then(|t| hex::decode(t).ok()) else {
             return false;
         };
+        let Some((day, mac)) = token.split_first_chunk::<4>() else {
+            return false;
+        };
+        let day = u32::from_be_bytes(*day);
+        if day > today.saturating_add(1) || today.saturating_sub(day) > DEVICE_TOKEN_DAYS {
+            return false;
+        }
         (self.device_keys)()
             .iter()
-            .any(|key| crate::webhooks::auth::same(&token, &token_with(key, username_key)))
+            .any(|key| crate::webhooks::auth::same(mac, &token_with(key, username_key, day)))
+    }
+
+    fn known_device(&self, username_key: &str, token: Option<&str>) -> bool {
+        self.known_device_on(username_key, token, today())
     }
 
     fn reserve_at(
@@ -211,7 +242,7 @@ impl LoginThrottle for SlidingWindowThrottle {
     }
 
     fn device_token(&self, username: &str) -> String {
-        hex::encode(self.token_for(&username_key(username)))
+        hex::encode(self.token_for(&username_key(username), today()))
     }
 
     fn settle(&self, attempt: Attempt, success: bool) {
@@ -325,6 +356,23 @@ mod tests {
         let rotated = SlidingWindowThrottle::default().with_device_keys(ring(vec![new, old]));
         assert!(rotated.known_device("root", Some(&token)));
         assert_ne!(rotated.device_token("root"), token);
+        // a token is honoured for DEVICE_TOKEN_DAYS after it was issued, and its day is signed
+        let today = today();
+        let issued = |days_ago: u32| hex::encode(here.token_for("root", today - days_ago));
+        assert!(here.known_device_on("root", Some(&issued(DEVICE_TOKEN_DAYS)), today));
+        assert!(!here.known_device_on("root", Some(&issued(DEVICE_TOKEN_DAYS + 1)), today));
+        assert!(!here.known_device_on(
+            "root",
+            Some(&hex::encode(here.token_for("root", today + 2))),
+            today
+        ));
+        let mut moved = hex::decode(issued(DEVICE_TOKEN_DAYS + 1)).unwrap();
+        moved[..4].copy_from_slice(&today.to_be_bytes());
+        assert!(
+            !here.known_device_on("root", Some(&hex::encode(moved)), today),
+            "a day put forward"
+        );
+        assert!(!here.known_device_on("root", Some("00"), today));
         // once the old key has left the ring, its tokens are strangers
         let later = SlidingWindowThrottle::default().with_device_keys(ring(vec![new]));
         assert!(!later.known_device("root", Some(&token)));

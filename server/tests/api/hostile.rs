@@ -1004,6 +1004,8 @@ async fn the_owners_browser_is_not_locked_out_by_guesses_at_the_account() {
         device.contains("HttpOnly") && device.contains("SameSite=Lax"),
         "{device}"
     );
+    // honoured for 30 days, as long as it lives
+    assert!(device.contains("Max-Age=2592000"), "{device}");
     assert!(
         first
             .headers()
