@@ -238,14 +238,6 @@ fn peak_rss(pid: u32) -> u64 {
         * 1024
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Kills the server when the test ends, however it ends.
 struct Server(std::process::Child);
 
@@ -333,17 +325,7 @@ async fn hostile_imports_leave_the_servers_memory_where_it_was() {
     );
     let pid = server.0.id();
     let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "the server did not start");
+    wait_ready(&base).await;
 
     // idle, after what every server does: a sign-in, and an import read to its end
     let signed_in = http

@@ -9,17 +9,9 @@ mod common;
 use common::*;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use server::db::entities::{export_task, webhook_event};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn sigterm_under_webhook_load_keeps_every_delivery_it_answered() {
@@ -30,32 +22,11 @@ async fn sigterm_under_webhook_load_keeps_every_delivery_it_answered() {
         .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
         .await;
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("serve")
-        .env("DATABASE_URL", &app.config.database_url)
-        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("SWITCHBOARD_PUBLIC_URL", &base)
-        .env("SWITCHBOARD_SHUTDOWN_GRACE_SECS", "10")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "the server did not start");
+    let (mut child, base) = serve_binary(
+        &app.config.database_url,
+        &[("SWITCHBOARD_SHUTDOWN_GRACE_SECS", "10")],
+    )
+    .await;
     let url = c.message_url.replace(&app.base, &base);
 
     let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -231,32 +202,9 @@ async fn sigterm_makes_readyz_unready_while_the_instance_still_serves_for_the_dr
     let c = app
         .infobip_channel(&root, "Drain", "drain-admin", "drain-hook-1")
         .await;
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("serve")
-        .env("DATABASE_URL", &app.config.database_url)
-        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("SWITCHBOARD_PUBLIC_URL", &base)
-        .env("SWITCHBOARD_DRAIN_SECS", "3")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, base) =
+        serve_binary(&app.config.database_url, &[("SWITCHBOARD_DRAIN_SECS", "3")]).await;
     let http = reqwest::Client::new();
-    let mut ready = false;
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "the server did not start");
     let url = c.message_url.replace(&app.base, &base);
 
     let term = Instant::now();

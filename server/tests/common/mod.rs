@@ -484,3 +484,51 @@ impl TestApp {
         }
     }
 }
+
+/// A port free at this moment on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (up to 10 s) until the server at `base` answers `/readyz` 200.
+pub async fn wait_ready(base: &str) {
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server at {base} did not start");
+}
+
+/// This build's `switchboard serve` as its own process on `database_url` (a free port, the test
+/// master key, `RUST_LOG=info`, `env` on top), once it is ready: the child (standard error
+/// piped, to be read after it ends) and its base URL.
+pub async fn serve_binary(
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD_PUBLIC_URL", &base)
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_ready(&base).await;
+    (child, base)
+}
