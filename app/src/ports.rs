@@ -422,30 +422,32 @@ pub struct Attempt {
     pub username: String,
 }
 
-/// Counts failed sign-ins per client address and per username. An attempt is reserved (and
-/// counted) before the password is checked, so attempts made at the same moment cannot all
-/// pass the check; a success gives back its own reservation and nothing else.
-///
-/// A browser that signed in as a username before holds a device token for it; its attempts are
-/// not held back by that username's failures (so guessing at an account cannot lock its owner
-/// out), only by its own address's.
 /// How long a browser's device cookie (`LoginThrottle::device_token`) is honoured after the
 /// sign-in that issued it.
 pub const DEVICE_TOKEN_DAYS: u64 = 30;
 
+/// Counts failed sign-ins per client address and per username, in one place for every instance
+/// (the database). An attempt is reserved (and counted) before the password is checked, so
+/// attempts made at the same moment cannot all pass the check; a success gives back its own
+/// reservation and nothing else.
+///
+/// A browser that signed in as a username before holds a device token for it; its attempts are
+/// not held back by that username's failures (so guessing at an account cannot lock its owner
+/// out), only by its own address's.
+#[async_trait]
 pub trait LoginThrottle: Send + Sync {
-    /// `Err(seconds)` while the address (or, without a valid device token, the username) must
-    /// wait.
-    fn reserve(
+    /// `Ok(Err(seconds))` while the address (or, without a valid device token, the username)
+    /// must wait.
+    async fn reserve(
         &self,
         client: IpAddr,
         username: &str,
         device_token: Option<&str>,
-    ) -> Result<Attempt, u64>;
+    ) -> Result<Result<Attempt, u64>, RepoError>;
     /// The device token a browser gets after signing in as `username`.
     fn device_token(&self, username: &str) -> String;
     /// `success`: the attempt is not counted; otherwise it stays counted as a failure.
-    fn settle(&self, attempt: Attempt, success: bool);
+    async fn settle(&self, attempt: Attempt, success: bool);
 }
 
 /// The client's address, put into every request's extensions by the server.

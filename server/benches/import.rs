@@ -25,10 +25,11 @@ fn mb(kib: u64) -> f64 {
 async fn run_import(state: &server::state::AppState, id: i64) -> (f64, u64) {
     common::reset_peak();
     let t = Instant::now();
-    let claimed = server::imports::worker::claim(&state.db.conn, "bench")
-        .await
-        .expect("claim")
-        .expect("an import");
+    let claimed =
+        server::imports::worker::claim(&state.db.conn, "bench", server::imports::DEFAULT_LEASE)
+            .await
+            .expect("claim")
+            .expect("an import");
     assert_eq!(claimed, id);
     server::imports::worker::run(&state.imports, id, "bench").await;
     (t.elapsed().as_secs_f64(), common::status_kib("VmHWM:"))

@@ -148,6 +148,9 @@ pub struct Config {
     /// How long an export's claim holds before another instance may take it over:
     /// `SWITCHBOARD_EXPORT_LEASE_SECS` (default 60; renewed after every file).
     pub export_lease: Duration,
+    /// How long an import's claim holds before another instance may take it over:
+    /// `SWITCHBOARD_IMPORT_LEASE_SECS` (default 60; renewed every third of itself).
+    pub import_lease: Duration,
 }
 
 /// Never prints the master key or the database password.
@@ -166,6 +169,7 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("audit_retention_days", &self.audit_retention_days)
             .field("export_lease", &self.export_lease)
+            .field("import_lease", &self.import_lease)
             .finish_non_exhaustive()
     }
 }
@@ -209,6 +213,8 @@ impl Config {
                 .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS),
             export_lease: number("SWITCHBOARD_EXPORT_LEASE_SECS")?
                 .map_or(DEFAULT_EXPORT_LEASE, Duration::from_secs),
+            import_lease: number("SWITCHBOARD_IMPORT_LEASE_SECS")?
+                .map_or(crate::imports::DEFAULT_LEASE, Duration::from_secs),
         })
     }
 
@@ -313,6 +319,7 @@ mod tests {
             inspector: PathBuf::from("switchboard"),
             audit_retention_days: 365,
             export_lease: DEFAULT_EXPORT_LEASE,
+            import_lease: crate::imports::DEFAULT_LEASE,
         };
         let printed = format!("{config:?}");
         assert!(!printed.contains("db-secret-canary"), "{printed}");

@@ -12,8 +12,89 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-/// How often an idle job loop looks for work it was not woken for (another instance's).
+/// How often an idle job loop looks for work it was not woken for: on PostgreSQL another
+/// instance's task wakes it at once (`announce`, `listen`); this catches a notification lost
+/// while the listener reconnected, and a lease that ran out.
 const POLL: Duration = Duration::from_secs(2);
+
+/// The PostgreSQL notification channel of exports' new tasks.
+pub const EXPORTS_CHANNEL: &str = "switchboard_exports";
+/// The PostgreSQL notification channel of imports' tasks to read or apply.
+pub const IMPORTS_CHANNEL: &str = "switchboard_imports";
+
+/// Tells every instance on the database that a task of `channel` is waiting (PostgreSQL's
+/// `NOTIFY`; SQLite serves one instance, whose loop its own `Notify` wakes). A notification
+/// that cannot be sent is logged: the task still starts within `POLL`.
+pub async fn announce(db: &impl ConnectionTrait, channel: &'static str) {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return;
+    }
+    let sent = db
+        .execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, '')",
+            [channel.into()],
+        ))
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, channel, "announcing a task");
+    }
+}
+
+/// One connection's `LISTEN`: returns only when the connection fails.
+async fn listen_once(
+    database_url: &str,
+    wakes: &[(&'static str, Arc<Notify>)],
+) -> Result<std::convert::Infallible, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect(database_url).await?;
+    listener
+        .listen_all(wakes.iter().map(|(channel, _)| *channel))
+        .await?;
+    // anything announced while this was not listening
+    for (_, wake) in wakes {
+        wake.notify_one();
+    }
+    loop {
+        match listener.try_recv().await? {
+            Some(note) => {
+                if let Some((_, wake)) = wakes.iter().find(|(c, _)| *c == note.channel()) {
+                    wake.notify_one();
+                }
+            }
+            // the connection was lost (the next call makes a new one): what was announced
+            // meanwhile is not delivered, so every loop looks now
+            None => {
+                for (_, wake) in wakes {
+                    wake.notify_one();
+                }
+            }
+        }
+    }
+}
+
+/// Wakes the job loops of this instance when any instance announces a task: one connection
+/// that `LISTEN`s on each channel of `wakes` (reconnecting after a loss) until `stopped`.
+pub fn listen(
+    database_url: String,
+    wakes: Vec<(&'static str, Arc<Notify>)>,
+    mut stopped: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        while !*stopped.borrow() {
+            let listening = listen_once(&database_url, &wakes);
+            tokio::select! {
+                Err(e) = listening => {
+                    tracing::warn!(error = %e, "listening for tasks; again in 2 s");
+                    tokio::select! {
+                        () = tokio::time::sleep(POLL) => {}
+                        _ = stopped.changed() => break,
+                    }
+                }
+                _ = stopped.changed() => break,
+            }
+        }
+    })
+}
 
 /// The background work of this instance; dropping it stops everything too.
 #[must_use = "the background work stops when its handle is dropped"]

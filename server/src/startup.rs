@@ -9,6 +9,7 @@ use crate::db::keys::{self, KeyError};
 use crate::db::org::SqlOrg;
 use crate::db::service_time::SqlServiceTime;
 use crate::db::sessions::SessionStore;
+use crate::db::sign_ins::SignInAttempts;
 use crate::db::trustlist::SqlTrustlist;
 use crate::db::{Db, DbError};
 use crate::exports::SqlExports;
@@ -18,7 +19,7 @@ use crate::http::headers::{HeaderPolicy, security_headers};
 use crate::http::health::{healthz, readyz};
 use crate::http::limits::{Bounds, bound, signed_in_first};
 use crate::http::origin::{OriginPolicy, origin_guard};
-use crate::http::throttle::SlidingWindowThrottle;
+use crate::http::throttle::{DeviceTokens, Throttle};
 use crate::jobs::Background;
 use crate::secrets::{self, Loaded, SecretBox, SecretError};
 pub use crate::state::AppState;
@@ -92,7 +93,8 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         channels.clone(),
         Arc::new(tokio::sync::Notify::new()),
         config.inspector.clone(),
-    );
+    )
+    .with_lease(config.import_lease);
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
         tenants: Arc::new(accounts.clone()),
@@ -108,10 +110,13 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         channels: Arc::new(channels),
         exports: Arc::new(exports.clone()),
         imports: Arc::new(imports.clone()),
-        throttle: Arc::new(SlidingWindowThrottle::default().with_device_keys({
-            let secrets = secrets.clone();
-            Arc::new(move || secrets.device_keys())
-        })),
+        throttle: Arc::new(Throttle::new(
+            SignInAttempts::new(db.conn.clone()),
+            DeviceTokens::new({
+                let secrets = secrets.clone();
+                Arc::new(move || secrets.device_keys())
+            }),
+        )),
         outbound: Arc::new(crate::providers::SqlOutbound::new(
             db.conn.clone(),
             secrets.clone(),
@@ -284,11 +289,23 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
         lease: config.export_lease,
     };
     let imports = state.imports.clone();
+    let wakes = vec![
+        (crate::jobs::EXPORTS_CHANNEL, state.exports.wake.clone()),
+        (crate::jobs::IMPORTS_CHANNEL, state.imports.wake.clone()),
+    ];
+    let postgres_url =
+        matches!(state.db.pool, crate::db::Pool::Postgres(_)).then(|| config.database_url.clone());
     let sweep_db = state.db.conn.clone();
     let purge_db = state.db.conn.clone();
     let keep_days = config.audit_retention_days;
     let sessions = SessionStore::new(&state.db);
-    Background::default()
+    let sign_ins = SignInAttempts::new(state.db.conn.clone());
+    let background = match postgres_url {
+        // tasks another instance starts wake this one at once
+        Some(url) => Background::default().with(|stopped| crate::jobs::listen(url, wakes, stopped)),
+        None => Background::default(),
+    };
+    background
         .with(|stopped| crate::jobs::run_jobs(exports, stopped))
         .with(|stopped| crate::jobs::run_jobs(imports, stopped))
         // health that time alone changes (a token or certificate expiring)
@@ -336,6 +353,24 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
                     async move {
                         use tower_sessions::session_store::ExpiredDeletion;
                         sessions.delete_expired().await
+                    }
+                },
+            )
+        })
+        // failed sign-ins the window no longer counts
+        .with(|stopped| {
+            crate::jobs::periodic(
+                "sign-in attempts sweep",
+                crate::http::throttle::DEFAULT_WINDOW,
+                stopped,
+                move || {
+                    let attempts = sign_ins.clone();
+                    async move {
+                        let window = crate::http::throttle::DEFAULT_WINDOW;
+                        attempts
+                            .sweep(i64::try_from(window.as_millis()).unwrap_or(i64::MAX))
+                            .await
+                            .map(|_| ())
                     }
                 },
             )

@@ -366,3 +366,42 @@ async fn an_export_interrupted_by_a_killed_server_finishes_after_a_restart() {
     second.wait().unwrap();
     assert_eq!(status, "success");
 }
+
+/// SQLite serves one instance: a second `serve` on the same file refuses to start, names the
+/// running one and points to PostgreSQL; once the first stops, the file is free again.
+#[tokio::test]
+async fn a_second_server_on_one_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/switchboard.db", dir.path().display());
+    let (mut first, base) = serve(&url).await;
+    let port = free_port();
+    let second = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .arg("serve")
+        .env("DATABASE_URL", &url)
+        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("pid {}, listening on {}", first.id(), &base[7..])),
+        "names the running one: {stderr}"
+    );
+    assert!(stderr.contains("use PostgreSQL"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    // the first one is unharmed
+    assert_eq!(
+        reqwest::get(format!("{base}/readyz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let (mut again, _) = serve(&url).await;
+    again.kill().unwrap();
+    again.wait().unwrap();
+}

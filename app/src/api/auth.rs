@@ -43,17 +43,18 @@ pub async fn login(
     let attempt = ports
         .throttle
         .reserve(client, &username, device.as_deref())
+        .await?
         .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
     let principal = match ports.accounts.authenticate(&username, &password).await {
         Ok(p) => p,
         Err(e) => {
             // the password was not checked (busy or a fault): the attempt does not count
-            ports.throttle.settle(attempt, true);
+            ports.throttle.settle(attempt, true).await;
             return Err(e.into());
         }
     };
     let Some(principal) = principal else {
-        ports.throttle.settle(attempt, false);
+        ports.throttle.settle(attempt, false).await;
         tracing::info!(%client, "sign-in refused");
         // the throttle above bounds how many of these one address can write; a name no
         // account has is not kept (it may be a password typed into the wrong field)
@@ -73,7 +74,7 @@ pub async fn login(
             .await?;
         return Err(AppError::BadCredentials);
     };
-    ports.throttle.settle(attempt, true);
+    ports.throttle.settle(attempt, true).await;
     // no sign-in without its entry
     let me = &principal.me;
     ports

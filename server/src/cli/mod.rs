@@ -258,6 +258,15 @@ fn read_password() -> Result<NewPassword, CliError> {
 
 async fn serve(config: Config) -> Result<(), CliError> {
     check_site(&config)?;
+    let _sqlite_held = crate::db::one_instance::hold(
+        &config.database_url,
+        &format!(
+            "pid {}, listening on {}",
+            std::process::id(),
+            config.leptos.site_addr
+        ),
+    )
+    .map_err(CliError)?;
     let state = startup::build_state(&config).await?;
     if let Some(link) = startup::first_run_link(&state, &config)
         .await

@@ -10,9 +10,11 @@ pub mod entities;
 pub mod health;
 pub mod keys;
 pub mod migration;
+pub mod one_instance;
 pub mod org;
 pub mod service_time;
 pub mod sessions;
+pub mod sign_ins;
 pub mod trustlist;
 pub mod write;
 
@@ -138,13 +140,42 @@ impl Db {
 
     /// Brings the schema (and the session table) up to date.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        migration::Migrator::up(&self.conn, None)
-            .await
-            .map_err(|e| DbError::Migrate(e.to_string()))?;
-        sessions::SessionStore::new(self)
-            .migrate()
-            .await
-            .map_err(|e| DbError::Migrate(e.to_string()))
+        // instances that start together on PostgreSQL take turns: the first migrates, the
+        // others wait on a lock held by a connection of their own (closed, not returned to the
+        // pool, so the lock ends with it whatever happened) and then find nothing to do
+        let turn = match &self.pool {
+            Pool::Postgres(pool) => {
+                let locked = |e: sqlx::Error| DbError::Migrate(format!("waiting for my turn: {e}"));
+                let mut c = pool.acquire().await.map_err(locked)?;
+                let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock(7261001)")
+                    .fetch_one(&mut *c)
+                    .await
+                    .map_err(locked)?;
+                if !mine {
+                    tracing::info!("another instance is migrating the database; waiting for it");
+                    sqlx::query("SELECT pg_advisory_lock(7261001)")
+                        .execute(&mut *c)
+                        .await
+                        .map_err(locked)?;
+                }
+                Some(c)
+            }
+            Pool::Sqlite(_) => None,
+        };
+        let migrated = async {
+            migration::Migrator::up(&self.conn, None)
+                .await
+                .map_err(|e| DbError::Migrate(e.to_string()))?;
+            sessions::SessionStore::new(self)
+                .migrate()
+                .await
+                .map_err(|e| DbError::Migrate(e.to_string()))
+        }
+        .await;
+        if let Some(c) = turn {
+            let _ = c.close().await;
+        }
+        migrated
     }
 
     /// A cheap round trip, for `/readyz`.

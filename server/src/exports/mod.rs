@@ -147,6 +147,7 @@ impl Exports for SqlExports {
         .await?;
         txn.commit().await.map_err(internal("commit export"))?;
         self.wake.notify_one();
+        crate::jobs::announce(&self.db, crate::jobs::EXPORTS_CHANNEL).await;
         Ok(task.id)
     }
 

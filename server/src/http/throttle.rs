@@ -1,9 +1,10 @@
-//! Failed sign-ins per client address and per username in a sliding window. An attempt is
-//! reserved before its password is checked — the check and the reservation are one step under
-//! one lock — so any number of attempts sent at the same moment gets at most `limit`
-//! evaluations. A failure stays counted until it ages out of the window; a success gives back
-//! its own reservation only, so interleaving right passwords does not reset the count.
-//! Kept in memory per instance; behind a load balancer each instance counts on its own.
+//! Failed sign-ins per client address and per username in a sliding window, counted in the
+//! database (`db::sign_ins`), so every instance behind a load balancer counts the same attempts
+//! and a restart forgets none. An attempt is reserved before its password is checked — the
+//! count and the reservation are one locked step — so any number of attempts sent at the same
+//! moment, to any instances, gets at most `limit` evaluations. A failure stays counted until it
+//! ages out of the window; a success gives back its own reservation only, so interleaving right
+//! passwords does not reset the count.
 //!
 //! A browser that signed in as a user gets a device cookie (the day it was issued and an HMAC
 //! of that day and the username) that exempts it from that username's limit for
@@ -12,91 +13,16 @@
 //! Its key is derived from the master key ring (`SecretBox::device_keys`): every instance with
 //! the same ring knows the cookie, and so does the same instance after a restart.
 
-use app::ports::{Attempt, LoginThrottle};
-use std::collections::{HashMap, VecDeque};
+use crate::db::sign_ins::{Reserved, SignInAttempts};
+use app::ports::{Attempt, LoginThrottle, RepoError};
+use async_trait::async_trait;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-pub const DEFAULT_LIMIT: usize = 10;
+pub const DEFAULT_LIMIT: u64 = 10;
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
-/// Keys tracked before stale ones are swept.
-const SWEEP_AT: usize = 10_000;
 /// Usernames are counted by at most this many characters (no valid username is longer).
 const USERNAME_KEY_MAX: usize = 64;
-
-/// Attempts (reserved or failed) per key, oldest first.
-struct Window<K> {
-    attempts: HashMap<K, VecDeque<(Instant, u64)>>,
-    /// Stale keys are swept when the map reaches this size (then twice what is left), so a
-    /// sweep's cost is spread over as many insertions as it looked at.
-    sweep_at: usize,
-}
-
-impl<K: std::hash::Hash + Eq + Clone> Window<K> {
-    fn new() -> Self {
-        Self {
-            attempts: HashMap::new(),
-            sweep_at: SWEEP_AT,
-        }
-    }
-
-    /// Seconds to wait when `key` has `limit` attempts within `window` of `now`.
-    fn wait(&mut self, key: &K, limit: usize, window: Duration, now: Instant) -> Option<u64> {
-        let times = self.attempts.get_mut(key)?;
-        while times
-            .front()
-            .is_some_and(|(t, _)| now.duration_since(*t) >= window)
-        {
-            times.pop_front();
-        }
-        if times.len() < limit {
-            return None;
-        }
-        let oldest = times.front().map(|(t, _)| *t).unwrap_or(now);
-        Some(
-            window
-                .saturating_sub(now.duration_since(oldest))
-                .as_secs()
-                .max(1),
-        )
-    }
-
-    fn push(&mut self, key: K, id: u64, window: Duration, now: Instant) {
-        if self.attempts.len() >= self.sweep_at {
-            self.attempts.retain(|_, t| {
-                t.back()
-                    .is_some_and(|(last, _)| now.duration_since(*last) < window)
-            });
-            self.sweep_at = (self.attempts.len() * 2).max(SWEEP_AT);
-        }
-        self.attempts.entry(key).or_default().push_back((now, id));
-    }
-
-    fn remove(&mut self, key: &K, id: u64) {
-        if let Some(times) = self.attempts.get_mut(key) {
-            times.retain(|(_, i)| *i != id);
-            if times.is_empty() {
-                self.attempts.remove(key);
-            }
-        }
-    }
-}
-
-struct Windows {
-    by_client: Window<IpAddr>,
-    by_username: Window<String>,
-}
-
-pub struct SlidingWindowThrottle {
-    limit: usize,
-    window: Duration,
-    next_id: AtomicU64,
-    windows: Mutex<Windows>,
-    /// The keys of device tokens: the first signs, all check.
-    device_keys: DeviceKeys,
-}
 
 /// Where the device-token keys come from: the master key ring (`SecretBox::device_keys`), read
 /// at each use so that a key file reloaded after a rotation is followed.
@@ -118,10 +44,7 @@ const DEVICE_TOKEN_DAYS: u32 = app::ports::DEVICE_TOKEN_DAYS as u32;
 
 /// Days since the Unix epoch.
 fn today() -> u32 {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    u32::try_from(secs / 86_400).unwrap_or(u32::MAX)
+    u32::try_from(crate::db::sign_ins::system_now_ms() / 86_400_000).unwrap_or(u32::MAX)
 }
 
 /// How the throttle counts a username: case does not matter, nor what is past 64 characters.
@@ -134,35 +57,20 @@ pub fn username_key(username: &str) -> String {
         .to_lowercase()
 }
 
-impl SlidingWindowThrottle {
-    pub fn new(limit: usize, window: Duration) -> Self {
-        Self {
-            limit,
-            window,
-            next_id: AtomicU64::new(1),
-            windows: Mutex::new(Windows {
-                by_client: Window::new(),
-                by_username: Window::new(),
-            }),
-            // a key of this process only, until `with_device_keys` names the ring's
-            device_keys: {
-                use rand::RngCore;
-                let mut key = [0u8; 32];
-                rand::rngs::OsRng.fill_bytes(&mut key);
-                std::sync::Arc::new(move || vec![key])
-            },
-        }
-    }
+/// Device tokens: signed with the ring's first key, checked with all of them.
+#[derive(Clone)]
+pub struct DeviceTokens {
+    keys: DeviceKeys,
+}
 
-    /// Device tokens signed and checked with `keys` (the master key ring's).
-    pub fn with_device_keys(mut self, keys: DeviceKeys) -> Self {
-        self.device_keys = keys;
-        self
+impl DeviceTokens {
+    pub fn new(keys: DeviceKeys) -> Self {
+        Self { keys }
     }
 
     /// A device token for `username_key` issued on `day`: the day, then the HMAC of both.
     fn token_for(&self, username_key: &str, day: u32) -> Vec<u8> {
-        let keys = (self.device_keys)();
+        let keys = (self.keys)();
         let mut token = day.to_be_bytes().to_vec();
         if let Some(key) = keys.first() {
             token.extend(token_with(key, username_key, day));
@@ -170,9 +78,14 @@ impl SlidingWindowThrottle {
         token
     }
 
+    /// The token a browser gets after signing in as `username`, today.
+    pub fn issue(&self, username: &str) -> String {
+        hex::encode(self.token_for(&username_key(username), today()))
+    }
+
     /// Whether `token` was issued for `username_key` by a key of the ring within
     /// `DEVICE_TOKEN_DAYS` of `today` (a day ahead is allowed for clocks a little apart).
-    fn known_device_on(&self, username_key: &str, token: Option<&str>, today: u32) -> bool {
+    fn known_on(&self, username_key: &str, token: Option<&str>, today: u32) -> bool {
         let Some(token) = token.and_then(|t| hex::decode(t).ok()) else {
             return false;
         };
@@ -183,75 +96,129 @@ impl SlidingWindowThrottle {
         if day > today.saturating_add(1) || today.saturating_sub(day) > DEVICE_TOKEN_DAYS {
             return false;
         }
-        (self.device_keys)()
+        (self.keys)()
             .iter()
             .any(|key| crate::webhooks::auth::same(mac, &token_with(key, username_key, day)))
     }
 
-    fn known_device(&self, username_key: &str, token: Option<&str>) -> bool {
-        self.known_device_on(username_key, token, today())
+    pub fn known(&self, username_key: &str, token: Option<&str>) -> bool {
+        self.known_on(username_key, token, today())
     }
 
-    fn reserve_at(
+    /// What the throttle stores for `username_key`: an HMAC under the ring's first key, never
+    /// the name itself (what was typed as a username may be a password typed into the wrong
+    /// field). After a key rotation the same name counts afresh, for one window at most.
+    fn username_tag(&self, username_key: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let key = (self.keys)().first().copied().unwrap_or([0; 32]);
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("HMAC takes any key");
+        mac.update(b"switchboard/sign-in-username/v1\0");
+        mac.update(username_key.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// Reservations one instance makes at once: each holds a database connection while it waits
+/// for its keys' lock, so a flood of sign-ins waits here, not for the pool that every other
+/// request (and `/readyz`) needs.
+const RESERVING_AT_ONCE: usize = 4;
+
+/// The sign-in throttle every instance on one database shares.
+pub struct Throttle {
+    attempts: SignInAttempts,
+    limit: u64,
+    window: Duration,
+    devices: DeviceTokens,
+    reserving: tokio::sync::Semaphore,
+}
+
+impl Throttle {
+    pub fn new(attempts: SignInAttempts, devices: DeviceTokens) -> Self {
+        Self::with_limit(attempts, devices, DEFAULT_LIMIT, DEFAULT_WINDOW)
+    }
+
+    pub fn with_limit(
+        attempts: SignInAttempts,
+        devices: DeviceTokens,
+        limit: u64,
+        window: Duration,
+    ) -> Self {
+        Self {
+            attempts,
+            limit,
+            window,
+            devices,
+            reserving: tokio::sync::Semaphore::new(RESERVING_AT_ONCE),
+        }
+    }
+
+    /// How long a failure counts.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    async fn reserve_at(
         &self,
         client: IpAddr,
         username: &str,
         device_token: Option<&str>,
-        now: Instant,
-    ) -> Result<Attempt, u64> {
+        now_ms: Option<i64>,
+    ) -> Result<Result<Attempt, u64>, RepoError> {
         let client = super::client_addr::address_key(client);
         let username = username_key(username);
-        let known = self.known_device(&username, device_token);
-        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let by_client = w.by_client.wait(&client, self.limit, self.window, now);
-        let by_username = if known {
-            None
-        } else {
-            w.by_username.wait(&username, self.limit, self.window, now)
-        };
-        if let Some(wait) = by_client.max(by_username) {
-            return Err(wait);
+        let mut keys = vec![format!("a:{client}")];
+        // a known browser is held back by its address only
+        if !self.devices.known(&username, device_token) {
+            keys.push(format!("u:{}", self.devices.username_tag(&username)));
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        w.by_client.push(client, id, self.window, now);
-        if !known {
-            w.by_username.push(username.clone(), id, self.window, now);
+        let window_ms = i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX);
+        let reserved = async {
+            let _turn = self.reserving.acquire().await;
+            let now_ms = match now_ms {
+                Some(t) => t,
+                None => self.attempts.now_ms().await?,
+            };
+            self.attempts
+                .reserve(&keys, self.limit, window_ms, now_ms)
+                .await
         }
-        Ok(Attempt {
-            id,
-            client,
-            username,
+        .await
+        .map_err(crate::db::internal("reserving a sign-in attempt"))?;
+        Ok(match reserved {
+            Reserved::Wait(secs) => Err(secs),
+            Reserved::Granted(id) => Ok(Attempt {
+                id: id.unsigned_abs(),
+                client,
+                username,
+            }),
         })
     }
 }
 
-impl Default for SlidingWindowThrottle {
-    fn default() -> Self {
-        Self::new(DEFAULT_LIMIT, DEFAULT_WINDOW)
-    }
-}
-
-impl LoginThrottle for SlidingWindowThrottle {
-    fn reserve(
+#[async_trait]
+impl LoginThrottle for Throttle {
+    async fn reserve(
         &self,
         client: IpAddr,
         username: &str,
         device_token: Option<&str>,
-    ) -> Result<Attempt, u64> {
-        self.reserve_at(client, username, device_token, Instant::now())
+    ) -> Result<Result<Attempt, u64>, RepoError> {
+        self.reserve_at(client, username, device_token, None).await
     }
 
     fn device_token(&self, username: &str) -> String {
-        hex::encode(self.token_for(&username_key(username), today()))
+        self.devices.issue(username)
     }
 
-    fn settle(&self, attempt: Attempt, success: bool) {
+    async fn settle(&self, attempt: Attempt, success: bool) {
         if !success {
             return;
         }
-        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        w.by_client.remove(&attempt.client, attempt.id);
-        w.by_username.remove(&attempt.username, attempt.id);
+        let id = i64::try_from(attempt.id).unwrap_or(i64::MAX);
+        if let Err(e) = self.attempts.forget(id).await {
+            // it stays counted as a failure until it ages out: safe, if unkind
+            tracing::warn!(error = %e, "giving back a sign-in attempt");
+        }
     }
 }
 
@@ -259,58 +226,103 @@ impl LoginThrottle for SlidingWindowThrottle {
 mod tests {
     use super::*;
 
-    fn at(start: Instant, secs: u64) -> Instant {
-        start + Duration::from_secs(secs)
+    fn ring(keys: Vec<[u8; 32]>) -> DeviceKeys {
+        std::sync::Arc::new(move || keys.clone())
     }
 
-    #[test]
-    fn eleventh_attempt_within_the_window_is_refused() {
-        let t = SlidingWindowThrottle::new(10, Duration::from_secs(60));
+    /// A throttle on a fresh SQLite database (the directory lives as long as the throttle).
+    async fn throttle() -> (Throttle, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        let t = Throttle::with_limit(
+            SignInAttempts::new(db.conn),
+            DeviceTokens::new(ring(vec![[7; 32]])),
+            10,
+            Duration::from_secs(60),
+        );
+        (t, dir)
+    }
+
+    const START: i64 = 1_800_000_000_000;
+
+    fn at(secs: i64) -> Option<i64> {
+        Some(START + secs * 1000)
+    }
+
+    #[tokio::test]
+    async fn eleventh_attempt_within_the_window_is_refused() {
+        let (t, _dir) = throttle().await;
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        let start = Instant::now();
         for i in 0..10 {
             let attempt = t
-                .reserve_at(a, &format!("user{i}"), None, at(start, i))
+                .reserve_at(a, &format!("user{i}"), None, at(i))
+                .await
+                .unwrap()
                 .expect("attempt");
-            t.settle(attempt, false);
+            t.settle(attempt, false).await;
         }
         assert_eq!(
-            t.reserve_at(a, "user99", None, at(start, 10)).unwrap_err(),
-            50
+            t.reserve_at(a, "user99", None, at(10)).await.unwrap(),
+            Err(50)
         );
         // another address is not affected
-        assert!(t.reserve_at(b, "other", None, at(start, 10)).is_ok());
+        assert!(
+            t.reserve_at(b, "other", None, at(10))
+                .await
+                .unwrap()
+                .is_ok()
+        );
         // once the first failure is a minute old, one more attempt is allowed
-        assert!(t.reserve_at(a, "user99", None, at(start, 60)).is_ok());
+        assert!(
+            t.reserve_at(a, "user99", None, at(60))
+                .await
+                .unwrap()
+                .is_ok()
+        );
     }
 
-    #[test]
-    fn reservations_count_before_any_outcome() {
+    #[tokio::test]
+    async fn reservations_count_before_any_outcome() {
         // what 40 parallel requests do: every reservation happens before any password check
-        let t = SlidingWindowThrottle::new(10, Duration::from_secs(60));
+        let (t, _dir) = throttle().await;
         let a: IpAddr = "192.0.2.1".parse().unwrap();
-        let now = Instant::now();
-        let granted: Vec<Attempt> = (0..40)
-            .filter_map(|_| t.reserve_at(a, "root", None, now).ok())
+        let t = std::sync::Arc::new(t);
+        let tries: Vec<_> = (0..40)
+            .map(|_| {
+                let t = t.clone();
+                tokio::spawn(async move { t.reserve_at(a, "root", None, at(0)).await })
+            })
             .collect();
-        assert_eq!(granted.len(), 10);
+        let mut granted = 0;
+        for t in tries {
+            if t.await.unwrap().unwrap().is_ok() {
+                granted += 1;
+            }
+        }
+        assert_eq!(granted, 10);
     }
 
-    #[test]
-    fn a_success_does_not_clear_earlier_failures() {
-        let t = SlidingWindowThrottle::new(10, Duration::from_secs(60));
+    #[tokio::test]
+    async fn a_success_does_not_clear_earlier_failures() {
+        let (t, _dir) = throttle().await;
         let a: IpAddr = "192.0.2.1".parse().unwrap();
-        let start = Instant::now();
         let mut evaluated = 0;
         // 9 wrong, 1 right, repeated: the rights give back only themselves
-        for round in 0..3u64 {
-            for i in 0..10u64 {
-                let Ok(attempt) = t.reserve_at(a, "root", None, at(start, round * 10 + i)) else {
+        for round in 0..3i64 {
+            for i in 0..10i64 {
+                let Ok(attempt) = t
+                    .reserve_at(a, "root", None, at(round * 10 + i))
+                    .await
+                    .unwrap()
+                else {
                     continue;
                 };
                 evaluated += 1;
-                t.settle(attempt, i == 9);
+                t.settle(attempt, i == 9).await;
             }
         }
         assert_eq!(
@@ -319,49 +331,84 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_username_is_counted_across_addresses() {
-        let t = SlidingWindowThrottle::new(10, Duration::from_secs(60));
-        let now = Instant::now();
+    #[tokio::test]
+    async fn a_username_is_counted_across_addresses() {
+        let (t, _dir) = throttle().await;
         for i in 0..10u8 {
             let client = IpAddr::from([198, 51, 100, i]);
-            let attempt = t.reserve_at(client, "Root", None, now).unwrap();
-            t.settle(attempt, false);
+            let attempt = t.reserve_at(client, "Root", None, at(0)).await.unwrap();
+            t.settle(attempt.unwrap(), false).await;
         }
         let elsewhere = IpAddr::from([203, 0, 113, 1]);
-        assert!(t.reserve_at(elsewhere, " ROOT ", None, now).is_err());
-        assert!(t.reserve_at(elsewhere, "someone-else", None, now).is_ok());
+        let try_as = |client, name: &'static str, token: Option<String>| {
+            let t = &t;
+            async move {
+                t.reserve_at(client, name, token.as_deref(), at(1))
+                    .await
+                    .unwrap()
+                    .is_ok()
+            }
+        };
+        assert!(!try_as(elsewhere, " ROOT ", None).await);
+        assert!(try_as(elsewhere, "someone-else", None).await);
         // the owner's browser, which signed in before, is not locked out by the guesses
         let owner = IpAddr::from([203, 0, 113, 2]);
-        let token = t.device_token("root");
-        assert!(t.reserve_at(owner, "root", Some(&token), now).is_ok());
-        assert!(t.reserve_at(owner, "root", Some("00ff"), now).is_err());
-        let other = t.device_token("someone-else");
-        assert!(t.reserve_at(owner, "root", Some(&other), now).is_err());
+        assert!(try_as(owner, "root", Some(t.device_token("root"))).await);
+        assert!(!try_as(owner, "root", Some("00ff".into())).await);
+        assert!(!try_as(owner, "root", Some(t.device_token("someone-else"))).await);
         assert_eq!(username_key(&"x".repeat(500)).len(), 64);
+        // an IPv6 client is one address for its whole /64
+        for i in 0..10u16 {
+            let client = IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, i]);
+            let attempt = t.reserve_at(client, &format!("v6-{i}"), None, at(2)).await;
+            t.settle(attempt.unwrap().unwrap(), false).await;
+        }
+        let same_64 = IpAddr::from([0x2001, 0xdb8, 0, 1, 9, 9, 9, 9]);
+        assert!(!try_as(same_64, "fresh", None).await);
+    }
+
+    #[tokio::test]
+    async fn attempts_older_than_the_window_are_deleted() {
+        let (t, _dir) = throttle().await;
+        for i in 0..50u8 {
+            let client = IpAddr::from([198, 51, 100, i]);
+            let attempt = t
+                .reserve_at(client, &format!("someone-{i}"), None, at(i64::from(i)))
+                .await;
+            t.settle(attempt.unwrap().unwrap(), false).await;
+        }
+        // an attempt a while later, and the sweep, leave only what the window counts
+        let later = IpAddr::from([203, 0, 113, 9]);
+        let _ = t.reserve_at(later, "other", None, at(200)).await.unwrap();
+        let swept = t
+            .attempts
+            .sweep_as_of(at(200).unwrap(), 60_000)
+            .await
+            .unwrap();
+        assert_eq!(swept, 2 * 50, "every earlier attempt's two rows");
+        let rows = t.attempts.count_rows().await.unwrap();
+        assert_eq!(rows, 2, "only the last attempt's two rows are left");
     }
 
     #[test]
     fn a_device_token_is_known_wherever_the_master_key_is() {
-        let ring =
-            |keys: Vec<[u8; 32]>| -> DeviceKeys { std::sync::Arc::new(move || keys.clone()) };
         let (old, new) = ([1u8; 32], [2u8; 32]);
-        let here = SlidingWindowThrottle::default().with_device_keys(ring(vec![old]));
-        let token = here.device_token("root");
+        let here = DeviceTokens::new(ring(vec![old]));
+        let token = here.issue("root");
         // another instance with the same ring, or this one restarted
-        let there = SlidingWindowThrottle::default().with_device_keys(ring(vec![old]));
-        assert!(there.known_device("root", Some(&token)));
-        assert!(!there.known_device("someone-else", Some(&token)));
+        let there = DeviceTokens::new(ring(vec![old]));
+        assert!(there.known("root", Some(&token)));
+        assert!(!there.known("someone-else", Some(&token)));
         // after a rotation the old key still checks, the new one signs
-        let rotated = SlidingWindowThrottle::default().with_device_keys(ring(vec![new, old]));
-        assert!(rotated.known_device("root", Some(&token)));
-        assert_ne!(rotated.device_token("root"), token);
+        let rotated = DeviceTokens::new(ring(vec![new, old]));
+        assert!(rotated.known("root", Some(&token)));
+        assert_ne!(rotated.issue("root"), token);
         // a token is honoured for DEVICE_TOKEN_DAYS after it was issued, and its day is signed
         let today = today();
         let issued = |days_ago: u32| hex::encode(here.token_for("root", today - days_ago));
-        assert!(here.known_device_on("root", Some(&issued(DEVICE_TOKEN_DAYS)), today));
-        assert!(!here.known_device_on("root", Some(&issued(DEVICE_TOKEN_DAYS + 1)), today));
-        assert!(!here.known_device_on(
+        assert!(here.known_on("root", Some(&issued(DEVICE_TOKEN_DAYS)), today));
+        assert!(!here.known_on("root", Some(&issued(DEVICE_TOKEN_DAYS + 1)), today));
+        assert!(!here.known_on(
             "root",
             Some(&hex::encode(here.token_for("root", today + 2))),
             today
@@ -369,14 +416,12 @@ mod tests {
         let mut moved = hex::decode(issued(DEVICE_TOKEN_DAYS + 1)).unwrap();
         moved[..4].copy_from_slice(&today.to_be_bytes());
         assert!(
-            !here.known_device_on("root", Some(&hex::encode(moved)), today),
+            !here.known_on("root", Some(&hex::encode(moved)), today),
             "a day put forward"
         );
-        assert!(!here.known_device_on("root", Some("00"), today));
+        assert!(!here.known_on("root", Some("00"), today));
         // once the old key has left the ring, its tokens are strangers
-        let later = SlidingWindowThrottle::default().with_device_keys(ring(vec![new]));
-        assert!(!later.known_device("root", Some(&token)));
-        // and a process without the ring knows none of them
-        assert!(!SlidingWindowThrottle::default().known_device("root", Some(&token)));
+        let later = DeviceTokens::new(ring(vec![new]));
+        assert!(!later.known("root", Some(&token)));
     }
 }

@@ -8,7 +8,8 @@
 //! claim applies it whole.
 
 use super::SqlImports;
-use super::held::{APPLY_LEASE, Rows, ending, fail};
+use super::check::{Renewing, renew_claim};
+use super::held::{Rows, ending, fail};
 use crate::db::audit;
 use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};
@@ -124,7 +125,15 @@ async fn apply(
         .as_deref()
         .and_then(|a| serde_json::from_str(a).ok())
         .ok_or_else(|| ApplyError::Refused("Nobody asked for this import to be applied.".into()))?;
-    keep_claim(db, task.id, instance, Some(now() + APPLY_LEASE)).await?;
+    keep_claim(db, task.id, instance, Some(now() + imports.lease)).await?;
+    // the claim is kept while the changes are worked out
+    let renewing = Renewing(tokio::spawn(renew_claim(
+        db.clone(),
+        task.id,
+        instance.to_owned(),
+        ImportStatus::Applying,
+        imports.lease,
+    )));
     let ctx = imports.channels.validation_context(tenant, None).await?;
     let names = Names::of_tenant(db, tenant).await?;
 
@@ -153,11 +162,14 @@ async fn apply(
         )));
     }
 
+    drop(renewing);
     let locked = std::time::Instant::now();
     let txn = db.begin().await?;
     // a write first: on SQLite the transaction takes the write lock now (one that reads first
     // may find it cannot write later)
-    keep_claim(&txn, task.id, instance, Some(now() + APPLY_LEASE)).await?;
+    // and on PostgreSQL it locks the claim's row until the commit: no other instance takes the
+    // import over while this transaction runs, however long it takes
+    keep_claim(&txn, task.id, instance, Some(now() + imports.lease)).await?;
     let applied = plan.len();
     let mut entries = Vec::with_capacity(BATCH as usize);
     for p in plan {

@@ -5,7 +5,7 @@
 //! the changed rows' drafts for Apply. Nothing of a channel is written.
 
 use super::SqlImports;
-use super::held::{LEASE, Rows, ending, fail};
+use super::held::{Rows, ending, fail};
 use super::reader::{self, Batch, ReadError};
 use super::sheet::SheetError;
 use crate::db::channel_fields::{self, Names};
@@ -113,6 +113,8 @@ async fn check(
         db.clone(),
         task.id,
         instance.to_owned(),
+        ImportStatus::Checking,
+        imports.lease,
     )));
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
     let exe = imports.reader.clone();
@@ -152,7 +154,7 @@ async fn check(
         let renewed = progress(&state)
             .col_expr(
                 import_task::Column::ClaimedUntil,
-                Expr::value(now() + LEASE),
+                Expr::value(now() + imports.lease),
             )
             .filter(import_task::Column::Id.eq(task.id))
             .filter(import_task::Column::ClaimedBy.eq(instance))
@@ -196,18 +198,25 @@ async fn check(
     Ok(state.counts)
 }
 
-/// Renews this instance's claim on a dry run every third of its lease, until dropped.
-async fn renew_claim(db: DatabaseConnection, id: i64, instance: String) {
+/// Renews this instance's claim on an import in `status` every third of `lease`, until the
+/// task ends, another instance holds it, or the answer is dropped (`Renewing`).
+pub(super) async fn renew_claim(
+    db: DatabaseConnection,
+    id: i64,
+    instance: String,
+    status: ImportStatus,
+    lease: std::time::Duration,
+) {
     loop {
-        tokio::time::sleep(LEASE / 3).await;
+        tokio::time::sleep(lease / 3).await;
         let renewed = import_task::Entity::update_many()
             .col_expr(
                 import_task::Column::ClaimedUntil,
-                Expr::value(now() + LEASE),
+                Expr::value(now() + lease),
             )
             .filter(import_task::Column::Id.eq(id))
             .filter(import_task::Column::ClaimedBy.eq(instance.as_str()))
-            .filter(import_task::Column::Status.eq(ImportStatus::Checking.as_str()))
+            .filter(import_task::Column::Status.eq(status.as_str()))
             .exec(&db)
             .await;
         match renewed {
@@ -218,8 +227,8 @@ async fn renew_claim(db: DatabaseConnection, id: i64, instance: String) {
     }
 }
 
-/// Stops the renewal of a claim when the dry run ends, however it ends.
-struct Renewing(tokio::task::JoinHandle<()>);
+/// Stops the renewal of a claim when the work ends, however it ends.
+pub(super) struct Renewing(pub(super) tokio::task::JoinHandle<()>);
 
 impl Drop for Renewing {
     fn drop(&mut self) {

@@ -11,11 +11,13 @@ use sea_orm::{
 };
 use std::time::Duration;
 
-/// How long a claim holds before another instance may take the import over; renewed after
-/// every batch of rows (a dry run) or set to `APPLY_LEASE` (an apply, one transaction).
+/// How long a claim holds before another instance may take the import over, unless
+/// `SWITCHBOARD_IMPORT_LEASE_SECS` says otherwise (`SqlImports::lease`). It is renewed every
+/// third of itself while a dry run reads and while an apply works out its changes; an apply's
+/// transaction writes the claim first, so the claim's row stays locked until it commits
+/// (PostgreSQL's claim skips locked rows, SQLite's waits for the write lock) however long the
+/// transaction takes, and a server killed mid-transaction leaves nothing half-applied.
 pub const LEASE: Duration = Duration::from_secs(60);
-/// An apply's claim: longer than the longest apply (100,000 channels).
-pub const APPLY_LEASE: Duration = Duration::from_secs(15 * 60);
 /// An import whose instance stopped this many times fails instead of looping.
 pub const MAX_ATTEMPTS: i32 = 3;
 

@@ -28,6 +28,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
+/// How long an import's claim holds unless configured otherwise.
+pub const DEFAULT_LEASE: std::time::Duration = held::LEASE;
+
 /// Imports kept per tenant: starting one more drops the oldest (and its rows).
 pub const KEPT: u64 = 20;
 
@@ -39,6 +42,8 @@ pub struct SqlImports {
     pub wake: Arc<Notify>,
     /// The program that reads uploads in a child process (`switchboard read-import`).
     pub(crate) reader: PathBuf,
+    /// How long a claim holds before another instance may take the import over.
+    pub(crate) lease: std::time::Duration,
 }
 
 impl SqlImports {
@@ -53,7 +58,15 @@ impl SqlImports {
             channels,
             wake,
             reader,
+            lease: held::LEASE,
         }
+    }
+
+    /// Claims that last `lease` (a test's short one; `SWITCHBOARD_IMPORT_LEASE_SECS`).
+    pub fn with_lease(mut self, lease: std::time::Duration) -> Self {
+        // renewed every third of itself: a lease of nothing would renew without pause
+        self.lease = lease.max(std::time::Duration::from_secs(1));
+        self
     }
 }
 
@@ -428,6 +441,7 @@ impl Imports for SqlImports {
         txn.commit().await.map_err(internal("commit import"))?;
         receiving.task = None;
         self.wake.notify_one();
+        crate::jobs::announce(&self.db, crate::jobs::IMPORTS_CHANNEL).await;
         Ok(task.id)
     }
 
@@ -577,6 +591,7 @@ impl Imports for SqlImports {
             return Err(conflict("form", "This import is being applied already."));
         }
         self.wake.notify_one();
+        crate::jobs::announce(&self.db, crate::jobs::IMPORTS_CHANNEL).await;
         Ok(())
     }
 }

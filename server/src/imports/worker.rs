@@ -2,7 +2,7 @@
 //! (the job runner is `crate::jobs`).
 
 use super::SqlImports;
-use super::held::{LEASE, MAX_ATTEMPTS, Rows, fail};
+use super::held::{MAX_ATTEMPTS, Rows, fail};
 use crate::db::entities::import_task;
 use crate::jobs::{Jobs, claim_in};
 use app::domain::import::ImportStatus;
@@ -10,13 +10,17 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 /// Takes one import to check or apply whose lease is free (or expired).
-pub async fn claim(db: &DatabaseConnection, instance: &str) -> Result<Option<i64>, DbErr> {
+pub async fn claim(
+    db: &DatabaseConnection,
+    instance: &str,
+    lease: std::time::Duration,
+) -> Result<Option<i64>, DbErr> {
     claim_in(
         db,
         "import_tasks",
         "'checking', 'applying'",
         instance,
-        LEASE,
+        lease,
     )
     .await
 }
@@ -87,7 +91,7 @@ impl Jobs for SqlImports {
         self.wake.clone()
     }
     async fn claim(&self, instance: &str) -> Result<Option<i64>, DbErr> {
-        claim(&self.db, instance).await
+        claim(&self.db, instance, self.lease).await
     }
     async fn run(&self, id: i64, instance: &str) {
         run(self, id, instance).await

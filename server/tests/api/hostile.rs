@@ -969,18 +969,6 @@ async fn connections_per_peer_address_are_capped() {
     assert_eq!(status, 200);
 }
 
-/// The `Set-Cookie` line of the device cookie a sign-in answered with.
-fn device_cookie_line(signed_in: &reqwest::Response) -> String {
-    signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("switchboard_device="))
-        .expect("a device cookie")
-        .to_owned()
-}
-
 /// Guesses at an account from elsewhere do not lock its owner out: the owner's browser signed
 /// in before and holds a device cookie.
 #[tokio::test]
@@ -1004,7 +992,7 @@ async fn the_owners_browser_is_not_locked_out_by_guesses_at_the_account() {
     };
     let first = login("203.0.113.1", ROOT_PASSWORD, None).await.unwrap();
     assert_eq!(first.status(), 200);
-    let device = device_cookie_line(&first);
+    let device = device_cookie_line(first.headers());
     assert!(
         device.contains("HttpOnly") && device.contains("SameSite=Lax"),
         "{device}"
@@ -1198,7 +1186,7 @@ async fn the_device_cookie_of_one_instance_is_known_to_another() {
     };
     let signed_in = login(first.base.clone(), "203.0.113.1", ROOT_PASSWORD, None).await;
     assert_eq!(signed_in.status(), 200);
-    let device = device_cookie_line(&signed_in)
+    let device = device_cookie_line(signed_in.headers())
         .split(';')
         .next()
         .unwrap()

@@ -80,13 +80,42 @@ pub async fn fresh_database() -> (TestDb, String) {
 
 pub struct TestApp {
     pub addr: SocketAddr,
-    pub base: String,
+    /// The server's address and an HTTP client for it (`app.base`, `app.call(…)`).
+    pub client: Client,
     pub config: Config,
     pub state: server::state::AppState,
     /// The first-run link the server would log.
     pub setup_link: Option<String>,
-    pub http: reqwest::Client,
     pub db: TestDb,
+}
+
+/// A server (or a load balancer in front of several) at `base`, called as the browser calls it.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Client {
+    /// A client of `base` that follows no redirects and gives up on an answer after 60 s.
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(60))
+                .build()
+                .expect("client"),
+        }
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -146,6 +175,7 @@ pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &
         inspector: env!("CARGO_BIN_EXE_switchboard").into(),
         audit_retention_days: 365,
         export_lease: server::config::DEFAULT_EXPORT_LEASE,
+        import_lease: server::imports::DEFAULT_LEASE,
     }
 }
 
@@ -169,19 +199,13 @@ pub async fn spawn_on_with(db: TestDb, database_url: String, options: Options) -
     tokio::spawn(async move {
         startup::serve(listener, router, &limits, std::future::pending()).await;
     });
-    // a request the server never answers fails the test instead of hanging it
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-        .expect("client");
     TestApp {
         addr,
-        base,
+        // a request the server never answers fails the test instead of hanging it
+        client: Client::new(&base),
         config,
         state,
         setup_link,
-        http,
         db,
     }
 }
@@ -201,6 +225,17 @@ pub fn set_cookie_line(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// The whole `Set-Cookie` line of the device cookie a sign-in sets.
+pub fn device_cookie_line(headers: &HeaderMap) -> String {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{}=", app::api::DEVICE_COOKIE)))
+        .expect("a sign-in sets the device cookie")
+        .to_owned()
+}
+
 pub struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
@@ -217,7 +252,7 @@ impl Answer {
     }
 }
 
-impl TestApp {
+impl Client {
     /// Calls a server function the way the browser does (form-encoded POST, same origin).
     pub async fn call(&self, name: &str, form: &[(&str, &str)], cookie: Option<&str>) -> Answer {
         let mut req = self
@@ -294,29 +329,6 @@ impl TestApp {
         answer(res).await
     }
 
-    /// Completes first-run setup; answers the system administrator's session cookie.
-    pub async fn setup_admin(&self) -> String {
-        let link = self
-            .setup_link
-            .clone()
-            .expect("a fresh database has a setup link");
-        let token = link.split("token=").nth(1).expect("token").to_string();
-        let a = self
-            .call(
-                "complete_setup",
-                &[
-                    ("token", &token),
-                    ("username", ROOT_USER),
-                    ("password", ROOT_PASSWORD),
-                    ("confirm_password", ROOT_PASSWORD),
-                ],
-                None,
-            )
-            .await;
-        assert_eq!(a.status, 200, "setup: {}", a.body);
-        a.cookie().expect("setup signs in")
-    }
-
     pub async fn login(&self, username: &str, password: &str) -> Answer {
         self.call(
             "login",
@@ -354,6 +366,31 @@ impl TestApp {
         let a = self.call("current_user", &[], Some(cookie)).await;
         assert_eq!(a.status, 200, "{}", a.body);
         a.json()
+    }
+}
+
+impl TestApp {
+    /// Completes first-run setup; answers the system administrator's session cookie.
+    pub async fn setup_admin(&self) -> String {
+        let link = self
+            .setup_link
+            .clone()
+            .expect("a fresh database has a setup link");
+        let token = link.split("token=").nth(1).expect("token").to_string();
+        let a = self
+            .call(
+                "complete_setup",
+                &[
+                    ("token", &token),
+                    ("username", ROOT_USER),
+                    ("password", ROOT_PASSWORD),
+                    ("confirm_password", ROOT_PASSWORD),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(a.status, 200, "setup: {}", a.body);
+        a.cookie().expect("setup signs in")
     }
 }
 
@@ -421,7 +458,7 @@ pub struct MadeChannel {
     pub report_url: String,
 }
 
-impl TestApp {
+impl Client {
     /// A new tenant space `tenant` (administrator `admin`) with one infobip channel whose
     /// Webhook Password is `hook_password`.
     pub async fn infobip_channel(

@@ -20,6 +20,7 @@ mod m20261128_000012_health;
 mod m20261128_000013_audit;
 mod m20261128_000014_imports;
 mod m20261204_000015_import_chunks;
+mod m20261205_000016_sign_in_attempts;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000013_audit::Migration),
             Box::new(m20261128_000014_imports::Migration),
             Box::new(m20261204_000015_import_chunks::Migration),
+            Box::new(m20261205_000016_sign_in_attempts::Migration),
         ]
     }
 }
