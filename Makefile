@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/switchboard-target
 # The PostgreSQL server the integration tests create their databases on.
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run run-release test tools test-tools lint unit integration-sqlite integration-postgres e2e screenshots bench
+.PHONY: run run-release test tools test-tools lint unit integration-sqlite integration-postgres e2e screenshots bench scale
 
 ## Build and start Switchboard on SQLite (./data/switchboard.db); prints the URL and, on the
 ## first start, the one-time setup link. A quick debug build.
@@ -53,10 +53,21 @@ screenshots: test-tools
 	SCREENSHOTS=$(CURDIR)/docs/screenshots SKIP_PERF= end2end/run.sh --project=screenshots
 
 ## Benchmarks (not tests): channel-list latency, export and import time/memory with 100,000 channels
-## on SQLite, and webhook throughput under wrk beside /healthz.
-bench:
+## on SQLite, webhook throughput under wrk beside /healthz, and the same on PostgreSQL through
+## HAProxy with one and with three instances.
+bench: test-tools
 	command -v wrk >/dev/null || apt-get install -y wrk
 	cargo bench -p server --bench channel_list
 	cargo bench -p server --bench export
 	cargo bench -p server --bench import
 	cargo bench -p server --bench webhooks
+	PG_TEST_URL=$(PG_TEST_URL) cargo bench -p server --bench cluster_ingest
+
+## Several instances (README: "Running several instances"): PostgreSQL, three `switchboard
+## serve` and HAProxy with deploy/haproxy.cfg; the shared throttle and device cookie, rolling
+## restarts with no failed request, kill -9 losing and duplicating nothing, tasks taken over
+## and claimed across instances (a shorter run is part of `make test`); then a second server
+## on one SQLite file, refused.
+scale: test-tools
+	SWITCHBOARD_SCALE=full SWITCHBOARD_TEST_POSTGRES=$(PG_TEST_URL) cargo test -p server --test scale -- --nocapture
+	cargo test -p server --test cli a_second_server_on_one_sqlite_file_is_refused
