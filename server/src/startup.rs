@@ -254,7 +254,7 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             crate::http::compression::mark_secret_bearing,
         ))
         .layer(crate::http::compression::layer())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new(crate::http::trace::QuietHealth))
         .layer(CatchPanicLayer::custom(
             crate::http::headers::panic_response,
         ))

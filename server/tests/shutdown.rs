@@ -277,6 +277,8 @@ async fn sigterm_makes_readyz_unready_while_the_instance_still_serves_for_the_dr
     assert!(status.success(), "exit {status:?}\n{log}");
     assert!(stopped_after >= Duration::from_secs(3), "{stopped_after:?}");
     assert!(log.contains("/readyz answers 503"), "{log}");
+    // the drain's 503s are answers to the load balancer, not failures to log at every check
+    assert!(!log.contains("response failed"), "{log}");
     assert!(
         http.get(format!("{base}/healthz")).send().await.is_err(),
         "the listener is closed"

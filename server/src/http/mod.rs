@@ -13,3 +13,4 @@ pub mod origin;
 pub mod paths;
 pub mod serve;
 pub mod throttle;
+pub mod trace;
