@@ -259,29 +259,8 @@ impl Cluster {
 
     /// Runs `switchboard` with `args` on the cluster's database (`stdin` answers a prompt).
     fn cli(&self, args: &[&str], stdin: &str) {
-        use std::io::Write;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-            .args(args)
-            .env("DATABASE_URL", &self.url)
-            .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "switchboard {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let r = run_cli(&self.url, args, stdin);
+        assert_eq!(r.code, 0, "switchboard {args:?}: {}", r.stderr);
     }
 
     /// A task's status and the process that holds it (`claimed_by` is "pid-random").
@@ -552,11 +531,7 @@ async fn three_instances_behind_haproxy_share_state_restart_and_die_without_losi
         "",
     );
     let root = lb.session(ROOT, ROOT_PASSWORD).await;
-    for prefix in [
-        "https://api.infobip.com",
-        "https://bsp.itau.example",
-        "https://api.twilio.com",
-    ] {
+    for prefix in DRAFT_PREFIXES {
         lb.call(
             "add_trust_prefix",
             &[("prefix", prefix), ("scope", "global")],
@@ -576,33 +551,11 @@ async fn three_instances_behind_haproxy_share_state_restart_and_die_without_losi
     let queue = queue.json().as_i64().unwrap().to_string();
     let times = json!({"skill_queue_id": queue, "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]});
     let mut hooks = Vec::new();
-    for (provider, draft) in [
-        (
-            "infobip",
-            json!({"provider": "infobip", "name": "wa_infobip", "phone_number": "+4915112345678", "username": "u", "password": "p", "base_url": "https://api.infobip.com", "account_key": "k", "webhook_password": "infobip-hook-1"}),
-        ),
-        (
-            "other",
-            json!({"provider": "other", "verification_method": "basic", "name": "wa_other", "phone_number": "+4915112345678", "username": "u", "password": "p", "base_url": "https://bsp.itau.example", "authentication_key": "k", "webhook_password": "other-hook-1"}),
-        ),
-        (
-            "twilio",
-            json!({"provider": "twilio", "name": "wa_twilio", "phone_number": "+14155238886", "api_key_sid": format!("SK{}", "a1".repeat(16)), "api_key_secret": "s", "base_url": "https://api.twilio.com", "account_sid": format!("AC{}", "0f".repeat(16)), "webhook_user": "aicc_hook", "webhook_password": "S3cret!pass"}),
-        ),
-    ] {
-        let mut d = times.clone();
-        for (k, v) in draft.as_object().unwrap() {
-            d[k] = v.clone();
-        }
-        let r = lb
-            .call_json("create_channel", json!({ "draft": d }), Some(&admin))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let id = r.json().as_i64().unwrap().to_string();
-        let i = lb
-            .call("get_channel_integration", &[("id", &id)], Some(&admin))
-            .await
-            .json();
+    for (provider, draft) in provider_drafts(&times)
+        .into_iter()
+        .filter(|(p, _)| *p != "cloud-api")
+    {
+        let (_, i) = lb.create_channel(&admin, draft).await;
         let url = i["message_url"].as_str().unwrap().to_owned();
         assert!(
             url.starts_with(&lb.base),

@@ -23,12 +23,7 @@ async fn world() -> World {
     let tenant = app
         .create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
         .await;
-    for p in [
-        "https://api.infobip.com",
-        "https://bsp.itau.example",
-        "https://api.twilio.com",
-        "https://graph.facebook.com",
-    ] {
+    for p in DRAFT_PREFIXES {
         app.call(
             "add_trust_prefix",
             &[("prefix", p), ("scope", "global")],
@@ -49,39 +44,9 @@ async fn world() -> World {
         .unwrap()
         .to_string();
     let base = json!({"skill_queue_id": queue, "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]});
-    let mut drafts = vec![
-        (
-            "infobip",
-            json!({"provider": "infobip", "name": "wa_infobip", "phone_number": "+4915112345678", "username": "u", "password": "p", "base_url": "https://api.infobip.com", "account_key": "k", "webhook_password": "infobip-hook-1"}),
-        ),
-        (
-            "other",
-            json!({"provider": "other", "verification_method": "basic", "name": "wa_other", "phone_number": "+4915112345678", "username": "u", "password": "p", "base_url": "https://bsp.itau.example", "authentication_key": "k", "webhook_password": "other-hook-1"}),
-        ),
-        (
-            "twilio",
-            json!({"provider": "twilio", "name": "wa_twilio", "phone_number": "+14155238886", "api_key_sid": format!("SK{}", "a1".repeat(16)), "api_key_secret": "s", "base_url": "https://api.twilio.com", "account_sid": format!("AC{}", "0f".repeat(16)), "webhook_user": "aicc_hook", "webhook_password": "S3cret!pass"}),
-        ),
-        (
-            "cloud-api",
-            json!({"provider": "cloud-api", "name": "wa_cloud", "app_key": "123", "app_secret": "app_secret_123", "phone_number": "15550001111", "base_url": "https://graph.facebook.com", "access_token": "t", "token_valid_until": "2099-01-01"}),
-        ),
-    ];
     let mut urls = std::collections::HashMap::new();
-    for (provider, draft) in drafts.drain(..) {
-        let mut d = base.clone();
-        for (k, v) in draft.as_object().unwrap() {
-            d[k] = v.clone();
-        }
-        let r = app
-            .call_json("create_channel", json!({"draft": d}), Some(&a))
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let id = r.json().as_i64().unwrap().to_string();
-        let i = app
-            .call("get_channel_integration", &[("id", &id)], Some(&a))
-            .await
-            .json();
+    for (provider, draft) in provider_drafts(&base) {
+        let (_, i) = app.create_channel(&a, draft).await;
         let pair = if provider == "cloud-api" {
             (
                 i["callback_url"].as_str().unwrap().to_owned(),

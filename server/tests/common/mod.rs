@@ -569,3 +569,109 @@ pub async fn serve_binary(
     wait_ready(&base).await;
     (child, base)
 }
+
+/// What a `switchboard` command printed and how it ended.
+pub struct CliRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `switchboard` with `args` on `database_url` and the test master key, as a script
+/// would, writing `stdin` to it (a password prompt's answer).
+pub fn run_cli(database_url: &str, args: &[&str], stdin: &str) -> CliRun {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run switchboard");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    CliRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The trust prefixes of the `provider_drafts` channels' BaseUrls.
+pub const DRAFT_PREFIXES: [&str; 4] = [
+    "https://api.infobip.com",
+    "https://bsp.itau.example",
+    "https://api.twilio.com",
+    "https://graph.facebook.com",
+];
+
+/// One channel of each provider, with the fields a webhook test needs: Webhook Passwords
+/// `infobip-hook-1`, `other-hook-1`, twilio's `aicc_hook` / `S3cret!pass` and cloud-api's APP
+/// Secret `app_secret_123`. `common` holds what every channel has (skill queue, times).
+pub fn provider_drafts(common: &serde_json::Value) -> Vec<(&'static str, serde_json::Value)> {
+    use serde_json::json;
+    [
+        (
+            "infobip",
+            json!({"provider": "infobip", "name": "wa_infobip", "phone_number": "+4915112345678", "username": "u", "password": "p", "base_url": "https://api.infobip.com", "account_key": "k", "webhook_password": "infobip-hook-1"}),
+        ),
+        (
+            "other",
+            json!({"provider": "other", "verification_method": "basic", "name": "wa_other", "phone_number": "+4915112345678", "username": "u", "password": "p", "base_url": "https://bsp.itau.example", "authentication_key": "k", "webhook_password": "other-hook-1"}),
+        ),
+        (
+            "twilio",
+            json!({"provider": "twilio", "name": "wa_twilio", "phone_number": "+14155238886", "api_key_sid": format!("SK{}", "a1".repeat(16)), "api_key_secret": "s", "base_url": "https://api.twilio.com", "account_sid": format!("AC{}", "0f".repeat(16)), "webhook_user": "aicc_hook", "webhook_password": "S3cret!pass"}),
+        ),
+        (
+            "cloud-api",
+            json!({"provider": "cloud-api", "name": "wa_cloud", "app_key": "123", "app_secret": "app_secret_123", "phone_number": "15550001111", "base_url": "https://graph.facebook.com", "access_token": "t", "token_valid_until": "2099-01-01"}),
+        ),
+    ]
+    .into_iter()
+    .map(|(provider, draft)| {
+        let mut d = common.clone();
+        for (k, v) in draft.as_object().expect("an object") {
+            d[k] = v.clone();
+        }
+        (provider, d)
+    })
+    .collect()
+}
+
+impl Client {
+    /// Creates the channel `draft` as `cookie`; answers its id and its Channel Integration.
+    pub async fn create_channel(
+        &self,
+        cookie: &str,
+        draft: serde_json::Value,
+    ) -> (i64, serde_json::Value) {
+        let r = self
+            .call_json(
+                "create_channel",
+                serde_json::json!({ "draft": draft }),
+                Some(cookie),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let id = r.json().as_i64().expect("channel id");
+        let integration = self
+            .call(
+                "get_channel_integration",
+                &[("id", &id.to_string())],
+                Some(cookie),
+            )
+            .await
+            .json();
+        (id, integration)
+    }
+}
