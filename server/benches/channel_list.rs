@@ -62,37 +62,43 @@ async fn main() {
     );
 
     // 20% of the channels have refused deliveries (Failing), as the webhook writer leaves
-    // them; then the health of every channel is computed, as the sweep does after a start
+    // them, and are due for the sweep, which then computes their health as after a start
     let started = Instant::now();
-    {
-        use sea_orm::ConnectionTrait;
-        state
-            .db
-            .conn
-            .execute_unprepared(
-                "UPDATE channels SET last_refused_at = CURRENT_TIMESTAMP, \
-                 last_refused_reason = 'account_key_mismatch' WHERE id % 5 = 0",
-            )
+    let refused = {
+        use sea_orm::{ConnectionTrait, Statement};
+        let conn = &state.db.conn;
+        let now = time::OffsetDateTime::now_utc();
+        let refused = conn
+            .execute(Statement::from_sql_and_values(
+                conn.get_database_backend(),
+                "UPDATE channels SET last_refused_at = ?, \
+                 last_refused_reason = 'account_key_mismatch', health_due_at = ? \
+                 WHERE id % 5 = 0",
+                [now.into(), now.into()],
+            ))
             .await
-            .expect("refusals");
+            .expect("refusals")
+            .rows_affected();
         for h in 0..24 {
-            state
-                .db
-                .conn
-                .execute_unprepared(&format!(
-                    "INSERT INTO webhook_counts (tenant_id, hour, accepted, refused) \
-                     SELECT id, {} , 1000, 250 FROM tenants",
-                    time::OffsetDateTime::now_utc().unix_timestamp() / 3600 - h
-                ))
-                .await
-                .expect("counts");
+            conn.execute_unprepared(&format!(
+                "INSERT INTO webhook_counts (tenant_id, hour, accepted, refused) \
+                 SELECT id, {} , 1000, 250 FROM tenants",
+                now.unix_timestamp() / 3600 - h
+            ))
+            .await
+            .expect("counts");
         }
-    }
+        refused
+    };
     let swept = server::db::health::sweep(&state.db.conn)
         .await
         .expect("sweep");
+    assert!(
+        swept as u64 >= refused,
+        "the sweep saw {swept} of the {refused} refused channels"
+    );
     println!(
-        "health of {swept} channels computed in {:.1} s",
+        "health of {swept} channels computed in {:.1} s ({refused} Failing)",
         started.elapsed().as_secs_f64()
     );
 
@@ -127,33 +133,42 @@ async fn main() {
         .to_owned();
 
     let middle = (channels / 20 / 2).max(1);
+    let all = Some(channels as u64);
+    // each case with the total it must find (`None`: some, not all)
     let cases = [
         (
             "first page (20 rows, by name)",
+            all,
             serde_json::json!({"search": "", "provider": "", "sort": "Name", "descending": false, "page": 1, "per_page": 20}),
         ),
         (
             "middle page (20 rows, by name)",
+            all,
             serde_json::json!({"search": "", "provider": "", "sort": "Name", "descending": false, "page": middle, "per_page": 20}),
         ),
         (
             "name search 'demo_0424' (20 rows)",
+            None,
             serde_json::json!({"search": "demo_0424", "provider": "", "sort": "Name", "descending": false, "page": 1, "per_page": 20}),
         ),
         (
             "provider filter + newest first",
+            None,
             serde_json::json!({"search": "", "provider": "twilio", "sort": "Updated", "descending": true, "page": 1, "per_page": 20}),
         ),
         (
             "health, worst first (20 rows)",
+            all,
             serde_json::json!({"search": "", "provider": "", "sort": "Health", "descending": true, "page": 1, "per_page": 20}),
         ),
         (
             "needs attention, middle page",
+            Some(refused),
             serde_json::json!({"search": "", "provider": "", "sort": "Name", "descending": false, "attention": true, "page": middle / 5, "per_page": 20}),
         ),
         (
             "100 rows with health (by name)",
+            all,
             serde_json::json!({"search": "", "provider": "", "sort": "Name", "descending": false, "page": 1, "per_page": 100}),
         ),
     ];
@@ -183,7 +198,7 @@ async fn main() {
         ms(percentile(&times, 0.99)),
         ms(*times.last().expect("samples"))
     );
-    for (label, query) in cases {
+    for (label, expected, query) in cases {
         let body = serde_json::json!({ "query": query });
         let mut times = Vec::with_capacity(SAMPLES);
         let mut total = 0;
@@ -202,6 +217,10 @@ async fn main() {
                 times.push(t.elapsed());
             }
             total = page["total"].as_u64().unwrap_or(0);
+        }
+        match expected {
+            Some(n) => assert_eq!(total, n, "{label}: the rows it names"),
+            None => assert!(total > 0 && total < channels as u64, "{label}: {total}"),
         }
         times.sort();
         println!(
@@ -229,6 +248,10 @@ async fn main() {
         }
         failing = d["failing"].as_u64().unwrap_or(0);
     }
+    assert_eq!(
+        failing, refused,
+        "the dashboard counts the Failing channels"
+    );
     times.sort();
     println!(
         "  {:<40} failing={failing:<5} p50={}  p99={}  max={}",
