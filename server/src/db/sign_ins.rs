@@ -7,8 +7,8 @@
 //! each other crosswise) in a READ COMMITTED transaction, whose count after the lock sees every
 //! reservation committed before it; SQLite's first statement is a write (the key's expired
 //! rows go), which takes the database's one write lock for the whole transaction. A key that is
-//! full already is refused before any lock or write: a count read without the lock can only be
-//! higher than the one that would be read under it later.
+//! full already is refused before any lock or write (`full`): a count read without the lock
+//! can only be as high as the one that would be read under it later.
 //!
 //! Times are the database's clock on PostgreSQL (instances' clocks may differ), this machine's on
 //! SQLite (one instance). `sweep` deletes what the window no longer counts, every minute.
@@ -55,8 +55,21 @@ impl SignInAttempts {
         row.try_get("", "now")
     }
 
+    /// Without a lock or a write: the seconds to wait when one of `keys` already has `limit`
+    /// attempts younger than `window_ms` at `now_ms`. A refusal from here stands (the count
+    /// under the lock could only be as high); `None` says nothing until `reserve` counts again.
+    pub async fn full(
+        &self,
+        keys: &[String],
+        limit: u64,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<u64>, DbErr> {
+        waits(&self.db, keys, limit, window_ms, now_ms).await
+    }
+
     /// Counts an attempt at `now_ms` against each of `keys` unless one of them already has
-    /// `limit` attempts younger than `window_ms`.
+    /// `limit` attempts younger than `window_ms` (counted under the keys' lock).
     pub async fn reserve(
         &self,
         keys: &[String],
@@ -69,9 +82,6 @@ impl SignInAttempts {
         let mut keys = keys.to_vec();
         keys.sort();
         keys.dedup();
-        if let Some(secs) = waits(&self.db, &keys, limit, window_ms, now_ms).await? {
-            return Ok(Reserved::Wait(secs));
-        }
         let txn: DatabaseTransaction = if backend == DatabaseBackend::Postgres {
             let txn = self
                 .db

@@ -120,7 +120,8 @@ impl DeviceTokens {
 
 /// Reservations one instance makes at once: each holds a database connection while it waits
 /// for its keys' lock, so a flood of sign-ins waits here, not for the pool that every other
-/// request (and `/readyz`) needs.
+/// request (and `/readyz`) needs. An attempt whose address or username is full already is
+/// refused before it asks for one of these places: a flood of refused guesses holds none.
 const RESERVING_AT_ONCE: usize = 4;
 
 /// The sign-in throttle every instance on one database shares.
@@ -152,11 +153,6 @@ impl Throttle {
         }
     }
 
-    /// How long a failure counts.
-    pub fn window(&self) -> Duration {
-        self.window
-    }
-
     async fn reserve_at(
         &self,
         client: IpAddr,
@@ -173,11 +169,18 @@ impl Throttle {
         }
         let window_ms = i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX);
         let reserved = async {
-            let _turn = self.reserving.acquire().await;
             let now_ms = match now_ms {
                 Some(t) => t,
                 None => self.attempts.now_ms().await?,
             };
+            if let Some(secs) = self
+                .attempts
+                .full(&keys, self.limit, window_ms, now_ms)
+                .await?
+            {
+                return Ok(Reserved::Wait(secs));
+            }
+            let _place = self.reserving.acquire().await;
             self.attempts
                 .reserve(&keys, self.limit, window_ms, now_ms)
                 .await
@@ -304,6 +307,39 @@ mod tests {
             }
         }
         assert_eq!(granted, 10);
+    }
+
+    #[tokio::test]
+    async fn refusals_take_no_reservation_place_and_the_places_are_bounded() {
+        let (t, _dir) = throttle().await;
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        for i in 0..10 {
+            let attempt = t.reserve_at(a, &format!("u{i}"), None, at(0)).await;
+            t.settle(attempt.unwrap().unwrap(), false).await;
+        }
+        // every place taken, as by RESERVING_AT_ONCE reservations waiting for their locks
+        let held = t
+            .reserving
+            .acquire_many(RESERVING_AT_ONCE as u32)
+            .await
+            .unwrap();
+        let quick = Duration::from_millis(300);
+        // a full address is refused at once: it needs no place
+        let refused = tokio::time::timeout(quick, t.reserve_at(a, "x", None, at(1))).await;
+        assert_eq!(refused.expect("no place needed").unwrap(), Err(59));
+        // one more attempt that would count waits for a place
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let waiting = t.reserve_at(b, "y", None, at(1));
+        tokio::pin!(waiting);
+        assert!(
+            tokio::time::timeout(quick, &mut waiting).await.is_err(),
+            "past the places it waits"
+        );
+        drop(held);
+        assert!(
+            waiting.await.unwrap().is_ok(),
+            "and goes on once one is free"
+        );
     }
 
     #[tokio::test]
