@@ -10,8 +10,6 @@
 
 mod common;
 
-use app::domain::{NewPassword, TenantName, Username};
-use app::ports::Tenants;
 use server::startup;
 use std::time::{Duration, Instant};
 
@@ -41,16 +39,7 @@ async fn main() {
     let base = format!("http://{addr}");
     let config = common::config(dir.path(), Some(addr));
     let state = startup::build_state(&config).await.expect("state");
-    state
-        .accounts
-        .create(
-            &app::ports::Actor::operator("bench"),
-            &TenantName::parse("Bench").expect("name"),
-            &Username::parse("bench-admin").expect("user"),
-            &NewPassword::parse("bench-password").expect("password"),
-        )
-        .await
-        .expect("tenant");
+    common::bench_tenant(&state).await;
     let started = Instant::now();
     server::demo::seed(&state, "Bench", channels)
         .await

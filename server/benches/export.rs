@@ -6,8 +6,7 @@
 
 mod common;
 
-use app::domain::{NewPassword, TenantName, Username};
-use app::ports::{Exports, Tenants};
+use app::ports::Exports;
 use sea_orm::EntityTrait;
 use server::db::entities::export_task;
 use server::startup;
@@ -22,16 +21,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = common::config(dir.path(), None);
     let state = startup::build_state(&config).await.expect("state");
-    let tenant = state
-        .accounts
-        .create(
-            &app::ports::Actor::operator("bench"),
-            &TenantName::parse("Bench").expect("name"),
-            &Username::parse("bench-admin").expect("user"),
-            &NewPassword::parse("bench-password").expect("password"),
-        )
-        .await
-        .expect("tenant");
+    let tenant = common::bench_tenant(&state).await;
     let t = Instant::now();
     server::demo::seed(&state, "Bench", channels)
         .await

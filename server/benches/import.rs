@@ -9,8 +9,7 @@
 mod common;
 
 use app::domain::import::COLUMNS;
-use app::domain::{NewPassword, TenantName, Username};
-use app::ports::{Actor, Exports, Imports, Tenants};
+use app::ports::{Actor, Exports, Imports};
 use sea_orm::EntityTrait;
 use server::db::entities::{export_task, import_task};
 use server::exports::writer::{self, ZipBuilder};
@@ -49,16 +48,7 @@ async fn main() {
     let config = common::config(dir.path(), None);
     let state = startup::build_state(&config).await.expect("state");
     let actor = Actor::operator("bench");
-    let tenant = state
-        .accounts
-        .create(
-            &actor,
-            &TenantName::parse("Bench").expect("name"),
-            &Username::parse("bench-admin").expect("user"),
-            &NewPassword::parse("bench-password").expect("password"),
-        )
-        .await
-        .expect("tenant");
+    let tenant = common::bench_tenant(&state).await;
     let t = Instant::now();
     server::demo::seed(&state, "Bench", channels)
         .await

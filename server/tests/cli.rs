@@ -7,7 +7,7 @@ mod common;
 use common::*;
 
 use common::run_cli as run;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[tokio::test]
 async fn migrate_create_admin_and_create_tenant() {
@@ -232,37 +232,16 @@ async fn seed_demo_fills_a_tenant_with_valid_channels_of_every_provider() {
     assert_eq!(r.status, 200, "{}", r.body);
 }
 
-/// Starts `switchboard serve` on a free loopback port; answers the child and its base URL.
+/// `switchboard serve` on `url` with a short export lease; answers the child and its base URL.
 async fn serve(url: &str) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .arg("serve")
-        .env("DATABASE_URL", url)
-        .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("SWITCHBOARD_EXPORT_LEASE_SECS", "2")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}/readyz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return (child, base);
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not start");
+    serve_binary(
+        url,
+        &[
+            ("SWITCHBOARD_EXPORT_LEASE_SECS", "2"),
+            ("RUST_LOG", "error"),
+        ],
+    )
+    .await
 }
 
 async fn task_status(url: &str) -> String {

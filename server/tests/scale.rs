@@ -250,11 +250,22 @@ impl Cluster {
             .unwrap()
     }
 
-    /// `kill -9` of instance `i`.
-    fn kill(&self, i: usize) {
+    /// `kill -9` of instance `i`, the holder of task `id` of `table`; then waits until another
+    /// instance ends the task, which must be in `done` (`failed` ends the wait too, and fails
+    /// the test). Answers how long after the kill it ended.
+    async fn kill_and_await(
+        &self,
+        i: usize,
+        table: &str,
+        id: i64,
+        [done, failed]: [&str; 2],
+    ) -> Duration {
         let mut child = self.children.lock().unwrap()[i].take().unwrap();
+        let killed_at = Instant::now();
         child.kill().unwrap();
         child.wait().unwrap();
+        assert_eq!(self.finished(table, id, &[done, failed]).await, done);
+        killed_at.elapsed()
     }
 
     /// Runs `switchboard` with `args` on the cluster's database (`stdin` answers a prompt).
@@ -719,15 +730,9 @@ async fn three_instances_behind_haproxy_share_state_restart_and_die_without_losi
         status, "running",
         "the export is still running when its holder dies"
     );
-    let killed_at = Instant::now();
-    cluster.kill(victim);
-    assert_eq!(
-        cluster
-            .finished("export_tasks", export, &["success", "failed"])
-            .await,
-        "success"
-    );
-    let export_took_over = killed_at.elapsed();
+    let export_took_over = cluster
+        .kill_and_await(victim, "export_tasks", export, ["success", "failed"])
+        .await;
     let (_, finisher) = cluster.task("export_tasks", export).await;
     assert!(
         finisher.is_some_and(|pid| pid != holder),
@@ -804,15 +809,9 @@ async fn three_instances_behind_haproxy_share_state_restart_and_die_without_losi
     let (holder, took) = cluster.claimed("import_tasks", import, "applying").await;
     assert!(took < Duration::from_secs(2), "Apply claimed in {took:?}");
     let victim = cluster.instance_of(holder).expect("held by an instance");
-    let killed_at = Instant::now();
-    cluster.kill(victim);
-    assert_eq!(
-        cluster
-            .finished("import_tasks", import, &["applied", "failed"])
-            .await,
-        "applied"
-    );
-    let apply_took_over = killed_at.elapsed();
+    let apply_took_over = cluster
+        .kill_and_await(victim, "import_tasks", import, ["applied", "failed"])
+        .await;
     // whole, and once: every channel changed, one audit entry each
     let n: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM channels WHERE keywords = '[\"scale-takeover\"]'")

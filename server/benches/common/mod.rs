@@ -105,10 +105,9 @@ pub fn wrk(url: &str, script: Option<&str>) -> Run {
     }
 }
 
-/// A tenant "Bench" with one infobip channel (Webhook Password `bench-hook-1`), made through
-/// the ports of `state`; answers the channel's message URL.
-pub async fn infobip_channel(state: &server::state::AppState) -> String {
-    let tenant = state
+/// The tenant "Bench", administrator `bench-admin` / `bench-password`; answers its id.
+pub async fn bench_tenant(state: &server::state::AppState) -> i64 {
+    state
         .accounts
         .create(
             &app::ports::Actor::operator("bench"),
@@ -117,7 +116,13 @@ pub async fn infobip_channel(state: &server::state::AppState) -> String {
             &NewPassword::parse("bench-password").expect("password"),
         )
         .await
-        .expect("tenant");
+        .expect("tenant")
+}
+
+/// A tenant "Bench" with one infobip channel (Webhook Password `bench-hook-1`), made through
+/// the ports of `state`; answers the channel's message URL.
+pub async fn infobip_channel(state: &server::state::AppState) -> String {
+    let tenant = bench_tenant(state).await;
     state
         .ports
         .trustlist
