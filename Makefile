@@ -52,12 +52,13 @@ e2e:
 screenshots: test-tools
 	SCREENSHOTS=$(CURDIR)/docs/screenshots SKIP_PERF= end2end/run.sh --project=screenshots
 
-## Benchmarks (not tests): channel-list latency, export and import time/memory with 100,000 channels
-## on SQLite, webhook throughput under wrk beside /healthz, and the same on PostgreSQL through
-## HAProxy with one and with three instances.
+## Benchmarks (not tests): channel-list latency at 1,000, 100,000 and 1,000,000 channels and in
+## 1,000 tenant spaces, on SQLite and PostgreSQL; export and import time/memory with 100,000
+## channels on SQLite; webhook throughput under wrk beside /healthz, and the same on PostgreSQL
+## through HAProxy with one and with three instances.
 bench: test-tools
 	command -v wrk >/dev/null || apt-get install -y wrk
-	cargo bench -p server --bench channel_list
+	PG_TEST_URL=$(PG_TEST_URL) cargo bench -p server --bench channel_list
 	cargo bench -p server --bench export
 	cargo bench -p server --bench import
 	cargo bench -p server --bench webhooks

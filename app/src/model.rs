@@ -216,7 +216,8 @@ pub enum ChannelSort {
 /// What the channel list asks for: search, filter, sort and page, all done in SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelQuery {
-    /// Part of the channel name; empty for all.
+    /// Part of the channel name (three characters or more), or how it starts (one or two);
+    /// empty for all.
     pub search: String,
     /// A provider's value, or empty for all.
     pub provider: String,
@@ -225,11 +226,29 @@ pub struct ChannelQuery {
     /// Only channels whose health is Attention or Failing.
     #[serde(default)]
     pub attention: bool,
-    /// 1-based.
-    pub page: u32,
+    /// Which page: found from a row's place in the sort order, never by counting rows.
+    #[serde(default)]
+    pub at: PageAt,
     /// 10, 20, 50 or 100.
     pub per_page: u32,
 }
+
+/// A page of a list that pages by seeking: from either end, or next to a row of the page the
+/// browser shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum PageAt {
+    #[default]
+    First,
+    Last,
+    /// The rows after this one (the last row of the page shown).
+    After(PageKey),
+    /// The rows before this one (the first row of the page shown).
+    Before(PageKey),
+}
+
+/// A row's place in a sort order, as the server wrote it (the browser only sends it back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageKey(pub String);
 
 impl Default for ChannelQuery {
     fn default() -> Self {
@@ -239,7 +258,7 @@ impl Default for ChannelQuery {
             sort: ChannelSort::Name,
             descending: false,
             attention: false,
-            page: 1,
+            at: PageAt::First,
             per_page: 20,
         }
     }
@@ -248,12 +267,11 @@ impl Default for ChannelQuery {
 impl ChannelQuery {
     pub const PAGE_SIZES: [u32; 4] = [10, 20, 50, 100];
 
-    /// The query with page size and page forced into range.
+    /// The query with its page size forced into range.
     pub fn normalized(mut self) -> Self {
         if !Self::PAGE_SIZES.contains(&self.per_page) {
             self.per_page = 20;
         }
-        self.page = self.page.max(1);
         // control characters cannot be part of a channel name (and NUL cannot reach SQL)
         self.search = self
             .search
@@ -269,9 +287,54 @@ impl ChannelQuery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelPage {
     pub rows: Vec<ChannelSummary>,
+    /// How many channels match: exact up to [`ChannelPage::COUNTED_UP_TO`] for a name search,
+    /// always exact without one.
     pub total: u64,
-    pub page: u32,
+    /// More than `total` match (a name search counts no further).
+    pub more: bool,
     pub per_page: u32,
+    /// The place of the first and of the last row, for Previous and Next.
+    pub first: Option<PageKey>,
+    pub last: Option<PageKey>,
+    pub has_previous: bool,
+    pub has_next: bool,
+}
+
+impl ChannelPage {
+    /// How far a name search counts its matches.
+    pub const COUNTED_UP_TO: u64 = 10_000;
+
+    /// `1 channel`, `2,001 channels`, `10,000+ channels`.
+    pub fn total_text(&self) -> String {
+        format!(
+            "{}{} {}",
+            thousands(self.total),
+            if self.more { "+" } else { "" },
+            if self.total == 1 && !self.more {
+                "channel"
+            } else {
+                "channels"
+            }
+        )
+    }
+
+    /// How many pages there are, when the total is exact.
+    pub fn pages(&self) -> Option<u64> {
+        (!self.more).then(|| self.total.div_ceil(u64::from(self.per_page)).max(1))
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A channel as the edit form shows it: every non-secret value, and which secrets are set.
@@ -514,4 +577,51 @@ pub struct ImportView {
     pub page: u64,
     /// Rows of the chosen outcome (all rows without one).
     pub total: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(total: u64, more: bool, per_page: u32) -> ChannelPage {
+        ChannelPage {
+            rows: vec![],
+            total,
+            more,
+            per_page,
+            first: None,
+            last: None,
+            has_previous: false,
+            has_next: false,
+        }
+    }
+
+    #[test]
+    fn totals_read_as_a_person_writes_them() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(2_001), "2,001");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(page(1, false, 20).total_text(), "1 channel");
+        assert_eq!(page(2_001, false, 20).total_text(), "2,001 channels");
+        assert_eq!(page(10_000, true, 20).total_text(), "10,000+ channels");
+    }
+
+    #[test]
+    fn pages_are_known_only_for_an_exact_total() {
+        assert_eq!(page(0, false, 20).pages(), Some(1));
+        assert_eq!(page(41, false, 20).pages(), Some(3));
+        assert_eq!(page(10_000, true, 20).pages(), None);
+    }
+
+    #[test]
+    fn a_query_without_a_page_starts_at_the_first() {
+        let q: ChannelQuery = serde_json::from_str(
+            r#"{"search":"","provider":"","sort":"Name","descending":false,"page":3,"per_page":7}"#,
+        )
+        .unwrap();
+        let q = q.normalized();
+        assert_eq!(q.at, PageAt::First);
+        assert_eq!(q.per_page, 20);
+    }
 }

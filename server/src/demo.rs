@@ -101,6 +101,54 @@ pub fn demo_draft(i: usize, queue: i64, ou: Option<i64>) -> ChannelDraft {
     d
 }
 
+/// `tenants` tenant spaces `<prefix> 0001`, `<prefix> 0002`… (made when missing, without an
+/// administrator: a system administrator adds one), each seeded with `count` channels.
+pub async fn seed_tenants(
+    state: &AppState,
+    prefix: &str,
+    tenants: usize,
+    count: usize,
+) -> Result<(), DemoError> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let db = &state.db.conn;
+    for k in 1..=tenants {
+        let name = format!("{} {k:04}", prefix.trim());
+        app::domain::TenantName::parse(&name)
+            .map_err(|e| DemoError::Failed(format!("tenant space name '{name}': {e}")))?;
+        let exists = tenant::Entity::find()
+            .filter(tenant::Column::NameKey.eq(name.to_lowercase()))
+            .count(db)
+            .await
+            .map_err(|e| DemoError::Failed(e.to_string()))?;
+        if exists == 0 {
+            tenant::ActiveModel {
+                name: Set(name.clone()),
+                name_key: Set(name.to_lowercase()),
+                disabled: Set(false),
+                created_at: Set(crate::db::now()),
+                ..Default::default()
+            }
+            .insert(db)
+            .await
+            .map_err(|e| DemoError::Failed(format!("tenant space '{name}': {e}")))?;
+        }
+        seed(state, &name, count).await?;
+    }
+    analyze(db).await
+}
+
+/// PostgreSQL: the planner's statistics of the new rows now, not when autovacuum gets to them
+/// (a search plans by how many names a pattern matches).
+async fn analyze(db: &sea_orm::DatabaseConnection) -> Result<(), DemoError> {
+    use sea_orm::ConnectionTrait;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        db.execute_unprepared("ANALYZE channels")
+            .await
+            .map_err(|e| DemoError::Failed(format!("analyze: {e}")))?;
+    }
+    Ok(())
+}
+
 /// Seeds `count` channels (and, when missing, two OUs, two skill queues and the demo
 /// trustlist prefixes) into the tenant space `tenant_name`. Answers the tenant id.
 pub async fn seed(state: &AppState, tenant_name: &str, count: usize) -> Result<i64, DemoError> {
@@ -212,5 +260,11 @@ pub async fn seed(state: &AppState, tenant_name: &str, count: usize) -> Result<i
     repo.insert_batch(t, &batch)
         .await
         .map_err(failed("channels"))?;
+    crate::db::tallies::compact_tenant(db, t)
+        .await
+        .map_err(|e| DemoError::Failed(format!("channel tallies: {e}")))?;
+    if count >= 10_000 {
+        analyze(db).await?;
+    }
     Ok(t)
 }

@@ -321,6 +321,11 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
                         if n > 0 {
                             tracing::debug!(channels = n, "health recomputed");
                         }
+                        // the health changes just written, and every create and delete since
+                        let t = crate::db::tallies::compact(&db).await?;
+                        if t > 0 {
+                            tracing::debug!(tenants = t, "channel tallies compacted");
+                        }
                         Ok::<(), sea_orm::DbErr>(())
                     }
                 },

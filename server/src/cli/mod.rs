@@ -43,12 +43,16 @@ pub enum Command {
         #[arg(long)]
         admin_username: String,
     },
-    /// Fill a tenant space with demo OUs, skill queues and N valid channels of every provider.
+    /// Fill a tenant space with demo OUs, skill queues and N valid channels of every provider;
+    /// with `--tenants T`, the T tenant spaces `<tenant> 0001`… (created when missing, without
+    /// an administrator) each with N channels.
     SeedDemo {
         #[arg(long)]
         tenant: String,
         #[arg(long, default_value_t = 50)]
         channels: usize,
+        #[arg(long)]
+        tenants: Option<usize>,
     },
     /// Write brotli and gzip twins (`.br`, `.gz`) of the built site's wasm, JS and CSS, which
     /// the server then sends to browsers that accept them. Run after `cargo leptos build`.
@@ -219,15 +223,35 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
-        Command::SeedDemo { tenant, channels } => {
-            if channels > 1_000_000 {
+        Command::SeedDemo {
+            tenant,
+            channels,
+            tenants,
+        } => {
+            let spaces = tenants.unwrap_or(1);
+            if !(1..=10_000).contains(&spaces) {
+                return Err(CliError("--tenants is 1 to 10,000".into()));
+            }
+            if channels.saturating_mul(spaces) > 1_000_000 {
                 return Err(CliError("at most 1,000,000 channels at a time".into()));
             }
             let state = startup::build_state(&config).await?;
             let started = std::time::Instant::now();
-            crate::demo::seed(&state, &tenant, channels).await?;
+            match tenants {
+                None => {
+                    crate::demo::seed(&state, &tenant, channels).await?;
+                }
+                Some(n) => {
+                    crate::demo::seed_tenants(&state, &tenant, n, channels).await?;
+                }
+            }
             println!(
-                "seeded {channels} demo channels into '{tenant}' in {:.1}s",
+                "seeded {} demo channels into {} in {:.1}s",
+                channels * spaces,
+                match tenants {
+                    None => format!("'{tenant}'"),
+                    Some(n) => format!("{n} tenant spaces '{tenant} 0001'…"),
+                },
                 started.elapsed().as_secs_f64()
             );
             Ok(())

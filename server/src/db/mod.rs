@@ -15,11 +15,13 @@ pub mod org;
 pub mod service_time;
 pub mod sessions;
 pub mod sign_ins;
+pub mod tallies;
 pub mod trustlist;
 pub mod write;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, SqlxPostgresConnector, SqlxSqliteConnector,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqlxPostgresConnector,
+    SqlxSqliteConnector, Statement, Value,
 };
 use sea_orm_migration::MigratorTrait;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -271,6 +273,38 @@ pub fn display_time(t: time::OffsetDateTime) -> String {
         t.hour(),
         t.minute()
     )
+}
+
+/// A transaction that will write: on SQLite it takes the write lock at once (a no-op write
+/// first), waiting for it as long as the busy timeout allows. A deferred transaction whose
+/// first statement writes the name index (an FTS5 table, which reads before it writes) could
+/// find another writer's commit in between and fail at once with "database is locked".
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        txn.execute_unprepared("DELETE FROM channel_tallies WHERE 0")
+            .await?;
+    }
+    Ok(txn)
+}
+
+/// A statement written with `?` placeholders, numbered `$1`, `$2`… for PostgreSQL (the SQL
+/// itself holds no `?` of its own).
+pub(crate) fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = if backend == DatabaseBackend::Postgres {
+        let mut numbered = String::with_capacity(sql.len() + 8);
+        for (i, part) in sql.split('?').enumerate() {
+            if i > 0 {
+                numbered.push_str(&format!("${i}"));
+            }
+            numbered.push_str(part);
+        }
+        numbered
+    } else {
+        sql.to_owned()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
 }
 
 #[cfg(test)]

@@ -13,9 +13,10 @@
 //! Times are the database's clock on PostgreSQL (instances' clocks may differ), this machine's on
 //! SQLite (one instance). `sweep` deletes what the window no longer counts, every minute.
 
+use crate::db::statement;
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    IsolationLevel, Statement, TransactionTrait, Value,
+    IsolationLevel, TransactionTrait,
 };
 
 #[derive(Clone)]
@@ -207,22 +208,6 @@ pub fn system_now_ms() -> i64 {
 }
 
 /// `sql` with `?` placeholders, numbered `$1, $2, …` for PostgreSQL.
-fn statement(backend: DatabaseBackend, sql: &str, values: Vec<Value>) -> Statement {
-    let sql = if backend == DatabaseBackend::Postgres {
-        let mut numbered = String::with_capacity(sql.len() + 8);
-        for (i, part) in sql.split('?').enumerate() {
-            if i > 0 {
-                numbered.push_str(&format!("${i}"));
-            }
-            numbered.push_str(part);
-        }
-        numbered
-    } else {
-        sql.to_owned()
-    };
-    Statement::from_sql_and_values(backend, sql, values)
-}
-
 #[cfg(test)]
 impl SignInAttempts {
     /// `sweep` as if it were `now_ms`.

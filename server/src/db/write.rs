@@ -1,11 +1,10 @@
 //! The shapes every repository write takes: an audited transaction (begin → body → audit
 //! entry → commit, all or nothing) and the delete of one row a tenant space owns.
 
-use super::{audit, internal};
+use super::{audit, begin_write, internal};
 use app::ports::{Actor, AuditEvent, RepoError};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
-    TransactionTrait,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -28,7 +27,7 @@ where
     T: Send,
     F: for<'t> FnOnce(&'t DatabaseTransaction) -> Audited<'t, T> + Send,
 {
-    let txn = db.begin().await.map_err(internal(context))?;
+    let txn = begin_write(db).await.map_err(internal(context))?;
     let (value, event) = match body(&txn).await {
         Ok(done) => done,
         Err(e) => {

@@ -648,7 +648,7 @@ async fn the_list_searches_filters_sorts_and_pages_in_sql() {
     assert_eq!(page["total"], 11);
     assert_eq!(page["rows"][0]["name"], "sales_21");
     assert_eq!(page["rows"].as_array().unwrap().len(), 10);
-    let page = q(json!({"search": "sales_", "provider": "", "sort": "Name", "descending": true, "page": 2, "per_page": 10})).await.json();
+    let page = q(json!({"search": "sales_", "provider": "", "sort": "Name", "descending": true, "at": {"After": page["last"]}, "per_page": 10})).await.json();
     assert_eq!(page["rows"].as_array().unwrap().len(), 1);
     assert_eq!(page["rows"][0]["name"], "sales_01");
     // '_' is matched literally, not as a wildcard

@@ -380,6 +380,33 @@ async fn dry_run_sorts_rows_and_apply_saves_every_change_or_none() {
         r.body
     );
 
+    // the name index and the kept tallies followed Apply's updates: each name found once
+    let found = app
+        .call_json(
+            "list_channels",
+            json!({"query": {"search": "WA_", "provider": "", "sort": "Name", "descending": false, "at": "First", "per_page": 20}}),
+            Some(a),
+        )
+        .await
+        .json();
+    let names: Vec<&str> = found["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["wa_1", "wa_2", "wa_3", "wa_4"], "{found}");
+    assert_eq!(found["total"], 4);
+    let d = app.call("get_dashboard", &[], Some(a)).await.json();
+    assert_eq!(
+        ["ok", "attention", "failing"]
+            .iter()
+            .map(|k| d[k].as_u64().unwrap())
+            .sum::<u64>(),
+        4,
+        "{d}"
+    );
+
     // one entry per changed channel with its diff, and the import's own entries
     let imported = audit(app, a, "channel_imported").await;
     assert_eq!(imported.len(), 2);

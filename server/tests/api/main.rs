@@ -10,6 +10,7 @@ mod common;
 
 mod audit;
 mod certificates;
+mod channel_list;
 mod channels;
 mod exports;
 mod first_load;

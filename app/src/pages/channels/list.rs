@@ -5,7 +5,7 @@ use crate::api::exports::start_export;
 use crate::components::nav::{LazyPage, NavLink, preloads};
 use crate::components::{EmptyState, FormAlert, HealthBadge, Loaded, PageHead, action_error};
 use crate::domain::channel::ProviderKind;
-use crate::model::{ChannelPage, ChannelQuery, ChannelSort};
+use crate::model::{ChannelPage, ChannelQuery, ChannelSort, PageAt};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use std::collections::BTreeSet;
@@ -13,6 +13,9 @@ use std::collections::BTreeSet;
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
     let query = RwSignal::new(ChannelQuery::default());
+    // which page this is, counted by the browser as a person pages (the server finds pages by
+    // a row's place, never by number)
+    let place = RwSignal::new(Place::FromStart(1));
     // kept across pages and searches; what Export will act on
     let selected = RwSignal::new(BTreeSet::<i64>::new());
     let delete = ServerAction::<DeleteChannel>::new();
@@ -24,9 +27,12 @@ pub fn ChannelsPage() -> impl IntoView {
     let export = Action::new(|ids: &Vec<i64>| start_export(ids.clone()));
     let export_error = action_error(export.value());
     let export_started = move || matches!(export.value().get(), Some(Ok(_)));
+    // a new search, filter, sort or page size starts at the first page
     let set = move |f: &dyn Fn(&mut ChannelQuery)| {
+        place.set(Place::FromStart(1));
         query.update(|q| {
             f(q);
+            q.at = PageAt::First;
         })
     };
     view! {
@@ -59,13 +65,11 @@ pub fn ChannelsPage() -> impl IntoView {
                 <input
                     id="search"
                     type="search"
+                    title="Three characters or more: names that contain them. One or two: names that start with them."
                     prop:value=move || query.with(|q| q.search.clone())
                     on:input=move |ev| {
                         let v = event_target_value(&ev);
-                        set(&|q| {
-                            q.search = v.clone();
-                            q.page = 1;
-                        });
+                        set(&|q| q.search = v.clone());
                     }
                 />
             </div>
@@ -75,10 +79,7 @@ pub fn ChannelsPage() -> impl IntoView {
                     id="provider-filter"
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        set(&|q| {
-                            q.provider = v.clone();
-                            q.page = 1;
-                        });
+                        set(&|q| q.provider = v.clone());
                     }
                 >
                     <option value="">"All"</option>
@@ -94,10 +95,7 @@ pub fn ChannelsPage() -> impl IntoView {
                     id="health-filter"
                     on:change=move |ev| {
                         let v = event_target_value(&ev) == "attention";
-                        set(&|q| {
-                            q.attention = v;
-                            q.page = 1;
-                        });
+                        set(&|q| q.attention = v);
                     }
                 >
                     <option value="">"All"</option>
@@ -110,10 +108,7 @@ pub fn ChannelsPage() -> impl IntoView {
                     id="per-page"
                     on:change=move |ev| {
                         let v = event_target_value(&ev).parse().unwrap_or(20);
-                        set(&|q| {
-                            q.per_page = v;
-                            q.page = 1;
-                        });
+                        set(&|q| q.per_page = v);
                     }
                 >
                     {ChannelQuery::PAGE_SIZES
@@ -151,7 +146,7 @@ pub fn ChannelsPage() -> impl IntoView {
                     })
             }}
         </div>
-        <Loaded resource=page ready=move |p| view! { <ChannelTable page=p query delete selected /> } />
+        <Loaded resource=page ready=move |p| view! { <ChannelTable page=p query place delete selected /> } />
     }
 }
 
@@ -160,6 +155,7 @@ fn SortHeader(
     label: &'static str,
     sort: ChannelSort,
     query: RwSignal<ChannelQuery>,
+    place: RwSignal<Place>,
 ) -> impl IntoView {
     let state = move || {
         query.with(|q| {
@@ -186,8 +182,9 @@ fn SortHeader(
                             // newest and worst first
                             q.descending = matches!(sort, ChannelSort::Updated | ChannelSort::Health);
                         }
-                        q.page = 1;
-                    })
+                        q.at = PageAt::First;
+                    });
+                    place.set(Place::FromStart(1));
                 }
             >
                 {label}
@@ -207,6 +204,7 @@ fn SortHeader(
 fn ChannelTable(
     page: ChannelPage,
     query: RwSignal<ChannelQuery>,
+    place: RwSignal<Place>,
     delete: ServerAction<DeleteChannel>,
     selected: RwSignal<BTreeSet<i64>>,
 ) -> impl IntoView {
@@ -233,7 +231,6 @@ fn ChannelTable(
         LazyPage::Integration,
         LazyPage::Activity,
     ]);
-    let pages = page.total.div_ceil(u64::from(page.per_page)).max(1);
     let filtered =
         query.with_untracked(|q| !q.search.is_empty() || !q.provider.is_empty() || q.attention);
     if page.rows.is_empty() {
@@ -254,7 +251,13 @@ fn ChannelTable(
         }
         .into_any();
     }
-    let current = page.page;
+    let pager = pager_text(&page, place.get_untracked());
+    let go = move |at: PageAt, next: Place| {
+        place.set(next);
+        query.update(|q| q.at = at);
+    };
+    let here = place.get_untracked();
+    let (first, last) = (page.first.clone(), page.last.clone());
     view! {
         <div class="table-wrap">
             <table class="data channels">
@@ -269,14 +272,14 @@ fn ChannelTable(
                                 on:change=move |ev| toggle_page(event_target_checked(&ev))
                             />
                         </th>
-                        <SortHeader label="Channel Name" sort=ChannelSort::Name query />
+                        <SortHeader label="Channel Name" sort=ChannelSort::Name query place />
                         <th scope="col">"Channel Type"</th>
-                        <SortHeader label="Business Solution Provider" sort=ChannelSort::Provider query />
+                        <SortHeader label="Business Solution Provider" sort=ChannelSort::Provider query place />
                         <th scope="col">"OU"</th>
                         <th scope="col">"Skill Queue"</th>
                         <th scope="col">"Scenario Key"</th>
-                        <SortHeader label="Updated" sort=ChannelSort::Updated query />
-                        <SortHeader label="Health" sort=ChannelSort::Health query />
+                        <SortHeader label="Updated" sort=ChannelSort::Updated query place />
+                        <SortHeader label="Health" sort=ChannelSort::Health query place />
                         <th scope="col">"Operation"</th>
                     </tr>
                 </thead>
@@ -389,30 +392,93 @@ fn ChannelTable(
             </table>
         </div>
         <nav class="pager" aria-label="Pages">
-            <span>
-                {format!(
-                    "{} {} · page {current} of {pages}",
-                    page.total,
-                    if page.total == 1 { "channel" } else { "channels" },
-                )}
-            </span>
+            <span>{pager}</span>
             <button
                 type="button"
                 class="button small"
-                disabled={ current <= 1 }
-                on:click=move |_| query.update(|q| q.page = q.page.saturating_sub(1).max(1))
+                disabled=!page.has_previous
+                on:click=move |_| go(PageAt::First, Place::FromStart(1))
+            >
+                "First"
+            </button>
+            <button
+                type="button"
+                class="button small"
+                disabled=!page.has_previous
+                on:click=move |_| {
+                    if let Some(k) = first.clone() {
+                        go(PageAt::Before(k), here.previous());
+                    }
+                }
             >
                 "Previous"
             </button>
             <button
                 type="button"
                 class="button small"
-                disabled={ u64::from(current) >= pages }
-                on:click=move |_| query.update(|q| q.page += 1)
+                disabled=!page.has_next
+                on:click=move |_| {
+                    if let Some(k) = last.clone() {
+                        go(PageAt::After(k), here.next());
+                    }
+                }
             >
                 "Next"
+            </button>
+            <button
+                type="button"
+                class="button small"
+                disabled=!page.has_next
+                on:click=move |_| go(PageAt::Last, Place::FromEnd(0))
+            >
+                "Last"
             </button>
         </nav>
     }
     .into_any()
+}
+
+/// Which page the browser shows, as a person paged to it: counted from the first page, or
+/// from the last (after Last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    FromStart(u32),
+    FromEnd(u32),
+}
+
+impl Place {
+    fn next(self) -> Self {
+        match self {
+            Self::FromStart(n) => Self::FromStart(n + 1),
+            Self::FromEnd(k) => Self::FromEnd(k.saturating_sub(1)),
+        }
+    }
+
+    fn previous(self) -> Self {
+        match self {
+            Self::FromStart(n) => Self::FromStart(n.saturating_sub(1).max(1)),
+            Self::FromEnd(k) => Self::FromEnd(k + 1),
+        }
+    }
+}
+
+/// `2,001 channels · page 3 of 101`; the page number only where it is known (a page with
+/// nothing before it is the first, one with nothing after it the last).
+fn pager_text(page: &ChannelPage, place: Place) -> String {
+    let pages = page.pages();
+    let number = if !page.has_previous {
+        Some(1)
+    } else if !page.has_next {
+        pages
+    } else {
+        match place {
+            Place::FromStart(n) => Some(u64::from(n)),
+            Place::FromEnd(k) => pages.map(|p| p.saturating_sub(u64::from(k)).max(1)),
+        }
+    };
+    match (number, pages) {
+        (Some(n), Some(p)) => format!("{} · page {} of {}", page.total_text(), n.min(p), p),
+        (Some(n), None) => format!("{} · page {n}", page.total_text()),
+        _ => page.total_text(),
+    }
 }

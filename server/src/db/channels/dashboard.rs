@@ -8,39 +8,21 @@ use app::domain::health::{self, HealthLevel};
 use app::model::{AttentionChannel, Dashboard, ExpiringCertificate};
 use app::ports::RepoError;
 use sea_orm::sea_query::{Alias, Expr};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 impl SqlChannels {
     pub(super) async fn overview(&self, tenant_id: i64) -> Result<Dashboard, RepoError> {
         use channel::Column as C;
-        // the few unhealthy ones grouped, the rest by one count (both on covering indexes)
-        let counts: Vec<(i16, i64)> = channel::Entity::find()
-            .select_only()
-            .column(C::Health)
-            .column_as(C::Id.count(), "n")
-            .filter(C::TenantId.eq(tenant_id))
-            .filter(C::Health.gt(0))
-            .group_by(C::Health)
-            .into_tuple()
-            .all(&self.db)
+        // kept counts, not a count of a million rows
+        let tally = crate::db::tallies::of(&self.db, tenant_id)
             .await
-            .map_err(internal("health counts"))?;
-        let all = channel::Entity::find()
-            .filter(C::TenantId.eq(tenant_id))
-            .count(&self.db)
-            .await
-            .map_err(internal("count channels"))?;
-        let mut out = Dashboard::default();
-        for (rank, n) in counts {
-            let n = u64::try_from(n).unwrap_or(0);
-            match HealthLevel::from_rank(rank) {
-                HealthLevel::Attention => out.attention += n,
-                _ => out.failing += n,
-            }
-        }
-        out.ok = all.saturating_sub(out.attention + out.failing);
+            .map_err(internal("channel tallies"))?;
+        let mut out = Dashboard {
+            ok: tally.with_health(HealthLevel::Ok.rank()),
+            attention: tally.with_health(HealthLevel::Attention.rank()),
+            failing: tally.with_health(HealthLevel::Failing.rank()),
+            ..Dashboard::default()
+        };
         let worst = channel::Entity::find()
             .filter(C::TenantId.eq(tenant_id))
             .filter(C::Health.gt(0))

@@ -132,7 +132,9 @@ impl Channels for SqlChannels {
     ) -> Result<i64, RepoError> {
         self.check_references(tenant_id, c).await?;
         let am = self.new_row(tenant_id, c)?;
-        let txn = self.db.begin().await.map_err(internal("begin channel"))?;
+        let txn = crate::db::begin_write(&self.db)
+            .await
+            .map_err(internal("begin channel"))?;
         let created = match am.insert(&txn).await {
             Ok(created) => created,
             Err(e) => {
@@ -193,9 +195,7 @@ impl Channels for SqlChannels {
         }
         // the new version is counted by the database from the stored one (a version sent by
         // a client is only compared, never computed with)
-        let txn = self
-            .db
-            .begin()
+        let txn = crate::db::begin_write(&self.db)
             .await
             .map_err(internal("begin channel update"))?;
         let result = channel::Entity::update_many()

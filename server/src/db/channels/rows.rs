@@ -14,7 +14,7 @@ use app::domain::worktime::{SegmentInput, WorkTime};
 use app::ports::RepoError;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
 };
 use std::collections::HashMap;
 
@@ -482,7 +482,9 @@ impl SqlChannels {
             for c in chunk {
                 models.push(self.new_row(tenant_id, c)?);
             }
-            let txn = self.db.begin().await.map_err(internal("begin batch"))?;
+            let txn = crate::db::begin_write(&self.db)
+                .await
+                .map_err(internal("begin batch"))?;
             channel::Entity::insert_many(models)
                 .exec(&txn)
                 .await

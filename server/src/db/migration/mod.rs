@@ -21,6 +21,7 @@ mod m20261128_000013_audit;
 mod m20261128_000014_imports;
 mod m20261204_000015_import_chunks;
 mod m20261205_000016_sign_in_attempts;
+mod m20261205_000017_channel_search;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000014_imports::Migration),
             Box::new(m20261204_000015_import_chunks::Migration),
             Box::new(m20261205_000016_sign_in_attempts::Migration),
+            Box::new(m20261205_000017_channel_search::Migration),
         ]
     }
 }

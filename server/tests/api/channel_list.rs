@@ -1,0 +1,549 @@
+//! The channel list at scale, through HTTP on both databases: pages found by seeking, forwards
+//! and backwards in every sort and filter, with rows inserted and deleted between page loads;
+//! name search against a plain scan of random names; the name index and the kept tallies in
+//! step with creates, renames and deletes; a search that matches more than the count's limit.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::common::*;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use serde_json::{Value, json};
+use server::db::channels::SqlChannels;
+use server::db::entities::channel;
+use std::collections::{BTreeSet, HashSet};
+
+struct Tenant {
+    id: i64,
+    cookie: String,
+}
+
+/// A tenant space of its own with channels of these names (every provider in turn).
+async fn tenant_with(app: &TestApp, root: &str, label: &str, names: &[String]) -> Tenant {
+    let admin = format!("{}-admin", label.to_lowercase());
+    let id = app
+        .create_tenant(root, label, &admin, "list-password-1")
+        .await;
+    server::demo::seed(&app.state, label, 0).await.unwrap();
+    insert(app, id, names, 0).await;
+    Tenant {
+        id,
+        cookie: app.session(&admin, "list-password-1").await,
+    }
+}
+
+async fn insert(app: &TestApp, tenant: i64, names: &[String], from: usize) {
+    let ports = &app.state.ports;
+    let context = ports
+        .channels
+        .validation_context(tenant, None)
+        .await
+        .unwrap();
+    let queue = ports.skill_queues.list(tenant).await.unwrap()[0].id;
+    let valid: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut d = server::demo::demo_draft(from + i, queue, None);
+            d.name = name.clone();
+            d.validate(&context).unwrap()
+        })
+        .collect();
+    let repo = SqlChannels::new(
+        app.state.db.conn.clone(),
+        app.state.secrets.clone(),
+        String::new(),
+    );
+    repo.insert_batch(tenant, &valid).await.unwrap();
+}
+
+/// Makes every `nth` channel of the tenant Failing (a refused delivery), as the sweep computes it.
+async fn failing_every(app: &TestApp, tenant: i64, nth: i64) {
+    let conn = &app.state.db.conn;
+    let now = time::OffsetDateTime::now_utc();
+    conn.execute(Statement::from_sql_and_values(
+        conn.get_database_backend(),
+        match conn.get_database_backend() {
+            sea_orm::DatabaseBackend::Postgres => {
+                "UPDATE channels SET last_refused_at = $1, last_refused_reason = 'account_key_mismatch', \
+                 health_due_at = $2 WHERE tenant_id = $3 AND id % $4 = 0"
+            }
+            _ => {
+                "UPDATE channels SET last_refused_at = ?, last_refused_reason = 'account_key_mismatch', \
+                 health_due_at = ? WHERE tenant_id = ? AND id % ? = 0"
+            }
+        },
+        [now.into(), now.into(), tenant.into(), nth.into()],
+    ))
+    .await
+    .unwrap();
+    server::db::health::sweep(conn).await.unwrap();
+}
+
+async fn list(app: &TestApp, cookie: &str, query: Value) -> Value {
+    let r = app
+        .call_json("list_channels", json!({ "query": query }), Some(cookie))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+fn query(sort: &str, descending: bool, filter: &(&str, &str, bool), per_page: u32) -> Value {
+    json!({"search": filter.0, "provider": filter.1, "attention": filter.2, "sort": sort,
+           "descending": descending, "at": "First", "per_page": per_page})
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Every page from the first by Next, or from the last by Previous; the names in list order.
+async fn walk(app: &TestApp, cookie: &str, mut q: Value, backwards: bool) -> Vec<String> {
+    q["at"] = json!(if backwards { "Last" } else { "First" });
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    for _ in 0..1000 {
+        let page = list(app, cookie, q.clone()).await;
+        pages.push(names(&page));
+        let (more, key, at) = if backwards {
+            (
+                page["has_previous"].as_bool().unwrap(),
+                &page["first"],
+                "Before",
+            )
+        } else {
+            (page["has_next"].as_bool().unwrap(), &page["last"], "After")
+        };
+        if !more {
+            if backwards {
+                pages.reverse();
+            }
+            return pages.concat();
+        }
+        q["at"] = json!({ at: key });
+    }
+    panic!("more than 1000 pages");
+}
+
+/// The channels of a tenant in the order a sort names, computed here from the rows.
+async fn expected(
+    app: &TestApp,
+    tenant: i64,
+    sort: &str,
+    descending: bool,
+    keep: impl Fn(&channel::Model) -> bool,
+) -> Vec<String> {
+    use sea_orm::ColumnTrait;
+    let mut rows: Vec<channel::Model> = channel::Entity::find()
+        .filter(channel::Column::TenantId.eq(tenant))
+        .all(&app.state.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| keep(m))
+        .collect();
+    rows.sort_by(|a, b| {
+        let by_name = a.name_key.cmp(&b.name_key);
+        let flip = |o: std::cmp::Ordering| if descending { o.reverse() } else { o };
+        match sort {
+            "Name" => flip(by_name),
+            "Provider" => flip(a.provider.cmp(&b.provider)).then(by_name),
+            "Health" => flip(a.health.cmp(&b.health)).then(by_name),
+            _ => flip(a.updated_at.cmp(&b.updated_at).then(a.id.cmp(&b.id))),
+        }
+    });
+    rows.into_iter().map(|m| m.name).collect()
+}
+
+const SORTS: [&str; 4] = ["Name", "Provider", "Updated", "Health"];
+
+#[tokio::test]
+async fn seek_pages_run_forwards_and_backwards_in_every_sort_and_filter() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let all: Vec<String> = (0..97)
+        .map(|i| format!("ch_{:03}_{}", (i * 37) % 97, i % 3))
+        .collect();
+    let t = tenant_with(&app, &root, "Seek", &all).await;
+    failing_every(&app, t.id, 4).await;
+    // another tenant's channels never show
+    tenant_with(&app, &root, "Noise", &all[..10]).await;
+    let filters = [
+        ("", "", false),
+        ("", "twilio", false),
+        ("", "", true),
+        ("_1", "", false),
+        ("ch", "", false),
+        ("_0", "infobip", true),
+        ("x", "", false),
+    ];
+    for sort in SORTS {
+        for descending in [false, true] {
+            for f in &filters {
+                let keep = |m: &channel::Model| {
+                    (f.0.is_empty()
+                        || if f.0.len() < 3 {
+                            m.name_key.starts_with(f.0)
+                        } else {
+                            m.name_key.contains(f.0)
+                        })
+                        && (f.1.is_empty() || m.provider == f.1)
+                        && (!f.2 || m.health > 0)
+                };
+                let want = expected(&app, t.id, sort, descending, keep).await;
+                let q = query(sort, descending, f, 10);
+                let first = list(&app, &t.cookie, q.clone()).await;
+                assert_eq!(first["total"], want.len(), "{sort} {descending} {f:?}");
+                assert_eq!(first["more"], false);
+                let label = format!("{sort} desc={descending} {f:?}");
+                assert_eq!(
+                    walk(&app, &t.cookie, q.clone(), false).await,
+                    want,
+                    "forwards, {label}"
+                );
+                assert_eq!(
+                    walk(&app, &t.cookie, q, true).await,
+                    want,
+                    "backwards, {label}"
+                );
+            }
+        }
+    }
+    // "Needs attention" found what the sweep made Failing
+    let attention = list(&app, &t.cookie, query("Health", true, &("", "", true), 100)).await;
+    assert!(attention["total"].as_u64().unwrap() >= 20, "{attention}");
+}
+
+#[tokio::test]
+async fn no_row_is_skipped_or_repeated_while_rows_come_and_go_between_pages() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let all: Vec<String> = (0..60).map(|i| format!("m_{i:03}")).collect();
+    let t = tenant_with(&app, &root, "Moving", &all).await;
+    failing_every(&app, t.id, 3).await;
+    let mut extra = 0;
+    for sort in SORTS {
+        for descending in [false, true] {
+            for backwards in [false, true] {
+                let before: BTreeSet<String> = expected(&app, t.id, sort, descending, |_| true)
+                    .await
+                    .into_iter()
+                    .collect();
+                let mut q = query(sort, descending, &("", "", false), 10);
+                q["at"] = json!(if backwards { "Last" } else { "First" });
+                let mut seen: Vec<String> = Vec::new();
+                let mut deleted: HashSet<String> = HashSet::new();
+                for step in 0..100 {
+                    let page = list(&app, &t.cookie, q.clone()).await;
+                    let mut rows = names(&page);
+                    if backwards {
+                        rows.reverse();
+                    }
+                    seen.extend(rows);
+                    let (more, key, at) = if backwards {
+                        (
+                            page["has_previous"].as_bool().unwrap(),
+                            &page["first"],
+                            "Before",
+                        )
+                    } else {
+                        (page["has_next"].as_bool().unwrap(), &page["last"], "After")
+                    };
+                    if !more {
+                        break;
+                    }
+                    q["at"] = json!({ at: key });
+                    // between page loads: two new channels, one seen and one unseen deleted
+                    insert(
+                        &app,
+                        t.id,
+                        &[format!("m_new_{extra}"), format!("a_new_{extra}")],
+                        1000 + extra * 2,
+                    )
+                    .await;
+                    extra += 1;
+                    let unseen: Vec<&String> = before
+                        .iter()
+                        .filter(|n| !seen.contains(n) && !deleted.contains(*n))
+                        .collect();
+                    let victims = [
+                        seen.first().cloned(),
+                        unseen.get(step % 3).map(|n| (*n).clone()),
+                    ];
+                    for name in victims.into_iter().flatten() {
+                        if deleted.insert(name.clone()) {
+                            delete(&app, t.id, &name).await;
+                        }
+                    }
+                }
+                let label = format!("{sort} desc={descending} backwards={backwards}");
+                let unique: HashSet<&String> = seen.iter().collect();
+                assert_eq!(
+                    unique.len(),
+                    seen.len(),
+                    "a row repeated: {label}: {seen:?}"
+                );
+                for name in &before {
+                    assert!(
+                        seen.contains(name) || deleted.contains(name),
+                        "{name} skipped: {label}"
+                    );
+                }
+                // put the tenant back as it was for the next walk
+                let now: Vec<String> = expected(&app, t.id, sort, descending, |_| true).await;
+                let gone: Vec<String> = before
+                    .iter()
+                    .filter(|n| !now.contains(n))
+                    .cloned()
+                    .collect();
+                for name in now.iter().filter(|n| !before.contains(*n)) {
+                    delete(&app, t.id, name).await;
+                }
+                insert(&app, t.id, &gone, 5000 + extra * 100).await;
+                extra += 1;
+            }
+        }
+    }
+}
+
+async fn delete(app: &TestApp, tenant: i64, name: &str) {
+    use sea_orm::ColumnTrait;
+    channel::Entity::delete_many()
+        .filter(channel::Column::TenantId.eq(tenant))
+        .filter(channel::Column::NameKey.eq(name.to_lowercase()))
+        .exec(&app.state.db.conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_name_search_answers_as_a_scan_of_random_names() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let mut rng = StdRng::seed_from_u64(23);
+    // a small alphabet, so that substrings repeat across names
+    let alphabet = ['a', 'b', 'A', '_', '1'];
+    let mut names = BTreeSet::new();
+    while names.len() < 300 {
+        let len = rng.gen_range(1..9);
+        let name: String = (0..len)
+            .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+            .collect();
+        if !name.starts_with('1')
+            && names
+                .iter()
+                .all(|n: &String| !n.eq_ignore_ascii_case(&name))
+        {
+            names.insert(name);
+        }
+    }
+    let names: Vec<String> = names.into_iter().collect();
+    let t = tenant_with(&app, &root, "Random", &names).await;
+    let mut searches: Vec<String> = vec![
+        "_".into(),
+        "__".into(),
+        "A_".into(),
+        "a_1".into(),
+        "%".into(),
+        "a%".into(),
+        "ab\\".into(),
+        "\"a".into(),
+        "b b".into(),
+        "aaaaaaaaaa".into(),
+    ];
+    for _ in 0..40 {
+        let len = rng.gen_range(1..5);
+        searches.push(
+            (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect(),
+        );
+    }
+    for search in searches {
+        let key = search.to_lowercase();
+        let mut want: Vec<String> = names
+            .iter()
+            .filter(|n| {
+                let n = n.to_lowercase();
+                if key.chars().count() < 3 {
+                    n.starts_with(&key)
+                } else {
+                    n.contains(&key)
+                }
+            })
+            .cloned()
+            .collect();
+        want.sort_by_key(|n| n.to_lowercase());
+        let q = json!({"search": search, "provider": "", "sort": "Name", "descending": false,
+                       "at": "First", "per_page": 100});
+        let first = list(&app, &t.cookie, q.clone()).await;
+        assert_eq!(first["total"], want.len(), "total for {search:?}");
+        assert_eq!(
+            walk(&app, &t.cookie, q, false).await,
+            want,
+            "search {search:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_name_index_and_tallies_follow_create_rename_and_delete() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let t = tenant_with(&app, &root, "Follow", &["wa_keep".to_owned()]).await;
+    let find = |s: &str| {
+        let q = json!({"search": s, "provider": "", "sort": "Name", "descending": false,
+                       "at": "First", "per_page": 20});
+        let app = &app;
+        let cookie = t.cookie.clone();
+        async move { names(&list(app, &cookie, q).await) }
+    };
+    let common = app
+        .call("get_channel_options", &[], Some(&t.cookie))
+        .await
+        .json();
+    let queue = common["skill_queues"][0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let mut draft = provider_drafts(&json!({"skill_queue_id": queue,
+        "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]})).remove(0).1;
+    draft["name"] = json!("wa_findme_1");
+    let (id, _) = app.create_channel(&t.cookie, draft.clone()).await;
+    assert_eq!(find("findme").await, ["wa_findme_1"]);
+    assert_eq!(find("FINDME_1").await, ["wa_findme_1"]);
+    let dashboard = |cookie: String| {
+        let app = &app;
+        async move { app.call("get_dashboard", &[], Some(&cookie)).await.json() }
+    };
+    let d = dashboard(t.cookie.clone()).await;
+    assert_eq!(
+        d["ok"].as_u64().unwrap()
+            + d["attention"].as_u64().unwrap()
+            + d["failing"].as_u64().unwrap(),
+        2
+    );
+
+    // renamed: found by its new name only
+    let edit = app
+        .call("get_channel", &[("id", &id.to_string())], Some(&t.cookie))
+        .await
+        .json();
+    let mut renamed = edit["draft"].clone();
+    renamed["name"] = json!("wa_other_1");
+    let r = app
+        .call_json(
+            "update_channel",
+            json!({"id": id, "version": edit["version"], "draft": renamed}),
+            Some(&t.cookie),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(find("findme").await.is_empty());
+    assert_eq!(find("other").await, ["wa_other_1"]);
+    assert_eq!(find("wa").await, ["wa_keep", "wa_other_1"]);
+
+    // failing, then deleted: the tallies follow, compacted or not
+    failing_every(&app, t.id, 1).await;
+    let d = dashboard(t.cookie.clone()).await;
+    assert_eq!(
+        (d["ok"].as_u64(), d["failing"].as_u64()),
+        (Some(0), Some(2)),
+        "{d}"
+    );
+    let r = app
+        .call(
+            "delete_channel",
+            &[("id", &id.to_string())],
+            Some(&t.cookie),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(find("other").await.is_empty());
+    let d = dashboard(t.cookie.clone()).await;
+    assert_eq!(d["failing"].as_u64(), Some(1), "{d}");
+    let before = server::db::tallies::of(&app.state.db.conn, t.id)
+        .await
+        .unwrap();
+    server::db::tallies::compact_tenant(&app.state.db.conn, t.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        server::db::tallies::of(&app.state.db.conn, t.id)
+            .await
+            .unwrap(),
+        before
+    );
+    let rows: i64 = app
+        .state
+        .db
+        .conn
+        .query_one(Statement::from_string(
+            app.state.db.conn.get_database_backend(),
+            format!(
+                "SELECT COUNT(*) AS n FROM channel_tallies WHERE tenant_id = {}",
+                t.id
+            ),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    assert_eq!(rows, 1, "one row per group once compacted");
+    let list = list(&app, &t.cookie, query("Name", false, &("", "", true), 20)).await;
+    assert_eq!(list["total"], 1);
+}
+
+#[tokio::test]
+async fn a_search_that_matches_more_than_it_counts_still_pages() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    app.create_tenant(&root, "Many", "many-admin", "list-password-1")
+        .await;
+    server::demo::seed(&app.state, "Many", 10_050)
+        .await
+        .unwrap();
+    let cookie = app.session("many-admin", "list-password-1").await;
+    // every name holds "demo": the sort's index is walked, and the count stops at 10,000
+    let q = json!({"search": "DEMO", "provider": "", "sort": "Name", "descending": true,
+                   "at": "First", "per_page": 100});
+    let page = list(&app, &cookie, q.clone()).await;
+    assert_eq!(
+        (page["total"].as_u64(), page["more"].as_bool()),
+        (Some(10_000), Some(true))
+    );
+    assert_eq!(names(&page)[0], "demo_010049");
+    let mut last = q.clone();
+    last["at"] = json!("Last");
+    let end = list(&app, &cookie, last).await;
+    assert_eq!(names(&end).last().unwrap(), "demo_000000");
+    assert_eq!(end["has_next"], false);
+    // a rare one: the trigram index's few matches, sorted
+    let q = json!({"search": "mo_0100", "provider": "", "sort": "Name", "descending": false,
+                   "at": "First", "per_page": 20});
+    let page = list(&app, &cookie, q).await;
+    assert_eq!(page["total"], 50);
+    assert_eq!(names(&page)[0], "demo_010000");
+    // with a filter: counted exactly over the few
+    let q = json!({"search": "mo_0100", "provider": "twilio", "sort": "Updated", "descending": true,
+                   "at": "First", "per_page": 20});
+    let page = list(&app, &cookie, q).await;
+    assert_eq!(page["total"], 10);
+    // the whole list: the tallies, exact beyond 10,000
+    let q = json!({"search": "", "provider": "", "sort": "Name", "descending": false,
+                   "at": "First", "per_page": 20});
+    let page = list(&app, &cookie, q).await;
+    assert_eq!(
+        (page["total"].as_u64(), page["more"].as_bool()),
+        (Some(10_050), Some(false))
+    );
+    let q = json!({"search": "", "provider": "other", "sort": "Health", "descending": true,
+                   "at": "First", "per_page": 20});
+    assert_eq!(list(&app, &cookie, q).await["total"], 4_020);
+}
