@@ -65,16 +65,16 @@ test("a list of 3,000 channels pages to the end and back by seeking, and searche
   expect(await firstRow(page)).toBe(name(2899));
 
   // a search on the name index: a substring, then the start of a name
-  await page.getByLabel("Search by name").fill("MO_0012");
-  await expect(pager).toContainText("10 channels · page 1 of 1");
+  await page.getByLabel("Search by name").fill("MO_00120");
+  await expect(pager).toContainText(/^10 channels · page 1 of 1/);
   await expect(page.locator("table.channels tbody tr")).toHaveCount(10);
   expect(await firstRow(page)).toBe(name(1209));
   await page.getByLabel("Search by name").fill("d");
-  await expect(pager).toContainText("3,000 channels · page 1 of 30");
+  await expect(pager).toContainText(/^3,000 channels · page 1 of 30/);
   await page.getByLabel("Search by name").fill("e");
   await expect(page.getByText("No matching channels")).toBeVisible();
   await page.getByLabel("Search by name").fill("");
   await page.getByLabel("Business Solution Provider").selectOption("twilio");
-  await expect(pager).toContainText("600 channels · page 1 of 6");
+  await expect(pager).toContainText(/^600 channels · page 1 of 6/);
   await axe(page);
 });
