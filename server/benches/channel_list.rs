@@ -56,7 +56,9 @@ fn capped(n: u64) -> (u64, bool) {
 
 enum Db {
     /// The directory of the database, kept until the column is measured.
-    Sqlite { _dir: tempfile::TempDir },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
     Postgres {
         admin: String,
         name: String,
