@@ -468,10 +468,17 @@ pub struct ChannelActivity {
     pub endpoints: Vec<EndpointActivity>,
     /// Refused deliveries, newest first (at most 200 kept per channel).
     pub refused: Vec<RefusedDelivery>,
+    /// A page of the received messages and reports, newest first, found by seeking.
     pub events: Vec<ActivityEvent>,
+    /// How many were received: exact up to [`ChannelPage::COUNTED_UP_TO`], `more` beyond.
     pub total: u64,
-    pub page: u32,
+    pub more: bool,
     pub per_page: u32,
+    /// The place of the page's newest and oldest event, for Newer and Older.
+    pub first: Option<PageKey>,
+    pub last: Option<PageKey>,
+    pub has_previous: bool,
+    pub has_next: bool,
 }
 
 /// A channel on the dashboard's "needs attention" list.
@@ -573,10 +580,15 @@ pub struct ImportView {
     pub summary: ImportSummary,
     /// The rows shown: of one outcome, or all of them.
     pub outcome: Option<crate::domain::import::RowOutcome>,
+    /// A page of them, in file order, found from a row's place (never by skipping rows).
     pub rows: Vec<ImportRowView>,
-    pub page: u64,
     /// Rows of the chosen outcome (all rows without one).
     pub total: i64,
+    /// The place of the page's first and last row, for Previous and Next.
+    pub first: Option<PageKey>,
+    pub last: Option<PageKey>,
+    pub has_previous: bool,
+    pub has_next: bool,
 }
 
 #[cfg(test)]

@@ -241,7 +241,7 @@ pub trait Channels: Send + Sync {
         &self,
         tenant_id: i64,
         id: i64,
-        page: u32,
+        at: &crate::model::PageAt,
     ) -> Result<ChannelActivity, RepoError>;
     /// What the channel's routing depends on, and the tenant's time zone.
     async fn routing(
@@ -291,7 +291,7 @@ pub trait Imports: Send + Sync {
         tenant_id: i64,
         id: i64,
         outcome: Option<RowOutcome>,
-        page: u64,
+        at: &crate::model::PageAt,
     ) -> Result<ImportView, RepoError>;
     /// Asks for the checked import to be applied; the worker saves it.
     async fn apply(&self, actor: &Actor, tenant_id: i64, id: i64) -> Result<(), RepoError>;

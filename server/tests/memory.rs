@@ -274,7 +274,7 @@ async fn ended(http: &reqwest::Client, base: &str, cookie: &str, id: i64) -> Val
             .post(format!("{base}/api/get_import"))
             .header("Cookie", cookie)
             .header("Origin", base)
-            .json(&json!({"id": id, "outcome": "", "page": 1}))
+            .json(&json!({"id": id, "outcome": "", "at": "First"}))
             .send()
             .await
             .unwrap()

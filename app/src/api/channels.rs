@@ -103,15 +103,16 @@ pub async fn generate_scenario_key(id: i64) -> Result<(), AppError> {
         .map_err(AppError::from)
 }
 
-#[server(endpoint = "get_channel_activity")]
+/// A channel's Activity with the page of received events `at` names (newest first).
+#[server(endpoint = "get_channel_activity", input = Json)]
 pub async fn get_channel_activity(
     id: i64,
-    page: u32,
+    at: crate::model::PageAt,
 ) -> Result<crate::model::ChannelActivity, AppError> {
     let tenant = ctx::require_tenant().await?;
     ctx::ports()?
         .channels
-        .activity(tenant, id, page.max(1))
+        .activity(tenant, id, &at)
         .await
         .map_err(AppError::from)
 }

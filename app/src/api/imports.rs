@@ -82,7 +82,11 @@ pub async fn list_imports() -> Result<Vec<ImportSummary>, AppError> {
 
 /// One import and a page of its dry run: rows of `outcome` (a `RowOutcome` code) or all rows.
 #[server(endpoint = "get_import", input = Json)]
-pub async fn get_import(id: i64, outcome: String, page: u64) -> Result<ImportView, AppError> {
+pub async fn get_import(
+    id: i64,
+    outcome: String,
+    at: crate::model::PageAt,
+) -> Result<ImportView, AppError> {
     use crate::domain::FieldErrors;
     use crate::domain::import::RowOutcome;
     let tenant = ctx::require_tenant().await?;
@@ -94,7 +98,7 @@ pub async fn get_import(id: i64, outcome: String, page: u64) -> Result<ImportVie
     };
     ctx::ports()?
         .imports
-        .view(tenant, id, outcome, page)
+        .view(tenant, id, outcome, &at)
         .await
         .map_err(AppError::from)
 }

@@ -8,7 +8,7 @@ use crate::components::{
     poll_while, submit_multipart,
 };
 use crate::domain::import::{ImportStatus, RowOutcome, can_apply};
-use crate::model::{ImportRowView, ImportSummary, ImportView};
+use crate::model::{ImportRowView, ImportSummary, ImportView, PageAt, PageKey};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
@@ -118,14 +118,17 @@ pub fn ImportPage() -> impl IntoView {
     let id = Memo::new(move |_| {
         params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0))
     });
+    // the page is named by a row's place in the file: `?after=`, `?before=` or `?at=last`
     let filter = Memo::new(move |_| {
         query.with(|q| {
-            (
-                q.get("outcome").unwrap_or_default(),
-                q.get("page")
-                    .and_then(|p| p.parse::<u64>().ok())
-                    .unwrap_or(1),
-            )
+            let key = |v: String| PageKey(format!("r:{v}"));
+            let at = match (q.get("after"), q.get("before"), q.get("at").as_deref()) {
+                (Some(a), _, _) => PageAt::After(key(a)),
+                (_, Some(b), _) => PageAt::Before(key(b)),
+                (_, _, Some("last")) => PageAt::Last,
+                _ => PageAt::First,
+            };
+            (q.get("outcome").unwrap_or_default(), at)
         })
     });
     let tick = RwSignal::new(0u32);
@@ -133,7 +136,7 @@ pub fn ImportPage() -> impl IntoView {
     let apply_error = action_error(apply.value());
     let view_of = Resource::new(
         move || (id.get(), filter.get(), tick.get(), apply.version().get()),
-        |(id, (outcome, page), _, _)| get_import(id, outcome, page),
+        |(id, (outcome, at), _, _)| get_import(id, outcome, at),
     );
     poll_while(
         move || {
@@ -200,18 +203,30 @@ fn ImportDetail(
             }
         })
         .collect_view();
-    let pages = (view.total.max(0) as u64)
-        .div_ceil(crate::domain::import::PREVIEW_PAGE)
-        .max(1);
-    let page_link = move |p: u64| {
+    let link = move |place: &str| {
         if outcome_code.is_empty() {
-            format!("/config/channels/import/{id}?page={p}")
+            format!("/config/channels/import/{id}?{place}")
         } else {
-            format!("/config/channels/import/{id}?outcome={outcome_code}&page={p}")
+            format!("/config/channels/import/{id}?outcome={outcome_code}&{place}")
         }
     };
-    let previous = (view.page > 1).then(|| page_link(view.page - 1));
-    let next = (view.page < pages).then(|| page_link(view.page + 1));
+    let seq = |k: &Option<PageKey>| {
+        k.as_ref()
+            .and_then(|k| k.0.strip_prefix("r:").map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let first = view.has_previous.then(|| link("at=first"));
+    let previous = view
+        .has_previous
+        .then(|| link(&format!("before={}", seq(&view.first))));
+    let next = view
+        .has_next
+        .then(|| link(&format!("after={}", seq(&view.last))));
+    let last = view.has_next.then(|| link("at=last"));
+    let shown = match view.total {
+        1 => "1 row".to_owned(),
+        n => format!("{n} rows"),
+    };
     view! {
         <section class="panel import-summary" aria-labelledby="summary-title">
             <h2 id="summary-title">
@@ -268,9 +283,11 @@ fn ImportDetail(
                 />
                 {has_rows.then(|| view! {
                     <nav class="pager" aria-label="Pages">
+                        {first.map(|h| view! { <A href=h attr:class="button">"First page"</A> })}
                         {previous.map(|h| view! { <A href=h attr:class="button">"Previous page"</A> })}
-                        <span class="muted">{format!("Page {} of {pages}", view.page)}</span>
+                        <span class="muted">{shown}</span>
                         {next.map(|h| view! { <A href=h attr:class="button">"Next page"</A> })}
+                        {last.map(|h| view! { <A href=h attr:class="button">"Last page"</A> })}
                     </nav>
                 })}
             }

@@ -16,7 +16,7 @@ use crate::db::entities::{import_chunk, import_row, import_task};
 use crate::db::{display_time, internal, is_unique_violation, now};
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::import::{ImportStatus, PREVIEW_PAGE, RowCounts, RowOutcome, can_apply};
-use app::model::{ImportRowView, ImportSummary, ImportView};
+use app::model::{ImportRowView, ImportSummary, ImportView, PageAt, PageKey};
 use app::ports::{Actor, AuditEvent, Imports, Recheck, RepoError, Upload};
 use async_trait::async_trait;
 use sea_orm::sea_query::Expr;
@@ -464,7 +464,7 @@ impl Imports for SqlImports {
         tenant_id: i64,
         id: i64,
         outcome: Option<RowOutcome>,
-        page: u64,
+        at: &PageAt,
     ) -> Result<ImportView, RepoError> {
         let task = task_columns()
             .filter(import_task::Column::Id.eq(id))
@@ -479,23 +479,6 @@ impl Imports for SqlImports {
             Some(o) => summary.counts.of(o),
             None => task.rows_read,
         };
-        let last_page = (total.max(1) as u64).div_ceil(PREVIEW_PAGE).max(1);
-        let page = page.clamp(1, last_page);
-        let mut q = import_row::Entity::find()
-            .select_only()
-            .columns([
-                import_row::Column::Seq,
-                import_row::Column::File,
-                import_row::Column::RowNumber,
-                import_row::Column::ChannelName,
-                import_row::Column::ChannelId,
-                import_row::Column::Outcome,
-                import_row::Column::Details,
-            ])
-            .filter(import_row::Column::TaskId.eq(id));
-        if let Some(o) = outcome {
-            q = q.filter(import_row::Column::Outcome.eq(o.as_str()));
-        }
         type Row = (
             i64,
             Option<String>,
@@ -505,14 +488,81 @@ impl Imports for SqlImports {
             String,
             String,
         );
-        let rows: Vec<Row> = q
-            .order_by_asc(import_row::Column::Seq)
-            .offset((page - 1) * PREVIEW_PAGE)
-            .limit(PREVIEW_PAGE)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(internal("import rows"))?;
+        // the page is found from a row's place in the file (its seq) on the task's index, never
+        // by skipping rows
+        let fetch = |from: Option<i64>, forwards: bool, limit: u64| {
+            let mut q = import_row::Entity::find()
+                .select_only()
+                .columns([
+                    import_row::Column::Seq,
+                    import_row::Column::File,
+                    import_row::Column::RowNumber,
+                    import_row::Column::ChannelName,
+                    import_row::Column::ChannelId,
+                    import_row::Column::Outcome,
+                    import_row::Column::Details,
+                ])
+                .filter(import_row::Column::TaskId.eq(id));
+            if let Some(o) = outcome {
+                q = q.filter(import_row::Column::Outcome.eq(o.as_str()));
+            }
+            if let Some(seq) = from {
+                q = q.filter(if forwards {
+                    import_row::Column::Seq.gt(seq)
+                } else {
+                    import_row::Column::Seq.lt(seq)
+                });
+            }
+            let q = if forwards {
+                q.order_by_asc(import_row::Column::Seq)
+            } else {
+                q.order_by_desc(import_row::Column::Seq)
+            };
+            let db = self.db.clone();
+            async move {
+                q.limit(limit)
+                    .into_tuple::<Row>()
+                    .all(&db)
+                    .await
+                    .map_err(internal("import rows"))
+            }
+        };
+        let per = PREVIEW_PAGE as usize;
+        let seq_of = |k: &PageKey| k.0.strip_prefix("r:").and_then(|s| s.parse::<i64>().ok());
+        let from = match at {
+            PageAt::After(k) => seq_of(k).map(|s| (s, true)),
+            PageAt::Before(k) => seq_of(k).map(|s| (s, false)),
+            PageAt::First | PageAt::Last => None,
+        };
+        let mut rows: Vec<Row> = match from {
+            Some((seq, forwards)) => fetch(Some(seq), forwards, PREVIEW_PAGE + 1).await?,
+            None => Vec::new(),
+        };
+        // from either end: asked for, or nothing is left beyond the row named
+        let (forwards, at_end) = match (from, rows.is_empty()) {
+            (Some((_, forwards)), false) => (forwards, false),
+            (Some((_, forwards)), true) => (!forwards, true),
+            (None, _) => (!matches!(at, PageAt::Last), true),
+        };
+        if at_end {
+            rows = fetch(None, forwards, PREVIEW_PAGE + 1).await?;
+        }
+        let more = rows.len() > per;
+        rows.truncate(per);
+        if !forwards {
+            rows.reverse();
+        }
+        let beyond = |seq: i64, forwards: bool| {
+            let fetch = &fetch;
+            async move { Ok::<bool, RepoError>(!fetch(Some(seq), forwards, 1).await?.is_empty()) }
+        };
+        let (has_previous, has_next) = match (rows.first(), rows.last()) {
+            (Some(first), Some(_)) if forwards => (!at_end && beyond(first.0, false).await?, more),
+            (Some(_), Some(last)) => (more, !at_end && beyond(last.0, true).await?),
+            _ => (false, false),
+        };
+        let key = |r: &Row| PageKey(format!("r:{}", r.0));
+        let (first, last) = (rows.first().map(key), rows.last().map(key));
         let rows = rows
             .into_iter()
             .map(
@@ -544,8 +594,11 @@ impl Imports for SqlImports {
             summary,
             outcome,
             rows,
-            page,
             total,
+            first,
+            last,
+            has_previous,
+            has_next,
         })
     }
 

@@ -1,7 +1,8 @@
-//! The channel list at scale, through HTTP on both databases: pages found by seeking, forwards
-//! and backwards in every sort and filter, with rows inserted and deleted between page loads;
-//! name search against a plain scan of random names; the name index and the kept tallies in
-//! step with creates, renames and deletes; a search that matches more than the count's limit.
+//! Lists at scale, through HTTP on both databases: the channel list's pages found by seeking,
+//! forwards and backwards in every sort and filter, with rows inserted and deleted between
+//! page loads; name search against a plain scan of random names; the name index and the kept
+//! tallies in step with creates, renames and deletes; a search that matches more than the
+//! count's limit; a channel's Activity paged the same way while events arrive.
 
 #![allow(clippy::unwrap_used)]
 
@@ -546,4 +547,123 @@ async fn a_search_that_matches_more_than_it_counts_still_pages() {
     let q = json!({"search": "", "provider": "other", "sort": "Health", "descending": true,
                    "at": "First", "per_page": 20});
     assert_eq!(list(&app, &cookie, q).await["total"], 4_020);
+}
+
+/// Events of a channel, as the webhook writer stores them: `n` of them, three to an instant.
+async fn events(app: &TestApp, tenant: i64, channel: i64, from: usize, n: usize) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use server::db::entities::webhook_event;
+    let base = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    for chunk in (from..from + n).collect::<Vec<_>>().chunks(500) {
+        let rows = chunk.iter().map(|&i| webhook_event::ActiveModel {
+            channel_id: Set(channel),
+            tenant_id: Set(tenant),
+            kind: Set("message".into()),
+            provider_message_id: Set(format!("m{i:05}")),
+            sender: Set("+4915112345678".into()),
+            recipient: Set("+4915187654321".into()),
+            text: Set(Some(format!("hello {i}"))),
+            status: Set(None),
+            status_rank: Set(0),
+            delivery_id: Set(None),
+            received_at: Set(base + time::Duration::seconds((i / 3) as i64)),
+            ..Default::default()
+        });
+        webhook_event::Entity::insert_many(rows)
+            .exec(&app.state.db.conn)
+            .await
+            .unwrap();
+    }
+}
+
+async fn activity(app: &TestApp, cookie: &str, id: i64, at: Value) -> Value {
+    let r = app
+        .call_json(
+            "get_channel_activity",
+            json!({"id": id, "at": at}),
+            Some(cookie),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+#[tokio::test]
+async fn activity_pages_by_seeking_newest_first_while_events_arrive() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let t = tenant_with(&app, &root, "Busy", &["wa_busy".to_owned()]).await;
+    let id =
+        list(&app, &t.cookie, query("Name", false, &("", "", false), 20)).await["rows"][0]["id"]
+            .as_i64()
+            .unwrap();
+    events(&app, t.id, id, 0, 47).await;
+    // newest first: the later instant, then the larger id within one
+    let want: Vec<String> = (0..47).rev().map(|i| format!("m{i:05}")).collect();
+    let ids = |a: &Value| -> Vec<String> {
+        a["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["provider_message_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut arrived = 47;
+    for backwards in [false, true] {
+        let mut at = json!(if backwards { "Last" } else { "First" });
+        let mut pages: Vec<Vec<String>> = Vec::new();
+        loop {
+            let a = activity(&app, &t.cookie, id, at.clone()).await;
+            assert_eq!(
+                (a["total"].as_u64(), a["more"].as_bool()),
+                (Some(arrived as u64), Some(false))
+            );
+            pages.push(ids(&a));
+            let (more, key, dir) = if backwards {
+                (
+                    a["has_previous"].as_bool().unwrap(),
+                    a["first"].clone(),
+                    "Before",
+                )
+            } else {
+                (a["has_next"].as_bool().unwrap(), a["last"].clone(), "After")
+            };
+            if !more {
+                break;
+            }
+            at = json!({ dir: key });
+            // a new event arrives between page loads: newer than every page, shown on none
+            // of the older ones and never twice
+            if !backwards {
+                events(&app, t.id, id, arrived, 1).await;
+                arrived += 1;
+            }
+        }
+        if backwards {
+            pages.reverse();
+        }
+        let seen: Vec<String> = pages.concat();
+        let label = format!("backwards={backwards}");
+        if backwards {
+            // with the ones that arrived during the forward walk, the newest
+            assert_eq!(arrived, 49);
+            let all: Vec<String> = (0..arrived).rev().map(|i| format!("m{i:05}")).collect();
+            assert_eq!(seen, all, "{label}");
+        } else {
+            assert_eq!(seen, want, "{label}");
+            assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [20, 20, 7]);
+        }
+    }
+    // a busy channel is counted up to the limit
+    events(&app, t.id, id, 100, 10_000).await;
+    let a = activity(&app, &t.cookie, id, json!("First")).await;
+    assert_eq!(
+        (a["total"].as_u64(), a["more"].as_bool()),
+        (Some(10_000), Some(true))
+    );
+    assert_eq!(ids(&a)[0], "m10099");
+    let oldest = activity(&app, &t.cookie, id, json!("Last")).await;
+    assert_eq!(ids(&oldest).last().unwrap(), "m00000");
+    assert_eq!(oldest["has_next"], false);
+    assert_eq!(oldest["has_previous"], true);
 }

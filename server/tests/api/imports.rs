@@ -188,7 +188,7 @@ async fn import(app: &TestApp, cookie: &str, file: Vec<u8>) -> (i64, Value) {
 async fn view(app: &TestApp, cookie: &str, id: i64, outcome: &str) -> Answer {
     app.call_json(
         "get_import",
-        json!({"id": id, "outcome": outcome, "page": 1}),
+        json!({"id": id, "outcome": outcome, "at": "First"}),
         Some(cookie),
     )
     .await
@@ -893,4 +893,122 @@ async fn an_upload_whose_sender_was_signed_out_meanwhile_starts_nothing() {
         .await
         .unwrap();
     assert_eq!(kept, 0, "nothing was started, nothing is left");
+}
+
+/// Every row of a dry run, page by page by seeking (Next after Next, or Previous from the
+/// last page); the seq of each.
+async fn walk_rows(
+    app: &TestApp,
+    cookie: &str,
+    id: i64,
+    outcome: &str,
+    backwards: bool,
+) -> Vec<Vec<i64>> {
+    let mut at = json!(if backwards { "Last" } else { "First" });
+    let mut pages = Vec::new();
+    for _ in 0..100 {
+        let v = app
+            .call_json(
+                "get_import",
+                json!({"id": id, "outcome": outcome, "at": at}),
+                Some(cookie),
+            )
+            .await;
+        assert_eq!(v.status, 200, "{}", v.body);
+        let v = v.json();
+        pages.push(
+            v["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["seq"].as_i64().unwrap())
+                .collect::<Vec<_>>(),
+        );
+        let (more, key, dir) = if backwards {
+            (
+                v["has_previous"].as_bool().unwrap(),
+                v["first"].clone(),
+                "Before",
+            )
+        } else {
+            (v["has_next"].as_bool().unwrap(), v["last"].clone(), "After")
+        };
+        if !more {
+            if backwards {
+                pages.reverse();
+            }
+            return pages;
+        }
+        at = json!({ dir: key });
+    }
+    panic!("more than 100 pages");
+}
+
+#[tokio::test]
+async fn the_rows_of_a_large_import_page_by_seeking_in_file_order() {
+    let w = world(120).await;
+    let (app, a) = (&w.app, &w.a);
+    let mut rows = rows_of(&export(app, a).await);
+    assert_eq!(rows.len(), 120);
+    for (i, r) in rows.iter_mut().enumerate() {
+        if i % 7 == 0 {
+            r[col("Keyword for Transfer to Agent")] = format!("agent {i}");
+        }
+    }
+    let (id, v) = import(app, a, writer::xlsx(&rows).unwrap()).await;
+    assert_eq!(counts(&v), (18, 102, 0, 0), "{v}");
+    for backwards in [false, true] {
+        let all = walk_rows(app, a, id, "", backwards).await;
+        assert_eq!(
+            all.iter().map(Vec::len).collect::<Vec<_>>(),
+            if backwards {
+                [20, 50, 50]
+            } else {
+                [50, 50, 20]
+            }
+        );
+        let seqs: Vec<i64> = all.concat();
+        assert_eq!(seqs.len(), 120);
+        assert!(
+            seqs.windows(2).all(|p| p[0] < p[1]),
+            "in file order, none twice: {seqs:?}"
+        );
+        let changed = walk_rows(app, a, id, "changed", backwards).await.concat();
+        assert_eq!(changed.len(), 18);
+        let unchanged = walk_rows(app, a, id, "unchanged", backwards).await.concat();
+        assert_eq!(unchanged.len(), 102);
+        let mut both: Vec<i64> = changed.iter().chain(&unchanged).copied().collect();
+        both.sort_unstable();
+        assert_eq!(both, seqs);
+    }
+    // a place that is not a row's any more (or never was) starts over at the nearer end
+    let v = app
+        .call_json(
+            "get_import",
+            json!({"id": id, "outcome": "", "at": {"After": "r:999999"}}),
+            Some(a),
+        )
+        .await
+        .json();
+    // the last page: the last 50 rows
+    assert_eq!(
+        (v["has_next"].as_bool(), v["rows"].as_array().unwrap().len()),
+        (Some(false), 50)
+    );
+    assert_eq!(v["rows"][49]["seq"], v["summary"]["rows_read"]);
+    let v = app
+        .call_json(
+            "get_import",
+            json!({"id": id, "outcome": "", "at": {"Before": "bogus"}}),
+            Some(a),
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            v["has_previous"].as_bool(),
+            v["rows"].as_array().unwrap().len()
+        ),
+        (Some(false), 50)
+    );
 }

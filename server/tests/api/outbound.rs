@@ -684,9 +684,9 @@ async fn test_messages_and_their_reports_form_a_timeline() {
         let mut statuses = Vec::new();
         for _ in 0..100 {
             let a = app
-                .call(
+                .call_json(
                     "get_channel_activity",
-                    &[("id", &id.to_string()), ("page", "1")],
+                    serde_json::json!({"id": id, "at": "First"}),
                     Some(&t.cookie),
                 )
                 .await

@@ -574,9 +574,9 @@ async fn the_activity_shows_what_arrived_to_its_tenant_only() {
     let id = page["rows"][0]["id"].as_i64().unwrap().to_string();
     let act = w
         .app
-        .call(
+        .call_json(
             "get_channel_activity",
-            &[("id", &id), ("page", "1")],
+            serde_json::json!({"id": id.parse::<i64>().unwrap(), "at": "First"}),
             Some(&a),
         )
         .await
@@ -609,17 +609,17 @@ async fn the_activity_shows_what_arrived_to_its_tenant_only() {
     let b = w.app.session("beta-admin", "beta-password1").await;
     let cross = w
         .app
-        .call(
+        .call_json(
             "get_channel_activity",
-            &[("id", &id), ("page", "1")],
+            serde_json::json!({"id": id.parse::<i64>().unwrap(), "at": "First"}),
             Some(&b),
         )
         .await;
     let missing = w
         .app
-        .call(
+        .call_json(
             "get_channel_activity",
-            &[("id", "987654321"), ("page", "1")],
+            serde_json::json!({"id": 987654321, "at": "First"}),
             Some(&b),
         )
         .await;
@@ -675,9 +675,9 @@ async fn refused(w: &World, name: &str) -> Vec<serde_json::Value> {
     let a = w.app.session("alpha-admin", "alpha-password").await;
     let r = w
         .app
-        .call(
+        .call_json(
             "get_channel_activity",
-            &[("id", &id.to_string()), ("page", "1")],
+            serde_json::json!({"id": id, "at": "First"}),
             Some(&a),
         )
         .await;
@@ -859,9 +859,9 @@ async fn every_refusal_is_recorded_with_its_reason_and_never_the_secret() {
     let a = w.app.session("alpha-admin", "alpha-password").await;
     let activity = w
         .app
-        .call(
+        .call_json(
             "get_channel_activity",
-            &[("id", &id.to_string()), ("page", "1")],
+            serde_json::json!({"id": id, "at": "First"}),
             Some(&a),
         )
         .await
@@ -885,9 +885,9 @@ async fn every_refusal_is_recorded_with_its_reason_and_never_the_secret() {
     let b = w.app.session("beta-admin", "beta-password").await;
     let r = w
         .app
-        .call(
+        .call_json(
             "get_channel_activity",
-            &[("id", &id.to_string()), ("page", "1")],
+            serde_json::json!({"id": id, "at": "First"}),
             Some(&b),
         )
         .await;

@@ -2,7 +2,7 @@
 
 use crate::api::channels::get_channel_activity;
 use crate::components::{DataTable, EmptyState, Loaded, PageHead};
-use crate::model::{ActivityEvent, ChannelActivity, EndpointActivity};
+use crate::model::{ActivityEvent, ChannelActivity, EndpointActivity, PageAt, thousands};
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -11,10 +11,11 @@ use leptos_router::hooks::use_params_map;
 pub fn ActivityPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0));
-    let page = RwSignal::new(1u32);
+    // which page of the received events: found from an event's place, newest first
+    let page = RwSignal::new(PageAt::First);
     let data = Resource::new(
         move || (id(), page.get()),
-        |(id, page)| get_channel_activity(id, page),
+        |(id, at)| get_channel_activity(id, at),
     );
     view! {
         <PageHead title="Channel Activity" crumbs=&["Configuration Center", "Access Configuration", "Channel Configuration", "Channel Activity"]>
@@ -100,9 +101,14 @@ fn SentMessages(sent: Vec<crate::model::OutboundTimeline>) -> impl IntoView {
 }
 
 #[component]
-fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
-    let pages = a.total.div_ceil(u64::from(a.per_page)).max(1);
-    let current = a.page;
+fn Activity(a: ChannelActivity, page: RwSignal<PageAt>) -> impl IntoView {
+    let received = format!(
+        "{}{} received",
+        thousands(a.total),
+        if a.more { "+" } else { "" }
+    );
+    let (first, last) = (a.first.clone(), a.last.clone());
+    let (has_previous, has_next) = (a.has_previous, a.has_next);
     let never = || "never".to_string();
     view! {
         <section class="panel">
@@ -159,12 +165,36 @@ fn Activity(a: ChannelActivity, page: RwSignal<u32>) -> impl IntoView {
                     }
                 />
                 <nav class="pager" aria-label="Pages">
-                    <span>{format!("{} received · page {current} of {pages}", a.total)}</span>
-                    <button type="button" class="button small" disabled={ current <= 1 } on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>
+                    <span>{received}</span>
+                    <button type="button" class="button small" disabled=!has_previous on:click=move |_| page.set(PageAt::First)>
+                        "Newest"
+                    </button>
+                    <button
+                        type="button"
+                        class="button small"
+                        disabled=!has_previous
+                        on:click=move |_| {
+                            if let Some(k) = first.clone() {
+                                page.set(PageAt::Before(k));
+                            }
+                        }
+                    >
                         "Previous"
                     </button>
-                    <button type="button" class="button small" disabled={ u64::from(current) >= pages } on:click=move |_| page.update(|p| *p += 1)>
+                    <button
+                        type="button"
+                        class="button small"
+                        disabled=!has_next
+                        on:click=move |_| {
+                            if let Some(k) = last.clone() {
+                                page.set(PageAt::After(k));
+                            }
+                        }
+                    >
                         "Next"
+                    </button>
+                    <button type="button" class="button small" disabled=!has_next on:click=move |_| page.set(PageAt::Last)>
+                        "Oldest"
                     </button>
                 </nav>
             }

@@ -7,10 +7,11 @@ use crate::db::{display_time, internal, now};
 use app::domain::channel::ProviderKind;
 use app::domain::health::{self, Health};
 use app::model::{
-    ActivityEvent, ChannelActivity, EndpointActivity, OutboundTimeline, RefusedDelivery,
+    ActivityEvent, ChannelActivity, ChannelPage, EndpointActivity, OutboundTimeline, PageAt,
+    PageKey, RefusedDelivery,
 };
 use app::ports::RepoError;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 
 impl SqlChannels {
@@ -181,25 +182,44 @@ impl SqlChannels {
         &self,
         tenant_id: i64,
         id: i64,
-        page: u32,
+        at: &PageAt,
     ) -> Result<ChannelActivity, RepoError> {
-        const PER_PAGE: u32 = 20;
+        const PER_PAGE: usize = 20;
         let c = self.find(tenant_id, id).await?;
-        let filter = webhook_event::Column::ChannelId.eq(c.id);
-        let total = webhook_event::Entity::find()
-            .filter(filter.clone())
-            .count(&self.db)
-            .await
-            .map_err(internal("count events"))?;
-        let events = webhook_event::Entity::find()
-            .filter(filter)
-            .order_by_desc(webhook_event::Column::ReceivedAt)
-            .order_by_desc(webhook_event::Column::Id)
-            .offset(u64::from(page - 1) * u64::from(PER_PAGE))
-            .limit(u64::from(PER_PAGE))
-            .all(&self.db)
-            .await
-            .map_err(internal("list events"))?
+        // counted up to the limit on the channel's index, never every event of a busy channel
+        let cap = ChannelPage::COUNTED_UP_TO;
+        let counted = {
+            use sea_orm::ConnectionTrait;
+            let row = self
+                .db
+                .query_one(crate::db::statement(
+                    self.db.get_database_backend(),
+                    &format!(
+                        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_events \
+                         WHERE channel_id = ? LIMIT {}) AS t",
+                        cap + 1
+                    ),
+                    vec![c.id.into()],
+                ))
+                .await
+                .map_err(internal("count events"))?;
+            let n: i64 = match row {
+                Some(r) => r.try_get("", "n").map_err(internal("count events"))?,
+                None => 0,
+            };
+            u64::try_from(n).unwrap_or(0)
+        };
+        let (events, has_previous, has_next) = self.events_at(c.id, at, PER_PAGE).await?;
+        let key = |e: &webhook_event::Model| {
+            PageKey(format!(
+                "e:{}:{}",
+                e.received_at.unix_timestamp_nanos(),
+                e.id
+            ))
+        };
+        let first = events.first().map(key);
+        let last = events.last().map(key);
+        let events = events
             .into_iter()
             .map(|e| ActivityEvent {
                 kind: e.kind,
@@ -221,9 +241,141 @@ impl SqlChannels {
             endpoints: self.endpoints_of(&c).await?,
             refused: self.refused_of(c.id).await?,
             events,
-            total,
-            page,
-            per_page: PER_PAGE,
+            total: counted.min(cap),
+            more: counted > cap,
+            per_page: PER_PAGE as u32,
+            first,
+            last,
+            has_previous,
+            has_next,
         })
+    }
+
+    /// The page of a channel's events `at` names, newest first, found from an event's place
+    /// (received, id) on the channel's index; and whether newer and older ones exist.
+    async fn events_at(
+        &self,
+        channel_id: i64,
+        at: &PageAt,
+        per: usize,
+    ) -> Result<(Vec<webhook_event::Model>, bool, bool), RepoError> {
+        let key = |k: &PageKey| -> Option<(time::OffsetDateTime, i64)> {
+            let rest = k.0.strip_prefix("e:")?;
+            let (t, id) = rest.split_once(':')?;
+            let t = time::OffsetDateTime::from_unix_timestamp_nanos(t.parse().ok()?).ok()?;
+            Some((t, id.parse().ok()?))
+        };
+        let place = |e: &webhook_event::Model| (e.received_at, e.id);
+        match at {
+            PageAt::After(k) => {
+                if let Some(k) = key(k) {
+                    let mut rows = self
+                        .events_from(channel_id, Some(k), false, per + 1)
+                        .await?;
+                    if !rows.is_empty() {
+                        let has_next = rows.len() > per;
+                        rows.truncate(per);
+                        let newer = self
+                            .events_from(channel_id, Some(place(&rows[0])), true, 1)
+                            .await?;
+                        return Ok((rows, !newer.is_empty(), has_next));
+                    }
+                }
+                self.events_end(channel_id, per, true).await
+            }
+            PageAt::Before(k) => {
+                if let Some(k) = key(k) {
+                    let mut rows = self.events_from(channel_id, Some(k), true, per + 1).await?;
+                    if !rows.is_empty() {
+                        let has_previous = rows.len() > per;
+                        rows.truncate(per);
+                        rows.reverse();
+                        let older = self
+                            .events_from(channel_id, Some(place(&rows[rows.len() - 1])), false, 1)
+                            .await?;
+                        return Ok((rows, has_previous, !older.is_empty()));
+                    }
+                }
+                self.events_end(channel_id, per, false).await
+            }
+            PageAt::First => self.events_end(channel_id, per, false).await,
+            PageAt::Last => self.events_end(channel_id, per, true).await,
+        }
+    }
+
+    /// The newest page, or the oldest (`oldest`), newest first.
+    async fn events_end(
+        &self,
+        channel_id: i64,
+        per: usize,
+        oldest: bool,
+    ) -> Result<(Vec<webhook_event::Model>, bool, bool), RepoError> {
+        let mut rows = self.events_from(channel_id, None, oldest, per + 1).await?;
+        let more = rows.len() > per;
+        rows.truncate(per);
+        if oldest {
+            rows.reverse();
+            Ok((rows, more, false))
+        } else {
+            Ok((rows, false, more))
+        }
+    }
+
+    /// Up to `limit` events older than `from` (newest first), or newer (`newer`, oldest
+    /// first): the rest of `from`'s instant by id, then the instants beyond it — each a range
+    /// of the index in its order.
+    async fn events_from(
+        &self,
+        channel_id: i64,
+        from: Option<(time::OffsetDateTime, i64)>,
+        newer: bool,
+        limit: usize,
+    ) -> Result<Vec<webhook_event::Model>, RepoError> {
+        use webhook_event::Column as E;
+        let order = if newer {
+            sea_orm::Order::Asc
+        } else {
+            sea_orm::Order::Desc
+        };
+        let base = || {
+            webhook_event::Entity::find()
+                .filter(E::ChannelId.eq(channel_id))
+                .limit(limit as u64)
+        };
+        let Some((t, id)) = from else {
+            return base()
+                .order_by(E::ReceivedAt, order.clone())
+                .order_by(E::Id, order)
+                .all(&self.db)
+                .await
+                .map_err(internal("list events"));
+        };
+        let same_instant = if newer { E::Id.gt(id) } else { E::Id.lt(id) };
+        let mut rows = base()
+            .filter(E::ReceivedAt.eq(t))
+            .filter(same_instant)
+            .order_by(E::Id, order.clone())
+            .all(&self.db)
+            .await
+            .map_err(internal("list events"))?;
+        if rows.len() < limit {
+            let beyond = if newer {
+                E::ReceivedAt.gt(t)
+            } else {
+                E::ReceivedAt.lt(t)
+            };
+            rows.extend(
+                webhook_event::Entity::find()
+                    .filter(E::ChannelId.eq(channel_id))
+                    .filter(beyond)
+                    .order_by(E::ReceivedAt, order.clone())
+                    .order_by(E::Id, order)
+                    .limit((limit - rows.len()) as u64)
+                    .all(&self.db)
+                    .await
+                    .map_err(internal("list events"))?,
+            );
+        }
+        Ok(rows)
     }
 }

@@ -379,9 +379,9 @@ impl Channels for SqlChannels {
         &self,
         tenant_id: i64,
         id: i64,
-        page: u32,
+        at: &app::model::PageAt,
     ) -> Result<ChannelActivity, RepoError> {
-        self.activity_of(tenant_id, id, page).await
+        self.activity_of(tenant_id, id, at).await
     }
 
     async fn generate_scenario_key(
