@@ -423,7 +423,7 @@ impl SqlChannels {
     }
 
     /// PostgreSQL: one query, planned by PostgreSQL with its statistics (the trigram index
-    /// for a search).
+    /// for a search in a large tenant space).
     async fn postgres_source(
         &self,
         tenant_id: i64,
@@ -432,8 +432,19 @@ impl SqlChannels {
         tally: &tallies::Tally,
     ) -> Result<(Source, u64, bool), RepoError> {
         let mut checked = Sql::new("c.tenant_id = ?", vec![tenant_id.into()]);
+        // a tenant space of at most SMALL_SET channels is read through its own index; the
+        // trigram index (which LIKE may use) would first find every tenant's matches
+        let small_tenant = tally.count("", false) <= SMALL_SET;
         match search {
             NameSearch::Any | NameSearch::Nothing => {}
+            NameSearch::Prefix(p) if small_tenant => checked.and(&Sql::new(
+                "starts_with(c.name_key, ?)",
+                vec![p.clone().into()],
+            )),
+            NameSearch::Contains(s) if small_tenant => checked.and(&Sql::new(
+                "strpos(c.name_key, ?) > 0",
+                vec![s.clone().into()],
+            )),
             NameSearch::Prefix(p) => checked.and(&Sql::new(
                 "c.name_key LIKE ?",
                 vec![format!("{}%", like_literal(p)).into()],
