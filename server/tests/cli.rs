@@ -196,6 +196,55 @@ async fn seed_demo_fills_a_tenant_with_valid_channels_of_every_provider() {
         (r.code, r.stderr.trim()),
         (1, "error: there is no tenant space named 'Nobody'")
     );
+    // across tenant spaces: each made when missing, each numbered from its own first channel
+    let r = run(
+        &url,
+        &[
+            "seed-demo",
+            "--tenant",
+            "Spread",
+            "--tenants",
+            "3",
+            "--channels",
+            "4",
+        ],
+        "",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("seeded 12 demo channels into 3 tenant spaces 'Spread 0001'…"),
+        "{}",
+        r.stdout
+    );
+    // past the bounds: refused before anything is written, with the bound named
+    for (args, error) in [
+        (["0", "1"], "error: --tenants is 1 to 10,000"),
+        (["10001", "1"], "error: --tenants is 1 to 10,000"),
+        (
+            ["2", "500001"],
+            "error: at most 1,000,000 channels at a time",
+        ),
+        (
+            ["10000", "18446744073709551615"],
+            "error: at most 1,000,000 channels at a time",
+        ),
+    ] {
+        let r = run(
+            &url,
+            &[
+                "seed-demo",
+                "--tenant",
+                "Past",
+                "--tenants",
+                args[0],
+                "--channels",
+                args[1],
+            ],
+            "",
+        );
+        assert_eq!((r.code, r.stderr.trim()), (1, error), "{args:?}");
+    }
 
     let app = spawn_on(db, url).await;
     let admin = app.session("demo-admin", "demo-password-1").await;

@@ -228,8 +228,25 @@ pub async fn run_limited(
     }
 }
 
-/// The columns an export reads: everything but the sealed secrets.
+/// The columns an export reads (everything but the sealed secrets) of the tenant's channels.
 fn select(tenant_id: i64) -> sea_orm::Select<channel::Entity> {
+    columns().filter(channel::Column::TenantId.eq(tenant_id))
+}
+
+/// The channels `ids` of the tenant space, found by their primary key. The tenant is checked
+/// on each row (`+` keeps SQLite, which has no statistics, from walking the whole tenant
+/// space on a tenant index instead: 0.2 s per 5,000 ids at 1,000,000 channels).
+fn select_ids(tenant_id: i64, ids: &[i64]) -> sea_orm::Select<channel::Entity> {
+    columns()
+        // an integer, written in: no value of a caller's reaches this SQL
+        .filter(Expr::cust(format!(
+            "+\"channels\".\"tenant_id\" = {tenant_id}"
+        )))
+        .filter(channel::Column::Id.is_in(ids.iter().copied()))
+}
+
+/// The columns an export reads: everything but the sealed secrets.
+fn columns() -> sea_orm::Select<channel::Entity> {
     use channel::Column as C;
     channel::Entity::find()
         .select_only()
@@ -285,7 +302,6 @@ fn select(tenant_id: i64) -> sea_orm::Select<channel::Entity> {
         .column_as(Expr::val(Option::<Vec<u8>>::None), "app_secret_enc")
         .column_as(Expr::val(Option::<Vec<u8>>::None), "access_token_enc")
         .column_as(Expr::val(Option::<Vec<u8>>::None), "api_key_secret_enc")
-        .filter(C::TenantId.eq(tenant_id))
 }
 
 /// Writes the task's files: `(bytes, records, files)`. Only one file's rows are in memory
@@ -325,8 +341,7 @@ async fn write(
                     break;
                 };
                 chunk_index += 1;
-                select(t)
-                    .filter(channel::Column::Id.is_in(chunk.to_vec()))
+                select_ids(t, chunk)
                     .order_by_asc(channel::Column::Id)
                     .all(db)
                     .await?

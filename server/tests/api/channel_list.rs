@@ -221,6 +221,49 @@ async fn seek_pages_run_forwards_and_backwards_in_every_sort_and_filter() {
 }
 
 #[tokio::test]
+async fn a_page_key_of_another_sort_or_absurd_size_starts_over_at_the_nearer_end() {
+    let app = spawn_app().await;
+    let root = app.setup_admin().await;
+    let all: Vec<String> = (0..30).map(|i| format!("key_{i:02}")).collect();
+    let t = tenant_with(&app, &root, "Keys", &all).await;
+    let huge = "a".repeat(200_000);
+    let bad = [
+        "p:twilio:key_03".to_owned(),
+        "u:1:2".to_owned(),
+        "n:".to_owned(),
+        "n:key 03".to_owned(),
+        "n:key_03%".to_owned(),
+        format!("n:{huge}"),
+        format!("p:{huge}:key_03"),
+        format!("u:{huge}:1"),
+        "u:99999999999999999999999999999999:1".to_owned(),
+        "h:-1:key_03".to_owned(),
+        "🙂".repeat(1000),
+        String::new(),
+    ];
+    for key in &bad {
+        for (at, want_first) in [("After", "key_20"), ("Before", "key_00")] {
+            let mut q = query("Name", false, &("", "", false), 10);
+            q["at"] = json!({ at: key });
+            let t0 = std::time::Instant::now();
+            let page = list(&app, &t.cookie, q).await;
+            // a key of no use reads no further than a first or last page
+            assert!(t0.elapsed() < std::time::Duration::from_secs(2));
+            let shown: String = key.chars().take(40).collect();
+            assert_eq!(names(&page)[0], want_first, "{at} {shown}");
+            assert_eq!(names(&page).len(), 10);
+        }
+    }
+    // past the body limit of a server function: refused before it is read
+    let mut q = query("Name", false, &("", "", false), 10);
+    q["at"] = json!({ "After": "n:".to_owned() + &"a".repeat(300 * 1024) });
+    let r = app
+        .call_json("list_channels", json!({ "query": q }), Some(&t.cookie))
+        .await;
+    assert_eq!(r.status, 413, "{}", r.body);
+}
+
+#[tokio::test]
 async fn no_row_is_skipped_or_repeated_while_rows_come_and_go_between_pages() {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
@@ -536,6 +579,33 @@ async fn a_search_that_matches_more_than_it_counts_still_pages() {
                    "at": "First", "per_page": 20});
     let page = list(&app, &cookie, q).await;
     assert_eq!(page["total"], 10);
+    // paged both ways: a few matches (PostgreSQL pages them from their ids), a thousand (as
+    // many as it lists), and more (read on the trigram index again for every page)
+    for (search, from, n) in [("o_0005", 500, 100), ("mo_001", 1_000, 1_000)] {
+        let want: Vec<String> = (from..from + n).map(|i| format!("demo_{i:06}")).collect();
+        for descending in [false, true] {
+            let q = json!({"search": search, "provider": "", "sort": "Name",
+                           "descending": descending, "at": "First", "per_page": 70});
+            let mut want = want.clone();
+            if descending {
+                want.reverse();
+            }
+            assert_eq!(list(&app, &cookie, q.clone()).await["total"], n);
+            assert_eq!(
+                walk(&app, &cookie, q.clone(), false).await,
+                want,
+                "{search}"
+            );
+            assert_eq!(walk(&app, &cookie, q, true).await, want, "{search}");
+        }
+    }
+    let q = json!({"search": "mo_00", "provider": "", "sort": "Updated", "descending": false,
+                   "at": "First", "per_page": 20});
+    let page = list(&app, &cookie, q).await;
+    assert_eq!(
+        (page["total"].as_u64(), page["more"].as_bool()),
+        (Some(10_000), Some(false))
+    );
     // the whole list: the tallies, exact beyond 10,000
     let q = json!({"search": "", "provider": "", "sort": "Name", "descending": false,
                    "at": "First", "per_page": 20});
