@@ -115,7 +115,12 @@ impl Db {
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             use sqlx::{ConnectOptions, Connection};
-            let options = PgConnectOptions::from_str(url).map_err(fail)?;
+            // a scan that stops after a few rows (LIMIT) always starts at the table's start:
+            // synchronized scans start where another one is, so the same query could read a
+            // different share of a million rows each time (a p99 of 145 ms beside a p50 of 6)
+            let options = PgConnectOptions::from_str(url)
+                .map_err(fail)?
+                .options([("synchronize_seqscans", "off")]);
             // one direct connection first: its error says what is wrong (refused, auth, no
             // such database) where the pool would only time out
             options
@@ -287,6 +292,25 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
             .await?;
     }
     Ok(txn)
+}
+
+/// How many rows `query` (`?` placeholders) answers, counted up to `cap + 1` and no further:
+/// a count that costs at most that many rows, however many match.
+pub(crate) async fn count_up_to<C: ConnectionTrait>(
+    db: &C,
+    query: &str,
+    values: Vec<Value>,
+    cap: u64,
+) -> Result<u64, DbErr> {
+    let sql = format!("SELECT COUNT(*) AS n FROM ({query} LIMIT {}) AS t", cap + 1);
+    let row = db
+        .query_one(statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let n: i64 = match row {
+        Some(r) => r.try_get("", "n")?,
+        None => 0,
+    };
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// A statement written with `?` placeholders, numbered `$1`, `$2`… for PostgreSQL (the SQL

@@ -46,6 +46,18 @@ impl SqlExports {
     }
 }
 
+/// The channels `ids` if they are the tenant's, found by their primary key: the tenant is
+/// checked on each row (`+` keeps SQLite, which has no statistics, from walking the whole
+/// tenant space on a tenant index instead: 0.2 s per 5,000 ids at 1,000,000 channels).
+pub(crate) fn of_tenant_by_id(tenant_id: i64, ids: &[i64]) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        // an integer, written in: no value of a caller's reaches this SQL
+        .add(sea_orm::sea_query::Expr::cust(format!(
+            "+\"channels\".\"tenant_id\" = {tenant_id}"
+        )))
+        .add(channel::Column::Id.is_in(ids.iter().copied()))
+}
+
 pub(crate) fn status_of(s: &str) -> ExportStatus {
     match s {
         "success" => ExportStatus::Success,
@@ -77,17 +89,15 @@ impl Exports for SqlExports {
             list.dedup();
         }
         let count = match &ids {
-            None => channel::Entity::find()
-                .filter(channel::Column::TenantId.eq(tenant_id))
-                .count(&self.db)
+            None => crate::db::tallies::of(&self.db, tenant_id)
                 .await
-                .map_err(internal("count channels for export"))?,
+                .map_err(internal("count channels for export"))?
+                .count("", false),
             Some(list) => {
                 let mut n = 0;
                 for chunk in list.chunks(PER_FILE) {
                     n += channel::Entity::find()
-                        .filter(channel::Column::TenantId.eq(tenant_id))
-                        .filter(channel::Column::Id.is_in(chunk.to_vec()))
+                        .filter(of_tenant_by_id(tenant_id, chunk))
                         .count(&self.db)
                         .await
                         .map_err(internal("count selected channels"))?;

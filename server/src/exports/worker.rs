@@ -10,8 +10,7 @@ use crate::db::now;
 use crate::jobs::{Jobs, claim_in};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -142,10 +141,9 @@ pub async fn run_limited(
         return;
     }
     if task.channel_ids.is_none() {
-        match channel::Entity::find()
-            .filter(channel::Column::TenantId.eq(task.tenant_id))
-            .count(db)
+        match crate::db::tallies::of(db, task.tenant_id)
             .await
+            .map(|t| t.count("", false))
         {
             Ok(n) if n > max_records => {
                 finish_failed(
@@ -233,16 +231,9 @@ fn select(tenant_id: i64) -> sea_orm::Select<channel::Entity> {
     columns().filter(channel::Column::TenantId.eq(tenant_id))
 }
 
-/// The channels `ids` of the tenant space, found by their primary key. The tenant is checked
-/// on each row (`+` keeps SQLite, which has no statistics, from walking the whole tenant
-/// space on a tenant index instead: 0.2 s per 5,000 ids at 1,000,000 channels).
+/// The channels `ids` of the tenant space (see `of_tenant_by_id`).
 fn select_ids(tenant_id: i64, ids: &[i64]) -> sea_orm::Select<channel::Entity> {
-    columns()
-        // an integer, written in: no value of a caller's reaches this SQL
-        .filter(Expr::cust(format!(
-            "+\"channels\".\"tenant_id\" = {tenant_id}"
-        )))
-        .filter(channel::Column::Id.is_in(ids.iter().copied()))
+    columns().filter(super::of_tenant_by_id(tenant_id, ids))
 }
 
 /// The columns an export reads: everything but the sealed secrets.

@@ -188,27 +188,14 @@ impl SqlChannels {
         let c = self.find(tenant_id, id).await?;
         // counted up to the limit on the channel's index, never every event of a busy channel
         let cap = ChannelPage::COUNTED_UP_TO;
-        let counted = {
-            use sea_orm::ConnectionTrait;
-            let row = self
-                .db
-                .query_one(crate::db::statement(
-                    self.db.get_database_backend(),
-                    &format!(
-                        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM webhook_events \
-                         WHERE channel_id = ? LIMIT {}) AS t",
-                        cap + 1
-                    ),
-                    vec![c.id.into()],
-                ))
-                .await
-                .map_err(internal("count events"))?;
-            let n: i64 = match row {
-                Some(r) => r.try_get("", "n").map_err(internal("count events"))?,
-                None => 0,
-            };
-            u64::try_from(n).unwrap_or(0)
-        };
+        let counted = crate::db::count_up_to(
+            &self.db,
+            "SELECT 1 FROM webhook_events WHERE channel_id = ?",
+            vec![c.id.into()],
+            cap,
+        )
+        .await
+        .map_err(internal("count events"))?;
         let (events, has_previous, has_next) = self.events_at(c.id, at, PER_PAGE).await?;
         let key = |e: &webhook_event::Model| {
             PageKey(format!(

@@ -539,22 +539,14 @@ impl SqlChannels {
     /// How many rows a query answers, counted up to one more than
     /// [`ChannelPage::COUNTED_UP_TO`].
     async fn count_up_to(&self, query: &Sql) -> Result<u64, RepoError> {
-        let mut s = Sql::new("SELECT COUNT(*) AS n FROM (", vec![]);
-        s.push(&query.text, query.values.clone());
-        s.push(
-            &format!(" LIMIT {}) AS t", ChannelPage::COUNTED_UP_TO + 1),
-            vec![],
-        );
-        let row = self
-            .db
-            .query_one(s.statement(self.db.get_database_backend()))
-            .await
-            .map_err(internal("count channels"))?;
-        let n: i64 = match row {
-            Some(r) => r.try_get("", "n").map_err(internal("count channels"))?,
-            None => 0,
-        };
-        Ok(u64::try_from(n).unwrap_or(0))
+        crate::db::count_up_to(
+            &self.db,
+            &query.text,
+            query.values.clone(),
+            ChannelPage::COUNTED_UP_TO,
+        )
+        .await
+        .map_err(internal("count channels"))
     }
 
     /// The page `q.at` names: its rows, and whether rows come before and after it.
