@@ -403,3 +403,221 @@ async fn a_second_server_on_one_sqlite_file_is_refused() {
     again.kill().unwrap();
     again.wait().unwrap();
 }
+
+/// An infobip message delivery with its own message id.
+fn message(id: &str) -> String {
+    format!(
+        r#"{{"results":[{{"messageId":"{id}","from":"4915100000001","to":"4915112345678","message":{{"type":"TEXT","text":"hi"}}}}]}}"#
+    )
+}
+
+#[tokio::test]
+async fn a_backup_under_webhook_load_restores_every_answered_delivery_and_secret() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/live/switchboard.db", dir.path().display());
+    assert_eq!(
+        run(
+            &url,
+            &["create-admin", "--username", "ops"],
+            "ops-password-1\n"
+        )
+        .code,
+        0
+    );
+    let (mut live, base) = serve_binary(&url, &[]).await;
+    let client = Client::new(&base);
+    let root = client.session("ops", "ops-password-1").await;
+    let a = client
+        .infobip_channel(&root, "Alpha", "alpha-admin", "hook-alpha")
+        .await;
+
+    // four senders, each delivery answered before the next: (message id, when answered)
+    let answered = Arc::new(Mutex::new(Vec::<(String, Instant)>::new()));
+    let other = Arc::new(Mutex::new(Vec::<u16>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for s in 0..4 {
+        let (answered, other, stop) = (answered.clone(), other.clone(), stop.clone());
+        let to = a.message_url.clone();
+        senders.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let id = format!("m-{s}-{i}");
+                i += 1;
+                let status = http
+                    .post(&to)
+                    .header("AccountKey", "hook-alpha")
+                    .header("Content-Type", "application/json")
+                    .body(message(&id))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16();
+                if status == 200 {
+                    answered.lock().unwrap().push((id, Instant::now()));
+                } else {
+                    other.lock().unwrap().push(status);
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let began = Instant::now();
+    let path = dir.path().join("backup.db");
+    let backup = {
+        let (url, path) = (url.clone(), path.display().to_string());
+        tokio::task::spawn_blocking(move || run(&url, &["backup", &path], ""))
+            .await
+            .unwrap()
+    };
+    assert_eq!(backup.code, 0, "{}", backup.stderr);
+    assert!(
+        backup.stdout.starts_with("backed up ")
+            && backup.stdout.contains("Restoring it needs the master key "),
+        "{}",
+        backup.stdout
+    );
+    let during = answered.lock().unwrap().len();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for s in senders {
+        s.await.unwrap();
+    }
+    // the deliveries kept being answered while it was made
+    assert!(
+        other.lock().unwrap().is_empty(),
+        "{:?}",
+        other.lock().unwrap()
+    );
+    assert!(answered.lock().unwrap().len() > during);
+    let before: Vec<String> = answered
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, at)| *at < began)
+        .map(|(id, _)| id.clone())
+        .collect();
+    assert!(before.len() >= 10, "{}", before.len());
+    // a second backup to the same file is refused
+    let again = run(&url, &["backup", &path.display().to_string()], "");
+    assert_eq!(
+        (again.code, again.stderr.trim()),
+        (
+            1,
+            &*format!(
+                "error: {} exists already: back up to a new file",
+                path.display()
+            )
+        )
+    );
+    live.kill().unwrap();
+    live.wait().unwrap();
+
+    // restored with another master key: refused, and nothing is left where it was to go
+    let wrong_dir = dir.path().join("wrong");
+    let wrong_url = format!("sqlite://{}/switchboard.db", wrong_dir.display());
+    let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args(["restore", &path.display().to_string()])
+        .env("DATABASE_URL", &wrong_url)
+        .env("SWITCHBOARD_MASTER_KEY", "ab".repeat(32))
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: the backup was not restored: ")
+            && stderr.contains("the master key does not match this database"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_dir(&wrong_dir).unwrap().count(), 0);
+
+    // into an empty data directory
+    let restored = format!("sqlite://{}/restored/switchboard.db", dir.path().display());
+    let r = run(&restored, &["restore", &path.display().to_string()], "");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains(": 1 tenant spaces, 1 channels; the configured master key opens"),
+        "{}",
+        r.stdout
+    );
+    // never over a database
+    let r = run(&restored, &["restore", &path.display().to_string()], "");
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("exists already: restore into an empty data directory")
+    );
+    // nor from something that is not a backup
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"not a database at all, just text").unwrap();
+    let r = run(
+        &format!("sqlite://{}/other/switchboard.db", dir.path().display()),
+        &["restore", &junk.display().to_string()],
+        "",
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("is not a Switchboard backup"),
+        "{}",
+        r.stderr
+    );
+
+    // a server on it: every delivery answered before the backup began, every secret opening
+    let (mut server, base) = serve_binary(&restored, &[]).await;
+    let db = sea_orm::Database::connect(&restored).await.unwrap();
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use server::db::entities::{channel, webhook_event};
+    for id in &before {
+        let found = webhook_event::Entity::find()
+            .filter(webhook_event::Column::ProviderMessageId.eq(id.as_str()))
+            .one(&db)
+            .await
+            .unwrap();
+        assert!(
+            found.is_some(),
+            "delivery {id} answered before the backup is missing"
+        );
+    }
+    let key: [u8; 32] = hex::decode(TEST_MASTER_KEY).unwrap().try_into().unwrap();
+    let secrets = server::secrets::SecretBox::new(&key);
+    let c = channel::Entity::find().one(&db).await.unwrap().unwrap();
+    let mut opened = 0;
+    for (column, field) in server::db::keys::CHANNEL_SECRETS {
+        let sealed = match column {
+            channel::Column::PasswordEnc => &c.password_enc,
+            channel::Column::AccountKeyEnc => &c.account_key_enc,
+            channel::Column::WebhookPasswordEnc => &c.webhook_password_enc,
+            _ => continue,
+        };
+        assert!(sealed.is_some(), "{field}");
+        assert!(
+            c.open_secret(&secrets, sealed, field, "test").is_some(),
+            "{field}"
+        );
+        opened += 1;
+    }
+    assert_eq!(opened, 3);
+    let restored_client = Client::new(&base);
+    let admin = restored_client
+        .session("alpha-admin", "alpha-admin-password")
+        .await;
+    let page = restored_client
+        .call_json(
+            "list_channels",
+            serde_json::json!({"query": {"search": "", "provider": "", "sort": "Name",
+                "descending": false, "at": "First", "per_page": 20}}),
+            Some(&admin),
+        )
+        .await
+        .json();
+    assert_eq!(page["rows"][0]["name"], "wa_infobip");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

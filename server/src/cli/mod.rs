@@ -1,7 +1,8 @@
 //! The `switchboard` command line: serve (default), migrate, create-admin, create-tenant,
-//! seed-demo, rotate-key.
+//! seed-demo, rotate-key, backup, restore.
 //! Errors print one line on standard error and exit non-zero.
 
+pub mod backup;
 mod rotate_key;
 
 use crate::config::Config;
@@ -61,6 +62,18 @@ pub enum Command {
         /// and `LEPTOS_SITE_PKG_DIR`).
         #[arg(long)]
         dir: Option<std::path::PathBuf>,
+    },
+    /// Write a consistent copy of the SQLite database to PATH while servers keep running
+    /// (PostgreSQL: pg_dump). Says which master keys restoring it needs.
+    Backup {
+        /// A new file (it must not exist).
+        path: std::path::PathBuf,
+    },
+    /// Restore a backup made by `switchboard backup` as the SQLite database DATABASE_URL
+    /// names, which must not exist yet; checked first (integrity, schema, the master key).
+    Restore {
+        /// The backup file.
+        path: std::path::PathBuf,
     },
     /// Re-encrypt every stored secret under a new master key while servers keep running.
     /// With a key file: makes the new key, keeps the old one beside it until every secret is
@@ -176,6 +189,24 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 "created tenant space '{}' (id {id}) with administrator '{}'",
                 name.as_str(),
                 admin.as_str()
+            );
+            Ok(())
+        }
+        Command::Backup { path } => {
+            println!(
+                "{}",
+                backup::backup(&config, &path)
+                    .await
+                    .map_err(|e| CliError(e.to_string()))?
+            );
+            Ok(())
+        }
+        Command::Restore { path } => {
+            println!(
+                "{}",
+                backup::restore(&config, &path)
+                    .await
+                    .map_err(|e| CliError(e.to_string()))?
             );
             Ok(())
         }
