@@ -43,7 +43,17 @@ pub enum AppError {
     Unreachable,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// `Internal`, as a person sees it: with the reference of the request (its
+    /// `X-Request-Id`), which finds its lines in the server's log.
+    #[error(
+        "Something went wrong on our side. Please try again; if it happens again, quote the reference {0}."
+    )]
+    InternalReference(String),
 }
+
+/// The id of the request being answered (`X-Request-Id`), as the server puts it on the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
 
 impl AppError {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
@@ -64,7 +74,7 @@ impl AppError {
             Self::TimedOut => 408,
             Self::Busy => 429,
             Self::Unavailable | Self::Unreachable => 503,
-            Self::Internal => 500,
+            Self::Internal | Self::InternalReference(_) => 500,
         }
     }
 
@@ -79,6 +89,18 @@ impl AppError {
 
 #[cfg(feature = "ssr")]
 impl AppError {
+    /// `Internal` with the reference of the request being answered (when there is one), so
+    /// that a person can quote it; any other error as it is.
+    pub fn referenced(self) -> Self {
+        use leptos::prelude::use_context;
+        match self {
+            Self::Internal => use_context::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<RequestId>().cloned())
+                .map_or(Self::Internal, |id| Self::InternalReference(id.0)),
+            other => other,
+        }
+    }
+
     /// Sets the status (and `Retry-After`) of a server function's HTTP answer for this error.
     /// While a page is rendered on the server, its data calls leave the page's status alone
     /// (the page decides it: a redirect to sign-in, a 403, a 404).
@@ -116,7 +138,7 @@ impl From<crate::ports::RepoError> for AppError {
             RepoError::NotFound => Self::NotFound,
             RepoError::Conflict { field, message } => Self::field(field, message),
             RepoError::Busy => Self::Busy,
-            RepoError::Internal => Self::Internal,
+            RepoError::Internal => Self::Internal.referenced(),
         }
     }
 }
@@ -152,9 +174,15 @@ impl FromServerFnError for AppError {
     /// the one place an error becomes its HTTP status.
     fn ser(&self) -> leptos::server_fn::Bytes {
         #[cfg(feature = "ssr")]
-        self.set_response_status();
+        let referenced = self.clone().referenced();
+        #[cfg(feature = "ssr")]
+        let this = &referenced;
+        #[cfg(not(feature = "ssr"))]
+        let this = self;
+        #[cfg(feature = "ssr")]
+        this.set_response_status();
         use leptos::server_fn::Encodes;
-        <server_fn_error::JsonEncoding as Encodes<Self>>::encode(self)
+        <server_fn_error::JsonEncoding as Encodes<Self>>::encode(this)
             .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(br#""Internal""#))
     }
 }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod components;
 pub mod domain;
 pub mod error;
+pub use error::RequestId;
 pub mod model;
 pub mod pages;
 #[cfg(feature = "ssr")]

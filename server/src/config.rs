@@ -151,6 +151,41 @@ pub struct Config {
     /// How long an import's claim holds before another instance may take it over:
     /// `SWITCHBOARD_IMPORT_LEASE_SECS` (default 60; renewed every third of itself).
     pub import_lease: Duration,
+    /// `SWITCHBOARD_METRICS_ADDR`: where Prometheus metrics are served (`GET /metrics`), on a
+    /// listener of their own; none by default, and then none are kept.
+    pub metrics_addr: Option<SocketAddr>,
+    /// `SWITCHBOARD_LOG_FORMAT`: `text` (default) or `json` (one object per line).
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// For a person at a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, with the request's span (`id`, `method`, `route`).
+    Json,
+}
+
+impl LogFormat {
+    /// `SWITCHBOARD_LOG_FORMAT`, read on its own: logging starts before the rest of the
+    /// configuration is read (an invalid value is then reported by `Config::from_env`).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match std::env::var("SWITCHBOARD_LOG_FORMAT")
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "" | "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(ConfigError::Invalid {
+                name: "SWITCHBOARD_LOG_FORMAT",
+                reason: "it must be text or json".to_owned(),
+            }),
+        }
+    }
 }
 
 /// Never prints the master key or the database password.
@@ -170,6 +205,8 @@ impl std::fmt::Debug for Config {
             .field("audit_retention_days", &self.audit_retention_days)
             .field("export_lease", &self.export_lease)
             .field("import_lease", &self.import_lease)
+            .field("metrics_addr", &self.metrics_addr)
+            .field("log_format", &self.log_format)
             .finish_non_exhaustive()
     }
 }
@@ -177,6 +214,7 @@ impl std::fmt::Debug for Config {
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let leptos = leptos_options_from_env()?;
+        let metrics_addr = metrics_addr(leptos.site_addr)?;
         let database_url = std::env::var("DATABASE_URL")
             .ok()
             .filter(|v| !v.trim().is_empty())
@@ -215,6 +253,8 @@ impl Config {
                 .map_or(DEFAULT_EXPORT_LEASE, Duration::from_secs),
             import_lease: number("SWITCHBOARD_IMPORT_LEASE_SECS")?
                 .map_or(crate::imports::DEFAULT_LEASE, Duration::from_secs),
+            metrics_addr,
+            log_format: LogFormat::from_env()?,
         })
     }
 
@@ -227,6 +267,30 @@ impl Config {
     pub fn public_base(&self) -> String {
         self.public_url.as_str().trim_end_matches('/').to_string()
     }
+}
+
+/// `SWITCHBOARD_METRICS_ADDR`, an address other than the public one.
+fn metrics_addr(site: SocketAddr) -> Result<Option<SocketAddr>, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: "SWITCHBOARD_METRICS_ADDR",
+        reason,
+    };
+    let Some(v) = std::env::var("SWITCHBOARD_METRICS_ADDR")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let addr: SocketAddr = v.trim().parse().map_err(|_| {
+        invalid("it must be an address and port, such as 127.0.0.1:9464".to_owned())
+    })?;
+    if addr.port() != 0 && addr.port() == site.port() {
+        return Err(invalid(format!(
+            "it must not be the public port ({}): metrics are for operators only",
+            site.port()
+        )));
+    }
+    Ok(Some(addr))
 }
 
 /// The Leptos site settings: cargo-leptos' `LEPTOS_*` variables when set (at build or run
@@ -320,6 +384,8 @@ mod tests {
             audit_retention_days: 365,
             export_lease: DEFAULT_EXPORT_LEASE,
             import_lease: crate::imports::DEFAULT_LEASE,
+            metrics_addr: None,
+            log_format: LogFormat::Text,
         };
         let printed = format!("{config:?}");
         assert!(!printed.contains("db-secret-canary"), "{printed}");

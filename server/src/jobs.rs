@@ -163,6 +163,67 @@ where
     })
 }
 
+/// How one run of a job ended, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    /// Another instance took it over.
+    Lost,
+    /// Stopped by an error of the database before an outcome was written; it is claimed again.
+    Interrupted,
+    /// Nothing to do (the job was gone).
+    Gone,
+}
+
+impl Outcome {
+    /// Its metric label; none for a job that was gone.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            Self::Succeeded => Some("succeeded"),
+            Self::Failed => Some("failed"),
+            Self::Lost => Some("lost"),
+            Self::Interrupted => Some("interrupted"),
+            Self::Gone => None,
+        }
+    }
+}
+
+/// Export tasks and imports by state, as metrics count them: (kind, state, n), every state
+/// each can be in (zeros included).
+pub async fn states(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<Vec<(&'static str, &'static str, i64)>, sea_orm::DbErr> {
+    use sea_orm::ConnectionTrait;
+    let imports = app::domain::import::ImportStatus::ALL.map(|s| s.as_str());
+    let mut out = Vec::new();
+    for (kind, table, all) in [
+        (
+            "export",
+            "export_tasks",
+            &["running", "success", "failed"][..],
+        ),
+        ("import", "import_tasks", &imports[..]),
+    ] {
+        let rows = db
+            .query_all(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT status, COUNT(*) AS n FROM {table} GROUP BY status"),
+            ))
+            .await?;
+        for state in all {
+            let mut n = 0;
+            for r in &rows {
+                if r.try_get::<String>("", "status")? == *state {
+                    n = r.try_get::<i64>("", "n")?;
+                }
+            }
+            out.push((kind, *state, n));
+        }
+    }
+    Ok(out)
+}
+
 /// A kind of background task that instances claim with a lease: exports, imports.
 #[async_trait::async_trait]
 pub trait Jobs: Send + Sync + 'static {

@@ -11,6 +11,7 @@ pub mod exports;
 pub mod http;
 pub mod imports;
 pub mod jobs;
+pub mod metrics;
 pub mod providers;
 pub mod secrets;
 pub mod startup;

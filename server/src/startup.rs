@@ -21,6 +21,7 @@ use crate::http::limits::{Bounds, bound, signed_in_first};
 use crate::http::origin::{OriginPolicy, origin_guard};
 use crate::http::throttle::{DeviceTokens, Throttle};
 use crate::jobs::Background;
+use crate::metrics::Metrics;
 use crate::secrets::{self, Loaded, SecretBox, SecretError};
 pub use crate::state::AppState;
 use app::ports::{Ports, RepoError};
@@ -84,9 +85,14 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     let secrets = load_secrets(config, &db).await?;
+    let metrics = if config.metrics_addr.is_some() {
+        Metrics::on()
+    } else {
+        Metrics::off()
+    };
     let accounts = SqlAccounts::new(db.conn.clone());
     let org = SqlOrg::new(db.conn.clone());
-    let exports = SqlExports::new(db.conn.clone());
+    let exports = SqlExports::new(db.conn.clone()).with_metrics(metrics.clone());
     let channels = SqlChannels::new(db.conn.clone(), secrets.clone(), config.public_base());
     let imports = crate::imports::SqlImports::new(
         db.conn.clone(),
@@ -94,7 +100,8 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         Arc::new(tokio::sync::Notify::new()),
         config.inspector.clone(),
     )
-    .with_lease(config.import_lease);
+    .with_lease(config.import_lease)
+    .with_metrics(metrics.clone());
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
         tenants: Arc::new(accounts.clone()),
@@ -117,10 +124,10 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
                 Arc::new(move || secrets.device_keys())
             }),
         )),
-        outbound: Arc::new(crate::providers::SqlOutbound::new(
-            db.conn.clone(),
-            secrets.clone(),
-        )),
+        outbound: Arc::new(
+            crate::providers::SqlOutbound::new(db.conn.clone(), secrets.clone())
+                .with_metrics(metrics.clone()),
+        ),
         audit: Arc::new(crate::db::audit::SqlAudit::new(db.conn.clone())),
         public_url: Arc::new(config.public_url.clone()),
     };
@@ -134,7 +141,8 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         secrets,
         exports,
         imports,
-        webhook_writer: crate::webhooks::WebhookWriter::spawn(db_conn),
+        webhook_writer: crate::webhooks::WebhookWriter::spawn(db_conn, metrics.clone()),
+        metrics,
     })
 }
 
@@ -168,7 +176,8 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
-/// Every route and, outermost first: security headers, panic catcher, tracing, compression
+/// Every route and, outermost first: the request id, metrics (when kept), security headers,
+/// panic catcher, tracing (a span per request: its id and route), compression
 /// (not for answers holding webhook secrets), canonical page paths, origin check, client
 /// address, session, the caller of a server function (resolved before its body is read),
 /// request bounds (in-flight cap, upload places, body limit and budget, timeouts), page guard.
@@ -254,7 +263,10 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
             crate::http::compression::mark_secret_bearing,
         ))
         .layer(crate::http::compression::layer())
-        .layer(TraceLayer::new(crate::http::trace::QuietHealth))
+        .layer(
+            TraceLayer::new(crate::http::trace::QuietHealth)
+                .make_span_with(crate::http::trace::RequestSpan),
+        )
         .layer(CatchPanicLayer::custom(
             crate::http::headers::panic_response,
         ))
@@ -263,6 +275,16 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
                 hsts: config.secure_cookies(),
             },
             security_headers,
+        ))
+        .layer(from_fn_with_state(
+            state.metrics.clone(),
+            crate::metrics::track,
+        ))
+        .layer(from_fn_with_state(
+            crate::http::request_id::RequestIdPolicy {
+                trust_proxy: config.trust_forwarded_for,
+            },
+            crate::http::request_id::request_id,
         ))
         .with_state(state)
 }
@@ -287,6 +309,7 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
         db: state.db.conn.clone(),
         wake: state.exports.wake.clone(),
         lease: config.export_lease,
+        metrics: state.metrics.clone(),
     };
     let imports = state.imports.clone();
     let wakes = vec![
@@ -304,6 +327,41 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
         // tasks another instance starts wake this one at once
         Some(url) => Background::default().with(|stopped| crate::jobs::listen(url, wakes, stopped)),
         None => Background::default(),
+    };
+    let background = if state.metrics.is_on() {
+        let census_db = state.db.conn.clone();
+        let census = state.metrics.clone();
+        let upkeep = state.metrics.clone();
+        background
+            // what the health sweep decided, counted across tenant spaces
+            .with(|stopped| {
+                crate::jobs::periodic(
+                    "metrics census",
+                    crate::db::health::SWEEP_EVERY,
+                    stopped,
+                    move || {
+                        let db = census_db.clone();
+                        let metrics = census.clone();
+                        async move {
+                            metrics.health(&crate::db::census::census(&db).await?);
+                            Ok::<(), sea_orm::DbErr>(())
+                        }
+                    },
+                )
+            })
+            .with(|stopped| {
+                crate::jobs::periodic(
+                    "metrics upkeep",
+                    std::time::Duration::from_secs(5),
+                    stopped,
+                    move || {
+                        upkeep.upkeep();
+                        std::future::ready(Ok::<(), std::convert::Infallible>(()))
+                    },
+                )
+            })
+    } else {
+        background
     };
     background
         .with(|stopped| crate::jobs::run_jobs(exports, stopped))

@@ -26,4 +26,7 @@ pub struct AppState {
     pub imports: crate::imports::SqlImports,
     #[from_ref(skip)]
     pub webhook_writer: WebhookWriter,
+    /// Kept only when an operator asked for them (`SWITCHBOARD_METRICS_ADDR`).
+    #[from_ref(skip)]
+    pub metrics: crate::metrics::Metrics,
 }

@@ -404,6 +404,191 @@ async fn a_second_server_on_one_sqlite_file_is_refused() {
     again.wait().unwrap();
 }
 
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address_only() {
+    let (_db, url) = fresh_database().await;
+    let port = free_port();
+    let (mut child, base) = serve_binary(
+        &url,
+        &[("SWITCHBOARD_METRICS_ADDR", &format!("127.0.0.1:{port}"))],
+    )
+    .await;
+    // a request on the public port, then the families on the metrics port
+    assert_eq!(
+        reqwest::get(format!("{base}/readyz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for family in [
+        "# TYPE switchboard_http_requests_total counter",
+        "# TYPE switchboard_http_request_duration_seconds histogram",
+        "# TYPE switchboard_db_pool_connections gauge",
+        "# TYPE switchboard_webhook_queue_bytes gauge",
+        "# TYPE switchboard_jobs gauge",
+    ] {
+        assert!(text.contains(family), "{family} in:\n{text}");
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("switchboard_http_requests_total{")
+                && l.contains(r#"route="/readyz""#)
+                && l.contains(r#"status="200""#)),
+        "{text}"
+    );
+    let public = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(public.status(), 404);
+    // nothing but /metrics there
+    let other = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // an address that is not one, or the public port, is refused at start with the reason
+    let public_port = free_port();
+    let refused = [
+        (
+            "localhost".to_owned(),
+            "it must be an address and port, such as 127.0.0.1:9464".to_owned(),
+        ),
+        (
+            format!("127.0.0.1:{public_port}"),
+            format!(
+                "it must not be the public port ({public_port}): metrics are for operators only"
+            ),
+        ),
+    ];
+    for (value, reason) in refused {
+        let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{public_port}"))
+            .env("SWITCHBOARD_METRICS_ADDR", &value)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert_eq!(
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            (
+                Some(1),
+                format!("error: SWITCHBOARD_METRICS_ADDR is not valid: {reason}").as_str()
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_and_no_secret() {
+    let (_db, url) = fresh_database().await;
+    let password = "CANARY-pass-4821";
+    assert_eq!(
+        run_cli(
+            &url,
+            &["create-admin", "--username", "ops"],
+            &format!("{password}\n")
+        )
+        .code,
+        0
+    );
+    let (child, base) = serve_binary(
+        &url,
+        &[
+            ("SWITCHBOARD_LOG_FORMAT", "json"),
+            ("SWITCHBOARD_TRUST_FORWARDED_FOR", "true"),
+        ],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let sign_in = |password: &'static str, id: Option<&'static str>| {
+        let mut req = http
+            .post(format!("{base}/api/login"))
+            .header("Origin", &base)
+            .header("Accept", "application/json")
+            .form(&[("username", "ops"), ("password", password)]);
+        if let Some(id) = id {
+            req = req.header("X-Request-Id", id);
+        }
+        req.send()
+    };
+    // a proxy's id is kept; one a log or a header would misread is replaced
+    let refused = sign_in("CANARY-wrong-7310", Some("proxy-req.42"))
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["x-request-id"], "proxy-req.42");
+    let odd = sign_in("CANARY-wrong-7311", Some("a b")).await.unwrap();
+    let odd_id = odd.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(odd_id.len(), 24, "{odd_id}");
+    let ok = sign_in("CANARY-pass-4821", None).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let own_id = ok.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_ne!(own_id, odd_id);
+    // a webhook with a credential in its header and its query
+    let hook = http
+        .get(format!(
+            "{base}/social/on/whatsapp/cloud-api/{}?hub.mode=subscribe&hub.verify_token=CANARY-token-99&hub.challenge=1",
+            "ab".repeat(16)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hook.status(), 404);
+    assert!(hook.headers().contains_key("x-request-id"));
+
+    // SIGTERM, then every line it wrote
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!log.contains("CANARY"), "a secret in the log:\n{log}");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() >= 3, "{log}");
+    for l in &lines {
+        assert!(l["timestamp"].is_string() && l["level"].is_string(), "{l}");
+    }
+    // the request's span, outermost, on each line logged while answering it
+    let request = |l: &serde_json::Value| l["spans"][0].clone();
+    // the refused sign-in's line names the proxy's id, the request's route, never its path
+    let refusal = lines
+        .iter()
+        .find(|l| request(l)["id"] == "proxy-req.42")
+        .unwrap_or_else(|| panic!("no line of request proxy-req.42:\n{log}"));
+    assert_eq!(request(refusal)["name"], "request", "{refusal}");
+    assert_eq!(request(refusal)["route"], "/api/login", "{refusal}");
+    assert_eq!(refusal["message"], "sign-in refused", "{refusal}");
+    assert!(
+        lines.iter().any(|l| request(l)["id"] == odd_id.as_str()),
+        "{log}"
+    );
+    // every line inside a request carries its id
+    for l in &lines {
+        if let Some(spans) = l["spans"].as_array() {
+            assert_eq!(spans[0]["name"], "request", "{l}");
+            assert!(
+                spans[0]["id"].as_str().is_some_and(|id| !id.is_empty()),
+                "{l}"
+            );
+        }
+    }
+}
+
 /// An infobip message delivery with its own message id.
 fn message(id: &str) -> String {
     format!(

@@ -26,6 +26,8 @@ pub fn config(dir: &Path, addr: Option<SocketAddr>) -> Config {
         audit_retention_days: 365,
         export_lease: server::config::DEFAULT_EXPORT_LEASE,
         import_lease: server::imports::DEFAULT_LEASE,
+        metrics_addr: None,
+        log_format: server::config::LogFormat::Text,
         master_key: Some("42".repeat(32)),
         data_dir: dir.to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()

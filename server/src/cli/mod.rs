@@ -135,11 +135,22 @@ fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_sessions=warn"));
-    let _ = tracing_subscriber::fmt()
+    let format = crate::config::LogFormat::from_env().unwrap_or_default();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        crate::config::LogFormat::Text => builder.try_init(),
+        // each line one object: the event's fields flat, and the spans it is in, outermost
+        // (the request's: its id, method and route) first
+        crate::config::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(true)
+            .try_init(),
+    };
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
@@ -335,6 +346,22 @@ async fn serve(config: Config) -> Result<(), CliError> {
         .await
         .map_err(|e| CliError(format!("cannot listen on {addr}: {e}")))?;
     let router = startup::build_router(state.clone(), &config);
+    let metrics = match config.metrics_addr {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| CliError(format!("cannot listen for metrics on {at}: {e}")))?;
+            let bound = listener.local_addr().unwrap_or(at);
+            tracing::info!("metrics: http://{bound}/metrics");
+            let router = crate::metrics::router(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     tracing::info!(
         "Switchboard is listening on {addr}; open {}",
         config.public_base()
@@ -347,5 +374,8 @@ async fn serve(config: Config) -> Result<(), CliError> {
     )
     .await;
     startup::finish(&state, background, config.limits.shutdown_grace).await;
+    if let Some(m) = metrics {
+        m.abort();
+    }
     Ok(())
 }

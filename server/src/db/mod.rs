@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod census;
 pub mod certificates;
 pub mod channel_fields;
 pub mod channels;
@@ -55,6 +56,24 @@ pub enum Pool {
 pub struct Db {
     pub conn: DatabaseConnection,
     pub pool: Pool,
+}
+
+impl Db {
+    /// The pool's connections: (open, idle, the most it opens).
+    pub fn pool_use(&self) -> (usize, usize, u32) {
+        match &self.pool {
+            Pool::Sqlite(p) => (
+                p.size() as usize,
+                p.num_idle(),
+                p.options().get_max_connections(),
+            ),
+            Pool::Postgres(p) => (
+                p.size() as usize,
+                p.num_idle(),
+                p.options().get_max_connections(),
+            ),
+        }
+    }
 }
 
 /// The file of a `sqlite:` URL, if it names one (not `:memory:`).

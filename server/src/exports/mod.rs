@@ -34,6 +34,7 @@ pub struct SqlExports {
     /// Wakes this instance's worker when a task is created.
     pub wake: Arc<Notify>,
     max_records: u64,
+    metrics: crate::metrics::Metrics,
 }
 
 impl SqlExports {
@@ -42,7 +43,14 @@ impl SqlExports {
             db,
             wake: Arc::new(Notify::new()),
             max_records: MAX_RECORDS,
+            metrics: crate::metrics::Metrics::off(),
         }
+    }
+
+    /// Counts the exports it starts in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 }
 
@@ -156,6 +164,7 @@ impl Exports for SqlExports {
         )
         .await?;
         txn.commit().await.map_err(internal("commit export"))?;
+        self.metrics.job_started("export");
         self.wake.notify_one();
         crate::jobs::announce(&self.db, crate::jobs::EXPORTS_CHANNEL).await;
         Ok(task.id)

@@ -7,7 +7,7 @@ use super::{MAX_RECORDS, PER_FILE, group};
 use crate::db::channel_fields::{Names, row};
 use crate::db::entities::{channel, export_task};
 use crate::db::now;
-use crate::jobs::{Jobs, claim_in};
+use crate::jobs::{Jobs, Outcome, claim_in};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -37,6 +37,7 @@ pub struct ExportJobs {
     pub db: DatabaseConnection,
     pub wake: Arc<Notify>,
     pub lease: Duration,
+    pub metrics: crate::metrics::Metrics,
 }
 
 #[async_trait::async_trait]
@@ -49,7 +50,12 @@ impl Jobs for ExportJobs {
         claim(&self.db, instance, self.lease).await
     }
     async fn run(&self, id: i64, instance: &str) {
-        run(&self.db, id, instance, self.lease).await
+        let started = std::time::Instant::now();
+        let outcome = run(&self.db, id, instance, self.lease).await;
+        if let Some(label) = outcome.label() {
+            self.metrics
+                .job_finished("export", label, started.elapsed());
+        }
     }
     async fn release(&self, id: i64, instance: &str) {
         release(&self.db, id, instance).await
@@ -110,7 +116,7 @@ async fn finish_failed(db: &DatabaseConnection, id: i64, reason: &str) {
 }
 
 /// Runs one claimed task to Success or Failed.
-pub async fn run(db: &DatabaseConnection, id: i64, instance: &str, lease: Duration) {
+pub async fn run(db: &DatabaseConnection, id: i64, instance: &str, lease: Duration) -> Outcome {
     run_limited(db, id, instance, lease, MAX_RECORDS).await
 }
 
@@ -122,13 +128,13 @@ pub async fn run_limited(
     instance: &str,
     lease: Duration,
     max_records: u64,
-) {
+) -> Outcome {
     let task = match export_task::Entity::find_by_id(id).one(db).await {
         Ok(Some(t)) => t,
-        Ok(None) => return,
+        Ok(None) => return Outcome::Gone,
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "loading an export task");
-            return;
+            return Outcome::Interrupted;
         }
     };
     if task.attempts > MAX_ATTEMPTS {
@@ -138,7 +144,7 @@ pub async fn run_limited(
             &format!("The export was interrupted {MAX_ATTEMPTS} times (the server stopped while it ran). Start it again."),
         )
         .await;
-        return;
+        return Outcome::Failed;
     }
     if task.channel_ids.is_none() {
         match crate::db::tallies::of(db, task.tenant_id)
@@ -156,12 +162,12 @@ pub async fn run_limited(
                     ),
                 )
                 .await;
-                return;
+                return Outcome::Failed;
             }
             Ok(_) => {}
             Err(e) => {
                 tracing::error!(error = %e, task_id = id, "counting channels for an export");
-                return;
+                return Outcome::Interrupted;
             }
         }
     }
@@ -210,9 +216,11 @@ pub async fn run_limited(
                 ),
                 Err(e) => tracing::error!(error = %e, task_id = id, "saving an export"),
             }
+            Outcome::Succeeded
         }
         Err(RunError::Lost) => {
             tracing::warn!(task_id = id, "export taken over by another instance");
+            Outcome::Lost
         }
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "export failed");
@@ -222,6 +230,7 @@ pub async fn run_limited(
                 "The export could not be written. Try again; if it fails again, contact support.",
             )
             .await;
+            Outcome::Failed
         }
     }
 }

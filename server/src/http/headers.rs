@@ -57,9 +57,13 @@ pub async fn security_headers(
 /// and the fact in the log (the panic's text may hold request data, so it is not echoed).
 pub fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked; answered 500");
-    let mut res = Response::new(axum::body::Body::from(
-        "Something went wrong on our side. Please try again.",
-    ));
+    let text = match crate::http::request_id::current() {
+        Some(id) => format!(
+            "Something went wrong on our side. Please try again; if it happens again, quote the reference {id}."
+        ),
+        None => "Something went wrong on our side. Please try again.".to_owned(),
+    };
+    let mut res = Response::new(axum::body::Body::from(text));
     *res.status_mut() = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
     res.headers_mut().insert(
         header::CONTENT_TYPE,

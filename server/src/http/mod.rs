@@ -1,5 +1,5 @@
 //! HTTP middleware and small routes: client address, origin check, security headers, sign-in
-//! throttle, health, static files and compression.
+//! throttle, health, static files, compression and the request id.
 
 pub mod assets;
 pub mod audit_csv;
@@ -11,6 +11,7 @@ pub mod health;
 pub mod limits;
 pub mod origin;
 pub mod paths;
+pub mod request_id;
 pub mod serve;
 pub mod throttle;
 pub mod trace;

@@ -2,11 +2,13 @@
 //! whose 503 is an answer (the instance is draining, or cannot reach its database), given to a
 //! load balancer that asks every half second — not a fault to log at ERROR each time.
 
+use axum::extract::MatchedPath;
 use std::fmt::Display;
 use tower_http::classify::{
     ClassifiedResponse, ClassifyResponse, MakeClassifier, NeverClassifyEos, ServerErrorsAsFailures,
     ServerErrorsFailureClass,
 };
+use tower_http::trace::MakeSpan;
 
 /// Makes a `Classify` per request, knowing its path.
 #[derive(Clone, Copy, Debug, Default)]
@@ -52,6 +54,27 @@ impl ClassifyResponse for Classify {
 
     fn classify_error<E: Display + 'static>(self, error: &E) -> Self::FailureClass {
         ServerErrorsAsFailures::new().classify_error(error)
+    }
+}
+
+/// The span every line logged while answering a request is in: its id (`X-Request-Id`), its
+/// method and its route template. Never its path or query, which may hold a webhook key or a
+/// verification token.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, req: &axum::http::Request<B>) -> tracing::Span {
+        let id = req
+            .extensions()
+            .get::<app::RequestId>()
+            .map_or("", |r| r.0.as_str());
+        let route = match req.extensions().get::<MatchedPath>() {
+            Some(p) => p.as_str(),
+            None if req.uri().path().starts_with("/pkg/") => "/pkg/*",
+            None => "unmatched",
+        };
+        tracing::info_span!("request", id = %id, method = %req.method(), route = %route)
     }
 }
 

@@ -15,6 +15,7 @@ use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};
 use crate::db::entities::{channel, import_row, import_task};
 use crate::db::now;
+use crate::jobs::Outcome;
 use app::domain::audit::{AuditAction, FieldChange, ObjectKind, diff};
 use app::domain::channel::{ChannelDraft, SavedFor, ValidationContext};
 use app::domain::import::{ImportStatus, RowOutcome};
@@ -43,24 +44,29 @@ enum ApplyError {
 }
 
 /// Applies a claimed import to Applied, or to Failed with nothing changed.
-pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str) {
+pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str) -> Outcome {
     let db = &imports.db;
     let id = task.id;
     let started = std::time::Instant::now();
     match apply(imports, &task, instance).await {
-        Ok((n, locked)) => tracing::info!(
-            task_id = id,
-            channels = n,
-            ms = started.elapsed().as_millis() as u64,
-            transaction_ms = locked.as_millis() as u64,
-            "import applied"
-        ),
+        Ok((n, locked)) => {
+            tracing::info!(
+                task_id = id,
+                channels = n,
+                ms = started.elapsed().as_millis() as u64,
+                transaction_ms = locked.as_millis() as u64,
+                "import applied"
+            );
+            Outcome::Succeeded
+        }
         Err(ApplyError::Lost) => {
-            tracing::warn!(task_id = id, "import taken over by another instance")
+            tracing::warn!(task_id = id, "import taken over by another instance");
+            Outcome::Lost
         }
         Err(ApplyError::Refused(reason)) => {
             tracing::info!(task_id = id, %reason, "import not applied");
             fail(db, id, instance, &reason, Rows::Keep).await;
+            Outcome::Failed
         }
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "import apply failed");
@@ -72,6 +78,7 @@ pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str)
                 Rows::Keep,
             )
             .await;
+            Outcome::Failed
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::db::channel_fields::{self, Names};
 use crate::db::channels::{configured, draft_of};
 use crate::db::entities::{channel, import_row, import_task};
 use crate::db::now;
+use crate::jobs::Outcome;
 use app::domain::audit::diff;
 use app::domain::channel::{CHANNEL_NAME_MAX, SavedFor, ValidationContext};
 use app::domain::import::{
@@ -41,25 +42,30 @@ enum CheckError {
 }
 
 /// Runs the dry run of a claimed import to Checked or Failed.
-pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str) {
+pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str) -> Outcome {
     let db = &imports.db;
     let id = task.id;
     let started = std::time::Instant::now();
     match check(imports, task, instance).await {
-        Ok(counts) => tracing::info!(
-            task_id = id,
-            changed = counts.changed,
-            unchanged = counts.unchanged,
-            errors = counts.errors,
-            unknown = counts.unknown,
-            ms = started.elapsed().as_millis() as u64,
-            "import checked"
-        ),
+        Ok(counts) => {
+            tracing::info!(
+                task_id = id,
+                changed = counts.changed,
+                unchanged = counts.unchanged,
+                errors = counts.errors,
+                unknown = counts.unknown,
+                ms = started.elapsed().as_millis() as u64,
+                "import checked"
+            );
+            Outcome::Succeeded
+        }
         Err(CheckError::Lost) => {
-            tracing::warn!(task_id = id, "import taken over by another instance")
+            tracing::warn!(task_id = id, "import taken over by another instance");
+            Outcome::Lost
         }
         Err(CheckError::Sheet(e)) => {
             fail(db, id, instance, &e.to_string(), Rows::Drop).await;
+            Outcome::Failed
         }
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "import check failed");
@@ -71,6 +77,7 @@ pub async fn run(imports: &SqlImports, task: import_task::Model, instance: &str)
                 Rows::Drop,
             )
             .await;
+            Outcome::Failed
         }
     }
 }

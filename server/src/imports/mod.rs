@@ -44,6 +44,7 @@ pub struct SqlImports {
     pub(crate) reader: PathBuf,
     /// How long a claim holds before another instance may take the import over.
     pub(crate) lease: std::time::Duration,
+    pub(crate) metrics: crate::metrics::Metrics,
 }
 
 impl SqlImports {
@@ -59,7 +60,14 @@ impl SqlImports {
             wake,
             reader,
             lease: held::LEASE,
+            metrics: crate::metrics::Metrics::off(),
         }
+    }
+
+    /// Counts its jobs in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Claims that last `lease` (a test's short one; `SWITCHBOARD_IMPORT_LEASE_SECS`).
@@ -440,6 +448,7 @@ impl Imports for SqlImports {
         .await?;
         txn.commit().await.map_err(internal("commit import"))?;
         receiving.task = None;
+        self.metrics.job_started("import_check");
         self.wake.notify_one();
         crate::jobs::announce(&self.db, crate::jobs::IMPORTS_CHANNEL).await;
         Ok(task.id)
@@ -643,6 +652,7 @@ impl Imports for SqlImports {
         if result.rows_affected == 0 {
             return Err(conflict("form", "This import is being applied already."));
         }
+        self.metrics.job_started("import_apply");
         self.wake.notify_one();
         crate::jobs::announce(&self.db, crate::jobs::IMPORTS_CHANNEL).await;
         Ok(())

@@ -4,7 +4,7 @@
 use super::SqlImports;
 use super::held::{MAX_ATTEMPTS, Rows, fail};
 use crate::db::entities::import_task;
-use crate::jobs::{Jobs, claim_in};
+use crate::jobs::{Jobs, Outcome, claim_in};
 use app::domain::import::ImportStatus;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
@@ -49,16 +49,21 @@ async fn release(db: &DatabaseConnection, id: i64, instance: &str) {
     }
 }
 
-/// Checks or applies one claimed import.
-pub async fn run(imports: &SqlImports, id: i64, instance: &str) {
+/// Checks or applies one claimed import: its kind for metrics and how it ended.
+pub async fn run(imports: &SqlImports, id: i64, instance: &str) -> (&'static str, Outcome) {
     let db = &imports.db;
     let task = match import_task::Entity::find_by_id(id).one(db).await {
         Ok(Some(t)) => t,
-        Ok(None) => return,
+        Ok(None) => return ("import_check", Outcome::Gone),
         Err(e) => {
             tracing::error!(error = %e, task_id = id, "loading an import");
-            return;
+            return ("import_check", Outcome::Interrupted);
         }
+    };
+    let kind = if task.status == ImportStatus::Applying.as_str() {
+        "import_apply"
+    } else {
+        "import_check"
     };
     if task.attempts > MAX_ATTEMPTS {
         // a dry run's rows so far mean nothing; an apply's checked rows stay to be looked at
@@ -75,13 +80,14 @@ pub async fn run(imports: &SqlImports, id: i64, instance: &str) {
             rows,
         )
         .await;
-        return;
+        return (kind, Outcome::Failed);
     }
-    match ImportStatus::parse(&task.status) {
+    let outcome = match ImportStatus::parse(&task.status) {
         Some(ImportStatus::Checking) => super::check::run(imports, task, instance).await,
         Some(ImportStatus::Applying) => super::apply::run(imports, task, instance).await,
-        _ => {}
-    }
+        _ => Outcome::Gone,
+    };
+    (kind, outcome)
 }
 
 #[async_trait::async_trait]
@@ -94,7 +100,11 @@ impl Jobs for SqlImports {
         claim(&self.db, instance, self.lease).await
     }
     async fn run(&self, id: i64, instance: &str) {
-        run(self, id, instance).await
+        let started = std::time::Instant::now();
+        let (kind, outcome) = run(self, id, instance).await;
+        if let Some(label) = outcome.label() {
+            self.metrics.job_finished(kind, label, started.elapsed());
+        }
     }
     async fn release(&self, id: i64, instance: &str) {
         release(&self.db, id, instance).await

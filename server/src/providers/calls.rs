@@ -120,6 +120,19 @@ fn provider_message(reply: &Reply) -> Option<String> {
     Some(clean)
 }
 
+/// An answer as a metric label: `ok` when it was taken as a success, else what `refusal`
+/// says of its status, in one word.
+pub fn diagnosis(success: bool, status: u16) -> &'static str {
+    match status {
+        _ if success => "ok",
+        200..=299 => "unexpected_answer",
+        401 | 403 => "credentials_rejected",
+        404 => "not_found",
+        500..=599 => "provider_error",
+        _ => "refused",
+    }
+}
+
 /// What an answer that is not a success means, in words.
 pub fn refusal(reply: &Reply) -> String {
     let said = provider_message(reply)

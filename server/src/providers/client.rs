@@ -72,6 +72,21 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// Its name as a metric label.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotAllowed(_) => "not_allowed",
+            Self::Unresolvable(_) => "unresolvable",
+            Self::Untrusted { .. } => "untrusted",
+            Self::ClientCertificate(_) => "client_certificate",
+            Self::Certificate(_) => "certificate",
+            Self::Tls(_) => "tls",
+            Self::Unreachable(_) => "unreachable",
+            Self::Timeout { .. } => "timeout",
+            Self::Redirect { .. } => "redirect",
+        }
+    }
+
     /// One sentence for the administrator.
     pub fn describe(&self) -> String {
         match self {

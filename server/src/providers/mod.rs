@@ -79,6 +79,7 @@ pub struct SqlOutbound {
     db: DatabaseConnection,
     secrets: SecretBox,
     calls: CallsInFlight,
+    metrics: crate::metrics::Metrics,
 }
 
 impl SqlOutbound {
@@ -87,7 +88,14 @@ impl SqlOutbound {
             db,
             secrets,
             calls: CallsInFlight::default(),
+            metrics: crate::metrics::Metrics::off(),
         }
+    }
+
+    /// Counts its calls in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     async fn channel(&self, tenant_id: i64, id: i64) -> Result<channel::Model, RepoError> {
@@ -219,19 +227,29 @@ impl Outbound for SqlOutbound {
         let creds = self.creds(&c)?;
         let _permit = self.calls.enter(tenant_id)?;
         let started = std::time::Instant::now();
-        let outcome = match calls::connection_request(&creds) {
-            Err(why) => Err(why),
+        let (outcome, diagnosis) = match calls::connection_request(&creds) {
+            Err(why) => (Err(why), "not_configured"),
             Ok(request) => {
                 let called = match self.endpoint(&c).await? {
                     Ok(endpoint) => client::call(&endpoint, request).await,
                     Err(failure) => Err(failure),
                 };
                 match called {
-                    Ok(reply) => calls::interpret_connection(&creds, &reply),
-                    Err(failure) => Err(failure.describe()),
+                    Ok(reply) => {
+                        let connected = calls::interpret_connection(&creds, &reply);
+                        let diagnosis = calls::diagnosis(connected.is_ok(), reply.status);
+                        (connected, diagnosis)
+                    }
+                    Err(failure) => (Err(failure.describe()), failure.code()),
                 }
             }
         };
+        self.metrics.outbound(
+            creds.provider.as_str(),
+            "test_connection",
+            diagnosis,
+            started.elapsed(),
+        );
         let latency_ms = millis(started.elapsed());
         let (ok, summary) = match outcome {
             Ok(connected) => (true, format!("{connected} ({latency_ms} ms)")),
@@ -304,14 +322,23 @@ impl Outbound for SqlOutbound {
         let creds = self.creds(&c)?;
         let request = calls::send_request(&creds, recipient, text).map_err(refused)?;
         let _permit = self.calls.enter(tenant_id)?;
-        let endpoint = self
-            .endpoint(&c)
-            .await?
-            .map_err(|f| refused(f.describe()))?;
-        let reply = client::call(&endpoint, request)
-            .await
-            .map_err(|f| refused(f.describe()))?;
-        let provider_message_id = calls::interpret_send(&creds, &reply).map_err(refused)?;
+        let started = std::time::Instant::now();
+        let provider = creds.provider.as_str();
+        let count = |diagnosis: &str| {
+            self.metrics
+                .outbound(provider, "send_test_message", diagnosis, started.elapsed())
+        };
+        let endpoint = self.endpoint(&c).await?.map_err(|f| {
+            count(f.code());
+            refused(f.describe())
+        })?;
+        let reply = client::call(&endpoint, request).await.map_err(|f| {
+            count(f.code());
+            refused(f.describe())
+        })?;
+        let sent = calls::interpret_send(&creds, &reply);
+        count(calls::diagnosis(sent.is_ok(), reply.status));
+        let provider_message_id = sent.map_err(refused)?;
         let sent_at = now();
         let txn = self
             .db

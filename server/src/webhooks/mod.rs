@@ -129,6 +129,7 @@ fn refuse(
     detail: Option<String>,
     text: &str,
 ) -> Response {
+    state.metrics.refusal(&c.provider, reason.code());
     state.webhook_writer.refuse(Refused {
         channel_id: c.id,
         tenant_id: c.tenant_id,
@@ -155,6 +156,9 @@ pub fn too_large_hook(state: AppState) -> crate::http::limits::TooLargeHook {
         let Some((provider, endpoint, key)) = webhook_path(&r.path) else {
             return;
         };
+        state
+            .metrics
+            .refusal(provider, Refusal::BodyTooLarge.code());
         let Ok(permit) = lookups.clone().try_acquire_owned() else {
             return;
         };
@@ -250,26 +254,42 @@ async fn accept(
         .store(c.id, c.tenant_id, delivery)
         .await
     {
-        Ok(()) => answer(StatusCode::OK, "OK"),
-        Err(StoreError::Busy) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [
-                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                (header::RETRY_AFTER, "1"),
-            ],
-            "Busy, retry shortly.",
-        )
-            .into_response(),
-        Err(StoreError::Unavailable) => answer(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Temporarily unavailable, retry later.",
-        ),
+        Ok(()) => {
+            state.metrics.webhook(&c.provider, "accepted");
+            answer(StatusCode::OK, "OK")
+        }
+        Err(StoreError::Busy) => {
+            state.metrics.webhook(&c.provider, "busy");
+            busy()
+        }
+        Err(StoreError::Unavailable) => {
+            state.metrics.webhook(&c.provider, "unavailable");
+            answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable, retry later.",
+            )
+        }
     }
+}
+
+/// 503 with `Retry-After`: the writer's queue is full.
+fn busy() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::RETRY_AFTER, "1"),
+        ],
+        "Busy, retry shortly.",
+    )
+        .into_response()
 }
 
 /// 404 for a key that names no active channel of this provider; counted, not recorded.
 fn unknown_key(state: &AppState) -> Response {
     state.webhook_writer.note_unknown();
+    // the provider in such a URL is the caller's word: not a label
+    state.metrics.webhook("none", "unknown_key");
     answer(StatusCode::NOT_FOUND, "Not found.")
 }
 

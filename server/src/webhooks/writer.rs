@@ -10,6 +10,7 @@
 use super::parse::{self, Event, Kind, storable};
 use crate::db::entities::{webhook_delivery, webhook_event, webhook_refusal};
 use crate::db::now;
+use crate::metrics::Metrics;
 use app::domain::refusal::Refusal;
 use axum::body::Bytes;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -28,6 +29,8 @@ pub const QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// How long a request waits for room in the queue before it is answered 503.
 const QUEUE_WAIT: Duration = Duration::from_secs(2);
 const BATCH_JOBS: usize = 256;
+/// Messages (deliveries, refusals, flushes) the writer's channel holds.
+const QUEUE_MESSAGES: usize = 4096;
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Refused deliveries waiting to be recorded at most.
 const REFUSALS_WAITING: usize = 1024;
@@ -124,14 +127,14 @@ pub struct WebhookWriter {
 }
 
 impl WebhookWriter {
-    pub fn spawn(db: DatabaseConnection) -> Self {
-        Self::spawn_with_room(db, QUEUE_BYTES)
+    pub fn spawn(db: DatabaseConnection, metrics: Metrics) -> Self {
+        Self::spawn_with_room(db, QUEUE_BYTES, metrics)
     }
 
     /// A writer whose queue holds at most `room` bytes of deliveries (`QUEUE_BYTES` in the
     /// server; tests go past a small one).
-    pub fn spawn_with_room(db: DatabaseConnection, room: usize) -> Self {
-        let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+    pub fn spawn_with_room(db: DatabaseConnection, room: usize, metrics: Metrics) -> Self {
+        let (tx, mut rx) = mpsc::channel::<Msg>(QUEUE_MESSAGES);
         tokio::spawn(async move {
             while let Some(msg) = rx.recv().await {
                 let mut bytes = 0;
@@ -161,7 +164,9 @@ impl WebhookWriter {
                 }
                 if !batch.is_empty() {
                     let pending: Vec<&Pending> = batch.iter().map(|j| &j.pending).collect();
+                    let started = std::time::Instant::now();
                     let results = write_all(&db, &pending).await;
+                    metrics.writer_batch(pending.len(), bytes, started.elapsed());
                     for (job, ok) in batch.into_iter().zip(results) {
                         let _ = job.done.send(ok);
                     }
@@ -248,6 +253,16 @@ impl WebhookWriter {
                 "webhook: deliveries to unknown keys since this instance started"
             );
         }
+    }
+
+    /// What waits to be written: (deliveries and refusals, bytes of deliveries, the most
+    /// bytes that may wait).
+    pub fn queued(&self) -> (usize, usize, usize) {
+        (
+            QUEUE_MESSAGES - self.tx.capacity(),
+            self.capacity.saturating_sub(self.room.available_permits()),
+            self.capacity,
+        )
     }
 
     /// Deliveries to unknown keys since this instance started.

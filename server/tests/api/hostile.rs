@@ -673,7 +673,11 @@ async fn the_webhook_writer_queue_is_bounded_by_bytes() {
         .infobip_channel(&root, "Alpha", "alpha-admin", "alpha-hook-1")
         .await;
     let tenant = app.whoami(&c.cookie).await["tenant_id"].as_i64().unwrap();
-    let writer = WebhookWriter::spawn_with_room(app.state.db.conn.clone(), 16 * 1024);
+    let writer = WebhookWriter::spawn_with_room(
+        app.state.db.conn.clone(),
+        16 * 1024,
+        server::metrics::Metrics::off(),
+    );
     let delivery = |id: &str| Delivery {
         endpoint: "message",
         content_type: "application/json".into(),

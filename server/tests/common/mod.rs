@@ -132,6 +132,8 @@ pub struct Options {
     pub site_root: Option<std::path::PathBuf>,
     /// No export or import worker in this process (another process runs them).
     pub no_workers: bool,
+    /// Keep metrics (as `SWITCHBOARD_METRICS_ADDR` does; the test serves them itself).
+    pub metrics: bool,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -176,6 +178,10 @@ pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &
         audit_retention_days: 365,
         export_lease: server::config::DEFAULT_EXPORT_LEASE,
         import_lease: server::imports::DEFAULT_LEASE,
+        metrics_addr: options
+            .metrics
+            .then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+        log_format: server::config::LogFormat::Text,
     }
 }
 

@@ -22,6 +22,7 @@ mod m20261128_000014_imports;
 mod m20261204_000015_import_chunks;
 mod m20261205_000016_sign_in_attempts;
 mod m20261205_000017_channel_search;
+mod m20261205_000018_token_expiry;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_import_chunks::Migration),
             Box::new(m20261205_000016_sign_in_attempts::Migration),
             Box::new(m20261205_000017_channel_search::Migration),
+            Box::new(m20261205_000018_token_expiry::Migration),
         ]
     }
 }
