@@ -398,17 +398,23 @@ impl Metrics {
     }
 }
 
-/// Counts every request by its route template (`MatchedPath`); the site's built files as
-/// `/pkg/*`, anything else no route matched (static files, 404s) as `unmatched`.
+/// A request's route as metrics and the request log name it: its template (`MatchedPath`);
+/// the site's built files as `/pkg/*`, anything else no route matched (static files, 404s) as
+/// `unmatched`. Never the path, which may hold a webhook key.
+pub fn route_of<B>(req: &axum::http::Request<B>) -> &str {
+    match req.extensions().get::<MatchedPath>() {
+        Some(p) => p.as_str(),
+        None if req.uri().path().starts_with("/pkg/") => "/pkg/*",
+        None => "unmatched",
+    }
+}
+
+/// Counts every request by its route (`route_of`).
 pub async fn track(State(metrics): State<Metrics>, req: Request, next: Next) -> Response {
     if !metrics.is_on() {
         return next.run(req).await;
     }
-    let route = match req.extensions().get::<MatchedPath>() {
-        Some(p) => p.as_str().to_owned(),
-        None if req.uri().path().starts_with("/pkg/") => "/pkg/*".to_owned(),
-        None => "unmatched".to_owned(),
-    };
+    let route = route_of(&req).to_owned();
     let method = req.method().clone();
     let started = Instant::now();
     let response = next.run(req).await;

@@ -192,29 +192,22 @@ pub async fn restore(config: &Config, from: &Path) -> Result<String, BackupError
         let state = crate::startup::build_state(&staged)
             .await
             .map_err(|e| BackupError::Refused(e.to_string()))?;
-        let count = |sql: &'static str| {
-            let pool = match &state.db.pool {
-                crate::db::Pool::Sqlite(p) => Some(p.clone()),
-                crate::db::Pool::Postgres(_) => None,
-            };
-            async move {
-                match pool {
-                    Some(p) => sqlx::query_scalar::<_, i64>(sql)
-                        .fetch_one(&p)
-                        .await
-                        .map_err(|e| failed("counting what was restored")(e.to_string())),
-                    None => Ok(0),
-                }
-            }
+        let crate::db::Pool::Sqlite(pool) = &state.db.pool else {
+            return Err(BackupError::NotSqlite);
         };
-        let tenants = count("SELECT COUNT(*) FROM tenants").await?;
-        let channels = count("SELECT COUNT(*) FROM channels").await?;
-        if let crate::db::Pool::Sqlite(p) = &state.db.pool {
-            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(p)
-                .await;
-            p.close().await;
-        }
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool);
+        let counting = |e: sqlx::Error| failed("counting what was restored")(e.to_string());
+        let tenants = count("SELECT COUNT(*) FROM tenants")
+            .await
+            .map_err(counting)?;
+        let channels = count("SELECT COUNT(*) FROM channels")
+            .await
+            .map_err(counting)?;
+        // everything into the main file, then closed: the rename moves one file
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await;
+        pool.close().await;
         Ok::<_, BackupError>((tenants, channels))
     }
     .await;

@@ -204,21 +204,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Backup { path } => {
-            println!(
-                "{}",
-                backup::backup(&config, &path)
-                    .await
-                    .map_err(|e| CliError(e.to_string()))?
-            );
+            println!("{}", backup::backup(&config, &path).await?);
             Ok(())
         }
         Command::Restore { path } => {
-            println!(
-                "{}",
-                backup::restore(&config, &path)
-                    .await
-                    .map_err(|e| CliError(e.to_string()))?
-            );
+            println!("{}", backup::restore(&config, &path).await?);
             Ok(())
         }
         Command::RotateKey { batch, settle_secs } => {

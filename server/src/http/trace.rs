@@ -2,7 +2,6 @@
 //! whose 503 is an answer (the instance is draining, or cannot reach its database), given to a
 //! load balancer that asks every half second — not a fault to log at ERROR each time.
 
-use axum::extract::MatchedPath;
 use std::fmt::Display;
 use tower_http::classify::{
     ClassifiedResponse, ClassifyResponse, MakeClassifier, NeverClassifyEos, ServerErrorsAsFailures,
@@ -69,11 +68,7 @@ impl<B> MakeSpan<B> for RequestSpan {
             .extensions()
             .get::<app::RequestId>()
             .map_or("", |r| r.0.as_str());
-        let route = match req.extensions().get::<MatchedPath>() {
-            Some(p) => p.as_str(),
-            None if req.uri().path().starts_with("/pkg/") => "/pkg/*",
-            None => "unmatched",
-        };
+        let route = crate::metrics::route_of(req);
         tracing::info_span!("request", id = %id, method = %req.method(), route = %route)
     }
 }

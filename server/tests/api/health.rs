@@ -58,20 +58,6 @@ async fn dashboard(app: &TestApp, cookie: &str) -> Value {
 }
 
 /// An infobip delivery with this AccountKey header (none when empty).
-async fn deliver(url: &str, key: &str) -> u16 {
-    let mut req = reqwest::Client::new().post(url);
-    if !key.is_empty() {
-        req = req.header("AccountKey", key);
-    }
-    req.header("Content-Type", "application/json")
-        .body(r#"{"results":[{"messageId":"m-1","from":"4915100000001","to":"4915112345678","message":{"type":"TEXT","text":"hi"}}]}"#)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 async fn queue(app: &TestApp, cookie: &str) -> String {
     app.call(
         "create_skill_queue",

@@ -66,19 +66,6 @@ async fn scrape(base: &str) -> String {
     r.text().await.unwrap()
 }
 
-async fn deliver(url: &str, key: &str) -> u16 {
-    reqwest::Client::new()
-        .post(url)
-        .header("AccountKey", key)
-        .header("Content-Type", "application/json")
-        .body(r#"{"results":[{"messageId":"m-1","from":"4915100000001","to":"4915112345678","message":{"type":"TEXT","text":"hi"}}]}"#)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
-
 /// `promtool check metrics` on `text`: required in CI, where `.ci/install-tools` installs it.
 fn promtool(text: &str) {
     use std::io::Write;

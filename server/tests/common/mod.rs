@@ -528,6 +528,22 @@ impl Client {
     }
 }
 
+/// An infobip message delivery to `url` with `key` as its AccountKey (none when empty): its
+/// status.
+pub async fn deliver(url: &str, key: &str) -> u16 {
+    let mut req = reqwest::Client::new().post(url);
+    if !key.is_empty() {
+        req = req.header("AccountKey", key);
+    }
+    req.header("Content-Type", "application/json")
+        .body(r#"{"results":[{"messageId":"m-1","from":"4915100000001","to":"4915112345678","message":{"type":"TEXT","text":"hi"}}]}"#)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// A port free at this moment on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
