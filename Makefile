@@ -55,13 +55,15 @@ screenshots: test-tools
 ## Benchmarks (not tests): channel-list latency at 1,000, 100,000 and 1,000,000 channels and in
 ## 1,000 tenant spaces, on SQLite and PostgreSQL; export and import time/memory with 100,000
 ## channels on SQLite; webhook throughput under wrk beside /healthz, and the same on PostgreSQL
-## through HAProxy with one and with three instances.
+## through HAProxy with one and with three instances; webhook throughput while the retention
+## purge deletes 1,000,000 old deliveries, beside it without.
 bench: test-tools
 	command -v wrk >/dev/null || apt-get install -y wrk
 	PG_TEST_URL=$(PG_TEST_URL) cargo bench -p server --bench channel_list
 	cargo bench -p server --bench export
 	cargo bench -p server --bench import
 	cargo bench -p server --bench webhooks
+	cargo bench -p server --bench retention
 	PG_TEST_URL=$(PG_TEST_URL) cargo bench -p server --bench cluster_ingest
 
 ## Several instances (README: "Running several instances"): PostgreSQL, three `switchboard

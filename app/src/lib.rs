@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("service-time") view={Lazy::<lazy::ServiceTime>::new()} />
                     <Route path=path!("exports") view={Lazy::<lazy::Exports>::new()} />
                     <Route path=path!("audit") view={Lazy::<lazy::TenantAudit>::new()} />
+                    <Route path=path!("alerts") view={Lazy::<lazy::Alerts>::new()} />
                 </ParentRoute>
                 <ParentRoute path=path!("/system") view={Lazy::<lazy::SystemConsole>::new()}>
                     <Route path=path!("") view=|| view! { <Redirect path="/system/tenants" /> } />

@@ -637,3 +637,40 @@ mod tests {
         assert_eq!(q.per_page, 20);
     }
 }
+
+/// Where a tenant space's alerts go, as the Alerts page shows it: never the signing secret,
+/// only whether there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertSettings {
+    pub emails: Vec<String>,
+    pub webhook_url: Option<String>,
+    pub has_secret: bool,
+    /// The certificate the webhook's server certificate must chain to; none: the public roots.
+    pub trust_certificate_id: Option<i64>,
+    pub digest: bool,
+    /// Whether this server can send e-mail (its operator set `SWITCHBOARD_SMTP_URL`).
+    pub email_ready: bool,
+    /// The last attempts to deliver an alert, newest first.
+    pub attempts: Vec<AlertAttempt>,
+}
+
+/// One attempt to deliver an alert to one address or the webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertAttempt {
+    pub at: String,
+    /// The alert's kind in words ("Channel failing", "Test alert", …).
+    pub kind: String,
+    pub subject: String,
+    /// "E-mail" or "Webhook".
+    pub via: String,
+    pub target: String,
+    pub ok: bool,
+    pub outcome: String,
+}
+
+/// What saving the alert settings answered: the webhook's signing secret when one was made
+/// (shown this once).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertsSaved {
+    pub secret: Option<String>,
+}

@@ -9,7 +9,7 @@ use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
 };
 use crate::domain::{CertificateKind, CertificateName};
-use crate::model::{AuditPage, Role};
+use crate::model::{AlertSettings, AuditPage, Role};
 use crate::model::{
     CertificateSummary, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, Me,
     NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
@@ -470,6 +470,34 @@ pub struct Ports {
     pub throttle: Arc<dyn LoginThrottle>,
     pub outbound: Arc<dyn Outbound>,
     pub audit: Arc<dyn Audit>,
+    pub alerts: Arc<dyn Alerts>,
     /// The address people use (`SWITCHBOARD_PUBLIC_URL`): where a redirect may go.
     pub public_url: Arc<url::Url>,
+}
+
+/// Where a tenant space's alerts go, checked (`domain::alerts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertTargets {
+    pub emails: Vec<String>,
+    pub webhook_url: Option<String>,
+    pub trust_certificate_id: Option<i64>,
+    pub digest: bool,
+}
+
+#[async_trait]
+pub trait Alerts: Send + Sync {
+    async fn settings(&self, tenant_id: i64) -> Result<AlertSettings, RepoError>;
+    /// Saves where alerts go; answers the webhook's signing secret when this made one (the
+    /// first webhook URL). A webhook URL off the trustlist, or a certificate of another
+    /// space, is a `Conflict` on its field.
+    async fn save(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        targets: &AlertTargets,
+    ) -> Result<Option<String>, RepoError>;
+    /// A new signing secret for the webhook, shown once; the old one stops signing at once.
+    async fn new_secret(&self, actor: &Actor, tenant_id: i64) -> Result<String, RepoError>;
+    /// Raises a test alert to every address and the webhook.
+    async fn send_test(&self, actor: &Actor, tenant_id: i64) -> Result<(), RepoError>;
 }

@@ -145,6 +145,9 @@ pub struct Config {
     pub inspector: PathBuf,
     /// How long audit entries are kept: `SWITCHBOARD_AUDIT_RETENTION_DAYS` (default 365).
     pub audit_retention_days: u64,
+    /// How long webhook traffic (deliveries and their events, refusals, test messages, hourly
+    /// counts) is kept: `SWITCHBOARD_TRAFFIC_RETENTION_DAYS` (default 30).
+    pub traffic_retention_days: u64,
     /// How long an export's claim holds before another instance may take it over:
     /// `SWITCHBOARD_EXPORT_LEASE_SECS` (default 60; renewed after every file).
     pub export_lease: Duration,
@@ -156,6 +159,87 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// `SWITCHBOARD_LOG_FORMAT`: `text` (default) or `json` (one object per line).
     pub log_format: LogFormat,
+    /// `SWITCHBOARD_SMTP_URL` and its companions: how alert e-mail leaves; none, no e-mail.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// The mail server alerts are sent through.
+#[derive(Clone)]
+pub struct SmtpConfig {
+    /// `smtp://[user:password@]host[:port]` (STARTTLS, required; port 587) or
+    /// `smtps://[user:password@]host[:port]` (TLS from the start; port 465).
+    pub url: String,
+    /// `SWITCHBOARD_SMTP_FROM`: the address alerts are sent from.
+    pub from: String,
+    /// `SWITCHBOARD_SMTP_CA_FILE`: PEM certificates to trust besides the public roots (a mail
+    /// server with a certificate of a private CA).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Prints the URL without its password.
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("url", &crate::db::redact(&self.url))
+            .field("from", &self.from)
+            .field("ca_file", &self.ca_file)
+            .finish()
+    }
+}
+
+impl SmtpConfig {
+    fn from_env() -> Result<Option<Self>, ConfigError> {
+        let url = match std::env::var("SWITCHBOARD_SMTP_URL") {
+            Ok(v) if !v.trim().is_empty() => v.trim().to_owned(),
+            _ => return Ok(None),
+        };
+        let invalid = |reason: &str| ConfigError::Invalid {
+            name: "SWITCHBOARD_SMTP_URL",
+            reason: reason.to_owned(),
+        };
+        let parsed = Url::parse(&url).map_err(|_| {
+            invalid("it must be smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)")
+        })?;
+        if !matches!(parsed.scheme(), "smtp" | "smtps")
+            || parsed.host_str().is_none_or(str::is_empty)
+        {
+            return Err(invalid(
+                "it must be smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS)",
+            ));
+        }
+        let from = std::env::var("SWITCHBOARD_SMTP_FROM").unwrap_or_default();
+        let from = from.trim().to_owned();
+        if from.is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "SWITCHBOARD_SMTP_FROM",
+                reason:
+                    "it must be set with SWITCHBOARD_SMTP_URL: the address alerts are sent from"
+                        .into(),
+            });
+        }
+        app::domain::alerts::check_email(&from).map_err(|why| ConfigError::Invalid {
+            name: "SWITCHBOARD_SMTP_FROM",
+            reason: why,
+        })?;
+        let ca_file = std::env::var("SWITCHBOARD_SMTP_CA_FILE")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from);
+        Ok(Some(Self { url, from, ca_file }))
+    }
+
+    /// The PEM of `ca_file`, read now.
+    pub fn ca_pem(&self) -> Result<Option<Vec<u8>>, ConfigError> {
+        self.ca_file
+            .as_ref()
+            .map(|p| {
+                std::fs::read(p).map_err(|e| ConfigError::Invalid {
+                    name: "SWITCHBOARD_SMTP_CA_FILE",
+                    reason: format!("{} cannot be read: {e}", p.display()),
+                })
+            })
+            .transpose()
+    }
 }
 
 /// How log lines are written to standard error.
@@ -203,10 +287,12 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("limits", &self.limits)
             .field("audit_retention_days", &self.audit_retention_days)
+            .field("traffic_retention_days", &self.traffic_retention_days)
             .field("export_lease", &self.export_lease)
             .field("import_lease", &self.import_lease)
             .field("metrics_addr", &self.metrics_addr)
             .field("log_format", &self.log_format)
+            .field("smtp", &self.smtp)
             .finish_non_exhaustive()
     }
 }
@@ -249,12 +335,15 @@ impl Config {
             inspector: crate::certificates::keystore::inspector_exe(),
             audit_retention_days: number("SWITCHBOARD_AUDIT_RETENTION_DAYS")?
                 .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS),
+            traffic_retention_days: number("SWITCHBOARD_TRAFFIC_RETENTION_DAYS")?
+                .unwrap_or(crate::db::retention::DEFAULT_DAYS),
             export_lease: number("SWITCHBOARD_EXPORT_LEASE_SECS")?
                 .map_or(DEFAULT_EXPORT_LEASE, Duration::from_secs),
             import_lease: number("SWITCHBOARD_IMPORT_LEASE_SECS")?
                 .map_or(crate::imports::DEFAULT_LEASE, Duration::from_secs),
             metrics_addr,
             log_format: LogFormat::from_env()?,
+            smtp: SmtpConfig::from_env()?,
         })
     }
 
@@ -382,14 +471,21 @@ mod tests {
             limits: Limits::default(),
             inspector: PathBuf::from("switchboard"),
             audit_retention_days: 365,
+            traffic_retention_days: 30,
             export_lease: DEFAULT_EXPORT_LEASE,
             import_lease: crate::imports::DEFAULT_LEASE,
             metrics_addr: None,
             log_format: LogFormat::Text,
+            smtp: Some(SmtpConfig {
+                url: "smtp://alerts:smtp-canary@mail.internal:587".into(),
+                from: "alerts@cc.example.com".into(),
+                ca_file: None,
+            }),
         };
         let printed = format!("{config:?}");
         assert!(!printed.contains("db-secret-canary"), "{printed}");
         assert!(!printed.contains("key-canary"), "{printed}");
+        assert!(!printed.contains("smtp-canary"), "{printed}");
         assert!(
             printed.contains("postgres://sb:****@db.internal/sb"),
             "{printed}"

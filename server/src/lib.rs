@@ -1,6 +1,7 @@
 //! The Switchboard server: configuration, database, HTTP middleware and the router. The binary
 //! in `main.rs` is a thin CLI over this library, and the integration tests use it directly.
 
+pub mod alerts;
 pub mod certificates;
 pub mod child;
 pub mod cli;

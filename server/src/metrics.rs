@@ -32,7 +32,7 @@ const BATCH_BYTES: [f64; 8] = [
 
 /// Every family: name, kind, help. Described once, so that each is shown with its type and
 /// help even before it has a sample.
-const FAMILIES: [(&str, Kind, &str); 20] = [
+const FAMILIES: [(&str, Kind, &str); 22] = [
     (
         "switchboard_http_requests_total",
         Kind::Counter,
@@ -127,6 +127,16 @@ const FAMILIES: [(&str, Kind, &str); 20] = [
         "switchboard_channels",
         Kind::Gauge,
         "Channels of every tenant space by provider and health (ok, attention, failing), as of the last health sweep.",
+    ),
+    (
+        "switchboard_traffic_purged_rows_total",
+        Kind::Counter,
+        "Rows of webhook traffic older than the retention deleted, by table (the events and statuses that went with them are not counted).",
+    ),
+    (
+        "switchboard_traffic_purge_batch_seconds_max",
+        Kind::Gauge,
+        "The longest one delete of the last traffic purge took (how long it held SQLite's write lock at most).",
     ),
     (
         "switchboard_expiring",
@@ -308,6 +318,22 @@ impl Metrics {
             "switchboard_job_duration_seconds",
             &labels,
             took.as_secs_f64(),
+        );
+    }
+
+    /// One run of the traffic purge.
+    pub fn purged(&self, purged: &crate::db::retention::Purged) {
+        for (table, n) in purged.by_table() {
+            self.count(
+                "switchboard_traffic_purged_rows_total",
+                &[("table", table)],
+                n,
+            );
+        }
+        self.set(
+            "switchboard_traffic_purge_batch_seconds_max",
+            &[],
+            purged.longest.as_secs_f64(),
         );
     }
 

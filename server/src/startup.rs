@@ -53,6 +53,8 @@ pub enum StartError {
     Secrets(#[from] SecretError),
     #[error(transparent)]
     Keys(#[from] KeyError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
 }
 
 /// The configured master keys, checked against the database (a missing key file is created
@@ -102,6 +104,24 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
     )
     .with_lease(config.import_lease)
     .with_metrics(metrics.clone());
+    let mail = match &config.smtp {
+        None => None,
+        Some(smtp) => Some(
+            crate::alerts::Mailer::new(smtp, smtp.ca_pem()?.as_deref()).map_err(|reason| {
+                crate::config::ConfigError::Invalid {
+                    name: "SWITCHBOARD_SMTP_URL",
+                    reason,
+                }
+            })?,
+        ),
+    };
+    let courier = crate::alerts::Courier {
+        db: db.conn.clone(),
+        secrets: secrets.clone(),
+        public_base: config.public_base(),
+        mail,
+        wake: Arc::new(tokio::sync::Notify::new()),
+    };
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
         tenants: Arc::new(accounts.clone()),
@@ -129,6 +149,12 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
                 .with_metrics(metrics.clone()),
         ),
         audit: Arc::new(crate::db::audit::SqlAudit::new(db.conn.clone())),
+        alerts: Arc::new(crate::db::alerts::SqlAlerts::new(
+            db.conn.clone(),
+            secrets.clone(),
+            courier.mail.is_some(),
+            courier.wake.clone(),
+        )),
         public_url: Arc::new(config.public_url.clone()),
     };
     let db_conn = db.conn.clone();
@@ -143,6 +169,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         imports,
         webhook_writer: crate::webhooks::WebhookWriter::spawn(db_conn, metrics.clone()),
         metrics,
+        courier,
     })
 }
 
@@ -321,6 +348,11 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
     let sweep_db = state.db.conn.clone();
     let purge_db = state.db.conn.clone();
     let keep_days = config.audit_retention_days;
+    let traffic_db = state.db.background_connection();
+    let courier = state.courier.clone();
+    let watch_db = state.db.conn.clone();
+    let traffic_days = config.traffic_retention_days;
+    let traffic_metrics = state.metrics.clone();
     let sessions = SessionStore::new(&state.db);
     let sign_ins = SignInAttempts::new(state.db.conn.clone());
     let background = match postgres_url {
@@ -400,6 +432,60 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
                         let n = crate::db::audit::purge(&db, keep_days).await?;
                         if n > 0 {
                             tracing::info!(entries = n, keep_days, "audit entries purged");
+                        }
+                        Ok::<(), sea_orm::DbErr>(())
+                    }
+                },
+            )
+        })
+        // alerts: delivered as they are raised, and what time alone raises
+        .with(|stopped| tokio::spawn(courier.run(stopped)))
+        .with(|stopped| {
+            crate::jobs::periodic(
+                "alert watch",
+                crate::alerts::WATCH_EVERY,
+                stopped,
+                move || {
+                    let db = watch_db.clone();
+                    async move {
+                        let n = crate::alerts::watch(&db, crate::db::now()).await?;
+                        if n > 0 {
+                            tracing::info!(
+                                alerts = n,
+                                "alerts raised for expiring certificates, tokens or digests"
+                            );
+                        }
+                        Ok::<(), sea_orm::DbErr>(())
+                    }
+                },
+            )
+        })
+        // webhook traffic older than the retention, a few milliseconds of the lock at a time
+        .with(|stopped| {
+            crate::jobs::periodic(
+                "traffic purge",
+                crate::db::retention::PURGE_EVERY,
+                stopped,
+                move || {
+                    let db = traffic_db.clone();
+                    let metrics = traffic_metrics.clone();
+                    async move {
+                        use crate::db::retention;
+                        let cutoff = retention::cutoff(crate::db::now(), traffic_days);
+                        let purged =
+                            retention::purge(&db, cutoff, &retention::Pace::default()).await?;
+                        metrics.purged(&purged);
+                        if purged.rows() > 0 {
+                            tracing::info!(
+                                deliveries = purged.deliveries,
+                                outbound = purged.outbound,
+                                refusals = purged.refusals,
+                                counts = purged.counts,
+                                batches = purged.batches,
+                                longest_ms = purged.longest.as_secs_f64() * 1000.0,
+                                keep_days = traffic_days,
+                                "webhook traffic purged"
+                            );
                         }
                         Ok::<(), sea_orm::DbErr>(())
                     }

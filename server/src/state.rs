@@ -29,4 +29,7 @@ pub struct AppState {
     /// Kept only when an operator asked for them (`SWITCHBOARD_METRICS_ADDR`).
     #[from_ref(skip)]
     pub metrics: crate::metrics::Metrics,
+    /// Delivers alerts (started by `startup::start_background`).
+    #[from_ref(skip)]
+    pub courier: crate::alerts::Courier,
 }

@@ -806,3 +806,120 @@ async fn a_backup_under_webhook_load_restores_every_answered_delivery_and_secret
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[tokio::test]
+async fn the_server_purges_webhook_traffic_older_than_its_retention() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+    use server::db::entities::webhook_delivery;
+    let (_db, url) = fresh_database().await;
+    assert_eq!(
+        run(
+            &url,
+            &["create-admin", "--username", "ops"],
+            "ops-password-1\n"
+        )
+        .code,
+        0
+    );
+    let (mut first, base) = serve_binary(&url, &[]).await;
+    let client = Client::new(&base);
+    let root = client.session("ops", "ops-password-1").await;
+    let a = client
+        .infobip_channel(&root, "Alpha", "alpha-admin", "hook-alpha")
+        .await;
+    let http = reqwest::Client::new();
+    for id in ["m-old", "m-new"] {
+        let status = http
+            .post(&a.message_url)
+            .header("AccountKey", "hook-alpha")
+            .header("Content-Type", "application/json")
+            .body(message(id))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+
+    // the first delivery is made ten days old
+    let db = server::db::Db::connect(&url).await.unwrap();
+    let oldest = webhook_delivery::Entity::find()
+        .order_by_asc(webhook_delivery::Column::Id)
+        .one(&db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::ReceivedAt,
+            Expr::value(time::OffsetDateTime::now_utc() - time::Duration::days(10)),
+        )
+        .filter(webhook_delivery::Column::Id.eq(oldest.id))
+        .exec(&db.conn)
+        .await
+        .unwrap();
+
+    // a server that keeps seven days purges it at its start, and only it
+    let (mut second, _) = serve_binary(&url, &[("SWITCHBOARD_TRAFFIC_RETENTION_DAYS", "7")]).await;
+    let stderr = second.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut log = Vec::new();
+    let purged = loop {
+        let wait = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(line) if line.contains("webhook traffic purged") => break line,
+            Ok(line) => log.push(line),
+            Err(_) => panic!("no purge logged within 20 s: {log:?}"),
+        }
+    };
+    assert!(
+        purged.contains("deliveries=1") && purged.contains("keep_days=7"),
+        "{purged}"
+    );
+    let left = webhook_delivery::Entity::find()
+        .count(&db.conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 1);
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    // what is not a number of days is refused at start with the rule
+    for value in ["0", "-3", "30d", "1000001"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", free_port()))
+            .env("SWITCHBOARD_TRAFFIC_RETENTION_DAYS", value)
+            .env("RUST_LOG", "error")
+            .output()
+            .unwrap();
+        assert_eq!(
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            (
+                Some(1),
+                "error: SWITCHBOARD_TRAFFIC_RETENTION_DAYS is not valid: it must be a whole number from 1 to 1000000"
+            ),
+            "{value}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ pub const SESSION_EPOCH: &str = "epoch";
 /// The cookie of a browser that signed in before (see `ports::LoginThrottle`).
 pub const DEVICE_COOKIE: &str = "switchboard_device";
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod certificates;

@@ -62,6 +62,7 @@ pub enum LazyPage {
     ServiceTime,
     Exports,
     TenantAudit,
+    Alerts,
     Tenants,
     Trustlist,
     SystemAudit,

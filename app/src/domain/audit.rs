@@ -43,10 +43,13 @@ pub enum AuditAction {
     ImportStarted,
     ImportApplied,
     ChannelImported,
+    AlertsSaved,
+    AlertSecretChanged,
+    TestAlertSent,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::SignIn,
         Self::SignInRefused,
         Self::SignOut,
@@ -78,6 +81,9 @@ impl AuditAction {
         Self::ImportStarted,
         Self::ImportApplied,
         Self::ChannelImported,
+        Self::AlertsSaved,
+        Self::AlertSecretChanged,
+        Self::TestAlertSent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -113,6 +119,9 @@ impl AuditAction {
             Self::ImportStarted => "import_started",
             Self::ImportApplied => "import_applied",
             Self::ChannelImported => "channel_imported",
+            Self::AlertsSaved => "alerts_saved",
+            Self::AlertSecretChanged => "alert_secret_changed",
+            Self::TestAlertSent => "test_alert_sent",
         }
     }
 
@@ -154,6 +163,9 @@ impl AuditAction {
             Self::ImportStarted => "Import checked (dry run)",
             Self::ImportApplied => "Import applied",
             Self::ChannelImported => "Channel changed by import",
+            Self::AlertsSaved => "Alert settings saved",
+            Self::AlertSecretChanged => "Alert signing secret changed",
+            Self::TestAlertSent => "Test alert sent",
         }
     }
 
@@ -178,10 +190,11 @@ pub enum ObjectKind {
     ServiceTime,
     Export,
     Import,
+    Alerts,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 10] = [
+    pub const ALL: [ObjectKind; 11] = [
         Self::Account,
         Self::Tenant,
         Self::TrustEntry,
@@ -192,6 +205,7 @@ impl ObjectKind {
         Self::ServiceTime,
         Self::Export,
         Self::Import,
+        Self::Alerts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +220,7 @@ impl ObjectKind {
             Self::ServiceTime => "service_time",
             Self::Export => "export",
             Self::Import => "import",
+            Self::Alerts => "alerts",
         }
     }
 
@@ -225,6 +240,7 @@ impl ObjectKind {
             Self::ServiceTime => "Service time",
             Self::Export => "Export task",
             Self::Import => "Import",
+            Self::Alerts => "Alert settings",
         }
     }
 }

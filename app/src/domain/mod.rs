@@ -2,6 +2,7 @@
 //! input, compiled for wasm and native, and unit-tested.
 
 pub mod account;
+pub mod alerts;
 pub mod audit;
 pub mod certificate;
 pub mod channel;

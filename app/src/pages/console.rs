@@ -98,7 +98,12 @@ fn TenantNav() -> impl IntoView {
     view! {
         <p class="nav-title">"Configuration Center"</p>
         <ul>
-            <li><NavLink href="/config" exact=true page=LazyPage::Dashboard>"Overview"</NavLink></li>
+            <li>
+                <NavLink href="/config" exact=true page=LazyPage::Dashboard>"Overview"</NavLink>
+                <ul>
+                    <li><NavLink href="/config/alerts" page=LazyPage::Alerts>"Alerts"</NavLink></li>
+                </ul>
+            </li>
             <li>
                 <span class="nav-group">"Access Configuration"</span>
                 <ul>

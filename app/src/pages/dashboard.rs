@@ -12,6 +12,7 @@ pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_dashboard());
     view! {
         <PageHead title="Overview" tab="Configuration Center" crumbs=&["Configuration Center", "Overview"]>
+            <A href="/config/alerts" attr:class="button">"Alerts"</A>
             <A href="/config/channels" attr:class="button">"All channels"</A>
         </PageHead>
         <Loaded resource=data ready=move |d| view! { <Overview d /> } />

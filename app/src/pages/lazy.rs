@@ -117,6 +117,7 @@ lazy_group!(settings_view, __preload_settings_view, SettingsPages {
     ServiceTime => super::service_time::ServiceTimePage,
     Exports => super::exports::ExportsPage,
     TenantAudit => super::audit::TenantAuditPage,
+    Alerts => super::alerts::AlertsPage,
 });
 
 lazy_group!(system_view, __preload_system_view, SystemPages {
@@ -144,6 +145,7 @@ pub fn preload_of(page: LazyPage) -> Preload {
         LazyPage::ServiceTime => ServiceTime::PRELOAD,
         LazyPage::Exports => Exports::PRELOAD,
         LazyPage::TenantAudit => TenantAudit::PRELOAD,
+        LazyPage::Alerts => Alerts::PRELOAD,
         LazyPage::Tenants => Tenants::PRELOAD,
         LazyPage::Trustlist => Trustlist::PRELOAD,
         LazyPage::SystemAudit => SystemAudit::PRELOAD,

@@ -24,10 +24,12 @@ pub fn config(dir: &Path, addr: Option<SocketAddr>) -> Config {
         limits: server::config::Limits::default(),
         inspector: env!("CARGO_BIN_EXE_switchboard").into(),
         audit_retention_days: 365,
+        traffic_retention_days: 30,
         export_lease: server::config::DEFAULT_EXPORT_LEASE,
         import_lease: server::imports::DEFAULT_LEASE,
         metrics_addr: None,
         log_format: server::config::LogFormat::Text,
+        smtp: None,
         master_key: Some("42".repeat(32)),
         data_dir: dir.to_path_buf(),
         leptos: leptos::config::LeptosOptions::builder()

@@ -666,3 +666,107 @@ pub mod import_row {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod alert_settings {
+    use sea_orm::entity::prelude::*;
+
+    /// Where a tenant space's alerts go.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "alert_settings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: i64,
+        /// One address a line.
+        pub emails: String,
+        pub webhook_url: Option<String>,
+        /// Sealed: opened only to sign a webhook call.
+        pub webhook_secret_enc: Option<Vec<u8>>,
+        pub trust_certificate_id: Option<i64>,
+        pub digest: bool,
+        pub updated_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod alert {
+    use sea_orm::entity::prelude::*;
+
+    /// An alert raised once (`(tenant_id, dedupe)` is unique).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "alerts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        /// `app::domain::alerts::AlertKind::code`
+        pub kind: String,
+        pub dedupe: String,
+        pub channel_id: Option<i64>,
+        pub subject: String,
+        /// JSON: what the texts are made from (names, reasons, dates, a path).
+        pub payload: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod alert_send {
+    use sea_orm::entity::prelude::*;
+
+    /// One alert's delivery to one address or the webhook.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "alert_sends")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub alert_id: i64,
+        pub tenant_id: i64,
+        /// `email` or `webhook`
+        pub via: String,
+        pub target: String,
+        /// `pending`, `sent`, `failed`
+        pub state: String,
+        pub attempts: i32,
+        pub next_at: TimeDateTimeWithTimeZone,
+        pub claimed_until: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod alert_attempt {
+    use sea_orm::entity::prelude::*;
+
+    /// One attempt to deliver an alert, as the Alerts page lists it.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "alert_attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub alert_id: i64,
+        pub kind: String,
+        pub subject: String,
+        pub via: String,
+        pub target: String,
+        pub ok: bool,
+        pub outcome: String,
+        pub at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -4,7 +4,7 @@
 
 use super::certificates::members_of;
 use super::entities::{certificate, channel, ou, skill_queue};
-use app::domain::health::{CertificateUse, HealthFacts, assess, next_change};
+use app::domain::health::{CertificateUse, HealthFacts, HealthLevel, assess, next_change};
 use app::domain::refusal::Refusal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -143,6 +143,8 @@ pub struct Change {
     rank: i16,
     due: Option<OffsetDateTime>,
     seen: channel::Model,
+    /// Why, at the new level (what an alert of the change says).
+    reasons: Vec<app::domain::health::HealthReason>,
 }
 
 /// What changes for these channels: the ones whose level or due time differ from the stored.
@@ -162,13 +164,15 @@ pub async fn plan<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<Vec<Chang
         .iter()
         .filter_map(|c| {
             let f = facts.get(&c.id)?;
-            let rank = assess(f, now).level.rank();
+            let health = assess(f, now);
+            let rank = health.level.rank();
             let due = next_change(f, now).map(at);
             (c.health != rank || c.health_due_at != due).then(|| Change {
                 id: c.id,
                 rank,
                 due,
                 seen: c.clone(),
+                reasons: health.reasons,
             })
         })
         .collect())
@@ -197,12 +201,25 @@ pub async fn apply<C: ConnectionTrait>(conn: &C, changes: &[Change]) -> Result<(
             .filter(unchanged(Col::LastAcceptedAt, s.last_accepted_at))
             .filter(unchanged(Col::LastRefusedAt, s.last_refused_at))
             .filter(unchanged(Col::LastTestAt, s.last_test_at))
+            // and over the level it was computed against: of two instances computing the same
+            // change, one writes it (and raises its alert)
+            .filter(Col::Health.eq(s.health))
             .exec(conn)
             .await?;
         if written.rows_affected == 0 {
             // a fact changed in between (an accepted delivery does not recompute an OK
             // channel): the sweep's next pass computes it from the new facts
             mark_due(conn, &[c.id]).await?;
+            continue;
+        }
+        // into or out of Failing: its alert, with the level that was just written (once:
+        // the write above succeeds once per change)
+        let (old, new) = (
+            HealthLevel::from_rank(s.health),
+            HealthLevel::from_rank(c.rank),
+        );
+        if old != new && (old == HealthLevel::Failing || new == HealthLevel::Failing) {
+            crate::alerts::transition(conn, s, old, new, &c.reasons).await?;
         }
     }
     Ok(())
@@ -234,7 +251,14 @@ pub async fn refresh<C: ConnectionTrait>(conn: &C, ids: &[i64]) -> Result<(), Db
 /// [`refresh`] after a change that is already saved: a failure is logged and left to the
 /// sweep, never reported as if the change had failed.
 pub async fn refresh_after(db: &DatabaseConnection, ids: &[i64]) {
-    if let Err(e) = refresh(db, ids).await {
+    // read outside, written in one transaction: a new level and its alert together
+    let refreshed = async {
+        let changed = plan(db, ids).await?;
+        let txn = super::begin_write(db).await?;
+        apply(&txn, &changed).await?;
+        txn.commit().await
+    };
+    if let Err(e) = refreshed.await {
         tracing::warn!(error = %e, channels = ?ids, "health not recomputed; left to the sweep");
         if let Err(e) = mark_due(db, ids).await {
             tracing::warn!(error = %e, channels = ?ids, "health not marked due");

@@ -2,6 +2,7 @@
 //! store on the same pool, and the repositories that implement `app::ports`.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
 pub mod census;
 pub mod certificates;
@@ -13,6 +14,7 @@ pub mod keys;
 pub mod migration;
 pub mod one_instance;
 pub mod org;
+pub mod retention;
 pub mod service_time;
 pub mod sessions;
 pub mod sign_ins;
@@ -72,6 +74,37 @@ impl Db {
                 p.num_idle(),
                 p.options().get_max_connections(),
             ),
+        }
+    }
+}
+
+impl Db {
+    /// A connection for background deletes (the traffic purge): on SQLite a pool of one
+    /// connection of its own that commits with `synchronous=NORMAL` — no fsync while it holds
+    /// the write lock, and a delete lost to a power cut is only done again — opened when first
+    /// used; the writer's commits keep FULL. On PostgreSQL (and an in-memory SQLite database,
+    /// which a second pool would not see) the shared pool.
+    pub fn background_connection(&self) -> DatabaseConnection {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let options = p.connect_options();
+                if options.get_filename().as_os_str() == ":memory:" {
+                    return self.conn.clone();
+                }
+                // and never checkpoints the WAL itself (the writer's commits do): a checkpoint
+                // after its commit would only make a batch look longer
+                let options = (*options)
+                    .clone()
+                    .synchronous(SqliteSynchronous::Normal)
+                    .pragma("wal_autocheckpoint", "0");
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(0)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_lazy_with(options);
+                SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+            }
+            Pool::Postgres(_) => self.conn.clone(),
         }
     }
 }

@@ -427,6 +427,9 @@ pub struct Request {
     pub bearer: Option<String>,
     pub json: Option<serde_json::Value>,
     pub form: Option<Vec<(String, String)>>,
+    /// A body sent as it is (its content type among `headers`): when its exact bytes matter,
+    /// as for a signed body.
+    pub raw: Option<Vec<u8>>,
 }
 
 /// Shows the method and the address only: the headers and credentials carry secrets.
@@ -446,6 +449,7 @@ impl Request {
             bearer: None,
             json: None,
             form: None,
+            raw: None,
         }
     }
 }
@@ -480,6 +484,9 @@ pub async fn call(endpoint: &Endpoint, request: Request) -> Result<Reply, Failur
     }
     if let Some(form) = &request.form {
         builder = builder.form(form);
+    }
+    if let Some(raw) = &request.raw {
+        builder = builder.body(raw.clone());
     }
     let started = Instant::now();
     let sent = builder.send().await;

@@ -8,6 +8,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod alerts;
 mod audit;
 mod certificates;
 mod channel_list;
@@ -24,6 +25,7 @@ mod migrations;
 mod org;
 mod outbound;
 mod request_id;
+mod retention;
 mod security;
 mod service_time;
 mod system;

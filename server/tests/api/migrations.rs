@@ -94,7 +94,7 @@ async fn events_of_the_first_schema_keep_their_raw_bodies_as_deliveries() {
 
 /// What every existing database recorded in `seaql_migrations`, in order. A migration's name
 /// is its file's name (`DeriveMigrationName`); one renamed would run again on each of them.
-const RECORDED: [&str; 18] = [
+const RECORDED: [&str; 20] = [
     "m20261125_000001_accounts",
     "m20261125_000002_org",
     "m20261125_000003_certificates",
@@ -113,6 +113,8 @@ const RECORDED: [&str; 18] = [
     "m20261205_000016_sign_in_attempts",
     "m20261205_000017_channel_search",
     "m20261205_000018_token_expiry",
+    "m20261206_000019_traffic_retention",
+    "m20261206_000020_alerts",
 ];
 
 async fn recorded(conn: &sea_orm::DatabaseConnection) -> Vec<String> {

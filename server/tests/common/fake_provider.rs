@@ -150,6 +150,18 @@ struct Fake {
     next: AtomicU64,
     /// Every request's method and path, in order.
     seen: Mutex<Vec<String>>,
+    /// What was posted to `/alerts`: (X-Switchboard-Signature, X-Switchboard-Alert-Id, body).
+    alerts: Mutex<Vec<ReceivedAlert>>,
+    /// The status `/alerts` answers (200 unless a test says otherwise).
+    alert_status: std::sync::atomic::AtomicU16,
+}
+
+/// An alert the fake received on `/alerts`.
+#[derive(Clone, Debug)]
+pub struct ReceivedAlert {
+    pub signature: String,
+    pub alert_id: String,
+    pub body: Vec<u8>,
 }
 
 pub struct FakeProvider {
@@ -167,6 +179,16 @@ impl FakeProvider {
 
     pub fn seen(&self) -> Vec<String> {
         self.state.seen.lock().unwrap().clone()
+    }
+
+    /// The alerts posted to `/alerts`, in order.
+    pub fn alerts(&self) -> Vec<ReceivedAlert> {
+        self.state.alerts.lock().unwrap().clone()
+    }
+
+    /// What `/alerts` answers from now on.
+    pub fn answer_alerts_with(&self, status: u16) {
+        self.state.alert_status.store(status, Ordering::SeqCst);
     }
 }
 
@@ -387,6 +409,28 @@ async fn other_root(State(f): State<Arc<Fake>>, headers: HeaderMap) -> Response 
     )
 }
 
+async fn receive_alert(
+    State(f): State<Arc<Fake>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    f.alerts.lock().unwrap().push(ReceivedAlert {
+        signature: header("x-switchboard-signature"),
+        alert_id: header("x-switchboard-alert-id"),
+        body: body.to_vec(),
+    });
+    let status =
+        StatusCode::from_u16(f.alert_status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK);
+    reply(status, json!({"received": true}))
+}
+
 async fn set_callbacks(
     State(f): State<Arc<Fake>>,
     axum::Json(callbacks): axum::Json<Callbacks>,
@@ -434,6 +478,8 @@ pub async fn start(config: FakeConfig) -> FakeProvider {
         callbacks: Mutex::new(Callbacks::default()),
         next: AtomicU64::new(1),
         seen: Mutex::new(Vec::new()),
+        alerts: Mutex::new(Vec::new()),
+        alert_status: std::sync::atomic::AtomicU16::new(200),
     });
     let router = Router::new()
         .route("/account/1/balance", get(infobip_balance))
@@ -447,6 +493,7 @@ pub async fn start(config: FakeConfig) -> FakeProvider {
         .route("/v21.0/{id}/messages", post(cloud_send))
         .route("/apiaccess/rest/ccmessaging", get(other_root))
         .route("/_fake/callbacks", post(set_callbacks))
+        .route("/alerts", post(receive_alert))
         .layer(axum::middleware::from_fn_with_state(fake.clone(), behave))
         .with_state(fake.clone());
 

@@ -134,6 +134,10 @@ pub struct Options {
     pub no_workers: bool,
     /// Keep metrics (as `SWITCHBOARD_METRICS_ADDR` does; the test serves them itself).
     pub metrics: bool,
+    /// `SWITCHBOARD_TRAFFIC_RETENTION_DAYS` (default 30).
+    pub traffic_retention_days: Option<u64>,
+    /// `SWITCHBOARD_SMTP_URL` and its companions.
+    pub smtp: Option<server::config::SmtpConfig>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -176,12 +180,16 @@ pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &
         limits: options.limits.clone().unwrap_or_default(),
         inspector: env!("CARGO_BIN_EXE_switchboard").into(),
         audit_retention_days: 365,
+        traffic_retention_days: options
+            .traffic_retention_days
+            .unwrap_or(server::db::retention::DEFAULT_DAYS),
         export_lease: server::config::DEFAULT_EXPORT_LEASE,
         import_lease: server::imports::DEFAULT_LEASE,
         metrics_addr: options
             .metrics
             .then(|| SocketAddr::from(([127, 0, 0, 1], 0))),
         log_format: server::config::LogFormat::Text,
+        smtp: options.smtp.clone(),
     }
 }
 

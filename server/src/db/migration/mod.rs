@@ -23,6 +23,8 @@ mod m20261204_000015_import_chunks;
 mod m20261205_000016_sign_in_attempts;
 mod m20261205_000017_channel_search;
 mod m20261205_000018_token_expiry;
+mod m20261206_000019_traffic_retention;
+mod m20261206_000020_alerts;
 
 pub struct Migrator;
 
@@ -48,6 +50,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000016_sign_in_attempts::Migration),
             Box::new(m20261205_000017_channel_search::Migration),
             Box::new(m20261205_000018_token_expiry::Migration),
+            Box::new(m20261206_000019_traffic_retention::Migration),
+            Box::new(m20261206_000020_alerts::Migration),
         ]
     }
 }
