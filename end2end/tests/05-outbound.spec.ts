@@ -1,6 +1,6 @@
-import { test, expect, axe, hydrated, open, signIn, newTenant, apiAs, unique, seedTenant, expectRejectedCalls, ROOT, Tenant } from "./fixtures";
+import { test, expect, axe, hydrated, open, signIn, newTenant, apiAs, unique, seedTenant, expectRejectedCalls, startFakeProvider, FakeProvider, ROOT, Tenant } from "./fixtures";
 import { request } from "@playwright/test";
-import { ChildProcess, execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,28 +9,17 @@ import * as path from "path";
 // made when it starts), reached through the channel's own trust: Test connection, Send test
 // message, and the delivery reports it posts back to the channel's webhook.
 
-type Fake = { base: string; ca_pem: string; twilio: [string, string, string]; cloud: [string, string] };
-let fake: Fake;
-let fakeProcess: ChildProcess | undefined;
+let fake: FakeProvider;
+let stopFake: (() => void) | undefined;
 
 test.beforeAll(async () => {
-  const bin = process.env.FAKE_PROVIDER_BIN;
-  if (!bin) throw new Error("run the suite with end2end/run.sh (FAKE_PROVIDER_BIN)");
-  fakeProcess = spawn(bin, [], { stdio: ["ignore", "pipe", "inherit"] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let buffer = "";
-    fakeProcess!.stdout!.on("data", (d) => {
-      buffer += d.toString();
-      const end = buffer.indexOf("\n");
-      if (end >= 0) resolve(buffer.slice(0, end));
-    });
-    fakeProcess!.on("exit", () => reject(new Error("the fake provider exited")));
-  });
-  fake = JSON.parse(line);
+  const started = await startFakeProvider();
+  fake = started.fake;
+  stopFake = started.stop;
 });
 
 test.afterAll(() => {
-  fakeProcess?.kill();
+  stopFake?.();
 });
 
 const fixtures = path.join(__dirname, "..", "..", "server", "tests", "fixtures");

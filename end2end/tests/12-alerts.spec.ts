@@ -1,5 +1,4 @@
-import { test, expect, axe, open, signIn, newTenant, apiAs, expectRejectedCalls, ROOT, Tenant } from "./fixtures";
-import { ChildProcess, spawn } from "child_process";
+import { test, expect, axe, open, signIn, newTenant, apiAs, expectRejectedCalls, startFakeProvider, FakeProvider, ROOT, Tenant } from "./fixtures";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -9,28 +8,17 @@ import * as path from "path";
 // real HTTPS on 127.0.0.1 (its CA uploaded as the webhook's certificate); this server has no
 // mail server, so the address's attempt says so.
 
-type Fake = { base: string; ca_pem: string };
-let fake: Fake;
-let fakeProcess: ChildProcess | undefined;
+let fake: FakeProvider;
+let stopFake: (() => void) | undefined;
 
 test.beforeAll(async () => {
-  const bin = process.env.FAKE_PROVIDER_BIN;
-  if (!bin) throw new Error("run the suite with end2end/run.sh (FAKE_PROVIDER_BIN)");
-  fakeProcess = spawn(bin, [], { stdio: ["ignore", "pipe", "inherit"] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let buffer = "";
-    fakeProcess!.stdout!.on("data", (d) => {
-      buffer += d.toString();
-      const end = buffer.indexOf("\n");
-      if (end >= 0) resolve(buffer.slice(0, end));
-    });
-    fakeProcess!.on("exit", () => reject(new Error("the fake provider exited")));
-  });
-  fake = JSON.parse(line);
+  const started = await startFakeProvider();
+  fake = started.fake;
+  stopFake = started.stop;
 });
 
 test.afterAll(() => {
-  fakeProcess?.kill();
+  stopFake?.();
 });
 
 /** The fake on the trustlist of this tenant space (on 127.0.0.1: private addresses allowed), and its CA uploaded. */

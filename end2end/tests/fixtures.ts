@@ -243,3 +243,24 @@ export async function confirmDelete(page: Page, label: string) {
   const verb = label.split(" ")[0];
   await page.getByRole("group", { name: `Confirm: ${label}` }).getByRole("button", { name: verb, exact: true }).click();
 }
+
+/** The fake provider of `server/examples/fake_provider.rs` (built by run.sh), over real HTTPS on
+ * 127.0.0.1: what it printed when it started (where it listens, its CA, its credentials). */
+export type FakeProvider = { base: string; ca_pem: string; twilio: [string, string, string]; cloud: [string, string] };
+
+/** Starts the fake provider; `stop` ends it. */
+export async function startFakeProvider(): Promise<{ fake: FakeProvider; stop: () => void }> {
+  const bin = process.env.FAKE_PROVIDER_BIN;
+  if (!bin) throw new Error("run the suite with end2end/run.sh (FAKE_PROVIDER_BIN)");
+  const child: ChildProcess = spawn(bin, [], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let buffer = "";
+    child.stdout!.on("data", (d) => {
+      buffer += d.toString();
+      const end = buffer.indexOf("\n");
+      if (end >= 0) resolve(buffer.slice(0, end));
+    });
+    child.on("exit", () => reject(new Error("the fake provider exited")));
+  });
+  return { fake: JSON.parse(line), stop: () => child.kill() };
+}

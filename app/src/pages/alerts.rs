@@ -68,7 +68,7 @@ pub fn AlertsPage() -> impl IntoView {
         <SecretShown secret />
         <section class="panel" aria-labelledby="alert-actions">
             <h2 id="alert-actions">"Test and signing secret"</h2>
-            <div class="actions">
+            <div class="alert-actions">
                 <ActionForm action=test>
                     <button type="submit" class="button" disabled=move || test.pending().get()>
                         "Send test alert"
@@ -203,22 +203,25 @@ fn Attempts(attempts: Vec<AlertAttempt>) -> impl IntoView {
         <DataTable
             caption="The last 100 attempts to deliver an alert, newest first"
             described_by="attempts-title"
-            class="compact"
+            class="compact attempts"
             columns=["When", "Alert", "To", "Outcome"]
             rows=attempts
             empty=|| view! {
                 <EmptyState heading="No alert sent yet" detail="Attempts to deliver alerts appear here, with what the mail server or the webhook answered." />
             }
-            row=|a: AlertAttempt| view! {
-                <tr>
-                    <td>{a.at}</td>
-                    <td>{format!("{}: {}", a.kind, a.subject)}</td>
-                    <td>{format!("{} {}", a.via, a.target)}</td>
-                    <td class="wrap" class:refused=!a.ok>
-                        {if a.ok { "✓ " } else { "✗ " }}
-                        {a.outcome}
-                    </td>
-                </tr>
+            row=|a: AlertAttempt| {
+                let what = if a.subject == a.kind { a.kind.clone() } else { format!("{}: {}", a.kind, a.subject) };
+                view! {
+                    <tr>
+                        <td data-label="When">{a.at}</td>
+                        <td data-label="Alert">{what}</td>
+                        <td data-label="To" class="target">{format!("{} {}", a.via, a.target)}</td>
+                        <td data-label="Outcome" class="wrap" class:failed=!a.ok>
+                            {if a.ok { "✓ " } else { "✗ " }}
+                            {a.outcome}
+                        </td>
+                    </tr>
+                }
             }
         />
     }
