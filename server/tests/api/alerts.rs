@@ -560,10 +560,55 @@ async fn a_failing_channel_and_its_recovery_reach_mail_and_the_signed_webhook_on
         4
     );
 
+    // a certificate 10 days from its end: its alert by mail and webhook too
+    let ending = Pki::new_until(
+        "Ending CA",
+        Some(server::db::now() + time::Duration::days(10)),
+    );
+    let r = app
+        .upload_certificate(
+            &a.cookie,
+            "Ending CA",
+            "trust",
+            ending.ca_pem().into_bytes(),
+            "",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        server::alerts::watch(&app.state.db.conn, server::db::now())
+            .await
+            .unwrap(),
+        1
+    );
+    eventually("the expiry alert", || {
+        mail.messages().len() == 5 && fake.alerts().len() == 5
+    })
+    .await;
+    assert_eq!(
+        mail.messages()[4].1,
+        "[Switchboard] The certificate Ending CA expires within 14 days"
+    );
+    assert!(
+        mail.messages()[4]
+            .2
+            .contains(&format!("{}/config/certificates", app.base))
+    );
+    let expiring = &fake.alerts()[4];
+    assert!(verify(&expiring.signature, &secret, &expiring.body));
+    let json: Value = serde_json::from_slice(&expiring.body).unwrap();
+    assert_eq!(json["kind"], "certificate_expiring");
+    assert_eq!(
+        server::alerts::watch(&app.state.db.conn, server::db::now())
+            .await
+            .unwrap(),
+        0
+    );
+
     // the attempts, newest first, on the page's data
     let page = app.call("get_alerts", &[], Some(&a.cookie)).await.json();
     let attempts = page["attempts"].as_array().unwrap();
-    assert_eq!(attempts.len(), 8, "{attempts:?}");
+    assert_eq!(attempts.len(), 10, "{attempts:?}");
     assert!(attempts.iter().all(|t| t["ok"] == true), "{attempts:?}");
     assert!(
         attempts.iter().any(|t| t["via"] == "E-mail"
