@@ -103,11 +103,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("exports") view={Lazy::<lazy::Exports>::new()} />
                     <Route path=path!("audit") view={Lazy::<lazy::TenantAudit>::new()} />
                     <Route path=path!("alerts") view={Lazy::<lazy::Alerts>::new()} />
+                    <Route path=path!("apps") view={Lazy::<lazy::TenantApps>::new()} />
                 </ParentRoute>
                 <ParentRoute path=path!("/system") view={Lazy::<lazy::SystemConsole>::new()}>
                     <Route path=path!("") view=|| view! { <Redirect path="/system/tenants" /> } />
                     <Route path=path!("tenants") view={Lazy::<lazy::Tenants>::new()} />
                     <Route path=path!("trustlist") view={Lazy::<lazy::Trustlist>::new()} />
+                    <Route path=path!("apps") view={Lazy::<lazy::Apps>::new()} />
                     <Route path=path!("audit") view={Lazy::<lazy::SystemAudit>::new()} />
                 </ParentRoute>
             </Routes>

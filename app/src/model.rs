@@ -196,6 +196,8 @@ pub struct SentMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboundTimeline {
     pub provider_message_id: String,
+    /// The app that sent it through the send API (its name); `None`: Send test message.
+    pub app: Option<String>,
     pub recipient: String,
     pub text: String,
     pub sent: String,
@@ -379,6 +381,19 @@ pub struct ChannelFormOptions {
     pub trust: Vec<String>,
     /// `YYYY-MM-DD` on the server.
     pub today: String,
+    /// The apps an oAuth channel may pick (enabled, subscribed to `sendWhatsappMessage`).
+    pub apps: Vec<PickableApp>,
+    /// This Switchboard's own send API, as an oAuth BaseUrl (`None` when its public address
+    /// is not https, which an oAuth BaseUrl must be).
+    pub own_base_url: Option<String>,
+}
+
+/// An app an oAuth channel may pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickableApp {
+    pub id: i64,
+    pub name: String,
+    pub app_key: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -673,4 +688,36 @@ pub struct AlertAttempt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertsSaved {
     pub secret: Option<String>,
+}
+
+/// An app of APP Management, as its lists show it: never its secret (only a hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSummary {
+    pub id: i64,
+    pub name: String,
+    pub tenant_id: i64,
+    pub tenant_name: String,
+    /// The app's public id (`sbak_…`): what it presents with its secret.
+    pub app_key: String,
+    /// The codes of the APIs it subscribes to (`domain::apps::Api`).
+    pub apis: Vec<String>,
+    pub enabled: bool,
+    pub created: String,
+    /// When the secret was last set (created or reset).
+    pub secret_changed: String,
+    /// Until when the previous secret still works, after a reset with an overlap.
+    pub previous_secret_until: Option<String>,
+    pub last_token: Option<String>,
+    pub last_call: Option<String>,
+}
+
+/// An app's key and its new secret: shown once, when the app is created or its secret reset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSecretShown {
+    pub app_id: i64,
+    pub name: String,
+    pub app_key: String,
+    pub app_secret: String,
+    /// Until when the previous secret still works (a reset with an overlap).
+    pub previous_secret_until: Option<String>,
 }

@@ -1,6 +1,7 @@
 //! The traits the server implements (server builds only). Server functions reach the database
 //! through these, so `app` never depends on sea-orm and can be tested against fakes.
 
+use crate::domain::apps::{Api, AppName};
 use crate::domain::audit::{AuditAction, AuditQuery, FieldChange, ObjectKind};
 use crate::domain::channel::{ValidChannel, ValidationContext};
 use crate::domain::import::RowOutcome;
@@ -9,7 +10,7 @@ use crate::domain::{
     AccessCode, NewPassword, OuName, SkillQueueName, TenantName, TrustPrefix, Username,
 };
 use crate::domain::{CertificateKind, CertificateName};
-use crate::model::{AlertSettings, AuditPage, Role};
+use crate::model::{AlertSettings, AppSecretShown, AppSummary, AuditPage, Role};
 use crate::model::{
     CertificateSummary, ChannelForEdit, ChannelIntegration, ChannelPage, ChannelQuery, Me,
     NonWorkingDate, Ou, ServiceTime, SetupStatus, SkillQueue, TenantSummary, TrustEntry,
@@ -471,6 +472,7 @@ pub struct Ports {
     pub outbound: Arc<dyn Outbound>,
     pub audit: Arc<dyn Audit>,
     pub alerts: Arc<dyn Alerts>,
+    pub apps: Arc<dyn Apps>,
     /// The address people use (`SWITCHBOARD_PUBLIC_URL`): where a redirect may go.
     pub public_url: Arc<url::Url>,
 }
@@ -500,4 +502,33 @@ pub trait Alerts: Send + Sync {
     async fn new_secret(&self, actor: &Actor, tenant_id: i64) -> Result<String, RepoError>;
     /// Raises a test alert to every address and the webhook.
     async fn send_test(&self, actor: &Actor, tenant_id: i64) -> Result<(), RepoError>;
+}
+
+/// APP Management: apps bound to a tenant space, with their key and a secret kept only as a
+/// hash. The system administrator changes them; a tenant administrator reads those of their
+/// tenant space (`list(Some(tenant))`).
+#[async_trait]
+pub trait Apps: Send + Sync {
+    /// Every app (`None`), or a tenant space's, by name.
+    async fn list(&self, tenant_id: Option<i64>) -> Result<Vec<AppSummary>, RepoError>;
+    /// Creates an app; answers its key and secret (shown once). A tenant space that does not
+    /// exist is a `Conflict` on `tenant_id`, a name the space has already one on `name`.
+    async fn create(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        name: &AppName,
+        apis: &[Api],
+    ) -> Result<AppSecretShown, RepoError>;
+    /// A new secret (shown once); the previous one keeps working for `overlap_hours`.
+    async fn reset_secret(
+        &self,
+        actor: &Actor,
+        id: i64,
+        overlap_hours: u32,
+    ) -> Result<AppSecretShown, RepoError>;
+    /// A disabled app gets no token, and its tokens stop working at once.
+    async fn set_enabled(&self, actor: &Actor, id: i64, enabled: bool) -> Result<(), RepoError>;
+    /// Deletes the app and its tokens; a channel that picked it says so at its next call.
+    async fn delete(&self, actor: &Actor, id: i64) -> Result<(), RepoError>;
 }

@@ -246,13 +246,23 @@ export async function confirmDelete(page: Page, label: string) {
 
 /** The fake provider of `server/examples/fake_provider.rs` (built by run.sh), over real HTTPS on
  * 127.0.0.1: what it printed when it started (where it listens, its CA, its credentials). */
-export type FakeProvider = { base: string; ca_pem: string; twilio: [string, string, string]; cloud: [string, string] };
+export type FakeProvider = {
+  base: string;
+  ca_pem: string;
+  twilio: [string, string, string];
+  cloud: [string, string];
+  /** With `front`: a TLS front to this server (its own CA), as a reverse proxy would be. */
+  front_base: string | null;
+  front_ca_pem: string | null;
+};
 
-/** Starts the fake provider; `stop` ends it. */
-export async function startFakeProvider(): Promise<{ fake: FakeProvider; stop: () => void }> {
+/** Starts the fake provider (with `front`, also a TLS front to the server under test); `stop` ends it. */
+export async function startFakeProvider(front = false): Promise<{ fake: FakeProvider; stop: () => void }> {
   const bin = process.env.FAKE_PROVIDER_BIN;
   if (!bin) throw new Error("run the suite with end2end/run.sh (FAKE_PROVIDER_BIN)");
-  const child: ChildProcess = spawn(bin, [], { stdio: ["ignore", "pipe", "inherit"] });
+  const env = { ...process.env };
+  if (front) env.FAKE_FRONT_TO = new URL(BASE_URL).host;
+  const child: ChildProcess = spawn(bin, [], { stdio: ["ignore", "pipe", "inherit"], env });
   const line = await new Promise<string>((resolve, reject) => {
     let buffer = "";
     child.stdout!.on("data", (d) => {

@@ -2,6 +2,7 @@
 //! in `main.rs` is a thin CLI over this library, and the integration tests use it directly.
 
 pub mod alerts;
+pub mod apiaccess;
 pub mod certificates;
 pub mod child;
 pub mod cli;

@@ -122,6 +122,8 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         mail,
         wake: Arc::new(tokio::sync::Notify::new()),
     };
+    let outbound = crate::providers::SqlOutbound::new(db.conn.clone(), secrets.clone())
+        .with_metrics(metrics.clone());
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
         tenants: Arc::new(accounts.clone()),
@@ -144,10 +146,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
                 Arc::new(move || secrets.device_keys())
             }),
         )),
-        outbound: Arc::new(
-            crate::providers::SqlOutbound::new(db.conn.clone(), secrets.clone())
-                .with_metrics(metrics.clone()),
-        ),
+        outbound: Arc::new(outbound.clone()),
         audit: Arc::new(crate::db::audit::SqlAudit::new(db.conn.clone())),
         alerts: Arc::new(crate::db::alerts::SqlAlerts::new(
             db.conn.clone(),
@@ -155,6 +154,7 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
             courier.mail.is_some(),
             courier.wake.clone(),
         )),
+        apps: Arc::new(crate::db::apps::SqlApps::new(db.conn.clone())),
         public_url: Arc::new(config.public_url.clone()),
     };
     let db_conn = db.conn.clone();
@@ -170,6 +170,8 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         webhook_writer: crate::webhooks::WebhookWriter::spawn(db_conn, metrics.clone()),
         metrics,
         courier,
+        outbound,
+        app_rates: Default::default(),
     })
 }
 
@@ -242,6 +244,7 @@ pub fn build_router(state: AppState, config: &Config) -> Router {
         )
         .route("/config/audit.csv", get(crate::http::audit_csv::tenant_csv))
         .route("/system/audit.csv", get(crate::http::audit_csv::system_csv))
+        .merge(crate::apiaccess::routes())
         .route(
             "/social/on/whatsapp/cloud-api/{key}",
             get(crate::webhooks::cloud_verify).post(crate::webhooks::cloud_post),
@@ -475,6 +478,10 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
                         let purged =
                             retention::purge(&db, cutoff, &retention::Pace::default()).await?;
                         metrics.purged(&purged);
+                        let tokens = crate::db::apps::sweep_tokens(&db).await?;
+                        if tokens > 0 {
+                            tracing::info!(tokens, "expired app tokens deleted");
+                        }
                         if purged.rows() > 0 {
                             tracing::info!(
                                 deliveries = purged.deliveries,

@@ -32,4 +32,10 @@ pub struct AppState {
     /// Delivers alerts (started by `startup::start_background`).
     #[from_ref(skip)]
     pub courier: crate::alerts::Courier,
+    /// Sends for the send API (`apiaccess`), as Send test message does.
+    #[from_ref(skip)]
+    pub outbound: crate::providers::SqlOutbound,
+    /// Calls per app of the send API, on this instance.
+    #[from_ref(skip)]
+    pub app_rates: crate::apiaccess::AppRates,
 }

@@ -27,7 +27,34 @@ pub async fn get_channel_options() -> Result<ChannelFormOptions, AppError> {
     let tenant = ctx::require_tenant().await?;
     let ports = ctx::ports()?;
     let context = ports.channels.validation_context(tenant, None).await?;
+    let names: std::collections::HashMap<i64, String> = ports
+        .apps
+        .list(Some(tenant))
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.name))
+        .collect();
+    let apps = context
+        .apps
+        .iter()
+        .map(|(id, key)| crate::model::PickableApp {
+            id: *id,
+            name: names.get(id).cloned().unwrap_or_default(),
+            app_key: key.clone(),
+        })
+        .collect();
+    let own = &ports.public_url;
+    let own_base_url = (own.scheme() == "https").then(|| {
+        format!(
+            "https://{}:{}{}",
+            own.host_str().unwrap_or_default(),
+            own.port_or_known_default().unwrap_or(443),
+            crate::domain::channel::OAUTH_PATH
+        )
+    });
     Ok(ChannelFormOptions {
+        apps,
+        own_base_url,
         ous: ports.ous.list(tenant).await?,
         skill_queues: ports.skill_queues.list(tenant).await?,
         certificates: ports.certificates.list(tenant).await?,

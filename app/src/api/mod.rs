@@ -7,6 +7,7 @@ pub const SESSION_EPOCH: &str = "epoch";
 pub const DEVICE_COOKIE: &str = "switchboard_device";
 
 pub mod alerts;
+pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod certificates;

@@ -63,7 +63,9 @@ pub enum LazyPage {
     Exports,
     TenantAudit,
     Alerts,
+    TenantApps,
     Tenants,
+    Apps,
     Trustlist,
     SystemAudit,
 }

@@ -46,10 +46,16 @@ pub enum AuditAction {
     AlertsSaved,
     AlertSecretChanged,
     TestAlertSent,
+    AppCreated,
+    AppSecretReset,
+    AppDisabled,
+    AppEnabled,
+    AppDeleted,
+    AppTokenRefused,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 34] = [
+    pub const ALL: [AuditAction; 40] = [
         Self::SignIn,
         Self::SignInRefused,
         Self::SignOut,
@@ -84,6 +90,12 @@ impl AuditAction {
         Self::AlertsSaved,
         Self::AlertSecretChanged,
         Self::TestAlertSent,
+        Self::AppCreated,
+        Self::AppSecretReset,
+        Self::AppDisabled,
+        Self::AppEnabled,
+        Self::AppDeleted,
+        Self::AppTokenRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -122,6 +134,12 @@ impl AuditAction {
             Self::AlertsSaved => "alerts_saved",
             Self::AlertSecretChanged => "alert_secret_changed",
             Self::TestAlertSent => "test_alert_sent",
+            Self::AppCreated => "app_created",
+            Self::AppSecretReset => "app_secret_reset",
+            Self::AppDisabled => "app_disabled",
+            Self::AppEnabled => "app_enabled",
+            Self::AppDeleted => "app_deleted",
+            Self::AppTokenRefused => "app_token_refused",
         }
     }
 
@@ -166,6 +184,12 @@ impl AuditAction {
             Self::AlertsSaved => "Alert settings saved",
             Self::AlertSecretChanged => "Alert signing secret changed",
             Self::TestAlertSent => "Test alert sent",
+            Self::AppCreated => "App created",
+            Self::AppSecretReset => "App secret reset",
+            Self::AppDisabled => "App disabled",
+            Self::AppEnabled => "App enabled",
+            Self::AppDeleted => "App deleted",
+            Self::AppTokenRefused => "App token refused",
         }
     }
 
@@ -191,10 +215,11 @@ pub enum ObjectKind {
     Export,
     Import,
     Alerts,
+    App,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 11] = [
+    pub const ALL: [ObjectKind; 12] = [
         Self::Account,
         Self::Tenant,
         Self::TrustEntry,
@@ -206,6 +231,7 @@ impl ObjectKind {
         Self::Export,
         Self::Import,
         Self::Alerts,
+        Self::App,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -221,6 +247,7 @@ impl ObjectKind {
             Self::Export => "export",
             Self::Import => "import",
             Self::Alerts => "alerts",
+            Self::App => "app",
         }
     }
 
@@ -241,6 +268,7 @@ impl ObjectKind {
             Self::Export => "Export task",
             Self::Import => "Import",
             Self::Alerts => "Alert settings",
+            Self::App => "App",
         }
     }
 }

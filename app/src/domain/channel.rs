@@ -358,6 +358,10 @@ pub struct ChannelDraft {
     pub robot: bool,
     pub robot_access_code: String,
     pub robot_assistant: bool,
+    /// other + oAuth: the id of the app of APP Management picked (empty: the key of an app on
+    /// another platform is typed in UserName, with its secret in Password).
+    #[serde(default)]
+    pub oauth_app_id: String,
 }
 
 impl std::fmt::Debug for ChannelDraft {
@@ -397,6 +401,9 @@ pub struct ValidationContext {
     pub configured: Vec<SecretField>,
     /// Today, `YYYY-MM-DD`, for the token validity date.
     pub today: String,
+    /// The apps of the tenant space an oAuth channel may pick (enabled, subscribed to
+    /// `sendWhatsappMessage`): id and app key.
+    pub apps: Vec<(i64, String)>,
     /// When editing: where the stored secrets were saved for. A secret that is sent to the
     /// provider is kept only while the provider and the BaseUrl's server stay the same, so an
     /// edit cannot send a stored credential to another server.
@@ -462,7 +469,10 @@ pub enum Credentials {
     },
     OtherOAuth {
         app_key: String,
-        app_secret: SecretValue,
+        /// The app of APP Management picked: its token is minted by this server, and no
+        /// secret is kept on the channel (`app_secret` is `None`).
+        app_id: Option<i64>,
+        app_secret: Option<SecretValue>,
         base_url: String,
         webhook_password: SecretValue,
         trust_certificate_id: Option<i64>,
@@ -924,17 +934,46 @@ impl ChannelDraft {
                         }
                     }
                     VerificationMethod::OAuth => {
-                        let app_key = e.check(
-                            "username",
-                            required_text(&self.username, "UserName (the APP key)", 128),
-                        );
-                        let secret = self.secret(SecretField::Password, ctx, e);
+                        // an app picked, or the key of one of the space's apps typed: the app
+                        // itself, with no secret to type or keep
+                        let picked = match self.oauth_app_id.trim() {
+                            "" => ctx
+                                .apps
+                                .iter()
+                                .find(|(_, key)| key == self.username.trim())
+                                .map(|(id, key)| Ok((*id, key.clone()))),
+                            id => Some(
+                                id.parse::<i64>()
+                                    .ok()
+                                    .and_then(|id| ctx.apps.iter().find(|(a, _)| *a == id))
+                                    .map(|(id, key)| (*id, key.clone()))
+                                    .ok_or_else(|| {
+                                        "Choose one of this tenant space's apps that subscribe to sendWhatsappMessage, or type the key of an app on another platform."
+                                            .to_string()
+                                    }),
+                            ),
+                        };
+                        let (app_id, app_key, secret) = match picked {
+                            Some(found) => match e.check("oauth_app_id", found) {
+                                Some((id, key)) => (Some(id), Some(key), Some(None)),
+                                None => (None, None, None),
+                            },
+                            None => (
+                                None,
+                                e.check(
+                                    "username",
+                                    required_text(&self.username, "UserName (the APP key)", 128),
+                                ),
+                                self.secret(SecretField::Password, ctx, e).map(Some),
+                            ),
+                        };
                         let base =
                             e.check("base_url", parse_oauth_base_url(&self.base_url, &ctx.trust));
                         let hook = self.secret(SecretField::WebhookPassword, ctx, e);
                         let trust = cert(e, "trust_certificate_id", &self.trust_certificate_id);
                         Credentials::OtherOAuth {
                             app_key: app_key?,
+                            app_id,
                             app_secret: secret?,
                             base_url: base?,
                             webhook_password: hook?,

@@ -642,6 +642,7 @@ mod tests {
             ],
             today: "2026-11-28".into(),
             saved_for: Some(crate::domain::channel::SavedFor::of(&stored)),
+            apps: vec![],
         };
         // the sheet has its columns in the export's order, A to X
         let letters: Vec<Option<String>> = (0..COLUMNS.len())

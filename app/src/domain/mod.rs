@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod alerts;
+pub mod apps;
 pub mod audit;
 pub mod certificate;
 pub mod channel;

@@ -114,6 +114,12 @@ fn TenantNav() -> impl IntoView {
                     <li><NavLink href="/config/service-time" page=LazyPage::ServiceTime>"Service Time"</NavLink></li>
                 </ul>
             </li>
+            <li>
+                <span class="nav-group">"API Management"</span>
+                <ul>
+                    <li><NavLink href="/config/apps" page=LazyPage::TenantApps>"APP Management"</NavLink></li>
+                </ul>
+            </li>
             <li><NavLink href="/config/exports" page=LazyPage::Exports>"Export Tasks"</NavLink></li>
             <li><NavLink href="/config/audit" page=LazyPage::TenantAudit>"Audit Log"</NavLink></li>
         </ul>
@@ -127,6 +133,12 @@ fn SystemNav() -> impl IntoView {
         <ul>
             <li><NavLink href="/system/tenants" page=LazyPage::Tenants>"Tenant Spaces"</NavLink></li>
             <li><NavLink href="/system/trustlist" page=LazyPage::Trustlist>"Address Trustlist"</NavLink></li>
+            <li>
+                <span class="nav-group">"API Management"</span>
+                <ul>
+                    <li><NavLink href="/system/apps" page=LazyPage::Apps>"APP Management"</NavLink></li>
+                </ul>
+            </li>
             <li><NavLink href="/system/audit" page=LazyPage::SystemAudit>"Audit Log"</NavLink></li>
         </ul>
     }

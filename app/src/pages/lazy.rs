@@ -118,12 +118,14 @@ lazy_group!(settings_view, __preload_settings_view, SettingsPages {
     Exports => super::exports::ExportsPage,
     TenantAudit => super::audit::TenantAuditPage,
     Alerts => super::alerts::AlertsPage,
+    TenantApps => super::apps::TenantAppsPage,
 });
 
 lazy_group!(system_view, __preload_system_view, SystemPages {
     SystemConsole => SystemConsolePage [frame],
     Tenants => super::system::TenantsPage,
     Trustlist => super::system::TrustlistPage,
+    Apps => super::apps::AppsPage,
     SystemAudit => super::audit::SystemAuditPage,
     Setup => super::setup::SetupPage,
 });
@@ -146,6 +148,8 @@ pub fn preload_of(page: LazyPage) -> Preload {
         LazyPage::Exports => Exports::PRELOAD,
         LazyPage::TenantAudit => TenantAudit::PRELOAD,
         LazyPage::Alerts => Alerts::PRELOAD,
+        LazyPage::TenantApps => TenantApps::PRELOAD,
+        LazyPage::Apps => Apps::PRELOAD,
         LazyPage::Tenants => Tenants::PRELOAD,
         LazyPage::Trustlist => Trustlist::PRELOAD,
         LazyPage::SystemAudit => SystemAudit::PRELOAD,

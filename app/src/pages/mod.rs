@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod alerts;
+pub mod apps;
 pub mod audit;
 pub mod certificates;
 pub mod channels;

@@ -297,6 +297,9 @@ pub mod channel {
         pub robot_assistant: bool,
         pub verification_code: Option<String>,
         pub scenario_key: Option<String>,
+        /// other + oAuth: the app of APP Management the channel picked (its token is minted
+        /// by this server's issuer; no secret is kept on the channel).
+        pub app_id: Option<i64>,
         pub version: i64,
         pub created_at: TimeDateTimeWithTimeZone,
         pub updated_at: TimeDateTimeWithTimeZone,
@@ -470,6 +473,10 @@ pub mod outbound_message {
         pub recipient: String,
         pub text: String,
         pub sent_at: TimeDateTimeWithTimeZone,
+        /// The app that sent it through the send API (`None`: Send test message).
+        pub app_id: Option<i64>,
+        /// The app's own reference for it: one message per app and reference.
+        pub client_reference: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -763,6 +770,64 @@ pub mod alert_attempt {
         pub ok: bool,
         pub outcome: String,
         pub at: TimeDateTimeWithTimeZone,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod app_entry {
+    use sea_orm::entity::prelude::*;
+
+    /// An app of APP Management: bound to a tenant space, its secret kept as a hash.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "apps")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub tenant_id: i64,
+        pub name: String,
+        /// The name in lower case: unique within the tenant space.
+        pub name_key: String,
+        #[sea_orm(unique)]
+        pub app_key: String,
+        /// SHA-256 of the secret, hex.
+        pub secret_hash: String,
+        /// The previous secret's hash, accepted until `previous_until`.
+        pub previous_hash: Option<String>,
+        pub previous_until: Option<TimeDateTimeWithTimeZone>,
+        /// The subscribed APIs' codes, comma-separated.
+        pub apis: String,
+        pub enabled: bool,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub secret_changed_at: TimeDateTimeWithTimeZone,
+        pub last_token_at: Option<TimeDateTimeWithTimeZone>,
+        pub last_call_at: Option<TimeDateTimeWithTimeZone>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod app_token {
+    use sea_orm::entity::prelude::*;
+
+    /// A token issued to an app: only its hash, its scope and its expiry are kept.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "app_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub app_id: i64,
+        #[sea_orm(unique)]
+        pub token_hash: String,
+        pub scope: String,
+        pub created_at: TimeDateTimeWithTimeZone,
+        pub expires_at: TimeDateTimeWithTimeZone,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod apps;
 pub mod audit;
 pub mod census;
 pub mod certificates;

@@ -45,14 +45,19 @@ fn compressible(
     text && !no_transform
 }
 
-/// Requests whose answers carry a channel's webhook keys or Verification Code. The path is
-/// read as the page router reads it (dot segments resolved), so no spelling of it escapes.
+/// Requests whose answers carry a channel's webhook keys or Verification Code, an app's new
+/// secret, or a token. The path is read as the page router reads it (dot segments resolved),
+/// so no spelling of it escapes.
 pub fn carries_webhook_secrets(path: &str) -> bool {
     let resolved = url::Url::parse(&format!("http://switchboard.invalid{path}"))
         .map(|u| u.path().to_owned())
         .unwrap_or_else(|_| path.to_owned());
     let path = resolved.as_str();
-    if path == "/api/get_channel_integration" {
+    if matches!(
+        path,
+        "/api/get_channel_integration" | "/api/create_app" | "/api/reset_app_secret"
+    ) || crate::apiaccess::carries_tokens(path)
+    {
         return true;
     }
     let mut parts = path.trim_end_matches('/').split('/');
@@ -108,6 +113,12 @@ mod tests {
             "/config/channels/17/integration/x"
         ));
         assert!(!carries_webhook_secrets("/api/list_channels"));
+        assert!(carries_webhook_secrets("/api/create_app"));
+        assert!(carries_webhook_secrets("/api/reset_app_secret"));
+        assert!(carries_webhook_secrets("/oauth/token"));
+        assert!(carries_webhook_secrets(
+            "/apigovernance/api/oauth/tokenByAkSk"
+        ));
     }
 
     #[test]

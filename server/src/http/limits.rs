@@ -18,6 +18,7 @@
 //! | `POST /api/import_channels` | 20 MiB + 64 KiB (the file, at most 20 MiB, and the form around it); one per tenant space and two server-wide at once, 120 s to arrive |
 //! | other server functions `/api/…` | 256 KiB |
 //! | webhooks `/social/…` | 1 MiB |
+//! | the send API and its token issuer (`/apiaccess/…`, `/apigovernance/…`, `/oauth/token`) | 64 KiB |
 //! | everything else | 16 KiB |
 
 use crate::config::Limits;
@@ -51,6 +52,8 @@ pub const IMPORT_BODY_READ: Duration = Duration::from_secs(120);
 /// it arrives, a piece (1 MiB) at a time.
 pub const IMPORT_ROOM: usize = 4 * 1024 * 1024;
 pub const WEBHOOK_BODY: usize = 1024 * 1024;
+/// The send API (a text of 4,096 characters, each escaped in JSON at worst as 12 bytes).
+pub const API_BODY: usize = 64 * 1024;
 pub const OTHER_BODY: usize = 16 * 1024;
 
 /// The largest body `path` accepts.
@@ -63,6 +66,8 @@ pub fn body_limit(path: &str) -> usize {
         SERVER_FN_BODY
     } else if path.starts_with("/social/") {
         WEBHOOK_BODY
+    } else if crate::apiaccess::is_api_path(path) {
+        API_BODY
     } else {
         OTHER_BODY
     }
@@ -87,6 +92,7 @@ pub fn is_public(path: &str) -> bool {
             | "/api/logout"
     ) || path.starts_with("/social/")
         || path.starts_with("/pkg/")
+        || crate::apiaccess::is_api_path(path)
 }
 
 /// Requests in flight per client address.

@@ -4,7 +4,8 @@
 //! passes, any other value is refused; without it, an `Origin` header must be this site's
 //! (the public URL's origin, or the origin of the `Host` the request was sent to). Requests
 //! with neither header do not come from a browser page and pass. Safe methods and the provider
-//! webhooks (`/social/…`, authenticated by their own credentials) are not checked.
+//! webhooks (`/social/…`) and the send API (`apiaccess`), authenticated by their own
+//! credentials and never by a cookie, are not checked.
 
 use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
@@ -33,7 +34,7 @@ impl OriginPolicy {
         ) {
             return true;
         }
-        if path.starts_with("/social/") {
+        if path.starts_with("/social/") || crate::apiaccess::is_api_path(path) {
             return true;
         }
         if let Some(site) = headers.get("sec-fetch-site") {

@@ -20,6 +20,8 @@ pub struct Creds {
     pub api_key_secret: Option<String>,
     pub account_sid: Option<String>,
     pub access_token: Option<String>,
+    /// other + oAuth: the app of APP Management the channel picked.
+    pub app_id: Option<i64>,
 }
 
 impl std::fmt::Debug for Creds {
@@ -194,6 +196,104 @@ pub fn interpret_connection(c: &Creds, reply: &Reply) -> Result<String, String> 
     })
 }
 
+/// How long a token Test connection gets lives: it is used once, at once.
+pub const TEST_TOKEN_SECONDS: u32 = 60;
+
+/// other + oAuth with a typed key: the token call of BaseUrl's platform,
+/// `{origin}/apigovernance/api/oauth/tokenByAkSk`, with UserName and Password.
+pub fn token_request(c: &Creds) -> Result<Request, String> {
+    let base = Url::parse(&c.base_url)
+        .map_err(|_| "The BaseUrl is not a valid URL: correct it on the Edit page.".to_string())?;
+    let url = base
+        .join("/apigovernance/api/oauth/tokenByAkSk")
+        .map_err(|_| "The BaseUrl is not a valid URL: correct it on the Edit page.".to_string())?;
+    let mut r = Request::new(Method::POST, url);
+    r.headers.push((
+        reqwest::header::HeaderName::from_static("x-token-expire"),
+        TEST_TOKEN_SECONDS.to_string(),
+    ));
+    r.json = Some(json!({
+        "app_key": need(&c.username, "UserName (the APP key)")?,
+        "app_secret": need(&c.password, "Password (the APP secret)")?,
+    }));
+    Ok(r)
+}
+
+/// The token of a `tokenByAkSk` answer, or what went wrong (in words, and as a metric label).
+pub fn interpret_token(url: &Url, reply: &Reply) -> Result<String, (String, &'static str)> {
+    let said = provider_message(reply)
+        .map(|m| format!(" It said: \u{201c}{m}\u{201d}"))
+        .unwrap_or_default();
+    match reply.status {
+        200..=299 => reply
+            .json()
+            .and_then(|v| v.get("AccessToken").and_then(Value::as_str).map(str::to_owned))
+            .filter(|t| !t.is_empty() && t.len() <= 4096 && !t.chars().any(char::is_control))
+            .ok_or_else(|| {
+                (
+                    format!("The token endpoint {url} answered without an AccessToken: is BaseUrl's server the platform that issued the app?"),
+                    "unexpected_answer",
+                )
+            }),
+        401 | 403 => Err((
+            format!(
+                "The app key or secret was rejected by the token endpoint {url} (HTTP {}): check the UserName (APP key) and Password (APP secret).{said}",
+                reply.status
+            ),
+            "credentials_rejected",
+        )),
+        404 => Err((
+            format!("The token endpoint was not found at {url} (HTTP 404): is BaseUrl's server the platform that issued the app?"),
+            "not_found",
+        )),
+        _ => Err((refusal(reply), diagnosis(false, reply.status))),
+    }
+}
+
+/// other + oAuth: BaseUrl called with the token.
+pub fn oauth_connection_request(c: &Creds, token: String) -> Result<Request, String> {
+    let mut r = Request::new(Method::GET, join(&c.base_url, "")?);
+    r.bearer = Some(token);
+    Ok(r)
+}
+
+/// What BaseUrl said to the token: connected (and, from a Switchboard, which app it saw), or
+/// why not.
+pub fn interpret_oauth_connection(reply: &Reply) -> Result<String, String> {
+    match reply.status {
+        401 | 403 => {
+            let said = provider_message(reply)
+                .map(|m| format!(" It said: \u{201c}{m}\u{201d}"))
+                .unwrap_or_default();
+            Err(format!(
+                "The token was refused by BaseUrl (HTTP {}): the app may not be bound to this tenant space or subscribed to its API.{said}",
+                reply.status
+            ))
+        }
+        200..=299 => {
+            let v = reply.json().unwrap_or(Value::Null);
+            let s = |k: &str| {
+                v.get(k).and_then(Value::as_str).map(|x| {
+                    x.chars()
+                        .filter(|c| !c.is_control())
+                        .take(80)
+                        .collect::<String>()
+                })
+            };
+            Ok(match (s("app"), s("tenantSpace")) {
+                (Some(app), Some(space)) => format!(
+                    "Connected (oAuth): the token of app \u{201c}{app}\u{201d} of tenant space \u{201c}{space}\u{201d} was accepted."
+                ),
+                _ => format!(
+                    "Connected (oAuth): the BSP accepted the token (HTTP {}).",
+                    reply.status
+                ),
+            })
+        }
+        _ => Err(refusal(reply)),
+    }
+}
+
 fn digits(number: &str) -> String {
     number.chars().filter(char::is_ascii_digit).collect()
 }
@@ -285,7 +385,68 @@ mod tests {
             api_key_secret: Some("secret".into()),
             account_sid: Some("AC1".into()),
             access_token: Some("token".into()),
+            app_id: None,
         }
+    }
+
+    #[test]
+    fn oauth_gets_a_token_from_the_platform_of_base_url_then_calls_base_url_with_it() {
+        let mut c = creds(
+            ProviderKind::Other,
+            "https://10.1.2.3:18443/apiaccess/rest/ccmessaging",
+        );
+        c.method = Some(VerificationMethod::OAuth);
+        let r = token_request(&c).unwrap();
+        assert_eq!(r.method, Method::POST);
+        assert_eq!(
+            r.url.as_str(),
+            "https://10.1.2.3:18443/apigovernance/api/oauth/tokenByAkSk"
+        );
+        assert_eq!(r.json, Some(json!({"app_key": "u", "app_secret": "p"})));
+        assert!(
+            r.headers
+                .iter()
+                .any(|(n, v)| n == "x-token-expire" && v == "60")
+        );
+        let url = r.url.clone();
+        assert_eq!(
+            interpret_token(&url, &reply(200, r#"{"AccessToken":"abc","Expires":"60"}"#)),
+            Ok("abc".to_string())
+        );
+        let (why, code) =
+            interpret_token(&url, &reply(401, r#"{"error":{"message":"nope"}}"#)).unwrap_err();
+        assert!(
+            why.starts_with("The app key or secret was rejected"),
+            "{why}"
+        );
+        assert_eq!(code, "credentials_rejected");
+        let (why, code) = interpret_token(&url, &reply(404, "")).unwrap_err();
+        assert!(
+            why.contains("token endpoint was not found at https://10.1.2.3:18443/apigovernance"),
+            "{why}"
+        );
+        assert_eq!(code, "not_found");
+        assert_eq!(
+            interpret_token(&url, &reply(200, "{}")).unwrap_err().1,
+            "unexpected_answer"
+        );
+        let call = oauth_connection_request(&c, "abc".into()).unwrap();
+        assert_eq!(call.bearer.as_deref(), Some("abc"));
+        assert_eq!(call.basic, None);
+        assert!(
+            interpret_oauth_connection(&reply(401, ""))
+                .unwrap_err()
+                .starts_with("The token was refused by BaseUrl")
+        );
+        let ok = interpret_oauth_connection(&reply(200, r#"{"app":"CRM","tenantSpace":"Acme"}"#))
+            .unwrap();
+        assert!(
+            ok.contains("\u{201c}CRM\u{201d}") && ok.contains("Acme"),
+            "{ok}"
+        );
+        let mut missing = c;
+        missing.password = None;
+        assert!(token_request(&missing).unwrap_err().contains("Password"));
     }
 
     fn reply(status: u16, body: &str) -> Reply {

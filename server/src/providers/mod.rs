@@ -8,7 +8,7 @@ pub mod client;
 use crate::db::audit;
 use crate::db::certificates::{members_of, open_key};
 use crate::db::entities::{certificate, channel, outbound_message, outbound_status};
-use crate::db::{display_time, internal, now};
+use crate::db::{UniqueOr, display_time, internal, now};
 use crate::secrets::SecretBox;
 use app::domain::audit::{AuditAction, ObjectKind, created as created_fields};
 use app::domain::channel::{ProviderKind, VerificationMethod};
@@ -128,6 +128,7 @@ impl SqlOutbound {
             api_key_secret: self.open(c, &c.api_key_secret_enc, "api_key_secret"),
             account_sid: c.account_sid.clone(),
             access_token: self.open(c, &c.access_token_enc, "access_token"),
+            app_id: c.app_id,
         })
     }
 
@@ -211,6 +212,79 @@ impl SqlOutbound {
     }
 }
 
+impl SqlOutbound {
+    /// Test connection of other + oAuth: a token first (minted by this server for a picked
+    /// app, else from BaseUrl's platform with UserName and Password), then BaseUrl called with
+    /// it, both through the one client with the channel's trust.
+    async fn test_oauth(
+        &self,
+        c: &channel::Model,
+        creds: &Creds,
+    ) -> Result<(Result<String, String>, &'static str), RepoError> {
+        let endpoint = match self.endpoint(c).await? {
+            Ok(e) => e,
+            Err(f) => return Ok((Err(f.describe()), f.code())),
+        };
+        let mut minted = None;
+        let token = match creds.app_id {
+            Some(app_id) => {
+                match crate::db::apps::mint(
+                    &self.db,
+                    c.tenant_id,
+                    app_id,
+                    calls::TEST_TOKEN_SECONDS,
+                )
+                .await?
+                {
+                    Some(issued) => {
+                        minted = Some(issued.token.clone());
+                        issued.token
+                    }
+                    None => {
+                        return Ok((
+                            Err("The app this channel picked no longer exists, is disabled, or no longer subscribes to sendWhatsappMessage: pick another on the Edit page.".into()),
+                            "not_configured",
+                        ));
+                    }
+                }
+            }
+            None => {
+                let request = match calls::token_request(creds) {
+                    Ok(r) => r,
+                    Err(why) => return Ok((Err(why), "not_configured")),
+                };
+                let url = request.url.clone();
+                match client::call(&endpoint, request).await {
+                    Err(f) => {
+                        return Ok((Err(format!("Getting a token: {}", f.describe())), f.code()));
+                    }
+                    Ok(reply) => match calls::interpret_token(&url, &reply) {
+                        Ok(t) => t,
+                        Err((why, code)) => return Ok((Err(why), code)),
+                    },
+                }
+            }
+        };
+        let request = match calls::oauth_connection_request(creds, token) {
+            Ok(r) => r,
+            Err(why) => return Ok((Err(why), "not_configured")),
+        };
+        let outcome = match client::call(&endpoint, request).await {
+            Err(f) => (Err(f.describe()), f.code()),
+            Ok(reply) => {
+                let connected = calls::interpret_oauth_connection(&reply);
+                let code = calls::diagnosis(connected.is_ok(), reply.status);
+                (connected, code)
+            }
+        };
+        // the token this server minted for the test served one call: it ends now
+        if let Some(token) = minted {
+            crate::db::apps::revoke(&self.db, &token).await?;
+        }
+        Ok(outcome)
+    }
+}
+
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -227,7 +301,10 @@ impl Outbound for SqlOutbound {
         let creds = self.creds(&c)?;
         let _permit = self.calls.enter(tenant_id)?;
         let started = std::time::Instant::now();
+        let oauth = creds.provider == ProviderKind::Other
+            && creds.method == Some(VerificationMethod::OAuth);
         let (outcome, diagnosis) = match calls::connection_request(&creds) {
+            _ if oauth => self.test_oauth(&c, &creds).await?,
             Err(why) => (Err(why), "not_configured"),
             Ok(request) => {
                 let called = match self.endpoint(&c).await? {
@@ -314,51 +391,238 @@ impl Outbound for SqlOutbound {
         recipient: &str,
         text: &str,
     ) -> Result<SentMessage, RepoError> {
+        let sent = self
+            .send(tenant_id, id, recipient, text, Sender::Person(actor))
+            .await?;
+        Ok(SentMessage {
+            provider_message_id: sent.provider_message_id,
+            latency_ms: sent.latency_ms,
+        })
+    }
+}
+
+/// Who sends a message: a person with Send test message (audited), or an app through the
+/// send API (its client reference makes a retried request send once).
+#[derive(Debug, Clone, Copy)]
+pub enum Sender<'a> {
+    Person(&'a Actor),
+    App {
+        app_id: i64,
+        client_reference: Option<&'a str>,
+    },
+}
+
+/// A message sent (or, for a client reference sent before, the one sent then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub message_id: i64,
+    pub provider_message_id: String,
+    pub latency_ms: u64,
+    /// The client reference was sent before: nothing was sent now.
+    pub replayed: bool,
+}
+
+/// A reservation of a client reference whose send never finished (the process died) is, after
+/// this long (more than a call can take), a message whose outcome is unknown.
+const RESERVATION_HELD: time::Duration = time::Duration::seconds(60);
+/// What a reserved message's provider id reads until the provider names one.
+pub const PENDING: &str = "pending:";
+/// What it reads when the call's outcome is unknown (no answer after the request went out):
+/// the message may have been sent, so its reference never sends again.
+pub const UNKNOWN: &str = "unknown:";
+
+impl SqlOutbound {
+    /// The message `reference` of `app_id` names: `Ok(Some)` when it was sent (to this
+    /// channel and recipient, with this text), `Ok(None)` when there is none; a `Conflict`
+    /// while its send is under way, when its outcome is unknown (it may have been sent: it is
+    /// never sent again), or when the reference named another message.
+    async fn reserved(
+        &self,
+        app_id: i64,
+        reference: &str,
+        channel_id: i64,
+        recipient: &str,
+        text: &str,
+    ) -> Result<Option<outbound_message::Model>, RepoError> {
+        let found = outbound_message::Entity::find()
+            .filter(outbound_message::Column::AppId.eq(app_id))
+            .filter(outbound_message::Column::ClientReference.eq(reference))
+            .one(&self.db)
+            .await
+            .map_err(internal("find a client reference"))?;
+        let Some(m) = found else {
+            return Ok(None);
+        };
+        let pending = m.provider_message_id.starts_with(PENDING);
+        if m.provider_message_id.starts_with(UNKNOWN)
+            || (pending && m.sent_at < now() - RESERVATION_HELD)
+        {
+            return Err(RepoError::Conflict {
+                field: "clientReferenceUnknown",
+                message: "The outcome of the message with this client reference is unknown (the provider did not answer in time, or the server stopped while sending): it may have been sent, so it is not sent again. Send it with a new client reference if the recipient did not get it.".into(),
+            });
+        }
+        if pending {
+            return Err(RepoError::Conflict {
+                field: "clientReference",
+                message: "A message with this client reference is being sent: ask for its status in a moment.".into(),
+            });
+        }
+        if m.channel_id != channel_id || m.recipient != recipient || m.text != text {
+            return Err(RepoError::Conflict {
+                field: "clientReference",
+                message: "This client reference names another message (its channel, recipient or text differ): give each message a reference of its own.".into(),
+            });
+        }
+        Ok(Some(m))
+    }
+
+    /// Sends `text` to `recipient` through the channel `id` of `tenant_id` with its provider's
+    /// send API and records the message, so that its delivery reports form a timeline.
+    pub async fn send(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        recipient: &str,
+        text: &str,
+        sender: Sender<'_>,
+    ) -> Result<Sent, RepoError> {
         let refused = |why: String| RepoError::Conflict {
             field: "form",
             message: why,
         };
         let c = self.channel(tenant_id, id).await?;
-        let creds = self.creds(&c)?;
-        let request = calls::send_request(&creds, recipient, text).map_err(refused)?;
-        let _permit = self.calls.enter(tenant_id)?;
-        let started = std::time::Instant::now();
-        let provider = creds.provider.as_str();
-        let count = |diagnosis: &str| {
-            self.metrics
-                .outbound(provider, "send_test_message", diagnosis, started.elapsed())
+        let (app_id, reference) = match sender {
+            Sender::App {
+                app_id,
+                client_reference,
+            } => (Some(app_id), client_reference),
+            Sender::Person(_) => (None, None),
         };
-        let endpoint = self.endpoint(&c).await?.map_err(|f| {
-            count(f.code());
-            refused(f.describe())
-        })?;
-        let reply = client::call(&endpoint, request).await.map_err(|f| {
-            count(f.code());
-            refused(f.describe())
-        })?;
-        let sent = calls::interpret_send(&creds, &reply);
-        count(calls::diagnosis(sent.is_ok(), reply.status));
-        let provider_message_id = sent.map_err(refused)?;
+        // a reference sent before answers what was sent then; one being sent waits
+        let mut reservation = None;
+        if let (Some(app), Some(reference)) = (app_id, reference) {
+            if let Some(m) = self.reserved(app, reference, c.id, recipient, text).await? {
+                return Ok(Sent {
+                    message_id: m.id,
+                    provider_message_id: m.provider_message_id,
+                    latency_ms: 0,
+                    replayed: true,
+                });
+            }
+            let placeholder = format!("{PENDING}{}", crate::secrets::crypto::random_token());
+            let row = outbound_message::ActiveModel {
+                channel_id: Set(c.id),
+                tenant_id: Set(tenant_id),
+                provider_message_id: Set(placeholder),
+                recipient: Set(recipient.to_owned()),
+                text: Set(text.to_owned()),
+                sent_at: Set(now()),
+                app_id: Set(Some(app)),
+                client_reference: Set(Some(reference.to_owned())),
+                ..Default::default()
+            }
+            .insert(&self.db)
+            .await
+            .unique_or(
+                "clientReference",
+                "A message with this client reference is being sent: ask for its status in a moment.",
+                "reserve a client reference",
+            )?;
+            reservation = Some(row.id);
+        }
+        let call = match sender {
+            Sender::Person(_) => "send_test_message",
+            Sender::App { .. } => "send_whatsapp_message",
+        };
+        let outcome = self.call_send(&c, recipient, text, call).await;
+        let (provider_message_id, latency_ms) = match outcome {
+            Ok(done) => done,
+            Err(e) => {
+                if let Some(r) = reservation {
+                    let kept = match &e {
+                        // the request went out and no answer came: it may have been sent
+                        SendFailure::Unknown(_) => outbound_message::Entity::update_many()
+                            .col_expr(
+                                outbound_message::Column::ProviderMessageId,
+                                Expr::value(format!(
+                                    "{UNKNOWN}{}",
+                                    crate::secrets::crypto::random_token()
+                                )),
+                            )
+                            .filter(outbound_message::Column::Id.eq(r))
+                            .exec(&self.db)
+                            .await
+                            .map(|_| ()),
+                        // not sent: the reference may be tried again
+                        _ => outbound_message::Entity::delete_by_id(r)
+                            .exec(&self.db)
+                            .await
+                            .map(|_| ()),
+                    };
+                    if let Err(d) = kept {
+                        tracing::error!(error = %d, "settle a client reference");
+                    }
+                }
+                return Err(match e {
+                    SendFailure::Refused(why) => refused(why),
+                    // the send API tells its caller apart (504); a person reads it in words
+                    SendFailure::Unknown(why) => RepoError::Conflict {
+                        field: if app_id.is_some() {
+                            "formUnknown"
+                        } else {
+                            "form"
+                        },
+                        message: format!("{why} The provider may have sent the message."),
+                    },
+                    SendFailure::Repo(r) => r,
+                });
+            }
+        };
         let sent_at = now();
         let txn = self
             .db
             .begin()
             .await
             .map_err(internal("begin sent message"))?;
-        let message = outbound_message::ActiveModel {
-            channel_id: Set(c.id),
-            tenant_id: Set(tenant_id),
-            provider_message_id: Set(provider_message_id.clone()),
-            recipient: Set(recipient.to_owned()),
-            text: Set(text.to_owned()),
-            sent_at: Set(sent_at),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await
-        .map_err(internal("record a sent message"))?;
+        let message_id = match reservation {
+            Some(r) => {
+                let done = outbound_message::Entity::update_many()
+                    .col_expr(
+                        outbound_message::Column::ProviderMessageId,
+                        Expr::value(provider_message_id.clone()),
+                    )
+                    .col_expr(outbound_message::Column::SentAt, Expr::value(sent_at))
+                    .filter(outbound_message::Column::Id.eq(r))
+                    .exec(&txn)
+                    .await
+                    .map_err(internal("record a sent message"))?;
+                if done.rows_affected != 1 {
+                    tracing::error!(message_id = r, "the reservation of a sent message is gone");
+                    return Err(RepoError::Internal);
+                }
+                r
+            }
+            None => {
+                outbound_message::ActiveModel {
+                    channel_id: Set(c.id),
+                    tenant_id: Set(tenant_id),
+                    provider_message_id: Set(provider_message_id.clone()),
+                    recipient: Set(recipient.to_owned()),
+                    text: Set(text.to_owned()),
+                    sent_at: Set(sent_at),
+                    app_id: Set(app_id),
+                    client_reference: Set(None),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await
+                .map_err(internal("record a sent message"))?
+                .id
+            }
+        };
         outbound_status::ActiveModel {
-            outbound_id: Set(message.id),
+            outbound_id: Set(message_id),
             status: Set("sent".into()),
             status_rank: Set(crate::webhooks::parse::status_rank("sent")),
             detail: Set(None),
@@ -368,22 +632,24 @@ impl Outbound for SqlOutbound {
         .insert(&txn)
         .await
         .map_err(internal("record a sent message's status"))?;
-        audit::record(
-            &txn,
-            actor,
-            AuditEvent::new(
-                AuditAction::TestMessageSent,
-                Some(tenant_id),
-                ObjectKind::Channel,
-                Some(c.id),
-                c.name.clone(),
+        if let Sender::Person(actor) = sender {
+            audit::record(
+                &txn,
+                actor,
+                AuditEvent::new(
+                    AuditAction::TestMessageSent,
+                    Some(tenant_id),
+                    ObjectKind::Channel,
+                    Some(c.id),
+                    c.name.clone(),
+                )
+                .with(created_fields(&[
+                    ("Recipient", recipient.to_owned()),
+                    ("Provider message id", provider_message_id.clone()),
+                ])),
             )
-            .with(created_fields(&[
-                ("Recipient", recipient.to_owned()),
-                ("Provider message id", provider_message_id.clone()),
-            ])),
-        )
-        .await?;
+            .await?;
+        }
         txn.commit()
             .await
             .map_err(internal("commit sent message"))?;
@@ -400,7 +666,7 @@ impl Outbound for SqlOutbound {
             .map_err(internal("find an early report"))?;
         if let Some(report) = early {
             outbound_status::ActiveModel {
-                outbound_id: Set(message.id),
+                outbound_id: Set(message_id),
                 status: Set(report.status.unwrap_or_default()),
                 status_rank: Set(report.status_rank),
                 detail: Set(report.text),
@@ -411,12 +677,61 @@ impl Outbound for SqlOutbound {
             .await
             .map_err(internal("record an early report"))?;
         }
-        tracing::info!(tenant_id, channel_id = c.id, "test message sent");
-        Ok(SentMessage {
+        tracing::info!(tenant_id, channel_id = c.id, app_id, "message sent");
+        Ok(Sent {
+            message_id,
             provider_message_id,
-            latency_ms: millis(reply.latency),
+            latency_ms,
+            replayed: false,
         })
     }
+
+    /// The provider call of a send: its message id and the call's time, or why not.
+    async fn call_send(
+        &self,
+        c: &channel::Model,
+        recipient: &str,
+        text: &str,
+        call: &'static str,
+    ) -> Result<(String, u64), SendFailure> {
+        let creds = self.creds(c).map_err(SendFailure::Repo)?;
+        let request = calls::send_request(&creds, recipient, text).map_err(SendFailure::Refused)?;
+        let _permit = self.calls.enter(c.tenant_id).map_err(SendFailure::Repo)?;
+        let started = std::time::Instant::now();
+        let provider = creds.provider.as_str();
+        let count = |diagnosis: &str| {
+            self.metrics
+                .outbound(provider, call, diagnosis, started.elapsed())
+        };
+        let endpoint = self
+            .endpoint(c)
+            .await
+            .map_err(SendFailure::Repo)?
+            .map_err(|f| {
+                count(f.code());
+                SendFailure::Refused(f.describe())
+            })?;
+        let reply = client::call(&endpoint, request).await.map_err(|f| {
+            count(f.code());
+            if matches!(f, Failure::Timeout { connecting: false }) {
+                SendFailure::Unknown(f.describe())
+            } else {
+                SendFailure::Refused(f.describe())
+            }
+        })?;
+        let sent = calls::interpret_send(&creds, &reply);
+        count(calls::diagnosis(sent.is_ok(), reply.status));
+        Ok((sent.map_err(SendFailure::Refused)?, millis(reply.latency)))
+    }
+}
+
+/// Why a send's call did not send.
+enum SendFailure {
+    /// The provider (or the rules of the call) refused it: the diagnosis in words.
+    Refused(String),
+    /// No answer came after the request went out: it may have been sent.
+    Unknown(String),
+    Repo(RepoError),
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 mod common;
 
 mod alerts;
+mod apps;
 mod audit;
 mod certificates;
 mod channel_list;

@@ -397,8 +397,39 @@ async fn cloud_send(
     )
 }
 
+/// The token an `other` BSP's platform gives for its app key and secret (`config.other`).
+pub const OAUTH_TOKEN: &str = "fake-oauth-token";
+
+/// The platform's `tokenByAkSk`, as the Huawei CEC API reference documents it.
+async fn other_token(
+    State(f): State<Arc<Fake>>,
+    axum::Json(body): axum::Json<serde_json::Value>,
+) -> Response {
+    let (user, password) = &f.config.other;
+    if body["app_key"].as_str() != Some(user) || body["app_secret"].as_str() != Some(password) {
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({"message": "invalid app key or app secret"}),
+        );
+    }
+    reply(
+        StatusCode::OK,
+        json!({"AccessToken": OAUTH_TOKEN, "ApplyType": "Bearer", "Expires": "60", "AppKey": user}),
+    )
+}
+
 async fn other_root(State(f): State<Arc<Fake>>, headers: HeaderMap) -> Response {
     let (user, password) = &f.config.other;
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        if bearer != OAUTH_TOKEN {
+            return denied();
+        }
+        return reply(StatusCode::OK, json!({"message": "token accepted"}));
+    }
     if !basic_ok(&headers, user, password) {
         return denied();
     }
@@ -492,6 +523,7 @@ pub async fn start(config: FakeConfig) -> FakeProvider {
         .route("/v21.0/{id}", get(cloud_number))
         .route("/v21.0/{id}/messages", post(cloud_send))
         .route("/apiaccess/rest/ccmessaging", get(other_root))
+        .route("/apigovernance/api/oauth/tokenByAkSk", post(other_token))
         .route("/_fake/callbacks", post(set_callbacks))
         .route("/alerts", post(receive_alert))
         .layer(axum::middleware::from_fn_with_state(fake.clone(), behave))
@@ -546,5 +578,54 @@ pub async fn start(config: FakeConfig) -> FakeProvider {
         base: format!("https://127.0.0.1:{port}"),
         pki,
         state: fake,
+    }
+}
+
+/// A TLS front to a plain-HTTP server at `target`, with a certificate of its own (made here):
+/// what a reverse proxy in front of Switchboard does, so that Switchboard can be called over
+/// https (an oAuth BaseUrl must be).
+pub struct TlsFront {
+    /// `https://127.0.0.1:PORT`
+    pub base: String,
+    /// The CA that signed the front's certificate.
+    pub pki: Pki,
+}
+
+pub async fn tls_front(target: std::net::SocketAddr) -> TlsFront {
+    let pki = Pki::new("Switchboard Front CA");
+    let leaf = pki.leaf("switchboard-front.test", &["127.0.0.1", "localhost"]);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(leaf.der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_der.clone())),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let Ok(mut upstream) = tokio::net::TcpStream::connect(target).await else {
+                    return;
+                };
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
+            });
+        }
+    });
+    TlsFront {
+        base: format!("https://127.0.0.1:{port}"),
+        pki,
     }
 }

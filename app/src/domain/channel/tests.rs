@@ -17,6 +17,7 @@ fn ctx() -> ValidationContext {
         configured: vec![],
         today: "2026-11-25".into(),
         saved_for: None,
+        apps: vec![],
     }
 }
 
@@ -841,4 +842,72 @@ fn the_field_table_is_what_validation_asks_for() {
         required.sort_unstable();
         assert_eq!(refused, required, "{provider:?} {method:?}");
     }
+}
+
+#[test]
+fn an_oauth_channel_picks_an_app_of_its_tenant_space_and_keeps_no_secret() {
+    let key = "sbak_0123456789abcdef0123456789abcdef";
+    let with_apps = ValidationContext {
+        apps: vec![(42, key.into())],
+        ..ctx()
+    };
+    // picked from the list: no UserName or Password asked
+    let mut d = other_oauth();
+    d.username.clear();
+    d.password.clear();
+    d.oauth_app_id = "42".into();
+    match d.validate(&with_apps).unwrap().credentials {
+        Credentials::OtherOAuth {
+            app_key,
+            app_id,
+            app_secret,
+            ..
+        } => {
+            assert_eq!(app_key, key);
+            assert_eq!(app_id, Some(42));
+            assert_eq!(app_secret, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    // the key of one of the space's apps typed (an import): the same app
+    let mut typed = other_oauth();
+    typed.username = key.into();
+    typed.password.clear();
+    assert!(matches!(
+        typed.validate(&with_apps).unwrap().credentials,
+        Credentials::OtherOAuth {
+            app_id: Some(42),
+            app_secret: None,
+            ..
+        }
+    ));
+    // an app of another space (or one no longer subscribed) is refused at the field
+    let mut foreign = d.clone();
+    foreign.oauth_app_id = "7".into();
+    assert!(
+        refused(&foreign, &with_apps, "oauth_app_id")
+            .contains("Choose one of this tenant space's apps")
+    );
+    foreign.oauth_app_id = "x".into();
+    assert!(refused(&foreign, &with_apps, "oauth_app_id").contains("Choose one"));
+    // a key of another platform still needs its secret
+    let mut other_platform = other_oauth();
+    other_platform.password.clear();
+    assert!(refused(&other_platform, &with_apps, "password").contains("Enter the"));
+    assert!(matches!(
+        other_oauth().validate(&with_apps).unwrap().credentials,
+        Credentials::OtherOAuth {
+            app_id: None,
+            app_secret: Some(_),
+            ..
+        }
+    ));
+}
+
+fn refused(d: &ChannelDraft, ctx: &ValidationContext, field: &str) -> String {
+    d.validate(ctx)
+        .expect_err("should be refused")
+        .get(field)
+        .unwrap_or_else(|| panic!("no error on {field}"))
+        .to_owned()
 }

@@ -58,12 +58,13 @@ fn Refusals(refused: Vec<crate::model::RefusedDelivery>) -> impl IntoView {
     }
 }
 
-/// Test messages sent from Channel Integration, each with its delivery reports in order.
+/// Messages sent from Channel Integration or by an app, each with its delivery reports in order.
 #[component]
 fn SentMessages(sent: Vec<crate::model::OutboundTimeline>) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="sent-title">
-            <h2 id="sent-title">"Test messages"</h2>
+            <h2 id="sent-title">"Sent messages"</h2>
+            <p class="panel-help">"Test messages sent from Channel Integration and messages apps sent through the send API, newest first."</p>
             <ul class="timelines">
                 {sent
                     .into_iter()
@@ -89,6 +90,13 @@ fn SentMessages(sent: Vec<crate::model::OutboundTimeline>) -> impl IntoView {
                                     {format!("To {}: \u{201c}{}\u{201d}", m.recipient, m.text)}
                                     " "
                                     <code>{m.provider_message_id}</code>
+                                    " "
+                                    <span class="badge">
+                                        {match m.app {
+                                            Some(app) => format!("Sent by app {app}"),
+                                            None => "Test message".to_owned(),
+                                        }}
+                                    </span>
                                 </p>
                                 <ol class="steps" aria-label="Delivery reports">{steps}</ol>
                             </li>

@@ -132,6 +132,16 @@ fn ChannelForm(
     on_submit: Callback<ChannelDraft>,
 ) -> impl IntoView {
     let saved_for = (!configured.is_empty()).then(|| SavedFor::of(&initial));
+    let mut initial = initial;
+    // an oAuth channel whose UserName is the key of one of the space's apps picked that app
+    if initial.oauth_app_id.is_empty()
+        && let Some(app) = options
+            .apps
+            .iter()
+            .find(|a| a.app_key == initial.username.trim())
+    {
+        initial.oauth_app_id = app.id.to_string();
+    }
     let draft = RwSignal::new(initial);
     let errors = RwSignal::new(FieldErrors::new());
     let form_message = RwSignal::new(None::<String>);
@@ -153,6 +163,11 @@ fn ChannelForm(
             .collect(),
         configured: configured.clone(),
         today: options.today.clone(),
+        apps: options
+            .apps
+            .iter()
+            .map(|a| (a.id, a.app_key.clone()))
+            .collect(),
         saved_for,
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -206,6 +221,16 @@ fn ChannelForm(
     let oauth = Memo::new(move |_| {
         draft.with(|d| d.provider == "other" && d.verification_method == "oAuth")
     });
+    let picked = Memo::new(move |_| draft.with(|d| !d.oauth_app_id.trim().is_empty()));
+    let app_options: Vec<(String, String)> = options
+        .apps
+        .iter()
+        .map(|a| {
+            let short: String = a.app_key.chars().take(13).collect();
+            (a.id.to_string(), format!("{} ({short}…)", a.name))
+        })
+        .collect();
+    let own_base_url = options.own_base_url.clone();
 
     view! {
         <form class="channel-form" novalidate=true on:submit=submit>
@@ -232,11 +257,38 @@ fn ChannelForm(
                         let s = secret.clone();
                         let p = provider.get();
                         let o = oauth.get();
+                        let app = o && picked.get();
                         let provider = ProviderKind::parse(&p).unwrap_or(ProviderKind::Infobip);
                         let method = o.then_some(VerificationMethod::OAuth);
+                        // this Switchboard's own send API, offered as the BaseUrl
+                        let own = own_base_url.clone().filter(|_| o).map(|url| {
+                            let shown = url.clone();
+                            view! {
+                                <p class="hint own-base-url">
+                                    <button type="button" class="button small" on:click=move |_| {
+                                        let url = url.clone();
+                                        draft.update(|d| d.base_url = url);
+                                        errors.update(|e| e.0.retain(|x| x.field != "base_url"));
+                                    }>"Use this Switchboard's send API"</button>
+                                    " "<code>{shown}</code>
+                                </p>
+                            }
+                        });
+                        // an app picked: its key and secret are the app's, not typed here
+                        let pick = o.then(|| f.select(
+                            "App", "oauth_app_id", |d| d.oauth_app_id.clone(),
+                            |d, v| {
+                                if v.is_empty() && !d.oauth_app_id.is_empty() {
+                                    d.username.clear();
+                                }
+                                d.oauth_app_id = v;
+                            },
+                            app_options.clone(), Some("An app on another platform (type its key and secret)"), false,
+                        ));
                         let fields = provider
                             .fields(method)
                             .iter()
+                            .filter(|&&field| !(app && matches!(field, ProviderField::UserName | ProviderField::Secret(SecretField::Password))))
                             .map(|&field| {
                                 let (get, put) = slot(field);
                                 let (label, name) = (field.label(), field.name());
@@ -275,7 +327,7 @@ fn ChannelForm(
                                 }
                             })
                             .collect_view();
-                        view! { <div class="grid">{fields}</div> }
+                        view! { <div class="grid">{pick}{fields}</div>{own} }
                     }
                 }
             </section>

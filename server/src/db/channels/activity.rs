@@ -20,6 +20,10 @@ impl SqlChannels {
         use crate::db::entities::{outbound_message, outbound_status};
         let sent = outbound_message::Entity::find()
             .filter(outbound_message::Column::ChannelId.eq(channel_id))
+            // a send under way (its client reference reserved), or one whose outcome is
+            // unknown, names no message of the provider: not shown
+            .filter(outbound_message::Column::ProviderMessageId.not_like("pending:%"))
+            .filter(outbound_message::Column::ProviderMessageId.not_like("unknown:%"))
             .order_by_desc(outbound_message::Column::Id)
             .limit(10)
             .all(&self.db)
@@ -42,9 +46,27 @@ impl SqlChannels {
                 ));
             }
         }
+        let app_ids: Vec<i64> = sent.iter().filter_map(|m| m.app_id).collect();
+        let apps: HashMap<i64, String> = if app_ids.is_empty() {
+            HashMap::new()
+        } else {
+            crate::db::entities::app_entry::Entity::find()
+                .filter(crate::db::entities::app_entry::Column::Id.is_in(app_ids))
+                .all(&self.db)
+                .await
+                .map_err(internal("apps of sent messages"))?
+                .into_iter()
+                .map(|a| (a.id, a.name))
+                .collect()
+        };
         Ok(sent
             .into_iter()
             .map(|m| OutboundTimeline {
+                app: m.app_id.map(|a| {
+                    apps.get(&a)
+                        .cloned()
+                        .unwrap_or_else(|| format!("{a} (deleted)"))
+                }),
                 statuses: statuses.remove(&m.id).unwrap_or_default(),
                 provider_message_id: m.provider_message_id,
                 recipient: m.recipient,

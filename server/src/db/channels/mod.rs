@@ -111,10 +111,14 @@ impl Channels for SqlChannels {
             None => (Vec::new(), None),
         };
         let today = now();
+        let apps = crate::db::apps::pickable(&self.db, tenant_id)
+            .await
+            .map_err(internal("apps an oAuth channel may pick"))?;
         Ok(ValidationContext {
             trust,
             configured,
             saved_for,
+            apps,
             today: format!(
                 "{:04}-{:02}-{:02}",
                 today.year(),

@@ -160,6 +160,7 @@ impl SqlChannels {
         am.auth_certificate_id = Set(None);
         am.trust_certificate_id = Set(None);
         am.identity_certificate_id = Set(None);
+        am.app_id = Set(None);
         match &c.credentials {
             Credentials::Infobip {
                 phone_number,
@@ -200,6 +201,7 @@ impl SqlChannels {
             }
             Credentials::OtherOAuth {
                 app_key,
+                app_id,
                 app_secret,
                 base_url,
                 webhook_password,
@@ -207,9 +209,13 @@ impl SqlChannels {
             } => {
                 am.verification_method = Set(Some(VerificationMethod::OAuth.as_str().into()));
                 am.username = Set(Some(app_key.clone()));
+                am.app_id = Set(*app_id);
                 am.base_url = Set(base_url.clone());
                 am.trust_certificate_id = Set(*trust_certificate_id);
-                secrets.insert(SecretField::Password, app_secret);
+                // a picked app keeps no secret here: the stored one (if any) is cleared
+                if let Some(secret) = app_secret {
+                    secrets.insert(SecretField::Password, secret);
+                }
                 secrets.insert(SecretField::WebhookPassword, webhook_password);
             }
             Credentials::CloudApi {

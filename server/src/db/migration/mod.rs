@@ -25,6 +25,7 @@ mod m20261205_000017_channel_search;
 mod m20261205_000018_token_expiry;
 mod m20261206_000019_traffic_retention;
 mod m20261206_000020_alerts;
+mod m20261207_000021_apps;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000018_token_expiry::Migration),
             Box::new(m20261206_000019_traffic_retention::Migration),
             Box::new(m20261206_000020_alerts::Migration),
+            Box::new(m20261207_000021_apps::Migration),
         ]
     }
 }
