@@ -469,16 +469,14 @@ pub async fn raise<C: ConnectionTrait>(
     if targets.is_empty() {
         return Ok(None);
     }
-    let waiting = alert_send::Entity::find()
-        .select_only()
-        .column(alert_send::Column::Id)
-        .filter(alert_send::Column::TenantId.eq(tenant_id))
-        .filter(alert_send::Column::State.eq("pending"))
-        .limit(PENDING_MOST)
-        .into_tuple::<i64>()
-        .all(conn)
-        .await?
-        .len() as u64;
+    // counted in the database, up to the cap (no thousand ids fetched to be counted here)
+    let waiting = super::count_up_to(
+        conn,
+        "SELECT 1 FROM alert_sends WHERE tenant_id = ? AND state = 'pending'",
+        vec![tenant_id.into()],
+        PENDING_MOST,
+    )
+    .await?;
     if waiting >= PENDING_MOST {
         tracing::warn!(
             tenant_id,

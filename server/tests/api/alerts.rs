@@ -793,3 +793,111 @@ async fn a_failed_delivery_is_tried_again_and_thresholds_and_digests_are_raised_
     let early = (morning + time::Duration::days(6)).replace_hour(7).unwrap();
     assert_eq!(server::alerts::watch(conn, early).await.unwrap(), 0);
 }
+
+/// The tenant space of `a`'s administrator, by id.
+async fn space_id(app: &TestApp, cookie: &str) -> i64 {
+    app.whoami(cookie).await["tenant_id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn past_a_thousand_waiting_deliveries_a_space_raises_no_more_and_keeps_its_last_hundred_attempts()
+ {
+    use app::domain::alerts::{ATTEMPTS_KEPT, AlertKind};
+    use server::db::alerts::{PENDING_MOST, prune_attempts, raise};
+    // no courier here: what is raised stays waiting
+    let app = spawn_app_with(crate::common::Options {
+        no_workers: true,
+        ..crate::common::Options::default()
+    })
+    .await;
+    let root = app.setup_admin().await;
+    let a = app
+        .infobip_channel(&root, "Alpha", "alpha-admin", "hook-alpha")
+        .await;
+    let b = app
+        .infobip_channel(&root, "Beta", "beta-admin", "hook-beta")
+        .await;
+    for m in [&a, &b] {
+        let r = save(
+            &app,
+            &m.cookie,
+            &[
+                ("emails", "ops@example.com"),
+                ("webhook_url", ""),
+                ("trust_certificate_id", ""),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let (alpha, beta) = (
+        space_id(&app, &a.cookie).await,
+        space_id(&app, &b.cookie).await,
+    );
+    let conn = &app.state.db.conn;
+    let raise_one = |tenant: i64, n: u64| async move {
+        raise(
+            conn,
+            tenant,
+            AlertKind::Test,
+            &format!("test-{n}"),
+            None,
+            "Test",
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap()
+    };
+    for n in 0..PENDING_MOST {
+        assert!(raise_one(alpha, n).await.is_some(), "alert {n}");
+    }
+    // one more: not raised while a thousand deliveries wait
+    assert_eq!(raise_one(alpha, PENDING_MOST).await, None);
+    // another space is not held by it
+    assert!(raise_one(beta, 0).await.is_some());
+
+    // attempts: the last hundred of a space are kept, another space's are not touched
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = conn.get_database_backend();
+    for tenant in [alpha, beta] {
+        for i in 0..150 {
+            use sea_orm::{ActiveModelTrait, Set};
+            server::db::entities::alert_attempt::ActiveModel {
+                tenant_id: Set(tenant),
+                alert_id: Set(0),
+                kind: Set("test".into()),
+                subject: Set(format!("attempt {i}")),
+                via: Set("email".into()),
+                target: Set("ops@example.com".into()),
+                ok: Set(true),
+                outcome: Set("Sent".into()),
+                at: Set(time::OffsetDateTime::now_utc()),
+                ..Default::default()
+            }
+            .insert(conn)
+            .await
+            .unwrap();
+        }
+    }
+    prune_attempts(conn, alpha).await.unwrap();
+    let count = |tenant: i64| async move {
+        let row = conn
+            .query_one(Statement::from_string(
+                backend,
+                format!("SELECT COUNT(*) AS n FROM alert_attempts WHERE tenant_id = {tenant}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    assert_eq!(count(alpha).await, ATTEMPTS_KEPT as i64);
+    assert_eq!(count(beta).await, 150);
+    // the newest are the ones kept, and the page shows them
+    let settings = app.call("get_alerts", &[], Some(&a.cookie)).await.json();
+    assert_eq!(
+        settings["attempts"].as_array().unwrap().len(),
+        ATTEMPTS_KEPT
+    );
+    assert_eq!(settings["attempts"][0]["subject"], "attempt 149");
+}
