@@ -77,6 +77,15 @@ async fn openapi() -> Response {
         .into_response()
 }
 
+/// Whether the request's `Content-Type` is `media` (parameters such as `charset` aside).
+pub fn content_type_is(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(media))
+}
+
 /// An error of the send API: `{"error": {"code", "message", "fields"?}}`.
 pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     let mut res = (

@@ -57,12 +57,7 @@ pub async fn send_whatsapp_message(
         Ok(app) => app,
         Err(res) => return res,
     };
-    let json_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !json_type {
+    if !super::content_type_is(&headers, "application/json") {
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "invalid_request",

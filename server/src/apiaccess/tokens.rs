@@ -5,7 +5,7 @@
 //! Not per app key: a key is public, and guesses at it from elsewhere must not keep the app
 //! itself from its tokens (its secret, 256 random bits, is not guessed in any number of tries).
 
-use super::{error, no_store};
+use super::{content_type_is, error, no_store};
 use crate::db::apps::{Issued, Refused};
 use crate::state::AppState;
 use app::domain::apps::{Api, DEFAULT_TOKEN_SECONDS, apis_from_string, parse_token_expire};
@@ -116,14 +116,6 @@ fn client_of(addr: Option<Extension<ClientAddr>>) -> IpAddr {
     addr.map_or(IpAddr::from([0, 0, 0, 0]), |Extension(ClientAddr(ip))| ip)
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
-}
-
 #[derive(serde::Deserialize)]
 struct AkSk {
     app_key: String,
@@ -138,7 +130,7 @@ pub async fn token_by_ak_sk(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !is_json(&headers) {
+    if !content_type_is(&headers, "application/json") {
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "invalid_request",
@@ -259,15 +251,7 @@ pub async fn oauth_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !form_type {
+    if !content_type_is(&headers, "application/x-www-form-urlencoded") {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",

@@ -104,6 +104,15 @@ impl SqlApps {
     }
 }
 
+/// Whether the tenant space exists and is enabled (its apps get and use tokens only then).
+async fn space_enabled<C: ConnectionTrait>(db: &C, id: i64) -> Result<bool, RepoError> {
+    Ok(tenant::Entity::find_by_id(id)
+        .one(db)
+        .await
+        .map_err(internal("tenant of an app"))?
+        .is_some_and(|t| !t.disabled))
+}
+
 async fn tenant_name<C: ConnectionTrait>(db: &C, id: i64) -> Result<String, RepoError> {
     Ok(tenant::Entity::find_by_id(id)
         .one(db)
@@ -126,7 +135,9 @@ impl app::ports::Apps for SqlApps {
             .all(&self.db)
             .await
             .map_err(internal("list apps"))?;
+        let ids: Vec<i64> = apps.iter().map(|a| a.tenant_id).collect();
         let names: HashMap<i64, String> = tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(ids))
             .all(&self.db)
             .await
             .map_err(internal("tenants of apps"))?
@@ -498,12 +509,7 @@ pub async fn exchange(
             app_id: Some(app.id),
         }));
     }
-    let space_enabled = tenant::Entity::find_by_id(app.tenant_id)
-        .one(db)
-        .await
-        .map_err(internal("tenant of an app"))?
-        .is_some_and(|t| !t.disabled);
-    if !app.enabled || !space_enabled {
+    if !app.enabled || !space_enabled(db, app.tenant_id).await? {
         return Ok(Err(Refused::Disabled {
             tenant_id: app.tenant_id,
             app_id: app.id,
@@ -529,12 +535,9 @@ pub async fn mint(
     else {
         return Ok(None);
     };
-    let space_enabled = tenant::Entity::find_by_id(tenant_id)
-        .one(db)
-        .await
-        .map_err(internal("tenant of an app"))?
-        .is_some_and(|t| !t.disabled);
-    if !space_enabled || !apis_from_string(&app.apis).contains(&Api::SendWhatsappMessage) {
+    if !apis_from_string(&app.apis).contains(&Api::SendWhatsappMessage)
+        || !space_enabled(db, tenant_id).await?
+    {
         return Ok(None);
     }
     issue(db, &app, lifetime).await.map(Some)

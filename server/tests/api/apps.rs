@@ -41,6 +41,31 @@ async fn space(app: &TestApp, root: &str, name: &str) -> Space {
     Space { id, cookie, queue }
 }
 
+/// A trustlist entry of `s` for the fake provider (on 127.0.0.1: private addresses allowed).
+async fn trust_fake(app: &TestApp, root: &str, s: &Space, fake: &fake_provider::FakeProvider) {
+    let scope = s.id.to_string();
+    let r = app
+        .call(
+            "add_trust_prefix",
+            &[
+                ("prefix", fake.base.as_str()),
+                ("scope", &scope),
+                ("allow_private", "on"),
+            ],
+            Some(root),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// An infobip channel of `s` whose BaseUrl is the fake provider.
+fn infobip_draft(fake: &fake_provider::FakeProvider, s: &Space, name: &str) -> Value {
+    json!({"provider": "infobip", "name": name, "phone_number": "+4915112345678", "username": "acme",
+           "password": "p", "base_url": fake.base, "account_key": FakeConfig::default().infobip_account_key,
+           "webhook_password": "infobip-hook-1", "skill_queue_id": s.queue,
+           "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]})
+}
+
 /// Creates an app as the system administrator; answers what the page shows once.
 async fn create_app(app: &TestApp, root: &str, tenant: i64, name: &str, send: bool) -> Value {
     let tenant = tenant.to_string();
@@ -705,26 +730,9 @@ async fn an_app_sends_through_its_spaces_channel_and_follows_the_reports() {
     let alpha = space(&app, &root, "Alpha").await;
     let beta = space(&app, &root, "Beta").await;
     for s in [&alpha, &beta] {
-        let scope = s.id.to_string();
-        let r = app
-            .call(
-                "add_trust_prefix",
-                &[
-                    ("prefix", fake.base.as_str()),
-                    ("scope", &scope),
-                    ("allow_private", "on"),
-                ],
-                Some(&root),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.body);
+        trust_fake(&app, &root, s, &fake).await;
     }
-    let channel = |s: &Space, name: &str| {
-        json!({"provider": "infobip", "name": name, "phone_number": "+4915112345678", "username": "acme",
-               "password": "p", "base_url": fake.base, "account_key": FakeConfig::default().infobip_account_key,
-               "webhook_password": "infobip-hook-1", "skill_queue_id": s.queue,
-               "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]})
-    };
+    let channel = |s: &Space, name: &str| infobip_draft(&fake, s, name);
     // the fake's certificate: the channel trusts the fake's CA
     let ca = app
         .upload_certificate(
@@ -1267,19 +1275,7 @@ async fn a_send_with_no_answer_is_never_sent_again_with_its_reference() {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
     let alpha = space(&app, &root, "Alpha").await;
-    let scope = alpha.id.to_string();
-    let r = app
-        .call(
-            "add_trust_prefix",
-            &[
-                ("prefix", fake.base.as_str()),
-                ("scope", &scope),
-                ("allow_private", "on"),
-            ],
-            Some(&root),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    trust_fake(&app, &root, &alpha, &fake).await;
     let ca = app
         .upload_certificate(
             &alpha.cookie,
@@ -1293,10 +1289,8 @@ async fn a_send_with_no_answer_is_never_sent_again_with_its_reference() {
         .as_i64()
         .unwrap()
         .to_string();
-    let draft = json!({"provider": "infobip", "name": "wa_slow", "phone_number": "+4915112345678", "username": "acme",
-           "password": "p", "base_url": fake.base, "account_key": FakeConfig::default().infobip_account_key,
-           "webhook_password": "infobip-hook-1", "skill_queue_id": alpha.queue, "auth_certificate_id": ca,
-           "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]});
+    let mut draft = infobip_draft(&fake, &alpha, "wa_slow");
+    draft["auth_certificate_id"] = json!(ca);
     let (channel, _) = app.create_channel(&alpha.cookie, draft).await;
     let shown = create_app(&app, &root, alpha.id, "CRM", true).await;
     let t = token(
