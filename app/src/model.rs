@@ -369,6 +369,41 @@ pub struct ChannelIntegration {
     pub health: crate::domain::health::Health,
     /// The tenant's time zone (the routing preview's times are in it).
     pub time_zone: String,
+    /// The webhook credentials the provider's deliveries are checked with (what "Change"
+    /// offers).
+    pub credentials: Vec<crate::domain::rotation::WebhookCredential>,
+    /// The running (or last) credential change with an overlap.
+    pub rotation: Option<crate::domain::rotation::RotationStatus>,
+    /// twilio: an Auth Token is stored, so `X-Twilio-Signature` is checked.
+    pub signatures_checked: bool,
+}
+
+/// A credential change asked for on Channel Integration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialChange {
+    pub credential: crate::domain::rotation::WebhookCredential,
+    /// `None`: Switchboard makes the new value.
+    pub value: Option<String>,
+    pub overlap_hours: u32,
+}
+
+/// A credential change made: the new value when Switchboard made it (shown once, to copy into
+/// the provider's portal), and until when the previous one is accepted.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialChanged {
+    pub label: String,
+    pub generated: Option<String>,
+    pub until: String,
+}
+
+impl std::fmt::Debug for CredentialChanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialChanged")
+            .field("label", &self.label)
+            .field("generated", &self.generated.as_ref().map(|_| "****"))
+            .field("until", &self.until)
+            .finish()
+    }
 }
 
 /// The choices the channel form offers.
@@ -439,6 +474,9 @@ pub struct ActivityEvent {
     pub text: Option<String>,
     pub status: Option<String>,
     pub received: String,
+    /// During a credential change: which value the delivery came with, in words ("previous
+    /// Webhook Password"); and for a signed twilio delivery, what its signature covered.
+    pub authenticated: Option<String>,
 }
 
 /// One webhook URL of a channel: its last accepted and last refused delivery.

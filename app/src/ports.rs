@@ -237,6 +237,21 @@ pub trait Channels: Send + Sync {
         tenant_id: i64,
         id: i64,
     ) -> Result<(), RepoError>;
+    /// Changes a webhook credential, keeping the previous value accepted for the overlap.
+    async fn change_webhook_credential(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+        change: &crate::model::CredentialChange,
+    ) -> Result<crate::model::CredentialChanged, RepoError>;
+    /// Ends a running overlap now: the previous value is refused from this moment.
+    async fn end_webhook_overlap(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<(), RepoError>;
     /// The latest events the channel's webhooks received, 20 per page, newest first.
     async fn activity(
         &self,

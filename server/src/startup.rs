@@ -419,6 +419,11 @@ pub fn start_background(state: &AppState, config: &Config) -> Background {
                         if t > 0 {
                             tracing::debug!(tenants = t, "channel tallies compacted");
                         }
+                        // webhook credential overlaps that ran out: their end is audited
+                        let e = crate::db::channels::sweep_ended_overlaps(&db).await?;
+                        if e > 0 {
+                            tracing::info!(channels = e, "webhook credential overlaps ended");
+                        }
                         Ok::<(), sea_orm::DbErr>(())
                     }
                 },

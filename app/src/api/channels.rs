@@ -130,6 +130,80 @@ pub async fn generate_scenario_key(id: i64) -> Result<(), AppError> {
         .map_err(AppError::from)
 }
 
+/// Changes a webhook credential of the channel (`credential`: see `WebhookCredential`) to
+/// `value`, or to one Switchboard makes (`generate`), keeping the previous value accepted for
+/// `overlap_hours` (0 to 720; empty is 24).
+#[server(endpoint = "change_webhook_credential")]
+pub async fn change_webhook_credential(
+    id: i64,
+    credential: String,
+    value: Option<String>,
+    generate: Option<String>,
+    overlap_hours: String,
+) -> Result<crate::model::CredentialChanged, AppError> {
+    use crate::domain::FieldErrors;
+    use crate::domain::rotation::{WebhookCredential, parse_overlap_hours};
+    let (tenant, actor) = ctx::tenant_actor().await?;
+    ctx::holds_secrets();
+    let mut errors = FieldErrors::new();
+    let credential = errors.check(
+        "credential",
+        WebhookCredential::parse(&credential)
+            .ok_or_else(|| "Choose the credential to change.".to_string()),
+    );
+    let generate = generate.is_some_and(|g| !g.is_empty());
+    let value = value.unwrap_or_default();
+    let value = match credential {
+        Some(c) if generate && value.is_empty() => {
+            if c.can_generate() {
+                Some(None)
+            } else {
+                errors.add(
+                    "value",
+                    "Meta makes the APP Secret: copy the new one from Meta for Developers.",
+                );
+                None
+            }
+        }
+        Some(c) => errors.check("value", c.check_value(&value)).map(Some),
+        None => None,
+    };
+    let hours = errors.check("overlap_hours", parse_overlap_hours(&overlap_hours));
+    errors.into_result()?;
+    let (Some(credential), Some(value), Some(overlap_hours)) = (credential, value, hours) else {
+        return Err(AppError::Internal);
+    };
+    let change = crate::model::CredentialChange {
+        credential,
+        value,
+        overlap_hours,
+    };
+    let changed = ctx::ports()?
+        .channels
+        .change_webhook_credential(&actor, tenant, id, &change)
+        .await?;
+    tracing::info!(
+        tenant_id = tenant,
+        channel_id = id,
+        credential = credential.as_str(),
+        overlap_hours,
+        "webhook credential changed"
+    );
+    Ok(changed)
+}
+
+/// Ends the running overlap of a credential change now.
+#[server(endpoint = "end_webhook_overlap")]
+pub async fn end_webhook_overlap(id: i64) -> Result<(), AppError> {
+    let (tenant, actor) = ctx::tenant_actor().await?;
+    ctx::ports()?
+        .channels
+        .end_webhook_overlap(&actor, tenant, id)
+        .await?;
+    tracing::info!(tenant_id = tenant, channel_id = id, "webhook overlap ended");
+    Ok(())
+}
+
 /// A channel's Activity with the page of received events `at` names (newest first).
 #[server(endpoint = "get_channel_activity", input = Json)]
 pub async fn get_channel_activity(

@@ -52,10 +52,13 @@ pub enum AuditAction {
     AppEnabled,
     AppDeleted,
     AppTokenRefused,
+    WebhookCredentialChangeStarted,
+    WebhookCredentialSwitchSeen,
+    WebhookCredentialChangeEnded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 40] = [
+    pub const ALL: [AuditAction; 43] = [
         Self::SignIn,
         Self::SignInRefused,
         Self::SignOut,
@@ -96,6 +99,9 @@ impl AuditAction {
         Self::AppEnabled,
         Self::AppDeleted,
         Self::AppTokenRefused,
+        Self::WebhookCredentialChangeStarted,
+        Self::WebhookCredentialSwitchSeen,
+        Self::WebhookCredentialChangeEnded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -140,6 +146,9 @@ impl AuditAction {
             Self::AppEnabled => "app_enabled",
             Self::AppDeleted => "app_deleted",
             Self::AppTokenRefused => "app_token_refused",
+            Self::WebhookCredentialChangeStarted => "webhook_change_started",
+            Self::WebhookCredentialSwitchSeen => "webhook_switch_seen",
+            Self::WebhookCredentialChangeEnded => "webhook_change_ended",
         }
     }
 
@@ -190,6 +199,9 @@ impl AuditAction {
             Self::AppEnabled => "App enabled",
             Self::AppDeleted => "App deleted",
             Self::AppTokenRefused => "App token refused",
+            Self::WebhookCredentialChangeStarted => "Webhook credential change started",
+            Self::WebhookCredentialSwitchSeen => "Provider switched to the new webhook credential",
+            Self::WebhookCredentialChangeEnded => "Webhook credential overlap ended",
         }
     }
 

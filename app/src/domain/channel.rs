@@ -114,16 +114,26 @@ pub enum SecretField {
     AppSecret,
     AccessToken,
     ApiKeySecret,
+    /// twilio, optional: the account's Auth Token, which checks `X-Twilio-Signature`.
+    AuthToken,
 }
 
 impl SecretField {
     /// Secrets that authenticate us to the provider (sent to its BaseUrl), as opposed to
     /// those that authenticate the provider's webhook calls to us.
     pub fn sent_to_provider(self) -> bool {
-        !matches!(self, Self::WebhookPassword | Self::AppSecret)
+        !matches!(
+            self,
+            Self::WebhookPassword | Self::AppSecret | Self::AuthToken
+        )
     }
 
-    pub const ALL: [SecretField; 7] = [
+    /// A secret a channel may go without (it turns a check on when set).
+    pub fn optional(self) -> bool {
+        matches!(self, Self::AuthToken)
+    }
+
+    pub const ALL: [SecretField; 8] = [
         Self::Password,
         Self::AccountKey,
         Self::AuthenticationKey,
@@ -131,6 +141,7 @@ impl SecretField {
         Self::AppSecret,
         Self::AccessToken,
         Self::ApiKeySecret,
+        Self::AuthToken,
     ];
 
     /// The form field's name.
@@ -143,6 +154,7 @@ impl SecretField {
             Self::AppSecret => "app_secret",
             Self::AccessToken => "access_token",
             Self::ApiKeySecret => "api_key_secret",
+            Self::AuthToken => "auth_token",
         }
     }
 
@@ -156,6 +168,7 @@ impl SecretField {
             Self::AppSecret => "APP Secret",
             Self::AccessToken => "Access Token",
             Self::ApiKeySecret => "API Key Secret",
+            Self::AuthToken => "Auth Token",
         }
     }
 
@@ -169,7 +182,7 @@ impl SecretField {
             .fields(method)
             .iter()
             .filter_map(|f| match f {
-                ProviderField::Secret(s) => Some(*s),
+                ProviderField::Secret(s) if !s.optional() => Some(*s),
                 _ => None,
             })
             .collect()
@@ -228,9 +241,13 @@ impl ProviderField {
         }
     }
 
-    /// Whether a channel needs it (certificates are optional).
+    /// Whether a channel needs it (certificates and the Auth Token are optional).
     pub fn required(self) -> bool {
-        !matches!(self, Self::Certificate(_))
+        match self {
+            Self::Certificate(_) => false,
+            Self::Secret(s) => !s.optional(),
+            _ => true,
+        }
     }
 }
 
@@ -286,6 +303,7 @@ impl ProviderKind {
                 AccountSid,
                 WebhookUser,
                 Secret(SecretField::WebhookPassword),
+                Secret(SecretField::AuthToken),
                 Certificate(Authentication),
             ],
         }
@@ -362,6 +380,12 @@ pub struct ChannelDraft {
     /// another platform is typed in UserName, with its secret in Password).
     #[serde(default)]
     pub oauth_app_id: String,
+    /// twilio: the account's Auth Token (optional: when set, `X-Twilio-Signature` is checked).
+    #[serde(default)]
+    pub auth_token: String,
+    /// twilio: remove the stored Auth Token (signatures are no longer checked).
+    #[serde(default)]
+    pub remove_auth_token: bool,
 }
 
 impl std::fmt::Debug for ChannelDraft {
@@ -385,6 +409,7 @@ impl std::fmt::Debug for ChannelDraft {
             .field("token_valid_until", &self.token_valid_until)
             .field("api_key_sid", &self.api_key_sid)
             .field("api_key_secret", &hidden(&self.api_key_secret))
+            .field("auth_token", &hidden(&self.auth_token))
             .field("account_sid", &self.account_sid)
             .field("skill_queue_id", &self.skill_queue_id)
             .field("ou_id", &self.ou_id)
@@ -495,6 +520,8 @@ pub enum Credentials {
         account_sid: String,
         webhook_user: String,
         webhook_password: SecretValue,
+        /// `None`: no Auth Token (none stored, or the stored one removed).
+        auth_token: Option<SecretValue>,
         auth_certificate_id: Option<i64>,
     },
 }
@@ -506,6 +533,33 @@ impl Credentials {
             Self::OtherBasic { .. } | Self::OtherOAuth { .. } => ProviderKind::Other,
             Self::CloudApi { .. } => ProviderKind::CloudApi,
             Self::Twilio { .. } => ProviderKind::Twilio,
+        }
+    }
+
+    /// The value a save gives a secret webhook credential (`None`: the provider has none).
+    pub fn webhook_secret(
+        &self,
+        credential: crate::domain::rotation::WebhookCredential,
+    ) -> Option<&SecretValue> {
+        use crate::domain::rotation::WebhookCredential as W;
+        match (self, credential) {
+            (
+                Self::Infobip {
+                    webhook_password, ..
+                }
+                | Self::OtherBasic {
+                    webhook_password, ..
+                }
+                | Self::OtherOAuth {
+                    webhook_password, ..
+                }
+                | Self::Twilio {
+                    webhook_password, ..
+                },
+                W::WebhookPassword,
+            ) => Some(webhook_password),
+            (Self::CloudApi { app_secret, .. }, W::AppSecret) => Some(app_secret),
+            _ => None,
         }
     }
 }
@@ -811,6 +865,42 @@ fn parse_twilio_sid(input: &str, prefix: &str, label: &str) -> Result<String, St
 }
 
 impl ChannelDraft {
+    /// twilio's optional Auth Token: `Some(None)` when there is none (or it is removed),
+    /// `None` when the typed one is refused.
+    fn auth_token(
+        &self,
+        ctx: &ValidationContext,
+        errors: &mut FieldErrors,
+    ) -> Option<Option<SecretValue>> {
+        let raw = self.auth_token.trim();
+        if self.remove_auth_token {
+            if !raw.is_empty() {
+                errors.add(
+                    "auth_token",
+                    "Either type a new Auth Token or remove the stored one, not both.",
+                );
+                return None;
+            }
+            return Some(None);
+        }
+        if raw.is_empty() {
+            return Some(
+                ctx.configured
+                    .contains(&SecretField::AuthToken)
+                    .then_some(SecretValue::Keep),
+            );
+        }
+        if raw.len() == 32 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Some(Some(SecretValue::Set(raw.to_owned())))
+        } else {
+            errors.add(
+                "auth_token",
+                "The Auth Token is 32 hexadecimal characters (Twilio Console → Account Info).",
+            );
+            None
+        }
+    }
+
     /// Whether this draft points its credentials somewhere else than where they were saved.
     fn moved_from(&self, saved: Option<&SavedFor>) -> bool {
         let Some(saved) = saved else { return false };
@@ -833,6 +923,7 @@ impl ChannelDraft {
             SecretField::AppSecret => &self.app_secret,
             SecretField::AccessToken => &self.access_token,
             SecretField::ApiKeySecret => &self.api_key_secret,
+            SecretField::AuthToken => &self.auth_token,
         };
         if raw.is_empty() {
             if ctx.configured.contains(&field) {
@@ -1036,6 +1127,7 @@ impl ChannelDraft {
                     })
                 });
                 let hook = self.secret(SecretField::WebhookPassword, ctx, e);
+                let token = self.auth_token(ctx, e);
                 let auth = cert(e, "auth_certificate_id", &self.auth_certificate_id);
                 Credentials::Twilio {
                     phone_number: phone?,
@@ -1045,6 +1137,7 @@ impl ChannelDraft {
                     account_sid: account?,
                     webhook_user: user?,
                     webhook_password: hook?,
+                    auth_token: token?,
                     auth_certificate_id: auth,
                 }
             }

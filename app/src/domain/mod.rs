@@ -15,6 +15,7 @@ pub mod org;
 pub mod outbound;
 pub mod redirect;
 pub mod refusal;
+pub mod rotation;
 pub mod routing;
 pub mod service_time;
 pub mod trustlist;

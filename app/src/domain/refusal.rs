@@ -23,10 +23,20 @@ pub enum Refusal {
     Malformed,
     TooManyEvents,
     BodyTooLarge,
+    /// A credential changed with an overlap, after the overlap: the previous value was used
+    /// (the detail is when it was retired).
+    PreviousWebhookPassword,
+    PreviousAppSecret,
+    PreviousVerificationCode,
+    /// twilio with an Auth Token: the signature is missing or wrong.
+    TwilioSignatureMissing,
+    TwilioSignatureMismatch,
+    /// twilio, a JSON body: the URL's `bodySHA256` is not the SHA-256 of the body.
+    TwilioBodyHashMismatch,
 }
 
 impl Refusal {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 21] = [
         Self::NoWebhookPassword,
         Self::AccountKeyMissing,
         Self::AccountKeyMismatch,
@@ -42,7 +52,42 @@ impl Refusal {
         Self::Malformed,
         Self::TooManyEvents,
         Self::BodyTooLarge,
+        Self::PreviousWebhookPassword,
+        Self::PreviousAppSecret,
+        Self::PreviousVerificationCode,
+        Self::TwilioSignatureMissing,
+        Self::TwilioSignatureMismatch,
+        Self::TwilioBodyHashMismatch,
     ];
+
+    /// The refusal for a retired previous value of `credential`.
+    pub fn previous(credential: crate::domain::rotation::WebhookCredential) -> Self {
+        use crate::domain::rotation::WebhookCredential as C;
+        match credential {
+            C::WebhookPassword => Self::PreviousWebhookPassword,
+            C::AppSecret => Self::PreviousAppSecret,
+            C::VerificationCode => Self::PreviousVerificationCode,
+        }
+    }
+
+    /// The reason with the detail kept beside it: the parser's reason, or when a previous
+    /// credential was retired.
+    pub fn describe(self, detail: Option<&str>) -> String {
+        let retired = |what: &str, when: &str| format!("{what}, retired on {when}");
+        match (self, detail) {
+            (Self::PreviousWebhookPassword, Some(when)) => {
+                retired("The previous Webhook Password", when)
+            }
+            (Self::PreviousAppSecret, Some(when)) => {
+                retired("Signed with the previous APP Secret", when)
+            }
+            (Self::PreviousVerificationCode, Some(when)) => {
+                retired("The previous Verification Code", when)
+            }
+            (_, Some(detail)) => format!("{}: {detail}", self.reason()),
+            (_, None) => self.reason().to_owned(),
+        }
+    }
 
     /// The stored code (stable; at most 32 characters).
     pub fn code(self) -> &'static str {
@@ -62,6 +107,12 @@ impl Refusal {
             Self::Malformed => "malformed",
             Self::TooManyEvents => "too_many_events",
             Self::BodyTooLarge => "body_too_large",
+            Self::PreviousWebhookPassword => "previous_webhook_password",
+            Self::PreviousAppSecret => "previous_app_secret",
+            Self::PreviousVerificationCode => "previous_verification_code",
+            Self::TwilioSignatureMissing => "twilio_signature_missing",
+            Self::TwilioSignatureMismatch => "twilio_signature_mismatch",
+            Self::TwilioBodyHashMismatch => "twilio_body_hash_mismatch",
         }
     }
 
@@ -93,6 +144,20 @@ impl Refusal {
             Self::Malformed => "The body is not in the provider's format",
             Self::TooManyEvents => "More than 1,000 events in one delivery",
             Self::BodyTooLarge => "Body over 1 MiB",
+            Self::PreviousWebhookPassword => {
+                "The previous Webhook Password was used after its overlap ended"
+            }
+            Self::PreviousAppSecret => {
+                "Signed with the previous APP Secret after its overlap ended"
+            }
+            Self::PreviousVerificationCode => {
+                "The previous Verification Code was used after its overlap ended"
+            }
+            Self::TwilioSignatureMissing => "X-Twilio-Signature header missing",
+            Self::TwilioSignatureMismatch => {
+                "X-Twilio-Signature does not match: is the Auth Token of this Twilio account?"
+            }
+            Self::TwilioBodyHashMismatch => "The URL's bodySHA256 is not the SHA-256 of the body",
         }
     }
 
@@ -136,6 +201,24 @@ impl Refusal {
             Self::BodyTooLarge => {
                 "Configure the provider to send smaller deliveries (at most 1 MiB each), and check that no proxy adds to the body."
             }
+            Self::PreviousWebhookPassword => {
+                "Enter the channel's current Webhook Password in the provider's portal (change it again on Channel Integration with an overlap if you need more time)."
+            }
+            Self::PreviousAppSecret => {
+                "Meta still signs with the APP Secret you replaced: enter the APP Secret Meta for Developers shows now, or change it again with an overlap."
+            }
+            Self::PreviousVerificationCode => {
+                "Copy the channel's current Verification Code into the Verify token field in Meta for Developers."
+            }
+            Self::TwilioSignatureMissing => {
+                "Deliveries must come from Twilio directly: a proxy in between may drop the header. Remove the Auth Token on Edit to stop checking signatures."
+            }
+            Self::TwilioSignatureMismatch => {
+                "Enter on Edit the Auth Token of the Twilio account that sends here (Console → Account Info), and make sure SWITCHBOARD_PUBLIC_URL is the address entered in Twilio: the signature covers the URL."
+            }
+            Self::TwilioBodyHashMismatch => {
+                "Make sure no proxy changes the body between Twilio and Switchboard."
+            }
         }
     }
 }
@@ -152,6 +235,18 @@ mod tests {
             assert!(!r.reason().is_empty() && r.fix().ends_with('.'));
         }
         assert_eq!(Refusal::parse("nope"), None);
+        assert_eq!(
+            Refusal::PreviousWebhookPassword.describe(Some("2026-12-06 10:00 UTC")),
+            "The previous Webhook Password, retired on 2026-12-06 10:00 UTC"
+        );
+        assert_eq!(
+            Refusal::Malformed.describe(Some("MessageSid is missing")),
+            "The body is not in the provider's format: MessageSid is missing"
+        );
+        assert_eq!(
+            Refusal::previous(crate::domain::rotation::WebhookCredential::AppSecret),
+            Refusal::PreviousAppSecret
+        );
         let mut codes: Vec<_> = Refusal::ALL.iter().map(|r| r.code()).collect();
         codes.sort_unstable();
         codes.dedup();

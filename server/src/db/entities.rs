@@ -318,6 +318,21 @@ pub mod channel {
         pub health: i16,
         /// When time alone changes the health next; the sweep recomputes it then.
         pub health_due_at: Option<TimeDateTimeWithTimeZone>,
+        /// The webhook credential being changed or last changed with an overlap
+        /// (`app::domain::rotation::WebhookCredential::as_str`), its previous value (sealed
+        /// as `previous_<credential>`), when the change started and until when the previous
+        /// value is accepted; when the provider was first seen with the new value and last
+        /// seen with the previous one.
+        pub rotation_credential: Option<String>,
+        pub previous_secret_enc: Option<Vec<u8>>,
+        pub rotation_started_at: Option<TimeDateTimeWithTimeZone>,
+        pub rotation_until: Option<TimeDateTimeWithTimeZone>,
+        pub rotation_new_seen_at: Option<TimeDateTimeWithTimeZone>,
+        pub rotation_previous_seen_at: Option<TimeDateTimeWithTimeZone>,
+        /// When the overlap's end was recorded (ended early, or noticed by the sweep).
+        pub rotation_ended_at: Option<TimeDateTimeWithTimeZone>,
+        /// twilio: the account's Auth Token (sealed), when `X-Twilio-Signature` is checked.
+        pub auth_token_enc: Option<Vec<u8>>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -430,6 +445,10 @@ pub mod webhook_delivery {
         pub content_type: String,
         pub body: Vec<u8>,
         pub received_at: TimeDateTimeWithTimeZone,
+        /// During a credential change: `new` or `previous`, the credential it came with.
+        pub credential: Option<String>,
+        /// twilio with an Auth Token: the form of the signed URL that matched.
+        pub signed_as: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -45,7 +45,7 @@ pub enum KeyError {
 }
 
 /// The secret columns of a channel and the field name each is sealed under.
-pub const CHANNEL_SECRETS: [(channel::Column, &str); 7] = [
+pub const CHANNEL_SECRETS: [(channel::Column, &str); 9] = [
     (channel::Column::PasswordEnc, "password"),
     (channel::Column::AccountKeyEnc, "account_key"),
     (channel::Column::AuthenticationKeyEnc, "authentication_key"),
@@ -53,7 +53,12 @@ pub const CHANNEL_SECRETS: [(channel::Column, &str); 7] = [
     (channel::Column::AppSecretEnc, "app_secret"),
     (channel::Column::AccessTokenEnc, "access_token"),
     (channel::Column::ApiKeySecretEnc, "api_key_secret"),
+    (channel::Column::PreviousSecretEnc, PREVIOUS_SECRET),
+    (channel::Column::AuthTokenEnc, "auth_token"),
 ];
+
+/// The field the previous value of a webhook credential being changed is sealed under.
+pub const PREVIOUS_SECRET: &str = "previous_secret";
 
 fn sealed_of(m: &channel::Model, column: channel::Column) -> Option<&Vec<u8>> {
     match column {
@@ -64,6 +69,8 @@ fn sealed_of(m: &channel::Model, column: channel::Column) -> Option<&Vec<u8>> {
         channel::Column::AppSecretEnc => m.app_secret_enc.as_ref(),
         channel::Column::AccessTokenEnc => m.access_token_enc.as_ref(),
         channel::Column::ApiKeySecretEnc => m.api_key_secret_enc.as_ref(),
+        channel::Column::PreviousSecretEnc => m.previous_secret_enc.as_ref(),
+        channel::Column::AuthTokenEnc => m.auth_token_enc.as_ref(),
         _ => None,
     }
 }

@@ -302,6 +302,8 @@ fn columns() -> sea_orm::Select<channel::Entity> {
         .column_as(Expr::val(Option::<Vec<u8>>::None), "app_secret_enc")
         .column_as(Expr::val(Option::<Vec<u8>>::None), "access_token_enc")
         .column_as(Expr::val(Option::<Vec<u8>>::None), "api_key_secret_enc")
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "previous_secret_enc")
+        .column_as(Expr::val(Option::<Vec<u8>>::None), "auth_token_enc")
 }
 
 /// Writes the task's files: `(bytes, records, files)`. Only one file's rows are in memory

@@ -55,7 +55,10 @@ pub fn carries_webhook_secrets(path: &str) -> bool {
     let path = resolved.as_str();
     if matches!(
         path,
-        "/api/get_channel_integration" | "/api/create_app" | "/api/reset_app_secret"
+        "/api/get_channel_integration"
+            | "/api/create_app"
+            | "/api/reset_app_secret"
+            | "/api/change_webhook_credential"
     ) || crate::apiaccess::carries_tokens(path)
     {
         return true;
@@ -115,6 +118,7 @@ mod tests {
         assert!(!carries_webhook_secrets("/api/list_channels"));
         assert!(carries_webhook_secrets("/api/create_app"));
         assert!(carries_webhook_secrets("/api/reset_app_secret"));
+        assert!(carries_webhook_secrets("/api/change_webhook_credential"));
         assert!(carries_webhook_secrets("/oauth/token"));
         assert!(carries_webhook_secrets(
             "/apigovernance/api/oauth/tokenByAkSk"

@@ -23,16 +23,19 @@
 //! off the request path, one row per channel, reason and second, the newest 200 kept.
 
 pub mod auth;
+pub mod credentials;
 pub mod parse;
+pub mod twilio;
 pub mod writer;
 
 use crate::db::entities::{channel, tenant};
 use crate::state::AppState;
 use app::domain::refusal::Refusal;
+use app::domain::rotation::{UsedCredential, WebhookCredential};
 use app::ports::ClientAddr;
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parse::{Kind, ParseError};
@@ -102,6 +105,7 @@ fn content_type(headers: &HeaderMap) -> String {
 
 /// What a request looked like, for the record of a refusal.
 struct Seen {
+    client: Option<std::net::IpAddr>,
     source: String,
     content_type: String,
     size: u64,
@@ -109,12 +113,22 @@ struct Seen {
 
 impl Seen {
     fn of(addr: Option<Extension<ClientAddr>>, headers: &HeaderMap, size: usize) -> Self {
+        let client = addr.map(|Extension(a)| a.0);
         Self {
-            source: addr.map(|Extension(a)| a.0.to_string()).unwrap_or_default(),
+            client,
+            source: client.map(|a| a.to_string()).unwrap_or_default(),
             content_type: content_type(headers),
             size: u64::try_from(size).unwrap_or(u64::MAX),
         }
     }
+}
+
+/// How an accepted delivery authenticated: during a credential change, which value it came
+/// with; for twilio with an Auth Token, which form of the URL its signature matched.
+#[derive(Default)]
+struct HowAuthenticated {
+    credential: Option<(WebhookCredential, UsedCredential)>,
+    signed_as: Option<&'static str>,
 }
 
 /// Records the refusal (off the request path) and answers it.
@@ -212,7 +226,7 @@ async fn accept(
     c: &channel::Model,
     endpoint: &'static str,
     (headers, seen): (&HeaderMap, Seen),
-    body: Bytes,
+    (body, how): (Bytes, HowAuthenticated),
     events: Result<Vec<parse::Event>, ParseError>,
 ) -> Response {
     let events = match events {
@@ -248,6 +262,8 @@ async fn accept(
         content_type: content_type(headers),
         body,
         events,
+        credential: how.credential.map(|(_, used)| used.as_str()),
+        signed_as: how.signed_as,
     };
     match state
         .webhook_writer
@@ -255,6 +271,9 @@ async fn accept(
         .await
     {
         Ok(()) => {
+            if let Some((credential, used)) = how.credential {
+                credentials::note_seen(state, c, credential, used, seen.client);
+            }
             state.metrics.webhook(&c.provider, "accepted");
             answer(StatusCode::OK, "OK")
         }
@@ -297,6 +316,7 @@ fn unknown_key(state: &AppState) -> Response {
 pub async fn provider_post(
     State(state): State<AppState>,
     Path((provider, kind, key)): Path<(String, String, String)>,
+    OriginalUri(uri): OriginalUri,
     addr: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     body: Bytes,
@@ -317,40 +337,120 @@ pub async fn provider_post(
     let seen = Seen::of(addr, &headers, body.len());
     let password =
         secret(&state, &c, &c.webhook_password_enc, "webhook_password").unwrap_or_default();
+    let previous = credentials::previous_of(&state, &c);
+    let twilio = provider == "twilio";
     let checked = if password.is_empty() {
-        Err(Refusal::NoWebhookPassword)
+        Err((Refusal::NoWebhookPassword, None))
     } else {
-        match provider.as_str() {
-            "twilio" => auth::check_basic(
-                headers
-                    .get(header::AUTHORIZATION)
-                    .and_then(|v| v.to_str().ok()),
-                c.webhook_user.as_deref().unwrap_or_default(),
-                &password,
-            ),
-            // the raw header bytes: a password with non-ASCII characters arrives as UTF-8
-            _ => {
-                auth::check_account_key(headers.get("accountkey").map(|v| v.as_bytes()), &password)
-            }
+        credentials::check_with(
+            WebhookCredential::WebhookPassword,
+            &password,
+            previous.as_ref(),
+            crate::db::now(),
+            |password| {
+                if twilio {
+                    auth::check_basic(
+                        headers
+                            .get(header::AUTHORIZATION)
+                            .and_then(|v| v.to_str().ok()),
+                        c.webhook_user.as_deref().unwrap_or_default(),
+                        password,
+                    )
+                } else {
+                    // the raw header bytes: a password with non-ASCII characters arrives as UTF-8
+                    auth::check_account_key(
+                        headers.get("accountkey").map(|v| v.as_bytes()),
+                        password,
+                    )
+                }
+            },
+        )
+    };
+    let used = match checked {
+        Ok(((), used)) => used,
+        Err((reason, detail)) => {
+            return refuse(
+                &state,
+                &c,
+                endpoint,
+                seen,
+                StatusCode::UNAUTHORIZED,
+                reason,
+                detail,
+                "Missing or wrong credentials.",
+            );
         }
     };
-    if let Err(reason) = checked {
-        return refuse(
-            &state,
-            &c,
-            endpoint,
-            seen,
-            StatusCode::UNAUTHORIZED,
-            reason,
-            None,
-            "Missing or wrong credentials.",
-        );
-    }
-    let events = match provider.as_str() {
-        "twilio" => parse::twilio(kind, &body),
-        _ => parse::infobip(kind, &body),
+    let mut how = HowAuthenticated {
+        credential: used.map(|u| (WebhookCredential::WebhookPassword, u)),
+        signed_as: None,
     };
-    accept(&state, &c, endpoint, (&headers, seen), body, events).await
+    let events = if twilio {
+        match twilio_events(&state, &c, kind, &uri, &headers, &body) {
+            Ok((events, signed_as)) => {
+                how.signed_as = signed_as;
+                events
+            }
+            Err((reason, status, text)) => {
+                return refuse(&state, &c, endpoint, seen, status, reason, None, text);
+            }
+        }
+    } else {
+        parse::infobip(kind, &body)
+    };
+    accept(&state, &c, endpoint, (&headers, seen), (body, how), events).await
+}
+
+/// A refusal found before the body is parsed: the reason, the status and the answer.
+type Stop = (Refusal, StatusCode, &'static str);
+/// A body's events, or why it has none.
+type Parsed = Result<Vec<parse::Event>, ParseError>;
+
+/// twilio: the form (or JSON) body's event, after its `X-Twilio-Signature` is checked when
+/// the channel has an Auth Token; and the form of the URL the signature matched.
+fn twilio_events(
+    state: &AppState,
+    c: &channel::Model,
+    kind: Kind,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Parsed, Option<&'static str>), Stop> {
+    let json = content_type(headers).starts_with("application/json");
+    let params = if json {
+        parse::twilio_json(body)
+    } else {
+        twilio::form(body).ok_or_else(parse::too_many_params)
+    };
+    let params = match params {
+        Ok(p) => p,
+        Err(e) => return Ok((Err(e), None)),
+    };
+    let token = secret(state, c, &c.auth_token_enc, "auth_token").unwrap_or_default();
+    let mut signed_as = None;
+    if !token.is_empty() {
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        let urls = twilio::signed_urls(&state.ports.public_url, path);
+        // a JSON body is signed by its hash in the URL, not by its fields
+        let signed: &[_] = if json { &[] } else { &params };
+        match twilio::check(
+            headers.get("x-twilio-signature").map(|v| v.as_bytes()),
+            &token,
+            &urls,
+            signed,
+            body,
+        ) {
+            Ok((form, body_hash)) => signed_as = Some(form.as_str(body_hash)),
+            Err(reason) => {
+                return Err((
+                    reason,
+                    StatusCode::UNAUTHORIZED,
+                    "Missing or wrong signature.",
+                ));
+            }
+        }
+    }
+    Ok((parse::twilio_fields(kind, &params), signed_as))
 }
 
 /// `GET /social/on/whatsapp/cloud-api/{key}`: Meta's verification handshake.
@@ -371,18 +471,42 @@ pub async fn cloud_verify(
         .get("hub.verify_token")
         .map(String::as_str)
         .unwrap_or_default();
+    let previous = credentials::previous_of(&state, &c);
     let checked = if q.get("hub.mode").map(String::as_str) != Some("subscribe") {
-        Err(Refusal::VerifyModeWrong)
-    } else if code.is_empty() || !auth::same(token.as_bytes(), code.as_bytes()) {
-        Err(Refusal::VerifyTokenMismatch)
+        Err((Refusal::VerifyModeWrong, None))
+    } else if code.is_empty() {
+        Err((Refusal::VerifyTokenMismatch, None))
     } else {
-        match q.get("hub.challenge") {
-            Some(challenge) if challenge.len() <= MAX_CHALLENGE => Ok(challenge),
-            _ => Err(Refusal::ChallengeMissing),
-        }
+        credentials::check_with(
+            WebhookCredential::VerificationCode,
+            &code,
+            previous.as_ref(),
+            crate::db::now(),
+            |code| {
+                if auth::same(token.as_bytes(), code.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(Refusal::VerifyTokenMismatch)
+                }
+            },
+        )
+        .and_then(|((), used)| match q.get("hub.challenge") {
+            Some(challenge) if challenge.len() <= MAX_CHALLENGE => Ok((challenge, used)),
+            _ => Err((Refusal::ChallengeMissing, None)),
+        })
     };
+    let seen = Seen::of(addr, &headers, 0);
     match checked {
-        Ok(challenge) => {
+        Ok((challenge, used)) => {
+            if let Some(used) = used {
+                credentials::note_seen(
+                    &state,
+                    &c,
+                    WebhookCredential::VerificationCode,
+                    used,
+                    seen.client,
+                );
+            }
             // the handshake is rare and authenticated: its time is kept for the activity page
             let _ = channel::Entity::update_many()
                 .col_expr(
@@ -397,14 +521,14 @@ pub async fn cloud_verify(
                 );
             answer(StatusCode::OK, challenge)
         }
-        Err(reason) => refuse(
+        Err((reason, detail)) => refuse(
             &state,
             &c,
             "verify",
-            Seen::of(addr, &headers, 0),
+            seen,
             StatusCode::FORBIDDEN,
             reason,
-            None,
+            detail,
             "Verification failed.",
         ),
     }
@@ -428,25 +552,39 @@ pub async fn cloud_post(
     let signature = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
+    let previous = credentials::previous_of(&state, &c);
     let checked = if app_secret.is_empty() {
-        Err(Refusal::NoAppSecret)
+        Err((Refusal::NoAppSecret, None))
     } else {
-        auth::check_hub_signature(signature, &app_secret, &body)
+        credentials::check_with(
+            WebhookCredential::AppSecret,
+            &app_secret,
+            previous.as_ref(),
+            crate::db::now(),
+            |secret| auth::check_hub_signature(signature, secret, &body),
+        )
     };
-    if let Err(reason) = checked {
-        return refuse(
-            &state,
-            &c,
-            "cloud",
-            seen,
-            StatusCode::UNAUTHORIZED,
-            reason,
-            None,
-            "Missing or wrong signature.",
-        );
-    }
+    let used = match checked {
+        Ok(((), used)) => used,
+        Err((reason, detail)) => {
+            return refuse(
+                &state,
+                &c,
+                "cloud",
+                seen,
+                StatusCode::UNAUTHORIZED,
+                reason,
+                detail,
+                "Missing or wrong signature.",
+            );
+        }
+    };
+    let how = HowAuthenticated {
+        credential: used.map(|u| (WebhookCredential::AppSecret, u)),
+        signed_as: None,
+    };
     let events = parse::cloud_api(&body);
-    accept(&state, &c, "cloud", (&headers, seen), body, events).await
+    accept(&state, &c, "cloud", (&headers, seen), (body, how), events).await
 }
 
 #[cfg(test)]

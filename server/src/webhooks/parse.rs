@@ -157,8 +157,98 @@ pub fn infobip(kind: Kind, body: &[u8]) -> Result<Vec<Event>, ParseError> {
 
 /// twilio: form-encoded.
 pub fn twilio(kind: Kind, body: &[u8]) -> Result<Vec<Event>, ParseError> {
-    let fields: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
-    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let fields = super::twilio::form(body).ok_or_else(too_many_params)?;
+    twilio_fields(kind, &fields)
+}
+
+/// The refusal of a form with more than `twilio::MAX_PARAMS` parameters.
+pub fn too_many_params() -> ParseError {
+    const _: () = assert!(super::twilio::MAX_PARAMS == 1_000, "the words say 1,000");
+    ParseError::Malformed("more than 1,000 form parameters".into())
+}
+
+/// twilio, a JSON body: its top-level fields with a string, number or boolean value (others
+/// are skipped without being kept), at most `twilio::MAX_PARAMS` of them.
+pub fn twilio_json(body: &[u8]) -> Result<super::twilio::Params<'static>, ParseError> {
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+    use std::borrow::Cow;
+    struct Scalar(Option<String>);
+    impl<'de> serde::Deserialize<'de> for Scalar {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Scalar;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a value")
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                    Ok(Scalar(Some(v.to_owned())))
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                    Ok(Scalar(Some(v.to_string())))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                    Ok(Scalar(Some(v.to_string())))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                    Ok(Scalar(Some(v.to_string())))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                    Ok(Scalar(Some(v.to_string())))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+                    Ok(Scalar(None))
+                }
+                fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+                    while a.next_element::<IgnoredAny>()?.is_some() {}
+                    Ok(Scalar(None))
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+                    while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                    Ok(Scalar(None))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+    struct Fields;
+    impl<'de> Visitor<'de> for Fields {
+        type Value = super::twilio::Params<'static>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.len() == super::twilio::MAX_PARAMS {
+                    return Err(de::Error::custom("too many fields"));
+                }
+                if let Scalar(Some(value)) = map.next_value::<Scalar>()? {
+                    out.push((Cow::Owned(key), Cow::Owned(value)));
+                }
+            }
+            Ok(out)
+        }
+    }
+    let mut d = serde_json::Deserializer::from_slice(body);
+    let fields = d.deserialize_map(Fields).map_err(|e| {
+        if e.to_string().starts_with("too many fields") {
+            too_many_params()
+        } else {
+            ParseError::Malformed("the body is not a JSON object".into())
+        }
+    })?;
+    d.end()
+        .map_err(|_| ParseError::Malformed("the body is not a JSON object".into()))?;
+    Ok(fields)
+}
+
+/// twilio: the event of a form already taken apart (`twilio::form`).
+pub fn twilio_fields(
+    kind: Kind,
+    fields: &[(std::borrow::Cow<'_, str>, std::borrow::Cow<'_, str>)],
+) -> Result<Vec<Event>, ParseError> {
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_ref());
     let id = get("MessageSid").ok_or("MessageSid is missing")?;
     let from = get("From").unwrap_or_default();
     let to = get("To").unwrap_or_default();
@@ -279,6 +369,28 @@ mod tests {
                 .contains("messageId")
         );
         assert!(infobip(Kind::Message, br#"{"x":1}"#).is_err());
+    }
+
+    #[test]
+    fn twilio_json_bodies_are_bounded() {
+        let p = twilio_json(
+            br#"{"MessageSid":"SM1","MessageStatus":"read","n":3,"nested":{"a":[1,2]},"x":null}"#,
+        )
+        .unwrap();
+        let r = twilio_fields(Kind::Report, &p).unwrap();
+        assert_eq!(r[0].status.as_deref(), Some("read"));
+        assert_eq!(p.len(), 3);
+        let many = format!(
+            "{{{}}}",
+            (0..=crate::webhooks::twilio::MAX_PARAMS)
+                .map(|i| format!("\"k{i}\":\"v\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert_eq!(twilio_json(many.as_bytes()), Err(too_many_params()));
+        assert!(twilio_json(b"[1]").is_err());
+        assert!(twilio_json(b"{} x").is_err());
+        assert!(twilio(Kind::Message, "a=1&".repeat(1_001).as_bytes()).is_err());
     }
 
     #[test]

@@ -62,6 +62,10 @@ pub struct Delivery {
     pub content_type: String,
     pub body: Bytes,
     pub events: Vec<Event>,
+    /// During a webhook credential change: `new` or `previous`, the value it came with.
+    pub credential: Option<&'static str>,
+    /// twilio with an Auth Token: the form of the URL its signature matched.
+    pub signed_as: Option<&'static str>,
 }
 
 impl Delivery {
@@ -335,6 +339,8 @@ async fn write_batch(db: &DatabaseConnection, jobs: &[&Pending]) -> Result<(), D
             content_type: Set(storable(&d.content_type, 128)),
             body: Set(d.body.to_vec()),
             received_at: Set(received),
+            credential: Set(d.credential.map(str::to_owned)),
+            signed_as: Set(d.signed_as.map(str::to_owned)),
             ..Default::default()
         })
         .exec(&txn)
@@ -608,6 +614,8 @@ mod tests {
             content_type: "application/json".into(),
             body: Bytes::from(vec![b'x'; 5000]),
             events: vec![],
+            credential: None,
+            signed_as: None,
         };
         assert!(d.weight() >= 5000);
     }

@@ -324,6 +324,8 @@ async fn a_failing_delivery_in_a_batch_fails_alone() {
         content_type: "application/json".into(),
         body: axum::body::Bytes::from_static(b"{}"),
         events: vec![event(id)],
+        credential: None,
+        signed_as: None,
     };
     // a channel that does not exist (deleted meanwhile): its insert fails on the foreign key
     let culprit = Pending {
@@ -690,6 +692,8 @@ async fn the_webhook_writer_queue_is_bounded_by_bytes() {
             text: None,
             status: None,
         }],
+        credential: None,
+        signed_as: None,
     };
     // hold the database's write lock from another connection: the writer waits
     let other = server::db::Db::connect(&app.config.database_url)

@@ -27,6 +27,7 @@ mod org;
 mod outbound;
 mod request_id;
 mod retention;
+mod rotation;
 mod security;
 mod service_time;
 mod system;

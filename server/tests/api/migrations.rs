@@ -76,6 +76,8 @@ async fn events_of_the_first_schema_keep_their_raw_bodies_as_deliveries() {
                 text: None,
                 status: None,
             }],
+            credential: None,
+            signed_as: None,
         },
     };
     assert_eq!(
@@ -94,7 +96,7 @@ async fn events_of_the_first_schema_keep_their_raw_bodies_as_deliveries() {
 
 /// What every existing database recorded in `seaql_migrations`, in order. A migration's name
 /// is its file's name (`DeriveMigrationName`); one renamed would run again on each of them.
-const RECORDED: [&str; 21] = [
+const RECORDED: [&str; 22] = [
     "m20261125_000001_accounts",
     "m20261125_000002_org",
     "m20261125_000003_certificates",
@@ -116,6 +118,7 @@ const RECORDED: [&str; 21] = [
     "m20261206_000019_traffic_retention",
     "m20261206_000020_alerts",
     "m20261207_000021_apps",
+    "m20261208_000022_webhook_rotation",
 ];
 
 async fn recorded(conn: &sea_orm::DatabaseConnection) -> Vec<String> {

@@ -9,15 +9,19 @@ use serde_json::json;
 use server::db::entities::webhook_event;
 use server::webhooks::auth::hub_signature_of;
 
-struct World {
-    app: TestApp,
-    root: String,
-    tenant: i64,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) root: String,
+    pub(crate) tenant: i64,
     /// provider -> (message url, report url) or (callback url, verification code)
-    urls: std::collections::HashMap<&'static str, (String, String)>,
+    pub(crate) urls: std::collections::HashMap<&'static str, (String, String)>,
+    /// provider -> channel id
+    pub(crate) ids: std::collections::HashMap<&'static str, i64>,
 }
 
-async fn world() -> World {
+/// A tenant space "Alpha" (administrator alpha-admin / alpha-password) with one channel of
+/// each provider (`provider_drafts`).
+pub(crate) async fn world() -> World {
     let app = spawn_app().await;
     let root = app.setup_admin().await;
     let tenant = app
@@ -45,8 +49,10 @@ async fn world() -> World {
         .to_string();
     let base = json!({"skill_queue_id": queue, "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]});
     let mut urls = std::collections::HashMap::new();
+    let mut ids = std::collections::HashMap::new();
     for (provider, draft) in provider_drafts(&base) {
-        let (_, i) = app.create_channel(&a, draft).await;
+        let (id, i) = app.create_channel(&a, draft).await;
+        ids.insert(provider, id);
         let pair = if provider == "cloud-api" {
             (
                 i["callback_url"].as_str().unwrap().to_owned(),
@@ -65,6 +71,7 @@ async fn world() -> World {
         root,
         tenant,
         urls,
+        ids,
     }
 }
 
@@ -88,7 +95,7 @@ async fn status_of(w: &World, id: &str) -> String {
         .unwrap()
 }
 
-async fn post(
+pub(crate) async fn post(
     w: &World,
     url: &str,
     headers: &[(&str, &str)],
@@ -662,7 +669,7 @@ async fn a_non_ascii_webhook_password_authenticates_by_its_bytes() {
 }
 
 /// The refused-delivery lines of a channel's activity page.
-async fn refused(w: &World, name: &str) -> Vec<serde_json::Value> {
+pub(crate) async fn refused(w: &World, name: &str) -> Vec<serde_json::Value> {
     use server::db::entities::channel;
     w.app.state.webhook_writer.flush().await;
     let id = channel::Entity::find()
@@ -685,7 +692,7 @@ async fn refused(w: &World, name: &str) -> Vec<serde_json::Value> {
     r.json()["refused"].as_array().unwrap().clone()
 }
 
-fn has(lines: &[serde_json::Value], status: u16, reason: &str) -> bool {
+pub(crate) fn has(lines: &[serde_json::Value], status: u16, reason: &str) -> bool {
     lines
         .iter()
         .any(|l| l["status"] == status && l["reason"].as_str().unwrap().starts_with(reason))

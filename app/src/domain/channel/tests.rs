@@ -911,3 +911,43 @@ fn refused(d: &ChannelDraft, ctx: &ValidationContext, field: &str) -> String {
         .unwrap_or_else(|| panic!("no error on {field}"))
         .to_owned()
 }
+
+#[test]
+fn twilio_auth_token_is_optional_32_hex_and_can_be_removed() {
+    let token_of = |d: &ChannelDraft, ctx: &ValidationContext| {
+        let Credentials::Twilio { auth_token, .. } = d.validate(ctx).unwrap().credentials else {
+            panic!("twilio");
+        };
+        auth_token
+    };
+    let mut d = twilio();
+    assert_eq!(token_of(&d, &ctx()), None);
+    d.auth_token = "0123456789abcdef0123456789ABCDEF".into();
+    assert_eq!(
+        token_of(&d, &ctx()),
+        Some(SecretValue::Set("0123456789abcdef0123456789ABCDEF".into()))
+    );
+    d.auth_token = "0123456789abcdef".into();
+    assert!(error_of(&d, "auth_token").contains("32 hexadecimal"));
+    d.auth_token = "g123456789abcdef0123456789abcdef".into();
+    assert!(error_of(&d, "auth_token").contains("32 hexadecimal"));
+    // stored: an empty field keeps it, and removing it clears it
+    let edit = ValidationContext {
+        configured: vec![
+            SecretField::ApiKeySecret,
+            SecretField::WebhookPassword,
+            SecretField::AuthToken,
+        ],
+        ..ctx()
+    };
+    d.auth_token.clear();
+    assert_eq!(token_of(&d, &edit), Some(SecretValue::Keep));
+    d.remove_auth_token = true;
+    assert_eq!(token_of(&d, &edit), None);
+    d.auth_token = "0123456789abcdef0123456789abcdef".into();
+    assert!(error_of(&d, "auth_token").contains("not both"));
+    assert!(
+        !SecretField::required_by(ProviderKind::Twilio, None).contains(&SecretField::AuthToken)
+    );
+    assert!(!ProviderField::Secret(SecretField::AuthToken).required());
+}

@@ -163,7 +163,10 @@ fn Activity(a: ChannelActivity, page: RwSignal<PageAt>) -> impl IntoView {
                         view! {
                             <tr>
                                 <td>{e.received.clone()}</td>
-                                <td>{if e.kind == "message" { "Message" } else { "Report" }}</td>
+                                <td>
+                                    {if e.kind == "message" { "Message" } else { "Report" }}
+                                    {e.authenticated.clone().map(|how| view! { <span class="badge auth-used">{how}</span> })}
+                                </td>
                                 <td>{e.sender.clone()}</td>
                                 <td>{e.recipient.clone()}</td>
                                 <td class="wrap">{what}</td>

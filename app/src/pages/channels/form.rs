@@ -296,6 +296,9 @@ fn ChannelForm(
                                     ProviderField::Secret(SecretField::WebhookPassword) => {
                                         f.webhook_password(s(SecretField::WebhookPassword))
                                     }
+                                    ProviderField::Secret(SecretField::AuthToken) => {
+                                        f.auth_token(s(SecretField::AuthToken))
+                                    }
                                     ProviderField::Secret(k) => f.secret(label, k, get, put, s(k)),
                                     ProviderField::Certificate(kind) => {
                                         let options = match kind {
@@ -437,6 +440,7 @@ fn slot(field: ProviderField) -> (GetFn, PutFn) {
         F::Secret(SecretField::ApiKeySecret) => {
             (|d| d.api_key_secret.clone(), |d, v| d.api_key_secret = v)
         }
+        F::Secret(SecretField::AuthToken) => (|d| d.auth_token.clone(), |d, v| d.auth_token = v),
         F::Certificate(CertificateKind::Authentication) => (
             |d| d.auth_certificate_id.clone(),
             |d, v| d.auth_certificate_id = v,
@@ -495,7 +499,9 @@ impl Fields {
     fn webhook_password(self, configured: bool) -> AnyView {
         let (hint, placeholder) = if configured {
             (
-                Some("Configured. Leave empty to keep the current value, or generate a new one."),
+                Some(
+                    "Configured. Leave empty to keep the current value, or generate a new one: it takes over at once, and the current one is still accepted for 24 hours (Channel Integration shows when the provider switches, and ends that sooner).",
+                ),
                 Some("configured"),
             )
         } else {
@@ -517,6 +523,51 @@ impl Fields {
             placeholder,
             true,
         )
+    }
+
+    /// twilio's optional Auth Token: when stored, a box removes it.
+    fn auth_token(self, configured: bool) -> AnyView {
+        let (hint, placeholder) = if configured {
+            (
+                "Configured: every delivery must carry a valid X-Twilio-Signature. Leave empty to keep it.",
+                Some("configured"),
+            )
+        } else {
+            (
+                "Optional. The Auth Token of the Twilio account (Console → Account Info): when set, every delivery must carry a valid X-Twilio-Signature, besides the Basic credentials.",
+                None,
+            )
+        };
+        let input = self.input(
+            "Auth Token",
+            SecretField::AuthToken.field(),
+            |d| d.auth_token.clone(),
+            |d, v| d.auth_token = v,
+            false,
+            Some(hint),
+            "password",
+            placeholder,
+            false,
+        );
+        let draft = self.draft;
+        let remove = configured.then(|| {
+            view! {
+                <div class="check">
+                    <input
+                        type="checkbox"
+                        id="ch-remove_auth_token"
+                        name="remove_auth_token"
+                        prop:checked=move || draft.with(|d| d.remove_auth_token)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            draft.update(|d| d.remove_auth_token = on);
+                        }
+                    />
+                    <label for="ch-remove_auth_token">"Remove the Auth Token (stop checking X-Twilio-Signature)"</label>
+                </div>
+            }
+        });
+        view! { {input} {remove} }.into_any()
     }
 
     fn secret(

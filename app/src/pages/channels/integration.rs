@@ -1,7 +1,10 @@
 //! `/config/channels/{id}/integration`: the URLs to give the provider, with Copy buttons, and
 //! the scenario key.
 
-use crate::api::channels::{GenerateScenarioKey, TestChannelConnection, get_channel_integration};
+use crate::api::channels::{
+    ChangeWebhookCredential, EndWebhookOverlap, GenerateScenarioKey, TestChannelConnection,
+    get_channel_integration,
+};
 use crate::components::{FormAlert, HealthPanel, Loaded, PageHead, action_error};
 use crate::model::ChannelIntegration;
 use leptos::prelude::*;
@@ -15,9 +18,26 @@ pub fn IntegrationPage() -> impl IntoView {
     let generate = ServerAction::<GenerateScenarioKey>::new();
     // a test changes the health shown beside it
     let test = ServerAction::<TestChannelConnection>::new();
+    let change = ServerAction::<ChangeWebhookCredential>::new();
+    let end = ServerAction::<EndWebhookOverlap>::new();
+    // only a change made reloads the page's data: a refused one keeps what was typed
+    let changed = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = change.value().get() {
+            changed.update(|n| *n += 1);
+        }
+    });
     let data = Resource::new(
-        move || (id(), generate.version().get(), test.version().get()),
-        |(id, _, _)| get_channel_integration(id),
+        move || {
+            (
+                id(),
+                generate.version().get(),
+                test.version().get(),
+                changed.get(),
+                end.version().get(),
+            )
+        },
+        |(id, ..)| get_channel_integration(id),
     );
     let generate_error = action_error(generate.value());
     view! {
@@ -30,9 +50,19 @@ pub fn IntegrationPage() -> impl IntoView {
             ready=move |i| {
                 let (id, provider) = (i.id, i.provider.clone());
                 let (health, time_zone) = (i.health.clone(), i.time_zone.clone());
+                let (credentials, rotation) = (i.credentials.clone(), i.rotation.clone());
+                let signatures = (provider == "twilio").then_some(i.signatures_checked);
                 view! {
                     <HealthPanel channel_id=id health />
                     <Integration i generate />
+                    <super::credentials::WebhookCredentialsPanel
+                        id
+                        credentials
+                        rotation
+                        signatures_checked=signatures
+                        change
+                        end
+                    />
                     <super::prove::TestConnectionPanel id action=test />
                     <super::prove::SendTestMessagePanel id provider />
                     <super::routing::RoutingPreviewPanel id time_zone />

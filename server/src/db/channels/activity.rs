@@ -158,16 +158,13 @@ impl SqlChannels {
             .into_iter()
             .map(|r| {
                 let kind = Refusal::parse(&r.reason);
-                let words = kind.map_or("Refused", Refusal::reason);
                 RefusedDelivery {
                     at: display_time(r.last_at),
                     count: u64::try_from(r.count).unwrap_or(0),
                     endpoint: r.endpoint,
                     status: u16::try_from(r.status).unwrap_or(0),
-                    reason: match r.detail {
-                        Some(detail) => format!("{words}: {detail}"),
-                        None => words.to_owned(),
-                    },
+                    reason: kind
+                        .map_or_else(|| "Refused".to_owned(), |k| k.describe(r.detail.as_deref())),
                     fix: kind.map_or("", Refusal::fix).to_owned(),
                     source: r.source,
                     content_type: r.content_type,
@@ -228,9 +225,11 @@ impl SqlChannels {
         };
         let first = events.first().map(key);
         let last = events.last().map(key);
+        let how = self.how_authenticated(&c, &events).await?;
         let events = events
             .into_iter()
             .map(|e| ActivityEvent {
+                authenticated: e.delivery_id.and_then(|d| how.get(&d).cloned()),
                 kind: e.kind,
                 provider_message_id: e.provider_message_id,
                 sender: e.sender,
@@ -258,6 +257,63 @@ impl SqlChannels {
             has_previous,
             has_next,
         })
+    }
+
+    /// How the deliveries of these events authenticated, in words, where that was recorded
+    /// (during a credential change, or signed by Twilio): by delivery id.
+    async fn how_authenticated(
+        &self,
+        c: &channel::Model,
+        events: &[webhook_event::Model],
+    ) -> Result<std::collections::HashMap<i64, String>, RepoError> {
+        use crate::db::entities::webhook_delivery::{Column as D, Entity as Deliveries};
+        use app::domain::rotation::{UsedCredential, WebhookCredential};
+        let ids: Vec<i64> = events.iter().filter_map(|e| e.delivery_id).collect();
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let credential = c
+            .rotation_credential
+            .as_deref()
+            .and_then(WebhookCredential::parse);
+        let rows: Vec<(i64, Option<String>, Option<String>)> = Deliveries::find()
+            .select_only()
+            .columns([D::Id, D::Credential, D::SignedAs])
+            .filter(D::Id.is_in(ids))
+            .filter(
+                Condition::any()
+                    .add(D::Credential.is_not_null())
+                    .add(D::SignedAs.is_not_null()),
+            )
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(internal("how deliveries authenticated"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, used, signed)| {
+                let mut words = Vec::new();
+                if let (Some(used), Some(credential)) =
+                    (used.as_deref().and_then(UsedCredential::parse), credential)
+                {
+                    words.push(format!("with the {}", used.words(credential)));
+                }
+                if let Some(signed) = signed {
+                    let (url, body) = signed
+                        .split_once('+')
+                        .map_or((signed.as_str(), false), |(u, _)| (u, true));
+                    let url = if url == "url_with_port" {
+                        "over the URL with its port"
+                    } else {
+                        "over the URL without a port"
+                    };
+                    let body = if body { ", body by bodySHA256" } else { "" };
+                    words.push(format!("X-Twilio-Signature valid {url}{body}"));
+                }
+                (id, words.join("; "))
+            })
+            .filter(|(_, w)| !w.is_empty())
+            .collect())
     }
 
     /// The page of a channel's events `at` names, newest first, found from an event's place

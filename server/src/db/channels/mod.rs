@@ -6,8 +6,10 @@
 mod activity;
 mod dashboard;
 mod list;
+mod rotation;
 mod rows;
 
+pub use rotation::sweep_ended as sweep_ended_overlaps;
 pub(crate) use rows::{configured, draft_of};
 
 use super::audit;
@@ -197,6 +199,8 @@ impl Channels for SqlChannels {
         if provider == ProviderKind::CloudApi {
             am.scenario_key = Set(None);
         }
+        // a new Webhook Password or APP Secret: the previous one is accepted for 24 hours
+        let carried = self.carry_previous(&existing, c, &mut am)?;
         // the new version is counted by the database from the stored one (a version sent by
         // a client is only compared, never computed with)
         let txn = crate::db::begin_write(&self.db)
@@ -249,6 +253,28 @@ impl Channels for SqlChannels {
             .with(changes),
         )
         .await?;
+        if let Some((credential, until)) = carried {
+            audit::record(
+                &txn,
+                actor,
+                AuditEvent::new(
+                    AuditAction::WebhookCredentialChangeStarted,
+                    Some(tenant_id),
+                    ObjectKind::Channel,
+                    Some(id),
+                    after.name.clone(),
+                )
+                .with(created_fields(&[(
+                    "Overlap",
+                    format!(
+                        "{}: the previous one is accepted until {} (saved on Edit)",
+                        credential.label(),
+                        crate::db::display_time(until)
+                    ),
+                )])),
+            )
+            .await?;
+        }
         txn.commit()
             .await
             .map_err(internal("commit channel update"))?;
@@ -312,6 +338,12 @@ impl Channels for SqlChannels {
                 None
             },
             scenario_key: if cloud { None } else { m.scenario_key.clone() },
+            credentials: ProviderKind::parse(&m.provider)
+                .map(|p| app::domain::rotation::WebhookCredential::of(p).to_vec())
+                .unwrap_or_default(),
+            rotation: rotation::status_of(&m),
+            signatures_checked: m.provider == ProviderKind::Twilio.as_str()
+                && m.auth_token_enc.is_some(),
             health: self
                 .health_of(std::slice::from_ref(&m))
                 .await?
@@ -437,5 +469,24 @@ impl Channels for SqlChannels {
             .await
             .map_err(internal("commit scenario key"))?;
         Ok(())
+    }
+
+    async fn change_webhook_credential(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+        change: &app::model::CredentialChange,
+    ) -> Result<app::model::CredentialChanged, RepoError> {
+        self.change_credential(actor, tenant_id, id, change).await
+    }
+
+    async fn end_webhook_overlap(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<(), RepoError> {
+        self.end_overlap(actor, tenant_id, id).await
     }
 }

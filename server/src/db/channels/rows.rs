@@ -245,6 +245,7 @@ impl SqlChannels {
                 account_sid,
                 webhook_user,
                 webhook_password,
+                auth_token,
                 auth_certificate_id,
             } => {
                 am.phone_number = Set(Some(phone_number.clone()));
@@ -255,6 +256,10 @@ impl SqlChannels {
                 am.auth_certificate_id = Set(*auth_certificate_id);
                 secrets.insert(SecretField::ApiKeySecret, api_key_secret);
                 secrets.insert(SecretField::WebhookPassword, webhook_password);
+                // none (or removed): the column is cleared
+                if let Some(token) = auth_token {
+                    secrets.insert(SecretField::AuthToken, token);
+                }
             }
         }
         for field in SecretField::ALL {
@@ -270,6 +275,7 @@ impl SqlChannels {
                 SecretField::AppSecret => am.app_secret_enc = value,
                 SecretField::AccessToken => am.access_token_enc = value,
                 SecretField::ApiKeySecret => am.api_key_secret_enc = value,
+                SecretField::AuthToken => am.auth_token_enc = value,
             }
         }
         let b = &c.basic;
@@ -390,6 +396,7 @@ pub(crate) fn configured(m: &channel::Model) -> Vec<SecretField> {
                 SecretField::AppSecret => &m.app_secret_enc,
                 SecretField::AccessToken => &m.access_token_enc,
                 SecretField::ApiKeySecret => &m.api_key_secret_enc,
+                SecretField::AuthToken => &m.auth_token_enc,
             }
             .is_some()
         })

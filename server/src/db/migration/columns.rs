@@ -26,6 +26,18 @@ pub fn text<T: IntoIden>(col: T, len: u32, null: bool) -> ColumnDef {
     d
 }
 
+/// A `TIMESTAMP WITH TIME ZONE`, `NULL` or `NOT NULL`.
+pub fn at<T: IntoIden>(col: T, null: bool) -> ColumnDef {
+    let mut d = ColumnDef::new(col);
+    d.timestamp_with_time_zone();
+    if null {
+        d.null();
+    } else {
+        d.not_null();
+    }
+    d
+}
+
 /// An `INTEGER` that may be `NULL`.
 pub fn int<T: IntoIden>(col: T) -> ColumnDef {
     ColumnDef::new(col).integer().null().to_owned()

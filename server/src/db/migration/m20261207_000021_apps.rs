@@ -6,7 +6,7 @@
 //! app and the caller's client reference (unique per app: a retried request sends once), and
 //! an oAuth channel names the app it picked.
 
-use super::columns::{fk, id, text};
+use super::columns::{at, fk, id, text};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -59,17 +59,6 @@ enum OutboundMessages {
 enum Channels {
     Table,
     AppId,
-}
-
-fn at<T: IntoIden>(col: T, null: bool) -> ColumnDef {
-    let mut d = ColumnDef::new(col);
-    d.timestamp_with_time_zone();
-    if null {
-        d.null();
-    } else {
-        d.not_null();
-    }
-    d
 }
 
 #[async_trait::async_trait]

@@ -26,6 +26,7 @@ mod m20261205_000018_token_expiry;
 mod m20261206_000019_traffic_retention;
 mod m20261206_000020_alerts;
 mod m20261207_000021_apps;
+mod m20261208_000022_webhook_rotation;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000019_traffic_retention::Migration),
             Box::new(m20261206_000020_alerts::Migration),
             Box::new(m20261207_000021_apps::Migration),
+            Box::new(m20261208_000022_webhook_rotation::Migration),
         ]
     }
 }
