@@ -184,6 +184,18 @@ pub struct ConnectionTest {
     pub at: String,
 }
 
+/// One test delivery "Send a test delivery" posted to a webhook URL through the public
+/// address, and where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestDelivery {
+    pub at: String,
+    /// The URL as Channel Integration names it.
+    pub endpoint: String,
+    /// Received and accepted by this Switchboard.
+    pub ok: bool,
+    pub summary: String,
+}
+
 /// What Send test message did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentMessage {
@@ -521,6 +533,9 @@ pub struct ChannelActivity {
     pub endpoints: Vec<EndpointActivity>,
     /// Refused deliveries, newest first (at most 200 kept per channel).
     pub refused: Vec<RefusedDelivery>,
+    /// Test deliveries sent from Channel Integration, newest first (at most 20 kept): never
+    /// counted as traffic.
+    pub test_deliveries: Vec<TestDelivery>,
     /// A page of the received messages and reports, newest first, found by seeking.
     pub events: Vec<ActivityEvent>,
     /// How many were received: exact up to [`ChannelPage::COUNTED_UP_TO`], `more` beyond.

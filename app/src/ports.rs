@@ -334,6 +334,14 @@ pub trait Outbound: Send + Sync {
         recipient: &str,
         text: &str,
     ) -> Result<SentMessage, RepoError>;
+    /// Posts a synthetic, correctly authenticated delivery to each of the channel's webhook
+    /// URLs through the public address, and says where each stopped.
+    async fn send_test_deliveries(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<Vec<crate::model::TestDelivery>, RepoError>;
 }
 
 /// Who makes a change: what its audit entry names as the actor.

@@ -126,6 +126,10 @@ pub struct Config {
     pub database_url: String,
     /// The address people and providers use to reach this server (scheme, host, port, no path).
     pub public_url: Url,
+    /// `SWITCHBOARD_PUBLIC_CA`: the CA certificates (a PEM file) that sign the public
+    /// address's certificate when it is not from a public CA; "Send a test delivery" trusts
+    /// them (empty: the public web roots).
+    pub public_ca: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// Take the client address for sign-in throttling from `X-Forwarded-For` (set it only
     /// behind a proxy that overwrites that header).
     pub trust_forwarded_for: bool,
@@ -278,6 +282,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &crate::db::redact(&self.database_url))
             .field("public_url", &self.public_url.as_str())
+            .field("public_ca", &self.public_ca.len())
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("master_key", &self.master_key.as_ref().map(|_| "****"))
             .field(
@@ -323,9 +328,14 @@ impl Config {
                     .filter(|d| !d.as_os_str().is_empty())
             })
             .unwrap_or_else(|| PathBuf::from("data"));
+        let public_ca = match std::env::var("SWITCHBOARD_PUBLIC_CA") {
+            Ok(path) if !path.trim().is_empty() => public_ca_from(std::path::Path::new(&path))?,
+            _ => Vec::new(),
+        };
         Ok(Self {
             database_url,
             public_url,
+            public_ca,
             trust_forwarded_for,
             master_key: std::env::var("SWITCHBOARD_MASTER_KEY").ok(),
             previous_master_keys: std::env::var("SWITCHBOARD_PREVIOUS_MASTER_KEYS").ok(),
@@ -415,6 +425,29 @@ fn leptos_options_from_env() -> Result<LeptosOptions, ConfigError> {
         .build())
 }
 
+/// The certificates of `SWITCHBOARD_PUBLIC_CA`: a PEM file with at least one certificate.
+pub fn public_ca_from(
+    path: &std::path::Path,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ConfigError> {
+    use rustls::pki_types::pem::PemObject;
+    let invalid = |reason: String| ConfigError::Invalid {
+        name: "SWITCHBOARD_PUBLIC_CA",
+        reason,
+    };
+    let text = std::fs::read(path)
+        .map_err(|e| invalid(format!("{} cannot be read ({e})", path.display())))?;
+    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_slice_iter(&text)
+        .collect::<Result<_, _>>()
+        .map_err(|_| invalid(format!("{} is not a PEM file", path.display())))?;
+    if certs.is_empty() {
+        return Err(invalid(format!(
+            "{} holds no certificate (BEGIN CERTIFICATE)",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
 pub fn parse_public_url(value: &str) -> Result<Url, ConfigError> {
     let invalid = |reason: &str| ConfigError::Invalid {
         name: "SWITCHBOARD_PUBLIC_URL",
@@ -463,6 +496,7 @@ mod tests {
         let config = Config {
             database_url: "postgres://sb:db-secret-canary@db.internal/sb".into(),
             public_url: parse_public_url("https://cc.example.com").unwrap(),
+            public_ca: Vec::new(),
             trust_forwarded_for: false,
             master_key: Some("key-canary-5ca1ab1e".into()),
             previous_master_keys: Some("old-key-canary".into()),

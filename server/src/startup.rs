@@ -123,7 +123,11 @@ pub async fn build_state(config: &Config) -> Result<AppState, StartError> {
         wake: Arc::new(tokio::sync::Notify::new()),
     };
     let outbound = crate::providers::SqlOutbound::new(db.conn.clone(), secrets.clone())
-        .with_metrics(metrics.clone());
+        .with_metrics(metrics.clone())
+        .with_public(crate::providers::PublicAddress {
+            url: config.public_url.clone(),
+            roots: config.public_ca.clone(),
+        });
     let ports = Ports {
         accounts: Arc::new(accounts.clone()),
         tenants: Arc::new(accounts.clone()),

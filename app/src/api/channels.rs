@@ -229,6 +229,17 @@ pub async fn test_channel_connection(id: i64) -> Result<crate::model::Connection
         .await?)
 }
 
+/// Send a test delivery: a synthetic, correctly authenticated delivery posted to each of the
+/// channel's webhook URLs through the public address, and where each stopped.
+#[server(endpoint = "send_test_delivery")]
+pub async fn send_test_delivery(id: i64) -> Result<Vec<crate::model::TestDelivery>, AppError> {
+    let (tenant, actor) = ctx::tenant_actor().await?;
+    Ok(ctx::ports()?
+        .outbound
+        .send_test_deliveries(&actor, tenant, id)
+        .await?)
+}
+
 /// Send test message: the provider's send API, to `recipient`, with `text`.
 #[server(endpoint = "send_test_message")]
 pub async fn send_test_message(

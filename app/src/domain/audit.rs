@@ -55,10 +55,11 @@ pub enum AuditAction {
     WebhookCredentialChangeStarted,
     WebhookCredentialSwitchSeen,
     WebhookCredentialChangeEnded,
+    TestDeliverySent,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 44] = [
         Self::SignIn,
         Self::SignInRefused,
         Self::SignOut,
@@ -102,6 +103,7 @@ impl AuditAction {
         Self::WebhookCredentialChangeStarted,
         Self::WebhookCredentialSwitchSeen,
         Self::WebhookCredentialChangeEnded,
+        Self::TestDeliverySent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -149,6 +151,7 @@ impl AuditAction {
             Self::WebhookCredentialChangeStarted => "webhook_change_started",
             Self::WebhookCredentialSwitchSeen => "webhook_switch_seen",
             Self::WebhookCredentialChangeEnded => "webhook_change_ended",
+            Self::TestDeliverySent => "test_delivery_sent",
         }
     }
 
@@ -202,6 +205,7 @@ impl AuditAction {
             Self::WebhookCredentialChangeStarted => "Webhook credential change started",
             Self::WebhookCredentialSwitchSeen => "Provider switched to the new webhook credential",
             Self::WebhookCredentialChangeEnded => "Webhook credential overlap ended",
+            Self::TestDeliverySent => "Test delivery sent",
         }
     }
 

@@ -19,6 +19,7 @@ pub fn config(dir: &Path, addr: Option<SocketAddr>) -> Config {
     Config {
         database_url: format!("sqlite://{}/bench.db", dir.display()),
         public_url: parse_public_url(&format!("http://{addr}")).expect("url"),
+        public_ca: Vec::new(),
         trust_forwarded_for: false,
         previous_master_keys: None,
         limits: server::config::Limits::default(),

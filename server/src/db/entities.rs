@@ -457,6 +457,39 @@ pub mod webhook_delivery {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod webhook_self_test {
+    use sea_orm::entity::prelude::*;
+
+    /// A test delivery "Send a test delivery" posted through the public address.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_self_tests")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub channel_id: i64,
+        pub tenant_id: i64,
+        /// 32 hexadecimal characters, carried in `X-Switchboard-Test-Delivery`.
+        pub nonce: String,
+        /// `message`, `report` or `cloud`
+        pub endpoint: String,
+        pub started_at: TimeDateTimeWithTimeZone,
+        /// When the receiving endpoint accepted it (authenticated, in the provider's format).
+        pub received_at: Option<TimeDateTimeWithTimeZone>,
+        /// Why the receiving endpoint refused it (`Refusal::code`), with its detail.
+        pub refusal: Option<String>,
+        pub refusal_detail: Option<String>,
+        /// The outcome the sender saw, in words, and the time there and back.
+        pub ok: Option<bool>,
+        pub summary: Option<String>,
+        pub rtt_ms: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod master_key {
     use sea_orm::entity::prelude::*;
 

@@ -4,6 +4,9 @@
 
 pub mod calls;
 pub mod client;
+mod test_delivery;
+
+pub use test_delivery::PublicAddress;
 
 use crate::db::audit;
 use crate::db::certificates::{members_of, open_key};
@@ -80,6 +83,8 @@ pub struct SqlOutbound {
     secrets: SecretBox,
     calls: CallsInFlight,
     metrics: crate::metrics::Metrics,
+    /// Where providers reach this Switchboard (the test deliveries go there).
+    public: Option<std::sync::Arc<PublicAddress>>,
 }
 
 impl SqlOutbound {
@@ -89,7 +94,14 @@ impl SqlOutbound {
             secrets,
             calls: CallsInFlight::default(),
             metrics: crate::metrics::Metrics::off(),
+            public: None,
         }
+    }
+
+    /// Sends test deliveries to `public`.
+    pub fn with_public(mut self, public: PublicAddress) -> Self {
+        self.public = Some(std::sync::Arc::new(public));
+        self
     }
 
     /// Counts its calls in `metrics`.
@@ -398,6 +410,50 @@ impl Outbound for SqlOutbound {
             provider_message_id: sent.provider_message_id,
             latency_ms: sent.latency_ms,
         })
+    }
+
+    async fn send_test_deliveries(
+        &self,
+        actor: &Actor,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<Vec<app::model::TestDelivery>, RepoError> {
+        let sent = self.deliver_tests(tenant_id, id).await?;
+        let name = self.channel(tenant_id, id).await?.name;
+        let results = sent
+            .iter()
+            .map(|d| {
+                (
+                    "Result",
+                    format!(
+                        "{}: {}: {}",
+                        d.endpoint,
+                        if d.ok { "Passed" } else { "Failed" },
+                        d.summary
+                    ),
+                )
+            })
+            .collect::<Vec<_>>();
+        audit::record(
+            &self.db,
+            actor,
+            AuditEvent::new(
+                AuditAction::TestDeliverySent,
+                Some(tenant_id),
+                ObjectKind::Channel,
+                Some(id),
+                name,
+            )
+            .with(created_fields(&results)),
+        )
+        .await?;
+        tracing::info!(
+            tenant_id,
+            channel_id = id,
+            ok = sent.iter().all(|d| d.ok),
+            "test delivery sent"
+        );
+        Ok(sent)
     }
 }
 

@@ -25,6 +25,7 @@
 pub mod auth;
 pub mod credentials;
 pub mod parse;
+pub mod self_test;
 pub mod twilio;
 pub mod writer;
 
@@ -106,6 +107,8 @@ fn content_type(headers: &HeaderMap) -> String {
 /// What a request looked like, for the record of a refusal.
 struct Seen {
     client: Option<std::net::IpAddr>,
+    /// The nonce of a test delivery (`X-Switchboard-Test-Delivery`).
+    test: Option<String>,
     source: String,
     content_type: String,
     size: u64,
@@ -116,6 +119,7 @@ impl Seen {
         let client = addr.map(|Extension(a)| a.0);
         Self {
             client,
+            test: self_test::nonce_of(headers),
             source: client.map(|a| a.to_string()).unwrap_or_default(),
             content_type: content_type(headers),
             size: u64::try_from(size).unwrap_or(u64::MAX),
@@ -131,9 +135,10 @@ struct HowAuthenticated {
     signed_as: Option<&'static str>,
 }
 
-/// Records the refusal (off the request path) and answers it.
+/// Records the refusal (off the request path) and answers it. A test delivery's refusal is
+/// noted on its test instead: the channel's log and health are not touched.
 #[allow(clippy::too_many_arguments)]
-fn refuse(
+async fn refuse(
     state: &AppState,
     c: &channel::Model,
     endpoint: &'static str,
@@ -143,6 +148,12 @@ fn refuse(
     detail: Option<String>,
     text: &str,
 ) -> Response {
+    if let Some(nonce) = &seen.test
+        && self_test::note(state, c.id, nonce, Some((reason, detail.as_deref()))).await
+    {
+        state.metrics.webhook(&c.provider, "test");
+        return answer(status, text);
+    }
     state.metrics.refusal(&c.provider, reason.code());
     state.webhook_writer.refuse(Refused {
         channel_id: c.id,
@@ -242,7 +253,8 @@ async fn accept(
                 Refusal::Malformed,
                 Some(reason),
                 &text,
-            );
+            )
+            .await;
         }
         Err(ParseError::TooManyEvents) => {
             return refuse(
@@ -254,9 +266,16 @@ async fn accept(
                 Refusal::TooManyEvents,
                 None,
                 "The delivery holds more than 1,000 events; send at most 1,000 in one request.",
-            );
+            )
+            .await;
         }
     };
+    if let Some(nonce) = &seen.test
+        && self_test::note(state, c.id, nonce, None).await
+    {
+        state.metrics.webhook(&c.provider, "test");
+        return answer(StatusCode::OK, &format!("OK: test delivery {nonce}"));
+    }
     let delivery = Delivery {
         endpoint,
         content_type: content_type(headers),
@@ -378,7 +397,8 @@ pub async fn provider_post(
                 reason,
                 detail,
                 "Missing or wrong credentials.",
-            );
+            )
+            .await;
         }
     };
     let mut how = HowAuthenticated {
@@ -392,7 +412,7 @@ pub async fn provider_post(
                 events
             }
             Err((reason, status, text)) => {
-                return refuse(&state, &c, endpoint, seen, status, reason, None, text);
+                return refuse(&state, &c, endpoint, seen, status, reason, None, text).await;
             }
         }
     } else {
@@ -521,16 +541,19 @@ pub async fn cloud_verify(
                 );
             answer(StatusCode::OK, challenge)
         }
-        Err((reason, detail)) => refuse(
-            &state,
-            &c,
-            "verify",
-            seen,
-            StatusCode::FORBIDDEN,
-            reason,
-            detail,
-            "Verification failed.",
-        ),
+        Err((reason, detail)) => {
+            refuse(
+                &state,
+                &c,
+                "verify",
+                seen,
+                StatusCode::FORBIDDEN,
+                reason,
+                detail,
+                "Verification failed.",
+            )
+            .await
+        }
     }
 }
 
@@ -576,7 +599,8 @@ pub async fn cloud_post(
                 reason,
                 detail,
                 "Missing or wrong signature.",
-            );
+            )
+            .await;
         }
     };
     let how = HowAuthenticated {

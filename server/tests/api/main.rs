@@ -31,4 +31,5 @@ mod rotation;
 mod security;
 mod service_time;
 mod system;
+mod test_delivery;
 mod webhooks;

@@ -121,6 +121,8 @@ impl std::ops::Deref for TestApp {
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub public_url: Option<String>,
+    /// `SWITCHBOARD_PUBLIC_CA`: the roots of the public address's certificate.
+    pub public_ca: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub trust_forwarded_for: bool,
     /// Limits other than the defaults (short timeouts, a small in-flight cap).
     pub limits: Option<server::config::Limits>,
@@ -168,6 +170,7 @@ pub fn config_for(database_url: String, addr: SocketAddr, base: &str, options: &
         database_url,
         public_url: server::config::parse_public_url(options.public_url.as_deref().unwrap_or(base))
             .expect("public url"),
+        public_ca: options.public_ca.clone(),
         trust_forwarded_for: options.trust_forwarded_for,
         master_key: match (&options.master_key, &options.key_dir) {
             (Some(k), _) => Some(k.clone()),

@@ -25,6 +25,34 @@ pub fn ActivityPage() -> impl IntoView {
     }
 }
 
+/// The test deliveries sent from Channel Integration: marked as tests, never traffic.
+#[component]
+fn TestDeliveries(list: Vec<crate::model::TestDelivery>) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="test-deliveries-title">
+            <h2 id="test-deliveries-title">"Test deliveries"</h2>
+            <p class="hint">"Sent by Switchboard itself with Send a test delivery, through the public address: not counted as received messages, and the health does not change with them."</p>
+            <DataTable
+                caption="Test deliveries, newest first"
+                described_by="test-deliveries-title"
+                columns=["Sent", "URL", "Outcome"]
+                rows=list
+                empty=|| ()
+                row=|d: crate::model::TestDelivery| view! {
+                    <tr>
+                        <td>{d.at.clone()}</td>
+                        <td>{d.endpoint.clone()}<span class="badge auth-used">"Test delivery"</span></td>
+                        <td class="wrap">
+                            <strong>{if d.ok { "Received: " } else { "Not received: " }}</strong>
+                            {d.summary.clone()}
+                        </td>
+                    </tr>
+                }
+            />
+        </section>
+    }
+}
+
 /// Deliveries the webhook URLs refused, newest first, each with its reason and fix.
 #[component]
 fn Refusals(refused: Vec<crate::model::RefusedDelivery>) -> impl IntoView {
@@ -144,6 +172,7 @@ fn Activity(a: ChannelActivity, page: RwSignal<PageAt>) -> impl IntoView {
         </section>
         {(!a.sent.is_empty()).then(|| view! { <SentMessages sent=a.sent.clone() /> })}
         {(!a.refused.is_empty()).then(|| view! { <Refusals refused=a.refused.clone() /> })}
+        {(!a.test_deliveries.is_empty()).then(|| view! { <TestDeliveries list=a.test_deliveries.clone() /> })}
         {if a.events.is_empty() {
             view! {
                 <EmptyState heading="Nothing received yet" detail="Messages and delivery reports appear here once the provider calls the Channel Integration URLs." />

@@ -63,6 +63,7 @@ pub fn IntegrationPage() -> impl IntoView {
                         change
                         end
                     />
+                    <super::prove::TestDeliveryPanel id />
                     <super::prove::TestConnectionPanel id action=test />
                     <super::prove::SendTestMessagePanel id provider />
                     <super::routing::RoutingPreviewPanel id time_zone />

@@ -2,7 +2,7 @@
 //! message (Channel Integration), with the provider's real APIs and the channel's own
 //! credentials and certificates.
 
-use crate::api::channels::{SendTestMessage, TestChannelConnection};
+use crate::api::channels::{SendTestDelivery, SendTestMessage, TestChannelConnection};
 use crate::components::{Field, FormAlert, action_error};
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -47,6 +47,49 @@ pub fn TestConnectionPanel(
             </ActionForm>
             <FormAlert error />
             <div role="status" aria-live="polite">{result}</div>
+        </section>
+    }
+}
+
+/// Send a test delivery: Switchboard plays the provider, through the public address.
+#[component]
+pub fn TestDeliveryPanel(id: i64) -> impl IntoView {
+    let send = ServerAction::<SendTestDelivery>::new();
+    let error = action_error(send.value());
+    let results = move || {
+        send.value().get().and_then(Result::ok).map(|list| {
+            list.into_iter()
+                .map(|d| {
+                    let (class, headline) = if d.ok {
+                        ("test-result ok", "Received")
+                    } else {
+                        ("test-result failed", "Not received")
+                    };
+                    view! {
+                        <div class=class data-endpoint=d.endpoint.clone()>
+                            <strong>{format!("{headline} · {}", d.endpoint)}</strong>
+                            <p>{d.summary}</p>
+                            <p class="hint">{format!("Sent {}.", d.at)}</p>
+                        </div>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <section class="panel" aria-labelledby="delivery-title">
+            <h2 id="delivery-title">"Send a test delivery"</h2>
+            <p class="panel-help">
+                "Switchboard posts a test message and report to the URLs above, in the provider's own format and authenticated as the provider would, over the network through the public address (DNS, the proxy and TLS in front of Switchboard), and shows where each stopped. Test deliveries are marked on Activity; they are never counted as traffic and never change the health."
+            </p>
+            <ActionForm action=send attr:class="inline">
+                <input type="hidden" name="id" value=id.to_string() />
+                <button type="submit" class="button primary" disabled=move || send.pending().get()>
+                    {move || if send.pending().get() { "Sending…" } else { "Send a test delivery" }}
+                </button>
+            </ActionForm>
+            <FormAlert error />
+            <div role="status" aria-live="polite">{results}</div>
         </section>
     }
 }

@@ -144,6 +144,31 @@ impl SqlChannels {
         Ok(out)
     }
 
+    /// The test deliveries sent from Channel Integration (the newest 20 are kept), newest
+    /// first.
+    async fn test_deliveries_of(
+        &self,
+        channel_id: i64,
+    ) -> Result<Vec<app::model::TestDelivery>, RepoError> {
+        use crate::db::entities::webhook_self_test::{Column as T, Entity as Tests};
+        Ok(Tests::find()
+            .filter(T::ChannelId.eq(channel_id))
+            .filter(T::Ok.is_not_null())
+            .order_by_desc(T::Id)
+            .limit(crate::webhooks::self_test::KEPT)
+            .all(&self.db)
+            .await
+            .map_err(internal("test deliveries"))?
+            .into_iter()
+            .map(|t| app::model::TestDelivery {
+                at: display_time(t.started_at),
+                endpoint: t.endpoint,
+                ok: t.ok.unwrap_or(false),
+                summary: t.summary.unwrap_or_default(),
+            })
+            .collect())
+    }
+
     /// The newest refused deliveries of a channel (at most 50 shown), in words.
     async fn refused_of(&self, channel_id: i64) -> Result<Vec<RefusedDelivery>, RepoError> {
         use crate::db::entities::webhook_refusal;
@@ -248,6 +273,7 @@ impl SqlChannels {
             sent: self.sent_of(c.id).await?,
             endpoints: self.endpoints_of(&c).await?,
             refused: self.refused_of(c.id).await?,
+            test_deliveries: self.test_deliveries_of(c.id).await?,
             events,
             total: counted.min(cap),
             more: counted > cap,

@@ -6,9 +6,12 @@
 //! previous one, and when the end of the overlap was recorded (early, or by the sweep after
 //! it ran out). A twilio channel may keep the Auth Token of its account (sealed) to check
 //! `X-Twilio-Signature`. Each accepted delivery records which credential it came with and
-//! which form of the signed URL matched.
+//! which form of the signed URL matched. `webhook_self_tests` keeps the test deliveries
+//! "Send a test delivery" posted through the public address (the newest 20 of a channel): the
+//! nonce the receiving endpoint finds them by, whether it saw the delivery or why it refused
+//! it, and the outcome the sender saw.
 
-use super::columns::{at, blob, text};
+use super::columns::{at, blob, fk, id, text};
 use sea_orm_migration::prelude::*;
 
 #[derive(DeriveMigrationName)]
@@ -17,6 +20,7 @@ pub struct Migration;
 #[derive(Iden)]
 enum Channels {
     Table,
+    Id,
     RotationCredential,
     PreviousSecretEnc,
     RotationStartedAt,
@@ -25,6 +29,23 @@ enum Channels {
     RotationPreviousSeenAt,
     RotationEndedAt,
     AuthTokenEnc,
+}
+
+#[derive(Iden)]
+enum WebhookSelfTests {
+    Table,
+    Id,
+    ChannelId,
+    TenantId,
+    Nonce,
+    Endpoint,
+    StartedAt,
+    ReceivedAt,
+    Refusal,
+    RefusalDetail,
+    Ok,
+    Summary,
+    RttMs,
 }
 
 #[derive(Iden)]
@@ -65,10 +86,51 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        use WebhookSelfTests as T;
+        manager
+            .create_table(
+                Table::create()
+                    .table(T::Table)
+                    .col(id(T::Id))
+                    .col(ColumnDef::new(T::ChannelId).big_integer().not_null())
+                    .col(ColumnDef::new(T::TenantId).big_integer().not_null())
+                    .col(text(T::Nonce, 32, false).unique_key().to_owned())
+                    .col(text(T::Endpoint, 16, false))
+                    .col(at(T::StartedAt, false))
+                    .col(at(T::ReceivedAt, true))
+                    .col(text(T::Refusal, 32, true))
+                    .col(text(T::RefusalDetail, 128, true))
+                    .col(ColumnDef::new(T::Ok).boolean().null())
+                    .col(text(T::Summary, 512, true))
+                    .col(ColumnDef::new(T::RttMs).big_integer().null())
+                    .foreign_key(&mut fk(
+                        "fk_webhook_self_tests_channel",
+                        T::Table,
+                        T::ChannelId,
+                        Channels::Table,
+                        Channels::Id,
+                        ForeignKeyAction::Cascade,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_webhook_self_tests_channel")
+                    .table(T::Table)
+                    .col(T::ChannelId)
+                    .col(T::Id)
+                    .to_owned(),
+            )
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(WebhookSelfTests::Table).to_owned())
+            .await?;
         for (table, column) in columns().into_iter().rev() {
             let name = column.get_column_name();
             manager
