@@ -8,7 +8,7 @@ use crate::components::{
     DataTable, EmptyState, Field, FormAlert, FormError, Loaded, Notice, PageHead, action_error,
     described_by, invalid, success_notice,
 };
-use crate::model::{AlertAttempt, AlertSettings};
+use crate::model::{AlertAttempt, AlertSettings, CertificateSummary};
 use leptos::prelude::*;
 
 #[component]
@@ -24,7 +24,14 @@ pub fn AlertsPage() -> impl IntoView {
                 test.version().get(),
             )
         },
-        |_| get_alerts(),
+        // the certificates the webhook may trust come with the settings: one resource, so the
+        // select's options are in the first render (a Suspense inside a <select> hydrated
+        // against a stream that had not resolved it yet panicked now and then)
+        |_| async move {
+            let settings = get_alerts().await?;
+            let certificates = list_certificates().await?;
+            Ok::<_, crate::error::AppError>((settings, certificates))
+        },
     );
     // the attempts of a test alert arrive within seconds: look again a few times after one
     let refresh = RwSignal::new(0u32);
@@ -63,7 +70,7 @@ pub fn AlertsPage() -> impl IntoView {
         </p>
         <Loaded
             resource=data
-            ready=move |s| view! { <Settings s save error=save_error /> }
+            ready=move |(s, certificates)| view! { <Settings s certificates save error=save_error /> }
         />
         <SecretShown secret />
         <section class="panel" aria-labelledby="alert-actions">
@@ -109,8 +116,12 @@ fn SecretShown(secret: Signal<Option<String>>) -> impl IntoView {
 }
 
 #[component]
-fn Settings(s: AlertSettings, save: ServerAction<SaveAlerts>, error: FormError) -> impl IntoView {
-    let certificates = Resource::new(|| (), |_| list_certificates());
+fn Settings(
+    s: AlertSettings,
+    certificates: Vec<CertificateSummary>,
+    save: ServerAction<SaveAlerts>,
+    error: FormError,
+) -> impl IntoView {
     let emails_message =
         Signal::derive(move || error.get().and_then(|e| e.field_message("emails")));
     let cert_message = Signal::derive(move || {
@@ -167,19 +178,13 @@ fn Settings(s: AlertSettings, save: ServerAction<SaveAlerts>, error: FormError) 
                         aria-describedby=described_by("trust_certificate_id", false, cert_message)
                     >
                         <option value="" selected=chosen.is_none()>"A public certificate authority"</option>
-                        <Suspense>
-                            {move || Suspend::new(async move {
-                                certificates
-                                    .await
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .map(|c| {
-                                        let selected = chosen == Some(c.id);
-                                        view! { <option value=c.id.to_string() selected=selected>{c.name}</option> }
-                                    })
-                                    .collect_view()
-                            })}
-                        </Suspense>
+                        {certificates
+                            .into_iter()
+                            .map(|c| {
+                                let selected = chosen == Some(c.id);
+                                view! { <option value=c.id.to_string() selected=selected>{c.name}</option> }
+                            })
+                            .collect_view()}
                     </select>
                     <p class="field-error" id="trust_certificate_id-error" role="alert">{move || cert_message.get()}</p>
                 </div>
