@@ -386,6 +386,10 @@ pub struct ChannelDraft {
     /// twilio: remove the stored Auth Token (signatures are no longer checked).
     #[serde(default)]
     pub remove_auth_token: bool,
+    /// Edit: a new Webhook Password or APP Secret keeps the current one accepted for 24 hours
+    /// (an overlap, as a change on Channel Integration makes); off: it stops at once.
+    #[serde(default)]
+    pub keep_previous_webhook_secret: bool,
 }
 
 impl std::fmt::Debug for ChannelDraft {
@@ -601,6 +605,8 @@ pub struct ValidChannel {
     pub credentials: Credentials,
     pub basic: BasicConfig,
     pub robot: RobotConfig,
+    /// See `ChannelDraft::keep_previous_webhook_secret`.
+    pub keep_previous_webhook_secret: bool,
 }
 
 // ---------- single-field rules ----------
@@ -1288,6 +1294,7 @@ impl ChannelDraft {
                     credentials,
                     basic,
                     robot,
+                    keep_previous_webhook_secret: self.keep_previous_webhook_secret,
                 })
             }
             _ => Err(e),

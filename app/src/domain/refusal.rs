@@ -33,10 +33,12 @@ pub enum Refusal {
     TwilioSignatureMismatch,
     /// twilio, a JSON body: the URL's `bodySHA256` is not the SHA-256 of the body.
     TwilioBodyHashMismatch,
+    /// twilio, a JSON body whose URL has no `bodySHA256`: its signature would not cover it.
+    TwilioBodyHashMissing,
 }
 
 impl Refusal {
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::NoWebhookPassword,
         Self::AccountKeyMissing,
         Self::AccountKeyMismatch,
@@ -58,6 +60,7 @@ impl Refusal {
         Self::TwilioSignatureMissing,
         Self::TwilioSignatureMismatch,
         Self::TwilioBodyHashMismatch,
+        Self::TwilioBodyHashMissing,
     ];
 
     /// The refusal for a retired previous value of `credential`.
@@ -113,6 +116,7 @@ impl Refusal {
             Self::TwilioSignatureMissing => "twilio_signature_missing",
             Self::TwilioSignatureMismatch => "twilio_signature_mismatch",
             Self::TwilioBodyHashMismatch => "twilio_body_hash_mismatch",
+            Self::TwilioBodyHashMissing => "twilio_body_hash_missing",
         }
     }
 
@@ -158,6 +162,9 @@ impl Refusal {
                 "X-Twilio-Signature does not match: is the Auth Token of this Twilio account?"
             }
             Self::TwilioBodyHashMismatch => "The URL's bodySHA256 is not the SHA-256 of the body",
+            Self::TwilioBodyHashMissing => {
+                "A JSON body without bodySHA256 in the URL: the signature would not cover the body"
+            }
         }
     }
 
@@ -218,6 +225,9 @@ impl Refusal {
             }
             Self::TwilioBodyHashMismatch => {
                 "Make sure no proxy changes the body between Twilio and Switchboard."
+            }
+            Self::TwilioBodyHashMissing => {
+                "Twilio adds bodySHA256 to the URL of every JSON delivery it signs: check that no proxy strips the query string."
             }
         }
     }

@@ -189,7 +189,7 @@ pub fn fields(c: &channel::Model, names: &Names) -> Vec<(&'static str, String)> 
 }
 
 /// The sealed secrets of a channel, labelled.
-fn secrets(c: &channel::Model) -> [(&'static str, &Option<Vec<u8>>); 7] {
+fn secrets(c: &channel::Model) -> [(&'static str, &Option<Vec<u8>>); 8] {
     [
         (
             if c.verification_method.as_deref() == Some("oauth") {
@@ -205,6 +205,7 @@ fn secrets(c: &channel::Model) -> [(&'static str, &Option<Vec<u8>>); 7] {
         ("APP Secret", &c.app_secret_enc),
         ("Access Token", &c.access_token_enc),
         ("API Key Secret", &c.api_key_secret_enc),
+        ("Auth Token", &c.auth_token_enc),
     ]
 }
 

@@ -9,9 +9,10 @@
 //! a trustlist entry, private addresses included. Its certificate is checked against the public
 //! web roots, or the CA of `SWITCHBOARD_PUBLIC_CA` when the public address has an internal one.
 //!
-//! Each delivery carries `X-Switchboard-Test-Delivery: <nonce>`; the endpoint that receives it
-//! (any instance) finds the nonce's row, notes there that it arrived (or why it refused it),
-//! answers without storing anything and without touching the channel's health.
+//! Each delivery carries `X-Switchboard-Test-Delivery`: a fresh nonce sealed with the master
+//! key for this channel. The endpoint that receives it (any instance) opens it, notes on the
+//! nonce's row that it arrived (or why it refused it), and answers without storing anything
+//! and without touching the channel's health.
 
 use super::client::{self, Endpoint, Failure};
 use super::{SqlOutbound, millis};
@@ -70,10 +71,11 @@ impl SqlOutbound {
             .await
             .map_err(internal("record a test delivery"))?;
             let mut request = s.request;
-            request.headers.push((
-                reqwest::header::HeaderName::from_static(HEADER),
-                nonce.clone(),
-            ));
+            let sealed = crate::webhooks::self_test::seal(&self.secrets, &c, &nonce)
+                .ok_or(RepoError::Internal)?;
+            request
+                .headers
+                .push((reqwest::header::HeaderName::from_static(HEADER), sealed));
             let started = Instant::now();
             let called = match public_endpoint(&public) {
                 Ok(endpoint) => client::call(&endpoint, request).await,

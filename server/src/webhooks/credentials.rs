@@ -18,27 +18,31 @@ use time::OffsetDateTime;
 /// How often the time the previous value was last seen is written, at most.
 const PREVIOUS_SEEN_EVERY: time::Duration = time::Duration::MINUTE;
 
-/// The previous value of the credential a channel is changing (or last changed).
-pub struct Previous {
+/// The previous value of the credential a channel is changing (or last changed), opened only
+/// when a delivery did not match the current one.
+pub struct Previous<'a> {
     pub credential: WebhookCredential,
-    value: String,
     pub until: OffsetDateTime,
+    open: Box<dyn Fn() -> Option<String> + Send + Sync + 'a>,
 }
 
-/// The channel's change, with its previous value opened; `None` when there is none.
-pub fn previous_of(state: &AppState, c: &channel::Model) -> Option<Previous> {
+/// The channel's change; `None` when there is none (or its previous value is dropped).
+pub fn previous_of<'a>(state: &'a AppState, c: &'a channel::Model) -> Option<Previous<'a>> {
     let credential = WebhookCredential::parse(c.rotation_credential.as_deref()?)?;
     let until = c.rotation_until?;
-    let value = c.open_secret(
-        &state.secrets,
-        &c.previous_secret_enc,
-        PREVIOUS_SECRET,
-        "webhook",
-    )?;
-    (!value.is_empty()).then_some(Previous {
+    c.previous_secret_enc.as_ref()?;
+    Some(Previous {
         credential,
-        value,
         until,
+        open: Box::new(move || {
+            c.open_secret(
+                &state.secrets,
+                &c.previous_secret_enc,
+                PREVIOUS_SECRET,
+                "webhook",
+            )
+            .filter(|v| !v.is_empty())
+        }),
     })
 }
 
@@ -51,7 +55,7 @@ pub type Refused = (Refusal, Option<String>);
 pub fn check_with<T>(
     credential: WebhookCredential,
     current: &str,
-    previous: Option<&Previous>,
+    previous: Option<&Previous<'_>>,
     now: OffsetDateTime,
     check: impl Fn(&str) -> Result<T, Refusal>,
 ) -> Result<(T, Option<UsedCredential>), Refused> {
@@ -66,7 +70,8 @@ pub fn check_with<T>(
         Err(e) => e,
     };
     if let Some(p) = changing
-        && let Ok(t) = check(&p.value)
+        && let Some(value) = (p.open)()
+        && let Ok(t) = check(&value)
     {
         if now < p.until {
             return Ok((t, Some(UsedCredential::Previous)));
@@ -96,11 +101,14 @@ pub fn note_seen(
         return;
     }
     let (state, id, tenant_id, name) = (state.clone(), c.id, c.tenant_id, c.name.clone());
+    // the change this request was checked against, not one started since
+    let started = c.rotation_started_at;
     tokio::spawn(async move {
         use channel::Column as C;
         let update = channel::Entity::update_many()
             .filter(C::Id.eq(id))
-            .filter(C::RotationCredential.eq(credential.as_str()));
+            .filter(C::RotationCredential.eq(credential.as_str()))
+            .filter(C::RotationStartedAt.eq(started));
         let result = match used {
             UsedCredential::New => {
                 update
@@ -150,11 +158,11 @@ pub fn note_seen(
 mod tests {
     use super::*;
 
-    fn previous(until: OffsetDateTime) -> Previous {
+    fn previous(until: OffsetDateTime) -> Previous<'static> {
         Previous {
             credential: WebhookCredential::WebhookPassword,
-            value: "old-password".into(),
             until,
+            open: Box::new(|| Some("old-password".into())),
         }
     }
 

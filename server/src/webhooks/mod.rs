@@ -107,7 +107,7 @@ fn content_type(headers: &HeaderMap) -> String {
 /// What a request looked like, for the record of a refusal.
 struct Seen {
     client: Option<std::net::IpAddr>,
-    /// The nonce of a test delivery (`X-Switchboard-Test-Delivery`).
+    /// `X-Switchboard-Test-Delivery` as received (a test delivery's sealed nonce).
     test: Option<String>,
     source: String,
     content_type: String,
@@ -119,7 +119,7 @@ impl Seen {
         let client = addr.map(|Extension(a)| a.0);
         Self {
             client,
-            test: self_test::nonce_of(headers),
+            test: self_test::header_of(headers),
             source: client.map(|a| a.to_string()).unwrap_or_default(),
             content_type: content_type(headers),
             size: u64::try_from(size).unwrap_or(u64::MAX),
@@ -148,9 +148,14 @@ async fn refuse(
     detail: Option<String>,
     text: &str,
 ) -> Response {
-    if let Some(nonce) = &seen.test
-        && self_test::note(state, c.id, nonce, Some((reason, detail.as_deref()))).await
+    // a test delivery of this Switchboard's: its refusal is noted on the test (whether the
+    // row is still open or not), never in the channel's log
+    if let Some(nonce) = seen
+        .test
+        .as_deref()
+        .and_then(|h| self_test::open(state, c, h))
     {
+        self_test::note(state, c.id, &nonce, Some((reason, detail.as_deref()))).await;
         state.metrics.webhook(&c.provider, "test");
         return answer(status, text);
     }
@@ -270,11 +275,21 @@ async fn accept(
             .await;
         }
     };
-    if let Some(nonce) = &seen.test
-        && self_test::note(state, c.id, nonce, None).await
+    // a test delivery of this Switchboard's is never stored, whatever happens to its row
+    if let Some(nonce) = seen
+        .test
+        .as_deref()
+        .and_then(|h| self_test::open(state, c, h))
     {
         state.metrics.webhook(&c.provider, "test");
-        return answer(StatusCode::OK, &format!("OK: test delivery {nonce}"));
+        return if self_test::note(state, c.id, &nonce, None).await {
+            answer(StatusCode::OK, &format!("OK: test delivery {nonce}"))
+        } else {
+            answer(
+                StatusCode::CONFLICT,
+                "This test delivery is over or was already received.",
+            )
+        };
     }
     let delivery = Delivery {
         endpoint,
@@ -451,6 +466,13 @@ fn twilio_events(
     if !token.is_empty() {
         let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
         let urls = twilio::signed_urls(&state.ports.public_url, path);
+        if json && !twilio::has_body_hash(&urls.0) {
+            return Err((
+                Refusal::TwilioBodyHashMissing,
+                StatusCode::UNAUTHORIZED,
+                "Missing or wrong signature.",
+            ));
+        }
         // a JSON body is signed by its hash in the URL, not by its fields
         let signed: &[_] = if json { &[] } else { &params };
         match twilio::check(

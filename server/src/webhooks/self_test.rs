@@ -1,13 +1,16 @@
 //! The receiving end of "Send a test delivery" (`providers::test_delivery`): a delivery that
-//! carries `X-Switchboard-Test-Delivery` with the nonce of a test this channel started is
-//! checked like any other, then noted on the test's row — arrived, or why it was refused —
-//! and answered without being stored: it is never customer traffic and never changes health.
-//! A nonce no test of this channel started changes nothing (the delivery is treated as any).
+//! carries `X-Switchboard-Test-Delivery` — the test's nonce sealed with the master key for
+//! this channel, so only this Switchboard can make one — is checked like any other, then noted
+//! on the test's row (arrived, or why it was refused) and answered without being stored: it is
+//! never customer traffic and never changes health. A header that does not open for this
+//! channel is ignored before the database is asked anything (the delivery is treated as any).
 
-use crate::db::entities::webhook_self_test;
+use crate::db::entities::{channel, webhook_self_test};
+use crate::secrets::{SecretBox, SecretScope};
 use crate::state::AppState;
 use app::domain::refusal::Refusal;
 use axum::http::HeaderMap;
+use base64::Engine;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -18,10 +21,42 @@ pub const KEPT: u64 = 20;
 /// How long after it started a test's row takes its delivery (the call's own limit is 20 s).
 const OPEN_FOR: time::Duration = time::Duration::seconds(60);
 
-/// The nonce of a request, if it carries one of the right shape (32 hexadecimal characters).
-pub fn nonce_of(headers: &HeaderMap) -> Option<String> {
+/// The longest header value looked at (a sealed nonce is about 100 characters).
+const MAX_HEADER: usize = 256;
+
+fn scope(c: &channel::Model) -> SecretScope<'_> {
+    SecretScope {
+        tenant_id: c.tenant_id,
+        channel: &c.uid,
+        field: "test_delivery",
+    }
+}
+
+/// The header value a test delivery of `c` carries for `nonce`.
+pub fn seal(secrets: &SecretBox, c: &channel::Model, nonce: &str) -> Option<String> {
+    let sealed = secrets.seal(nonce, scope(c)).ok()?;
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed))
+}
+
+/// The header's value, as received (bounded), if the request carries one.
+pub fn header_of(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(HEADER)?.to_str().ok()?;
-    (v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit())).then(|| v.to_owned())
+    (v.len() <= MAX_HEADER).then(|| v.to_owned())
+}
+
+/// The nonce a header value seals for this channel; `None` when it was not made by this
+/// Switchboard for this channel (nothing else is looked at, nothing is written).
+pub fn open(state: &AppState, c: &channel::Model, header: &str) -> Option<String> {
+    let sealed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()?;
+    // a key this Switchboard does not have: not ours (and no reload of the key file for it)
+    let id = crate::secrets::sealed_key_id(&sealed)?;
+    if !state.secrets.ring().ids().contains(&id) {
+        return None;
+    }
+    let nonce = state.secrets.open(&sealed, scope(c)).ok()?;
+    (nonce.len() == 32 && nonce.bytes().all(|b| b.is_ascii_hexdigit())).then_some(nonce)
 }
 
 /// Notes on the test's row that its delivery arrived (`None`) or was refused; whether the

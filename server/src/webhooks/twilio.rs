@@ -4,8 +4,10 @@
 //! hex SHA-256 of the body in the URL's `bodySHA256` parameter and signs the URL alone.
 //!
 //! Twilio's own libraries accept the URL with and without the scheme's default port, because
-//! what Twilio signs differs there; so does this. Repeated names are sorted by value and each
-//! value is preceded by its name (as twilio-node and twilio-java do).
+//! what Twilio signs differs there; so does this. A repeated name has its values sorted, each
+//! preceded by the name, and the same value repeated counts once (twilio-python's
+//! `sorted(set(values))`). A JSON body must have its hash in the URL: without `bodySHA256` the
+//! signature would cover the URL alone (`has_body_hash`).
 //!
 //! What a check costs is bounded by the body: at most [`MAX_PARAMS`] parameters are taken
 //! (borrowed from the body where nothing is escaped), the HMAC is fed piece by piece (the
@@ -103,6 +105,8 @@ pub fn check(
         None => {
             let mut sorted: Vec<_> = params.iter().collect();
             sorted.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+            // a name repeated with the same value counts once, as Twilio's libraries sign it
+            sorted.dedup();
             sorted
         }
     };
@@ -128,6 +132,7 @@ pub fn check(
 pub fn sign(auth_token: &str, url: &str, params: &[(&str, String)]) -> String {
     let mut sorted: Vec<_> = params.iter().collect();
     sorted.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    sorted.dedup();
     let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes()).expect("HMAC takes any key");
     mac.update(url.as_bytes());
     for (name, value) in sorted {
@@ -135,6 +140,11 @@ pub fn sign(auth_token: &str, url: &str, params: &[(&str, String)]) -> String {
         mac.update(value.as_bytes());
     }
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Whether a URL's query has `bodySHA256` (a JSON body's signature covers it only then).
+pub fn has_body_hash(url: &str) -> bool {
+    body_sha256(url).is_some()
 }
 
 /// The `bodySHA256` parameter of a URL's query, if it has one.
@@ -284,6 +294,17 @@ mod tests {
         // nothing escaped: the values are the body's own bytes
         let p = form(b"From=x&Body=hi").unwrap();
         assert!(matches!(p[0].1, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn the_same_value_repeated_counts_once() {
+        // "https://example.com/hookMediaUrla.pngMediaUrlb.pngTox" signed with "tok" (Python)
+        let sig = "2j/pH9GPyKuTa2p88lEWQP17kzk=";
+        let p = form(b"To=x&MediaUrl=b.png&MediaUrl=a.png&MediaUrl=a.png").unwrap();
+        let urls = urls("https://example.com/hook");
+        assert!(check(Some(sig.as_bytes()), "tok", &urls, &p, b"").is_ok());
+        assert!(has_body_hash("https://example.com/hook?a=1&bodySHA256=00"));
+        assert!(!has_body_hash("https://example.com/hook?a=1"));
     }
 
     #[test]

@@ -458,7 +458,7 @@ async fn a_webhook_password_changes_with_an_overlap_and_the_old_one_is_retired()
 }
 
 #[tokio::test]
-async fn edit_keeps_the_previous_webhook_password_for_a_day() {
+async fn edit_keeps_the_previous_webhook_password_for_a_day_only_when_asked() {
     let w = world().await;
     let a = alpha(&w).await;
     let id = w.ids["twilio"];
@@ -480,6 +480,7 @@ async fn edit_keeps_the_previous_webhook_password_for_a_day() {
         .json();
     let mut draft = edit["draft"].clone();
     draft["webhook_password"] = json!("S3cret!pass-2");
+    draft["keep_previous_webhook_secret"] = json!(true);
     let r = w
         .app
         .call_json(
@@ -526,6 +527,92 @@ async fn edit_keeps_the_previous_webhook_password_for_a_day() {
     assert_eq!(
         integration(&w, &a, id).await["rotation"]["new_first_seen"],
         status["new_first_seen"]
+    );
+    // a new one saved without the box (a password that leaked): the current one stops at
+    // once, and so does the one before it
+    let edit = w
+        .app
+        .call("get_channel", &[("id", &id.to_string())], Some(&a))
+        .await
+        .json();
+    let mut draft = edit["draft"].clone();
+    draft["webhook_password"] = json!("S3cret!pass-3");
+    let r = w
+        .app
+        .call_json(
+            "update_channel",
+            json!({"id": id, "version": edit["version"], "draft": draft}),
+            Some(&a),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        post(&w, &msg, &[("Authorization", &new)], form("SMc"), true)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        post(&w, &msg, &[("Authorization", &old)], form("SMd"), true)
+            .await
+            .0,
+        401
+    );
+    let newest = basic("S3cret!pass-3");
+    assert_eq!(
+        post(&w, &msg, &[("Authorization", &newest)], form("SMe"), true)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(integration(&w, &a, id).await["rotation"], Value::Null);
+    // a change running when the provider changes is over too
+    let r = change(
+        &w,
+        &a,
+        id,
+        &[
+            ("credential", "webhook_password"),
+            ("value", "S3cret!pass-4"),
+            ("overlap_hours", "24"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let edit = w
+        .app
+        .call("get_channel", &[("id", &id.to_string())], Some(&a))
+        .await
+        .json();
+    let infobip = provider_drafts(&json!({}))
+        .into_iter()
+        .find(|(p, _)| *p == "infobip")
+        .unwrap()
+        .1;
+    let mut draft = edit["draft"].clone();
+    for (k, v) in infobip.as_object().unwrap() {
+        if k != "name" {
+            draft[k] = v.clone();
+        }
+    }
+    let r = w
+        .app
+        .call_json(
+            "update_channel",
+            json!({"id": id, "version": edit["version"], "draft": draft}),
+            Some(&a),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(integration(&w, &a, id).await["rotation"], Value::Null);
+    let row = channel::Entity::find_by_id(id)
+        .one(&w.app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.previous_secret_enc, None,
+        "the previous value is dropped"
     );
 }
 
@@ -873,6 +960,16 @@ async fn twilio_deliveries_carry_a_valid_signature_when_an_auth_token_is_set() {
             .0,
         401
     );
+    // a JSON body without bodySHA256: a signature over the URL alone would not cover it
+    let sig = twilio_signature(TOKEN, &report, &[]);
+    let headers = [
+        ("Authorization", basic),
+        ("X-Twilio-Signature", sig.as_str()),
+    ];
+    assert_eq!(
+        post(&w, &report, &headers, altered.to_vec(), false).await.0,
+        401
+    );
     let lines = refused(&w, "wa_twilio").await;
     assert!(
         has(
@@ -880,6 +977,10 @@ async fn twilio_deliveries_carry_a_valid_signature_when_an_auth_token_is_set() {
             401,
             "The URL's bodySHA256 is not the SHA-256 of the body"
         ),
+        "{lines:?}"
+    );
+    assert!(
+        has(&lines, 401, "A JSON body without bodySHA256 in the URL"),
         "{lines:?}"
     );
 

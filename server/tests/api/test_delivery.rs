@@ -267,6 +267,37 @@ async fn a_test_delivery_goes_through_the_proxy_and_says_where_it_stopped() {
         .unwrap();
     assert_eq!(row.last_refused_at, None);
 
+    // a test header this Switchboard did not seal (an outsider's) marks nothing: the refusal
+    // is the channel's, as any
+    let message_url = app
+        .call(
+            "get_channel_integration",
+            &[("id", &infobip.to_string())],
+            Some(&a),
+        )
+        .await
+        .json()["message_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forged = app
+        .http
+        .post(format!(
+            "http://{}{}",
+            app.addr,
+            url::Url::parse(&message_url).unwrap().path()
+        ))
+        .header("Content-Type", "application/json")
+        .header("AccountKey", "wrong-key")
+        .header("X-Switchboard-Test-Delivery", "0".repeat(32))
+        .body(r#"{"results":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+    let act = activity(a.clone()).await;
+    assert_eq!(act["refused"].as_array().unwrap().len(), 1, "{act}");
+
     // a proxy whose backend is down answers 502
     proxy.set(Mode::BadGateway);
     let results = test_delivery(&app, &a, infobip).await;

@@ -294,7 +294,14 @@ fn ChannelForm(
                                 let (label, name) = (field.label(), field.name());
                                 match field {
                                     ProviderField::Secret(SecretField::WebhookPassword) => {
-                                        f.webhook_password(s(SecretField::WebhookPassword))
+                                        let configured = s(SecretField::WebhookPassword);
+                                        let keep = configured.then(|| f.keep_previous("Webhook Password"));
+                                        view! { {f.webhook_password(configured)} {keep} }.into_any()
+                                    }
+                                    ProviderField::Secret(SecretField::AppSecret) => {
+                                        let configured = s(SecretField::AppSecret);
+                                        let keep = configured.then(|| f.keep_previous("APP Secret"));
+                                        view! { {f.secret(label, SecretField::AppSecret, get, put, configured)} {keep} }.into_any()
                                     }
                                     ProviderField::Secret(SecretField::AuthToken) => {
                                         f.auth_token(s(SecretField::AuthToken))
@@ -500,7 +507,7 @@ impl Fields {
         let (hint, placeholder) = if configured {
             (
                 Some(
-                    "Configured. Leave empty to keep the current value, or generate a new one: it takes over at once, and the current one is still accepted for 24 hours (Channel Integration shows when the provider switches, and ends that sooner).",
+                    "Configured. Leave empty to keep the current value, or generate a new one: it takes over at once.",
                 ),
                 Some("configured"),
             )
@@ -523,6 +530,30 @@ impl Fields {
             placeholder,
             true,
         )
+    }
+
+    /// A box under a stored Webhook Password or APP Secret: a new value keeps the current one
+    /// accepted for 24 hours (Channel Integration shows the overlap and ends it sooner).
+    fn keep_previous(self, what: &'static str) -> AnyView {
+        let draft = self.draft;
+        view! {
+            <div class="check">
+                <input
+                    type="checkbox"
+                    id="ch-keep_previous_webhook_secret"
+                    name="keep_previous_webhook_secret"
+                    prop:checked=move || draft.with(|d| d.keep_previous_webhook_secret)
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        draft.update(|d| d.keep_previous_webhook_secret = on);
+                    }
+                />
+                <label for="ch-keep_previous_webhook_secret">
+                    {format!("When a new {what} is saved, keep accepting the current one for 24 hours (while the provider's portal is updated; leave it off if the current one leaked)")}
+                </label>
+            </div>
+        }
+        .into_any()
     }
 
     /// twilio's optional Auth Token: when stored, a box removes it.

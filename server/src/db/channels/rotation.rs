@@ -15,12 +15,15 @@ use app::model::{CredentialChange, CredentialChanged};
 use app::ports::{Actor, AuditEvent, RepoError};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
 };
 
 /// The most channels whose overlap the sweep records as ended in one run.
 const ENDED_PER_SWEEP: u64 = 500;
+/// How long after its overlap a previous value is kept (sealed), so a delivery that still
+/// comes with it is refused by name ("retired on …"); then the sweep drops it.
+pub const RETIRED_KEPT: time::Duration = time::Duration::days(7);
 
 /// The change a channel shows on Channel Integration, if it had one.
 pub(super) fn status_of(m: &channel::Model) -> Option<RotationStatus> {
@@ -209,9 +212,12 @@ impl SqlChannels {
         })
     }
 
-    /// On Edit: a Webhook Password or APP Secret replaced by another value keeps the previous
-    /// one accepted for the default overlap (a change on Channel Integration picks another).
-    /// Writes the change's columns into `am`; returns the credential and the overlap's end.
+    /// On Edit: what a save does to a running or past change. A Webhook Password or APP Secret
+    /// replaced by another value with "keep accepting the current one" ticked starts an
+    /// overlap of 24 hours (a change on Channel Integration picks another length); replaced
+    /// without it, or a provider changed, ends any change at once (the previous value is
+    /// dropped). Writes the columns into `am`; returns the credential and the overlap's end of
+    /// an overlap started.
     pub(super) fn carry_previous(
         &self,
         existing: &channel::Model,
@@ -219,6 +225,7 @@ impl SqlChannels {
         am: &mut channel::ActiveModel,
     ) -> Result<Option<(WebhookCredential, time::OffsetDateTime)>, RepoError> {
         if existing.provider != c.credentials.provider().as_str() {
+            forget(am);
             return Ok(None);
         }
         for credential in [
@@ -233,6 +240,10 @@ impl SqlChannels {
             };
             if crate::webhooks::auth::same(new.as_bytes(), current.as_bytes()) {
                 continue;
+            }
+            if !c.keep_previous_webhook_secret {
+                forget(am);
+                return Ok(None);
             }
             let started = now();
             let until = started + time::Duration::hours(i64::from(DEFAULT_OVERLAP_HOURS));
@@ -267,6 +278,8 @@ impl SqlChannels {
             .filter(C::Id.eq(id))
             .filter(C::TenantId.eq(tenant_id))
             .filter(C::RotationUntil.gt(at))
+            // the change this page showed, not one started since
+            .filter(C::RotationStartedAt.eq(m.rotation_started_at))
             .exec(&txn)
             .await
             .map_err(internal("end overlap"))?;
@@ -304,6 +317,18 @@ impl SqlChannels {
     }
 }
 
+/// Drops a channel's change: no previous value is accepted or kept (a provider changed, a
+/// credential replaced at once, an import).
+pub(crate) fn forget(am: &mut channel::ActiveModel) {
+    am.rotation_credential = Set(None);
+    am.previous_secret_enc = Set(None);
+    am.rotation_started_at = Set(None);
+    am.rotation_until = Set(None);
+    am.rotation_new_seen_at = Set(None);
+    am.rotation_previous_seen_at = Set(None);
+    am.rotation_ended_at = Set(None);
+}
+
 /// An overlap that ran out: channel id, tenant space, name, credential, end.
 type Ran = (
     i64,
@@ -314,7 +339,8 @@ type Ran = (
 );
 
 /// Records the end of the overlaps that ran out (one audit entry each, written by the
-/// instance whose update wins): part of the health sweep.
+/// instance whose update wins), and drops the previous values retired over `RETIRED_KEPT`
+/// ago: part of the health sweep (both on the index of `rotation_until`).
 pub async fn sweep_ended(db: &DatabaseConnection) -> Result<u64, DbErr> {
     use channel::Column as C;
     let at = now();
@@ -329,6 +355,7 @@ pub async fn sweep_ended(db: &DatabaseConnection) -> Result<u64, DbErr> {
         ])
         .filter(C::RotationUntil.lte(at))
         .filter(C::RotationEndedAt.is_null())
+        .order_by_asc(C::RotationUntil)
         .limit(ENDED_PER_SWEEP)
         .into_tuple()
         .all(db)
@@ -376,5 +403,11 @@ pub async fn sweep_ended(db: &DatabaseConnection) -> Result<u64, DbErr> {
         }
         txn.commit().await?;
     }
+    channel::Entity::update_many()
+        .col_expr(C::PreviousSecretEnc, Expr::value(Option::<Vec<u8>>::None))
+        .filter(C::RotationUntil.lt(at - RETIRED_KEPT))
+        .filter(C::PreviousSecretEnc.is_not_null())
+        .exec(db)
+        .await?;
     Ok(n)
 }

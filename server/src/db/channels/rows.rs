@@ -311,6 +311,10 @@ impl SqlChannels {
         use sea_orm::{Iterable, ModelTrait};
         let mut am = <channel::ActiveModel as Default>::default();
         self.apply(&mut am, existing.tenant_id, &existing.uid, c)?;
+        // an import replaces credentials at once: a change it replaces is over
+        if existing.rotation_credential.is_some() && replaces_webhook_secret(existing, c) {
+            super::rotation::forget(&mut am);
+        }
         // only what changes is written: an UPDATE that sets an indexed column rewrites its
         // index entries even when the value is the same
         let mut after = existing.clone();
@@ -327,6 +331,19 @@ impl SqlChannels {
         after.updated_at = now();
         Ok((am, after))
     }
+}
+
+/// Whether saving `c` over `existing` sets a new Webhook Password or APP Secret, or another
+/// provider.
+fn replaces_webhook_secret(existing: &channel::Model, c: &ValidChannel) -> bool {
+    use app::domain::rotation::WebhookCredential;
+    existing.provider != c.credentials.provider().as_str()
+        || [
+            WebhookCredential::WebhookPassword,
+            WebhookCredential::AppSecret,
+        ]
+        .into_iter()
+        .any(|w| matches!(c.credentials.webhook_secret(w), Some(SecretValue::Set(_))))
 }
 
 /// The certificates a channel names, the form field of each and the kind it must be.

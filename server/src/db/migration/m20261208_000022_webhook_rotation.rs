@@ -86,6 +86,16 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // the sweep finds overlaps that ran out, and previous values to drop, by their end
+        manager
+            .create_index(
+                Index::create()
+                    .name("idx_channels_rotation_until")
+                    .table(Channels::Table)
+                    .col(Channels::RotationUntil)
+                    .to_owned(),
+            )
+            .await?;
         use WebhookSelfTests as T;
         manager
             .create_table(
@@ -128,6 +138,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("idx_channels_rotation_until")
+                    .table(Channels::Table)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .drop_table(Table::drop().table(WebhookSelfTests::Table).to_owned())
             .await?;
