@@ -143,7 +143,7 @@ export async function createChannel(tenant: Tenant, draft: Record<string, unknow
 }
 
 /** A free TCP port on loopback. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, "127.0.0.1", () => {
@@ -158,9 +158,10 @@ export type OwnServer = { baseURL: string; setupLink: string; stop: () => Promis
 
 /**
  * A server of its own on a fresh database, for what only a fresh installation shows (the
- * first-run setup link).
+ * first-run setup link), or what needs its own settings (`env`, e.g. a public address behind
+ * a proxy).
  */
-export async function startOwnServer(): Promise<OwnServer> {
+export async function startOwnServer(env: Record<string, string> = {}): Promise<OwnServer> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "switchboard-e2e-"));
   const baseURL = `http://127.0.0.1:${port}`;
@@ -174,6 +175,7 @@ export async function startOwnServer(): Promise<OwnServer> {
       // no load balancer in front of it: nothing to drain when the test stops it
       SWITCHBOARD_DRAIN_SECS: "0",
       RUST_LOG: "info",
+      ...env,
     },
     stdio: ["ignore", "ignore", "pipe"],
   });

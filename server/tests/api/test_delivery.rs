@@ -5,9 +5,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::common::fake_provider::Pki;
+use crate::common::fake_provider::{Pki, tls_acceptor};
 use crate::common::*;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use crate::rotation::edit;
+use crate::webhooks::{World, world_on};
+use rustls::pki_types::CertificateDer;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -37,18 +39,7 @@ impl Proxy {
     async fn start() -> Self {
         let pki = Pki::new("Switchboard Proxy Test CA");
         let leaf = pki.leaf("localhost", &["localhost", "127.0.0.1"]);
-        let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(leaf.der.clone())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_der.clone())),
-        )
-        .unwrap();
-        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let acceptor = tls_acceptor(&leaf);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let mode = Arc::new(Mutex::new(Mode::Forward));
@@ -117,43 +108,22 @@ impl Proxy {
     }
 }
 
-/// A tenant space with an infobip, a twilio (with an Auth Token) and a cloud-api channel.
-async fn channels(app: &TestApp) -> (String, Vec<(&'static str, i64)>) {
-    let root = app.setup_admin().await;
-    app.create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")
-        .await;
-    for p in DRAFT_PREFIXES {
-        app.call(
-            "add_trust_prefix",
-            &[("prefix", p), ("scope", "global")],
-            Some(&root),
-        )
-        .await;
-    }
-    let a = app.session("alpha-admin", "alpha-password").await;
-    let queue = app
-        .call(
-            "create_skill_queue",
-            &[("name", "Care"), ("access_code", "1")],
-            Some(&a),
-        )
-        .await
-        .json()
-        .as_i64()
-        .unwrap()
-        .to_string();
-    let base = json!({"skill_queue_id": queue, "workday": [{"start": "09:00", "end": "18:00"}], "non_workday": [{"start": "09:00", "end": "18:00"}]});
-    let mut ids = Vec::new();
-    for (provider, mut draft) in provider_drafts(&base) {
-        if provider == "other" {
-            continue;
-        }
-        if provider == "twilio" {
-            draft["auth_token"] = json!("0123456789abcdef0123456789abcdef");
-        }
-        ids.push((provider, app.create_channel(&a, draft).await.0));
-    }
-    (a, ids)
+/// `webhooks::world` on `app`, its twilio channel with an Auth Token: the administrator's
+/// session and the channels (infobip, twilio, cloud-api).
+async fn channels(app: TestApp) -> (World, String, Vec<(&'static str, i64)>) {
+    let w = world_on(app).await;
+    let a = w.app.session("alpha-admin", "alpha-password").await;
+    let twilio = w.ids["twilio"];
+    let r = edit(&w, &a, twilio, |draft| {
+        draft["auth_token"] = json!("0123456789abcdef0123456789abcdef");
+    })
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ids = ["infobip", "twilio", "cloud-api"]
+        .into_iter()
+        .map(|p| (p, w.ids[p]))
+        .collect();
+    (w, a, ids)
 }
 
 async fn test_delivery(app: &TestApp, cookie: &str, id: i64) -> Vec<Value> {
@@ -190,11 +160,12 @@ async fn a_test_delivery_goes_through_the_proxy_and_says_where_it_stopped() {
     })
     .await;
     *proxy.target.lock().unwrap() = Some(app.addr);
-    let (a, ids) = channels(&app).await;
+    let (w, a, ids) = channels(app).await;
+    let app = &w.app;
 
     // through the proxy and TLS: each provider's deliveries, authenticated as it would, arrive
     for (provider, id) in &ids {
-        let results = test_delivery(&app, &a, *id).await;
+        let results = test_delivery(app, &a, *id).await;
         assert_eq!(results.len(), if *provider == "cloud-api" { 1 } else { 2 });
         assert!(all_ok(&results), "{provider}: {}", said(&results));
         assert!(
@@ -231,18 +202,15 @@ async fn a_test_delivery_goes_through_the_proxy_and_says_where_it_stopped() {
         .unwrap()
         .unwrap();
     assert_eq!(row.last_accepted_at, None);
-    let activity = |cookie: String| {
-        let app = &app;
-        async move {
-            app.state.webhook_writer.flush().await;
-            app.call_json(
-                "get_channel_activity",
-                json!({"id": infobip, "at": "First"}),
-                Some(&cookie),
-            )
-            .await
-            .json()
-        }
+    let activity = |cookie: String| async move {
+        app.state.webhook_writer.flush().await;
+        app.call_json(
+            "get_channel_activity",
+            json!({"id": infobip, "at": "First"}),
+            Some(&cookie),
+        )
+        .await
+        .json()
     };
     let act = activity(a.clone()).await;
     assert_eq!(act["test_deliveries"].as_array().unwrap().len(), 2);
@@ -250,7 +218,7 @@ async fn a_test_delivery_goes_through_the_proxy_and_says_where_it_stopped() {
 
     // a proxy that changes the AccountKey on the way: Switchboard refused it, and says why
     proxy.set(Mode::Rewrite(b"infobip-hook-1", b"infobip-hook-X"));
-    let results = test_delivery(&app, &a, infobip).await;
+    let results = test_delivery(app, &a, infobip).await;
     assert!(!all_ok(&results));
     assert!(
         said(&results).contains("It reached Switchboard, which refused it (HTTP 401): AccountKey does not match the Webhook Password"),
@@ -300,7 +268,7 @@ async fn a_test_delivery_goes_through_the_proxy_and_says_where_it_stopped() {
 
     // a proxy whose backend is down answers 502
     proxy.set(Mode::BadGateway);
-    let results = test_delivery(&app, &a, infobip).await;
+    let results = test_delivery(app, &a, infobip).await;
     assert!(
         said(&results).contains("The proxy in front of Switchboard answered HTTP 502"),
         "{}",
@@ -310,7 +278,7 @@ async fn a_test_delivery_goes_through_the_proxy_and_says_where_it_stopped() {
     proxy.task.abort();
     // the aborted accept loop drops its listener at once
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let results = test_delivery(&app, &a, infobip).await;
+    let results = test_delivery(app, &a, infobip).await;
     assert!(
         said(&results).contains(&format!(
             "Nothing answers at the public address localhost:{}",
@@ -321,7 +289,7 @@ async fn a_test_delivery_goes_through_the_proxy_and_says_where_it_stopped() {
     );
     // the newest 20 are kept
     for _ in 0..10 {
-        test_delivery(&app, &a, infobip).await;
+        test_delivery(app, &a, infobip).await;
     }
     use server::db::entities::webhook_self_test;
     assert_eq!(
@@ -361,8 +329,9 @@ async fn an_untrusted_certificate_an_unknown_name_and_plain_http_are_named() {
     })
     .await;
     *proxy.target.lock().unwrap() = Some(app.addr);
-    let (a, ids) = channels(&app).await;
-    let results = test_delivery(&app, &a, ids[0].1).await;
+    let (w, a, ids) = channels(app).await;
+    let app = &w.app;
+    let results = test_delivery(app, &a, ids[0].1).await;
     assert!(
         said(&results).contains(&format!(
             "The TLS certificate of the public address localhost:{} is not trusted",
@@ -377,8 +346,9 @@ async fn an_untrusted_certificate_an_unknown_name_and_plain_http_are_named() {
         ..Default::default()
     })
     .await;
-    let (a, ids) = channels(&app).await;
-    let results = test_delivery(&app, &a, ids[0].1).await;
+    let (w, a, ids) = channels(app).await;
+    let app = &w.app;
+    let results = test_delivery(app, &a, ids[0].1).await;
     assert!(
         said(&results)
             .contains("The name switchboard.invalid of the public address does not resolve (DNS)"),
@@ -386,9 +356,9 @@ async fn an_untrusted_certificate_an_unknown_name_and_plain_http_are_named() {
         said(&results)
     );
     // plain http: providers call only https
-    let app = spawn_app().await;
-    let (a, ids) = channels(&app).await;
-    let results = test_delivery(&app, &a, ids[0].1).await;
+    let (w, a, ids) = channels(spawn_app().await).await;
+    let app = &w.app;
+    let results = test_delivery(app, &a, ids[0].1).await;
     assert!(
         said(&results).contains("providers call only https:// addresses"),
         "{}",

@@ -22,7 +22,11 @@ pub(crate) struct World {
 /// A tenant space "Alpha" (administrator alpha-admin / alpha-password) with one channel of
 /// each provider (`provider_drafts`).
 pub(crate) async fn world() -> World {
-    let app = spawn_app().await;
+    world_on(spawn_app().await).await
+}
+
+/// `world()` on a server started with its own options.
+pub(crate) async fn world_on(app: TestApp) -> World {
     let root = app.setup_admin().await;
     let tenant = app
         .create_tenant(&root, "Alpha", "alpha-admin", "alpha-password")

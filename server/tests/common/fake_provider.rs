@@ -591,9 +591,8 @@ pub struct TlsFront {
     pub pki: Pki,
 }
 
-pub async fn tls_front(target: std::net::SocketAddr) -> TlsFront {
-    let pki = Pki::new("Switchboard Front CA");
-    let leaf = pki.leaf("switchboard-front.test", &["127.0.0.1", "localhost"]);
+/// A TLS server side that presents `leaf` (no client certificate asked).
+pub fn tls_acceptor(leaf: &Leaf) -> tokio_rustls::TlsAcceptor {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -604,7 +603,13 @@ pub async fn tls_front(target: std::net::SocketAddr) -> TlsFront {
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key_der.clone())),
         )
         .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    tokio_rustls::TlsAcceptor::from(Arc::new(tls))
+}
+
+pub async fn tls_front(target: std::net::SocketAddr) -> TlsFront {
+    let pki = Pki::new("Switchboard Front CA");
+    let leaf = pki.leaf("switchboard-front.test", &["127.0.0.1", "localhost"]);
+    let acceptor = tls_acceptor(&leaf);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {

@@ -96,7 +96,7 @@ pub fn WebhookCredentialsPanel(
                 {generate.then(|| view! {
                     <div class="check">
                         <input type="checkbox" id="generate" name="generate" value="on" />
-                        <label for="generate">"Generate (Webhook Password and Verification Code: the new value is shown once below)"</label>
+                        <label for="generate">"Generate it (shown once below, to copy into the provider's portal)"</label>
                     </div>
                 })}
                 <Field

@@ -295,13 +295,13 @@ fn ChannelForm(
                                 match field {
                                     ProviderField::Secret(SecretField::WebhookPassword) => {
                                         let configured = s(SecretField::WebhookPassword);
-                                        let keep = configured.then(|| f.keep_previous("Webhook Password"));
-                                        view! { {f.webhook_password(configured)} {keep} }.into_any()
+                                        let keep = configured.then(|| f.keep_previous());
+                                        view! { <div class="field-with-option">{f.webhook_password(configured)} {keep}</div> }.into_any()
                                     }
                                     ProviderField::Secret(SecretField::AppSecret) => {
                                         let configured = s(SecretField::AppSecret);
-                                        let keep = configured.then(|| f.keep_previous("APP Secret"));
-                                        view! { {f.secret(label, SecretField::AppSecret, get, put, configured)} {keep} }.into_any()
+                                        let keep = configured.then(|| f.keep_previous());
+                                        view! { <div class="field-with-option">{f.secret(label, SecretField::AppSecret, get, put, configured)} {keep}</div> }.into_any()
                                     }
                                     ProviderField::Secret(SecretField::AuthToken) => {
                                         f.auth_token(s(SecretField::AuthToken))
@@ -534,24 +534,44 @@ impl Fields {
 
     /// A box under a stored Webhook Password or APP Secret: a new value keeps the current one
     /// accepted for 24 hours (Channel Integration shows the overlap and ends it sooner).
-    fn keep_previous(self, what: &'static str) -> AnyView {
+    fn keep_previous(self) -> AnyView {
+        self.option(
+            "keep_previous_webhook_secret",
+            "Keep the current one working for 24 hours",
+            Some("When a new value is saved: while the provider's portal is updated. Leave it off if the current one leaked."),
+            |d| d.keep_previous_webhook_secret,
+            |d, on| d.keep_previous_webhook_secret = on,
+        )
+    }
+
+    /// A checkbox of the draft under a field (its own cell is the field's).
+    fn option(
+        self,
+        name: &'static str,
+        label: &'static str,
+        hint: Option<&'static str>,
+        get: fn(&ChannelDraft) -> bool,
+        put: fn(&mut ChannelDraft, bool),
+    ) -> AnyView {
         let draft = self.draft;
+        let id = format!("ch-{name}");
+        let hint_id = format!("{id}-hint");
         view! {
-            <div class="check">
+            <div class="check field-option">
                 <input
                     type="checkbox"
-                    id="ch-keep_previous_webhook_secret"
-                    name="keep_previous_webhook_secret"
-                    prop:checked=move || draft.with(|d| d.keep_previous_webhook_secret)
+                    id=id.clone()
+                    name=name
+                    aria-describedby=hint.map(|_| hint_id.clone())
+                    prop:checked=move || draft.with(get)
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        draft.update(|d| d.keep_previous_webhook_secret = on);
+                        draft.update(|d| put(d, on));
                     }
                 />
-                <label for="ch-keep_previous_webhook_secret">
-                    {format!("When a new {what} is saved, keep accepting the current one for 24 hours (while the provider's portal is updated; leave it off if the current one leaked)")}
-                </label>
+                <label for=id>{label}</label>
             </div>
+            {hint.map(|h| view! { <p class="hint" id=hint_id>{h}</p> })}
         }
         .into_any()
     }
@@ -580,25 +600,16 @@ impl Fields {
             placeholder,
             false,
         );
-        let draft = self.draft;
         let remove = configured.then(|| {
-            view! {
-                <div class="check">
-                    <input
-                        type="checkbox"
-                        id="ch-remove_auth_token"
-                        name="remove_auth_token"
-                        prop:checked=move || draft.with(|d| d.remove_auth_token)
-                        on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            draft.update(|d| d.remove_auth_token = on);
-                        }
-                    />
-                    <label for="ch-remove_auth_token">"Remove the Auth Token (stop checking X-Twilio-Signature)"</label>
-                </div>
-            }
+            self.option(
+                "remove_auth_token",
+                "Remove the Auth Token (stop checking X-Twilio-Signature)",
+                None,
+                |d| d.remove_auth_token,
+                |d, on| d.remove_auth_token = on,
+            )
         });
-        view! { {input} {remove} }.into_any()
+        view! { <div class="field-with-option">{input} {remove}</div> }.into_any()
     }
 
     fn secret(

@@ -162,7 +162,13 @@ impl SqlChannels {
             .into_iter()
             .map(|t| app::model::TestDelivery {
                 at: display_time(t.started_at),
-                endpoint: t.endpoint,
+                // as Channel Integration names the URL
+                endpoint: match t.endpoint.as_str() {
+                    "message" => "url used to send message to agent".to_owned(),
+                    "report" => "url used to send report to agent".to_owned(),
+                    "cloud" => "URL".to_owned(),
+                    other => other.to_owned(),
+                },
                 ok: t.ok.unwrap_or(false),
                 summary: t.summary.unwrap_or_default(),
             })
