@@ -32,23 +32,29 @@ fn TestDeliveries(list: Vec<crate::model::TestDelivery>) -> impl IntoView {
         <section class="panel" aria-labelledby="test-deliveries-title">
             <h2 id="test-deliveries-title">"Test deliveries"</h2>
             <p class="hint">"Sent by Switchboard itself with Send a test delivery, through the public address: not counted as received messages, and the health does not change with them."</p>
-            <DataTable
-                caption="Test deliveries, newest first"
-                described_by="test-deliveries-title"
-                columns=["Sent", "URL", "Outcome"]
-                rows=list
-                empty=|| ()
-                row=|d: crate::model::TestDelivery| view! {
-                    <tr>
-                        <td>{d.at.clone()}</td>
-                        <td>{d.endpoint.clone()}<span class="badge auth-used">"Test delivery"</span></td>
-                        <td class="wrap">
-                            <strong>{if d.ok { "Received: " } else { "Not received: " }}</strong>
-                            {d.summary.clone()}
-                        </td>
-                    </tr>
-                }
-            />
+            <ul class="refused-list">
+                {list
+                    .into_iter()
+                    .map(|d| {
+                        let (class, outcome) = if d.ok {
+                            ("badge", "Received")
+                        } else {
+                            ("badge failing", "Not received")
+                        };
+                        view! {
+                            <li>
+                                <p class="refused-head">
+                                    <span class=class>{outcome}</span>
+                                    " "
+                                    <span class="badge auth-used inline">"Test delivery"</span>
+                                </p>
+                                <p class="hint">{format!("{} · {}", d.at, d.endpoint)}</p>
+                                <p class="fix">{d.summary}</p>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
         </section>
     }
 }
