@@ -433,6 +433,61 @@ async fn a_webhook_password_changes_with_an_overlap_and_the_old_one_is_retired()
         200
     );
 
+    // 7 days after the overlap the sweep drops the previous value: it is refused as any wrong
+    // one from then on, and nothing of it is kept
+    let lines = refused(&w, "wa_infobip").await;
+    let retired_before = lines
+        .iter()
+        .filter(|l| {
+            l["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("The previous Webhook Password")
+        })
+        .count();
+    channel::Entity::update_many()
+        .col_expr(
+            channel::Column::RotationUntil,
+            Expr::value(server::db::now() - time::Duration::days(7) - time::Duration::MINUTE),
+        )
+        .filter(channel::Column::Id.eq(id))
+        .exec(&w.app.state.db.conn)
+        .await
+        .unwrap();
+    server::db::channels::sweep_ended_overlaps(&w.app.state.db.conn)
+        .await
+        .unwrap();
+    let row = channel::Entity::find_by_id(id)
+        .one(&w.app.state.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.previous_secret_enc, None);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        post(&w, &msg, &key(g), infobip_body("m13"), false).await.0,
+        401
+    );
+    let lines = refused(&w, "wa_infobip").await;
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("The previous Webhook Password"))
+            .count(),
+        retired_before,
+        "{lines:?}"
+    );
+    assert!(
+        lines[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("AccountKey does not match the Webhook Password"),
+        "{lines:?}"
+    );
+
     // the audit log never holds a value
     let text = w
         .app
