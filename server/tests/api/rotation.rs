@@ -258,6 +258,55 @@ async fn a_webhook_password_changes_with_an_overlap_and_the_old_one_is_retired()
         Value::Null,
         "still on the previous one"
     );
+    // "last seen" is written at most once a minute (PREVIOUS_SEEN_EVERY), not per delivery
+    let seen_at = |w: &World| {
+        let db = w.app.state.db.conn.clone();
+        async move {
+            channel::Entity::find_by_id(id)
+                .one(&db)
+                .await
+                .unwrap()
+                .unwrap()
+                .rotation_previous_seen_at
+                .unwrap()
+        }
+    };
+    let first = seen_at(&w).await;
+    assert_eq!(
+        post(&w, &msg, &key("infobip-hook-1"), infobip_body("m2b"), false)
+            .await
+            .0,
+        200
+    );
+    w.app.state.webhook_writer.flush().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(seen_at(&w).await, first, "written again within the minute");
+    let long_ago = first - time::Duration::minutes(2);
+    channel::Entity::update_many()
+        .col_expr(
+            channel::Column::RotationPreviousSeenAt,
+            Expr::value(long_ago),
+        )
+        .filter(channel::Column::Id.eq(id))
+        .exec(&w.app.state.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        post(&w, &msg, &key("infobip-hook-1"), infobip_body("m2c"), false)
+            .await
+            .0,
+        200
+    );
+    w.app.state.webhook_writer.flush().await;
+    let mut later = long_ago;
+    for _ in 0..100 {
+        later = seen_at(&w).await;
+        if later > long_ago {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(later > long_ago, "a minute on, it is written again");
     assert_eq!(
         post(&w, &msg, &key("infobip-hook-2"), infobip_body("m3"), false)
             .await

@@ -248,23 +248,32 @@ async fn a_test_delivery_goes_through_the_proxy_and_says_where_it_stopped() {
         .as_str()
         .unwrap()
         .to_owned();
-    let forged = app
-        .http
-        .post(format!(
-            "http://{}{}",
-            app.addr,
-            url::Url::parse(&message_url).unwrap().path()
-        ))
-        .header("Content-Type", "application/json")
-        .header("AccountKey", "wrong-key")
-        .header("X-Switchboard-Test-Delivery", "0".repeat(32))
-        .body(r#"{"results":[]}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(forged.status().as_u16(), 401);
+    // (one of the right length, and one far past the 256 characters a header is read to)
+    for header in ["0".repeat(32), "A".repeat(10_000)] {
+        let forged = app
+            .http
+            .post(format!(
+                "http://{}{}",
+                app.addr,
+                url::Url::parse(&message_url).unwrap().path()
+            ))
+            .header("Content-Type", "application/json")
+            .header("AccountKey", "wrong-key")
+            .header("X-Switchboard-Test-Delivery", header)
+            .body(r#"{"results":[]}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status().as_u16(), 401);
+    }
     let act = activity(a.clone()).await;
-    assert_eq!(act["refused"].as_array().unwrap().len(), 1, "{act}");
+    let refused: u64 = act["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(refused, 2, "{act}");
 
     // a proxy whose backend is down answers 502
     proxy.set(Mode::BadGateway);
