@@ -418,8 +418,9 @@ impl Outbound for SqlOutbound {
         tenant_id: i64,
         id: i64,
     ) -> Result<Vec<app::model::TestDelivery>, RepoError> {
-        let sent = self.deliver_tests(tenant_id, id).await?;
-        let name = self.channel(tenant_id, id).await?.name;
+        let c = self.channel(tenant_id, id).await?;
+        let sent = self.deliver_tests(&c).await?;
+        let name = c.name;
         let results = sent
             .iter()
             .map(|d| {

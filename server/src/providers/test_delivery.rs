@@ -50,14 +50,13 @@ impl SqlOutbound {
     /// Each synthetic delivery, sent and diagnosed (see the module).
     pub(super) async fn deliver_tests(
         &self,
-        tenant_id: i64,
-        id: i64,
+        c: &channel::Model,
     ) -> Result<Vec<TestDelivery>, RepoError> {
-        let c = self.channel(tenant_id, id).await?;
+        let tenant_id = c.tenant_id;
         let public = self.public.clone().ok_or(RepoError::Internal)?;
         let _permit = self.calls.enter(tenant_id)?;
         let mut out = Vec::new();
-        for s in self.synthetic(&c, &public.url)? {
+        for s in self.synthetic(c, &public.url)? {
             let nonce = crate::secrets::crypto::random_token()[..32].to_owned();
             let row = webhook_self_test::ActiveModel {
                 channel_id: Set(c.id),
@@ -71,7 +70,7 @@ impl SqlOutbound {
             .await
             .map_err(internal("record a test delivery"))?;
             let mut request = s.request;
-            let sealed = crate::webhooks::self_test::seal(&self.secrets, &c, &nonce)
+            let sealed = crate::webhooks::self_test::seal(&self.secrets, c, &nonce)
                 .ok_or(RepoError::Internal)?;
             request
                 .headers

@@ -501,7 +501,8 @@ impl SecretBox {
         }
     }
 
-    fn ring_has(&self, id: KeyId) -> bool {
+    /// Whether a key of this id is in the ring (without reloading the key file for it).
+    pub fn ring_has(&self, id: KeyId) -> bool {
         self.inner
             .ring
             .read()

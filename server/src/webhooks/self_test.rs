@@ -52,7 +52,7 @@ pub fn open(state: &AppState, c: &channel::Model, header: &str) -> Option<String
         .ok()?;
     // a key this Switchboard does not have: not ours (and no reload of the key file for it)
     let id = crate::secrets::sealed_key_id(&sealed)?;
-    if !state.secrets.ring().ids().contains(&id) {
+    if !state.secrets.ring_has(id) {
         return None;
     }
     let nonce = state.secrets.open(&sealed, scope(c)).ok()?;

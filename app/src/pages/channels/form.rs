@@ -544,7 +544,7 @@ impl Fields {
         )
     }
 
-    /// A checkbox of the draft under a field (its own cell is the field's).
+    /// A checkbox of the draft, with its hint when it has one.
     fn option(
         self,
         name: &'static str,
@@ -557,7 +557,7 @@ impl Fields {
         let id = format!("ch-{name}");
         let hint_id = format!("{id}-hint");
         view! {
-            <div class="check field-option">
+            <div class="check">
                 <input
                     type="checkbox"
                     id=id.clone()
@@ -765,24 +765,7 @@ impl Fields {
         get: fn(&ChannelDraft) -> bool,
         put: fn(&mut ChannelDraft, bool),
     ) -> AnyView {
-        let draft = self.draft;
-        let id = format!("ch-{name}");
-        view! {
-            <div class="check">
-                <input
-                    type="checkbox"
-                    id=id.clone()
-                    name=name
-                    prop:checked=move || draft.with(get)
-                    on:change=move |ev| {
-                        let on = event_target_checked(&ev);
-                        draft.update(|d| put(d, on));
-                    }
-                />
-                <label for=id>{label}</label>
-            </div>
-        }
-        .into_any()
+        self.option(name, label, None, get, put)
     }
 }
 
